@@ -809,22 +809,31 @@ fn emit_field(f: &Field) -> TokenStream {
 /// A named struct, a request or a response: the struct with its plain derives, then one
 /// `object!` line that gives it `Serialize`, `Deserialize` (lenient, through the runtime) and
 /// the wire names. Fields carry no attributes: what every field needs lives in the runtime.
+/// The body fields are listed sorted by wire name, the order they are serialized in: every body
+/// is then canonical JSON as it is written (Doudian signs the sorted form); query and path fields
+/// follow in a group of their own.
 pub fn emit_struct(name: &str, text: &str, fields: &[Field], _request: bool) -> TokenStream {
     let name = ident(name);
     let d = doc(text);
     let decl = fields.iter().map(emit_field);
-    let list = fields.iter().map(|f| {
+    let pair = |f: &&Field| {
         let field = ident(&f.rust);
-        let skip = match f.place {
-            Place::Query => quote!(@query),
-            Place::Path => quote!(@path),
-            Place::Body | Place::Data => quote!(),
-        };
-        let wire = (f.wire != f.rust).then(|| {
-            let w = &f.wire;
-            quote!(= #w)
-        });
-        quote!(#skip #field #wire)
+        let w = &f.wire;
+        quote!(#w #field)
+    };
+    let mut body: Vec<&Field> = fields
+        .iter()
+        .filter(|f| matches!(f.place, Place::Body | Place::Data))
+        .collect();
+    body.sort_by(|a, b| a.wire.cmp(&b.wire));
+    let body = body.iter().map(pair);
+    let outside: Vec<&Field> = fields
+        .iter()
+        .filter(|f| matches!(f.place, Place::Query | Place::Path))
+        .collect();
+    let outside = (!outside.is_empty()).then(|| {
+        let list = outside.iter().map(pair);
+        quote!({ #(#list),* })
     });
     quote! {
         #d
@@ -832,7 +841,7 @@ pub fn emit_struct(name: &str, text: &str, fields: &[Field], _request: bool) -> 
         pub struct #name {
             #(#decl)*
         }
-        ::shop_api::object!(#name { #(#list),* });
+        ::shop_api::object!(#name { #(#body),* } #outside);
     }
 }
 

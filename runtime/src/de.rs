@@ -180,14 +180,17 @@ impl<'de, T: Object> DeserializeSeed<'de> for FieldSeed<'_, T> {
     }
 }
 
-/// `Serialize`, `Deserialize` and [`Object`] of a generated struct, from its field list:
-/// `object!(Sku { id, kind = "type", @query page_size })`. A field is written under its wire
-/// name (`= "..."` where it differs from the Rust name); `@query` and `@path` fields are not
-/// part of the body, so they are not serialized (they still decode, for the CLI).
+/// `Serialize`, `Deserialize` and [`Object`] of a generated struct, from its fields' wire names:
+/// `object!(Sku { "id" id, "type" kind } { "page_size" page_size })`. The first group is the
+/// body: it is serialized in the order given, which the generator makes the canonical one (sorted
+/// by wire name), so a body needs no sorting to be canonical. The second, optional group holds
+/// the query and path fields: not part of the body, so not serialized, but they still decode
+/// (for the CLI). Every field costs one match arm and one call: the compile cost of a struct
+/// grows with its fields and nothing else.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! object {
-    ($t:ident { $( $(@$skip:ident)? $f:ident $(= $w:literal)? ),* $(,)? }) => {
+    ($t:ident { $( $w:literal $f:ident ),* $(,)? } $({ $( $qw:literal $q:ident ),* $(,)? })?) => {
         impl $crate::de::Object for $t {
             const NAME: &'static str = ::core::stringify!($t);
             fn set<'de, D: $crate::__private::serde::Deserializer<'de>>(
@@ -196,7 +199,8 @@ macro_rules! object {
                 d: D,
             ) -> ::core::result::Result<(), D::Error> {
                 match key {
-                    $( $crate::__wire!($f $(= $w)?) => $crate::de::put(&mut self.$f, d), )*
+                    $( $w => $crate::de::put(&mut self.$f, d), )*
+                    $($( $qw => $crate::de::put(&mut self.$q, d), )*)?
                     _ => $crate::de::skip(d),
                 }
             }
@@ -213,56 +217,33 @@ macro_rules! object {
                 &self,
                 s: S,
             ) -> ::core::result::Result<S::Ok, S::Error> {
-                #[allow(unused_imports)]
-                use $crate::__private::serde::ser::SerializeStruct as _;
                 #[allow(unused_mut)]
-                let mut st = s.serialize_struct(
+                let mut st = $crate::__private::serde::Serializer::serialize_struct(
+                    s,
                     ::core::stringify!($t),
-                    0 $(+ $crate::__ser_count!($(@$skip)? $f))*,
+                    <[&str]>::len(&[$($w),*]),
                 )?;
-                $( $crate::__ser_field!(st, &self.$f, $(@$skip)? $f $(= $w)?); )*
-                st.end()
+                $( $crate::de::ser_field(&mut st, $w, &self.$f)?; )*
+                $crate::__private::serde::ser::SerializeStruct::end(st)
             }
         }
     };
 }
 
-/// The wire name of a field in [`object!`].
+/// One body field of a generated `Serialize`: a `None` is left out (`skip_field`), anything else
+/// written under its wire name. One generic call per field instead of the branch inline keeps
+/// the generated crate's type checking small.
 #[doc(hidden)]
-#[macro_export]
-macro_rules! __wire {
-    ($f:ident = $w:literal) => {
-        $w
-    };
-    ($f:ident) => {
-        ::core::stringify!($f)
-    };
-}
-
-/// 1 for a field [`object!`] serializes, 0 for a query or path field.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __ser_count {
-    (@$skip:ident $f:ident) => {
-        0
-    };
-    ($f:ident) => {
-        1
-    };
-}
-
-/// One field of a generated `Serialize`: query and path fields are left out.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __ser_field {
-    ($st:ident, $v:expr, @$skip:ident $f:ident $(= $w:literal)?) => {};
-    ($st:ident, $v:expr, $f:ident $(= $w:literal)?) => {
-        if $crate::json::is_none($v) {
-            $st.skip_field($crate::__wire!($f $(= $w)?))?;
-        } else {
-            $st.serialize_field($crate::__wire!($f $(= $w)?), $v)?;
-        }
-    };
+pub fn ser_field<S: serde::ser::SerializeStruct, T: serde::Serialize + ?Sized>(
+    st: &mut S,
+    key: &'static str,
+    value: &T,
+) -> Result<(), S::Error> {
+    if crate::json::is_none(value) {
+        st.skip_field(key)
+    } else {
+        st.serialize_field(key, value)
+    }
 }
 
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Lenient<D> {

@@ -13,7 +13,7 @@ pub struct DataItem {
     /// Not described in the official SDK.
     pub father_id: Option<i64>,
 }
-::shop_api::object!(DataItem { area_id, area, father_id });
+::shop_api::object!(DataItem { "area" area, "area_id" area_id, "father_id" father_id });
 /// Address info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Address {
@@ -39,8 +39,9 @@ pub struct Address {
     pub remark: Option<String>,
 }
 ::shop_api::object!(
-    Address { user_name, mobile, province_id, city_id, town_id, detail, street_id,
-    link_type, fixed_phone, remark }
+    Address { "city_id" city_id, "detail" detail, "fixed_phone" fixed_phone, "link_type"
+    link_type, "mobile" mobile, "province_id" province_id, "remark" remark, "street_id"
+    street_id, "town_id" town_id, "user_name" user_name }
 );
 /// Response result
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -54,7 +55,10 @@ pub struct SubDistrictsItem {
     /// Town or street name
     pub name: Option<String>,
 }
-::shop_api::object!(SubDistrictsItem { code, father_code, level, name });
+::shop_api::object!(
+    SubDistrictsItem { "code" code, "father_code" father_code, "level" level, "name" name
+    }
+);
 /// Response result
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressGetAreasByProvinceSubDistrictsItem {
@@ -70,8 +74,8 @@ pub struct AddressGetAreasByProvinceSubDistrictsItem {
     pub sub_districts: Option<Vec<SubDistrictsItem>>,
 }
 ::shop_api::object!(
-    AddressGetAreasByProvinceSubDistrictsItem { code, father_code, name, level,
-    sub_districts }
+    AddressGetAreasByProvinceSubDistrictsItem { "code" code, "father_code" father_code,
+    "level" level, "name" name, "sub_districts" sub_districts }
 );
 /// Response result
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -88,8 +92,8 @@ pub struct AddressGetAreasByProvinceSubDistrictsItem2 {
     pub sub_districts: Option<Vec<AddressGetAreasByProvinceSubDistrictsItem>>,
 }
 ::shop_api::object!(
-    AddressGetAreasByProvinceSubDistrictsItem2 { code, father_code, name, level,
-    sub_districts }
+    AddressGetAreasByProvinceSubDistrictsItem2 { "code" code, "father_code" father_code,
+    "level" level, "name" name, "sub_districts" sub_districts }
 );
 /// Response result
 ///
@@ -110,7 +114,8 @@ pub struct AddressGetAreasByProvinceDataItem {
     pub sub_districts: Option<Vec<AddressGetAreasByProvinceSubDistrictsItem3>>,
 }
 ::shop_api::object!(
-    AddressGetAreasByProvinceDataItem { code, father_code, name, level, sub_districts }
+    AddressGetAreasByProvinceDataItem { "code" code, "father_code" father_code, "level"
+    level, "name" name, "sub_districts" sub_districts }
 );
 /// Not described in the official SDK.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -120,7 +125,9 @@ pub struct AddressGetProvinceDataItem {
     /// Province
     pub province: Option<String>,
 }
-::shop_api::object!(AddressGetProvinceDataItem { province_id, province });
+::shop_api::object!(
+    AddressGetProvinceDataItem { "province" province, "province_id" province_id }
+);
 /// Address list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressListItem {
@@ -164,10 +171,13 @@ pub struct AddressListItem {
     pub phone: Option<String>,
 }
 ::shop_api::object!(
-    AddressListItem { address_id, reciever_name, is_default, is_send_default,
-    create_time, update_time, receiver_provinc, receiver_city, receiver_district,
-    receiver_detail, receiver_street, remark, biz_id, biz_type, common_phone,
-    company_phone, link_type, mobile, phone }
+    AddressListItem { "address_id" address_id, "biz_id" biz_id, "biz_type" biz_type,
+    "common_phone" common_phone, "company_phone" company_phone, "create_time"
+    create_time, "is_default" is_default, "is_send_default" is_send_default, "link_type"
+    link_type, "mobile" mobile, "phone" phone, "receiver_city" receiver_city,
+    "receiver_detail" receiver_detail, "receiver_district" receiver_district,
+    "receiver_provinc" receiver_provinc, "receiver_street" receiver_street,
+    "reciever_name" reciever_name, "remark" remark, "update_time" update_time }
 );
 /// Not described in the official SDK.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -179,7 +189,10 @@ pub struct AddressProvinceListDataItem {
     /// Not described in the official SDK.
     pub father_id: Option<i64>,
 }
-::shop_api::object!(AddressProvinceListDataItem { province_id, province, father_id });
+::shop_api::object!(
+    AddressProvinceListDataItem { "father_id" father_id, "province" province,
+    "province_id" province_id }
+);
 /// Address info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressUpdateAddress {
@@ -207,8 +220,9 @@ pub struct AddressUpdateAddress {
     pub remark: Option<String>,
 }
 ::shop_api::object!(
-    AddressUpdateAddress { id, user_name, mobile, province_id, city_id, town_id, detail,
-    street_id, link_type, fixed_phone, remark }
+    AddressUpdateAddress { "city_id" city_id, "detail" detail, "fixed_phone" fixed_phone,
+    "id" id, "link_type" link_type, "mobile" mobile, "province_id" province_id, "remark"
+    remark, "street_id" street_id, "town_id" town_id, "user_name" user_name }
 );
 /// 企业座机信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -218,7 +232,7 @@ pub struct CompanyPhone {
     /// 联系方式号码;
     pub phone_num: Option<String>,
 }
-::shop_api::object!(CompanyPhone { num, phone_num });
+::shop_api::object!(CompanyPhone { "num" num, "phone_num" phone_num });
 /// 绑定失败商品id列表
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FailProduct {
@@ -227,14 +241,14 @@ pub struct FailProduct {
     /// 绑定失败的具体原因，开发者可以依据返回的结果对用户展示为什么绑定失败。
     pub fail_reason: Option<String>,
 }
-::shop_api::object!(FailProduct { product_id, fail_reason });
+::shop_api::object!(FailProduct { "fail_reason" fail_reason, "product_id" product_id });
 /// 售后策略绑定的地址列表;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressListAftersaleStrategyAddress {
     /// 具体地址信息;
     pub address: Option<::serde_json::Value>,
 }
-::shop_api::object!(AddressListAftersaleStrategyAddress { address });
+::shop_api::object!(AddressListAftersaleStrategyAddress { "address" address });
 /// 策略列表;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Strategy {
@@ -260,9 +274,11 @@ pub struct Strategy {
     pub strategy_description: Option<String>,
 }
 ::shop_api::object!(
-    Strategy { strategy_id, address_list, related_product_count, strategy_name,
-    createtime, update_time, shop_id, strategy_type, strategy_type_name,
-    strategy_description }
+    Strategy { "address_list" address_list, "createtime" createtime,
+    "related_product_count" related_product_count, "shop_id" shop_id,
+    "strategy_description" strategy_description, "strategy_id" strategy_id,
+    "strategy_name" strategy_name, "strategy_type" strategy_type, "strategy_type_name"
+    strategy_type_name, "update_time" update_time }
 );
 /// 绑定商品列表;
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -274,7 +290,9 @@ pub struct Product {
     /// 商品图片
     pub image: Option<String>,
 }
-::shop_api::object!(Product { product_id, product_name, image });
+::shop_api::object!(
+    Product { "image" image, "product_id" product_id, "product_name" product_name }
+);
 /// 添加失败的商品ID列表;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FailAddProduct {
@@ -285,7 +303,10 @@ pub struct FailAddProduct {
     /// 失败code
     pub fail_code: Option<i64>,
 }
-::shop_api::object!(FailAddProduct { product_id, fail_reason, fail_code });
+::shop_api::object!(
+    FailAddProduct { "fail_code" fail_code, "fail_reason" fail_reason, "product_id"
+    product_id }
+);
 /// 必传。售后策略绑定的地址列表，
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressAddAftersaleStrategyAddress {
@@ -296,7 +317,10 @@ pub struct AddressAddAftersaleStrategyAddress {
     /// 非必传。动态策略类型必传，静态策略类型不传。城市ID，消费者收货地址对应的市ID，需要使用标准四级地址对应的市ID，通过/address/getAreasByProvince获取是ID。
     pub city_id: Option<i64>,
 }
-::shop_api::object!(AddressAddAftersaleStrategyAddress { id, province_id, city_id });
+::shop_api::object!(
+    AddressAddAftersaleStrategyAddress { "city_id" city_id, "id" id, "province_id"
+    province_id }
+);
 /// 售后策略信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AftersaleStrategy {
@@ -310,7 +334,8 @@ pub struct AftersaleStrategy {
     pub address: Option<Vec<AddressAddAftersaleStrategyAddress>>,
 }
 ::shop_api::object!(
-    AftersaleStrategy { to_add_product_id, strategy_type, strategy_name, address }
+    AftersaleStrategy { "address" address, "strategy_name" strategy_name, "strategy_type"
+    strategy_type, "to_add_product_id" to_add_product_id }
 );
 /// 售后策略绑定的地址列表;
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -322,7 +347,10 @@ pub struct AddressUpdateAftersaleStrategyAddress {
     /// 非必传，地址ID。商家通过抖店后台-订单管理-物流工具-地址库管理或者通过三方服务商平台在抖店后台创建地址生成的ID，可以通过接入/address/list获取商家地址列表。如果是operation=0，则必传。通过/address/provinceList获取。
     pub id: Option<i64>,
 }
-::shop_api::object!(AddressUpdateAftersaleStrategyAddress { city_id, province_id, id });
+::shop_api::object!(
+    AddressUpdateAftersaleStrategyAddress { "city_id" city_id, "id" id, "province_id"
+    province_id }
+);
 /// 售后策略;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressUpdateAftersaleStrategyAftersaleStrategy {
@@ -340,8 +368,9 @@ pub struct AddressUpdateAftersaleStrategyAftersaleStrategy {
     pub to_del_product_id: Option<Vec<i64>>,
 }
 ::shop_api::object!(
-    AddressUpdateAftersaleStrategyAftersaleStrategy { strategy_type, strategy_id,
-    address, strategy_name, to_add_product_id, to_del_product_id }
+    AddressUpdateAftersaleStrategyAftersaleStrategy { "address" address, "strategy_id"
+    strategy_id, "strategy_name" strategy_name, "strategy_type" strategy_type,
+    "to_add_product_id" to_add_product_id, "to_del_product_id" to_del_product_id }
 );
 /// Request of `address.areaList` (`POST /address/areaList`): List the districts of a city. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/103)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -349,14 +378,14 @@ pub struct AddressAreaListRequest {
     /// Not described in the official SDK.
     pub city_id: Option<i64>,
 }
-::shop_api::object!(AddressAreaListRequest { city_id });
+::shop_api::object!(AddressAreaListRequest { "city_id" city_id });
 /// Response data of `address.areaList` ([`AddressAreaListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/103)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressAreaListResponse {
     /// Result list.
     pub data: Option<Vec<DataItem>>,
 }
-::shop_api::object!(AddressAreaListResponse { data });
+::shop_api::object!(AddressAreaListResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for AddressAreaListRequest {
     ::shop_api::endpoint!(
         AddressAreaListResponse, super::super::Doudian, "doudian" "address"
@@ -372,14 +401,14 @@ pub struct AddressCreateRequest {
     /// Store ID (new address is bound to this store; not needed outside store scenarios)
     pub store_id: Option<i64>,
 }
-::shop_api::object!(AddressCreateRequest { address, store_id });
+::shop_api::object!(AddressCreateRequest { "address" address, "store_id" store_id });
 /// Response data of `address.create` ([`AddressCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/13/741)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressCreateResponse {
     /// New address ID
     pub address_id: Option<i64>,
 }
-::shop_api::object!(AddressCreateResponse { address_id });
+::shop_api::object!(AddressCreateResponse { "address_id" address_id });
 impl ::shop_api::runtime::ApiRequest for AddressCreateRequest {
     ::shop_api::endpoint!(
         AddressCreateResponse, super::super::Doudian, "doudian" "address"
@@ -394,14 +423,14 @@ pub struct AddressGetAreasByProvinceRequest {
     /// Province ID
     pub province_id: Option<i64>,
 }
-::shop_api::object!(AddressGetAreasByProvinceRequest { province_id });
+::shop_api::object!(AddressGetAreasByProvinceRequest { "province_id" province_id });
 /// Response data of `address.getAreasByProvince` ([`AddressGetAreasByProvinceRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/334)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressGetAreasByProvinceResponse {
     /// Result list.
     pub data: Option<Vec<AddressGetAreasByProvinceDataItem>>,
 }
-::shop_api::object!(AddressGetAreasByProvinceResponse { data });
+::shop_api::object!(AddressGetAreasByProvinceResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for AddressGetAreasByProvinceRequest {
     ::shop_api::endpoint!(
         AddressGetAreasByProvinceResponse, super::super::Doudian, "doudian" "address"
@@ -420,7 +449,7 @@ pub struct AddressGetProvinceResponse {
     /// Result list.
     pub data: Option<Vec<AddressGetProvinceDataItem>>,
 }
-::shop_api::object!(AddressGetProvinceResponse { data });
+::shop_api::object!(AddressGetProvinceResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for AddressGetProvinceRequest {
     ::shop_api::endpoint!(
         AddressGetProvinceResponse, super::super::Doudian, "doudian" "address"
@@ -447,8 +476,9 @@ pub struct AddressListRequest {
     pub is_send_home_open_req: Option<bool>,
 }
 ::shop_api::object!(
-    AddressListRequest { shop_id, page_size, page_no, order_by, order_field, store_id,
-    is_send_home_open_req }
+    AddressListRequest { "is_send_home_open_req" is_send_home_open_req, "order_by"
+    order_by, "order_field" order_field, "page_no" page_no, "page_size" page_size,
+    "shop_id" shop_id, "store_id" store_id }
 );
 /// Response data of `address.list` ([`AddressListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/13/558)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -462,7 +492,10 @@ pub struct AddressListResponse {
     /// Address list
     pub address_list: Option<Vec<AddressListItem>>,
 }
-::shop_api::object!(AddressListResponse { total, page_size, page_no, address_list });
+::shop_api::object!(
+    AddressListResponse { "address_list" address_list, "page_no" page_no, "page_size"
+    page_size, "total" total }
+);
 impl ::shop_api::runtime::ApiRequest for AddressListRequest {
     ::shop_api::endpoint!(
         AddressListResponse, super::super::Doudian, "doudian" "address" "address.list"
@@ -500,7 +533,7 @@ pub struct AddressProvinceListResponse {
     /// Result list.
     pub data: Option<Vec<AddressProvinceListDataItem>>,
 }
-::shop_api::object!(AddressProvinceListResponse { data });
+::shop_api::object!(AddressProvinceListResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for AddressProvinceListRequest {
     ::shop_api::endpoint!(
         AddressProvinceListResponse, super::super::Doudian, "doudian" "address"
@@ -519,7 +552,7 @@ pub struct AddressUpdateRequest {
     /// Store ID required in store scenarios; default 0 otherwise
     pub store_id: Option<i64>,
 }
-::shop_api::object!(AddressUpdateRequest { address, store_id });
+::shop_api::object!(AddressUpdateRequest { "address" address, "store_id" store_id });
 /// Response data of `address.update` ([`AddressUpdateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/13/742)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressUpdateResponse {}
@@ -537,7 +570,9 @@ pub struct AddressAddAftersaleStrategyRequest {
     /// 售后策略信息
     pub aftersale_strategy: Option<AftersaleStrategy>,
 }
-::shop_api::object!(AddressAddAftersaleStrategyRequest { aftersale_strategy });
+::shop_api::object!(
+    AddressAddAftersaleStrategyRequest { "aftersale_strategy" aftersale_strategy }
+);
 /// Response data of `address.addAftersaleStrategy` ([`AddressAddAftersaleStrategyRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressAddAftersaleStrategyResponse {
@@ -549,8 +584,8 @@ pub struct AddressAddAftersaleStrategyResponse {
     pub success_product_list: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    AddressAddAftersaleStrategyResponse { fail_product_list, strategy_id,
-    success_product_list }
+    AddressAddAftersaleStrategyResponse { "fail_product_list" fail_product_list,
+    "strategy_id" strategy_id, "success_product_list" success_product_list }
 );
 impl ::shop_api::runtime::ApiRequest for AddressAddAftersaleStrategyRequest {
     ::shop_api::endpoint!(
@@ -568,7 +603,7 @@ pub struct AddressDelAftersaleAddressRequest {
     /// 地址ID，通过/address/list获取到的地址信息对应的address_id字段
     pub address_id: Option<i64>,
 }
-::shop_api::object!(AddressDelAftersaleAddressRequest { address_id });
+::shop_api::object!(AddressDelAftersaleAddressRequest { "address_id" address_id });
 /// Response data of `address.delAftersaleAddress` ([`AddressDelAftersaleAddressRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressDelAftersaleAddressResponse {}
@@ -589,7 +624,7 @@ pub struct AddressDelAftersaleStrategyRequest {
     /// 必填，售后地址策略。
     pub strategy_id: Option<String>,
 }
-::shop_api::object!(AddressDelAftersaleStrategyRequest { strategy_id });
+::shop_api::object!(AddressDelAftersaleStrategyRequest { "strategy_id" strategy_id });
 /// Response data of `address.delAftersaleStrategy` ([`AddressDelAftersaleStrategyRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressDelAftersaleStrategyResponse {}
@@ -608,14 +643,14 @@ pub struct AddressGetAftersaleStrategyRequest {
     /// 策略ID;
     pub strategy_id: Option<String>,
 }
-::shop_api::object!(AddressGetAftersaleStrategyRequest { strategy_id });
+::shop_api::object!(AddressGetAftersaleStrategyRequest { "strategy_id" strategy_id });
 /// Response data of `address.getAftersaleStrategy` ([`AddressGetAftersaleStrategyRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressGetAftersaleStrategyResponse {
     /// 返回数据
     pub data: Option<::serde_json::Value>,
 }
-::shop_api::object!(AddressGetAftersaleStrategyResponse { data });
+::shop_api::object!(AddressGetAftersaleStrategyResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for AddressGetAftersaleStrategyRequest {
     ::shop_api::endpoint!(
         AddressGetAftersaleStrategyResponse, super::super::Doudian, "doudian" "address"
@@ -637,7 +672,8 @@ pub struct AddressListAftersaleStrategyRequest {
     pub page: Option<i64>,
 }
 ::shop_api::object!(
-    AddressListAftersaleStrategyRequest { order_by_field, size, order_by, page }
+    AddressListAftersaleStrategyRequest { "order_by" order_by, "order_by_field"
+    order_by_field, "page" page, "size" size }
 );
 /// Response data of `address.listAftersaleStrategy` ([`AddressListAftersaleStrategyRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -652,7 +688,8 @@ pub struct AddressListAftersaleStrategyResponse {
     pub total: Option<i64>,
 }
 ::shop_api::object!(
-    AddressListAftersaleStrategyResponse { page, size, strategy_list, total }
+    AddressListAftersaleStrategyResponse { "page" page, "size" size, "strategy_list"
+    strategy_list, "total" total }
 );
 impl ::shop_api::runtime::ApiRequest for AddressListAftersaleStrategyRequest {
     ::shop_api::endpoint!(
@@ -673,7 +710,8 @@ pub struct AddressListStrategyBindProductsRequest {
     pub page_size: Option<i64>,
 }
 ::shop_api::object!(
-    AddressListStrategyBindProductsRequest { strategy_id, page, page_size }
+    AddressListStrategyBindProductsRequest { "page" page, "page_size" page_size,
+    "strategy_id" strategy_id }
 );
 /// Response data of `address.listStrategyBindProducts` ([`AddressListStrategyBindProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -688,7 +726,8 @@ pub struct AddressListStrategyBindProductsResponse {
     pub total: Option<i64>,
 }
 ::shop_api::object!(
-    AddressListStrategyBindProductsResponse { page, page_size, product_list, total }
+    AddressListStrategyBindProductsResponse { "page" page, "page_size" page_size,
+    "product_list" product_list, "total" total }
 );
 impl ::shop_api::runtime::ApiRequest for AddressListStrategyBindProductsRequest {
     ::shop_api::endpoint!(
@@ -708,7 +747,8 @@ pub struct AddressUpdateAftersaleStrategyRequest {
     pub operation: Option<i64>,
 }
 ::shop_api::object!(
-    AddressUpdateAftersaleStrategyRequest { aftersale_strategy, operation }
+    AddressUpdateAftersaleStrategyRequest { "aftersale_strategy" aftersale_strategy,
+    "operation" operation }
 );
 /// Response data of `address.updateAftersaleStrategy` ([`AddressUpdateAftersaleStrategyRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -723,8 +763,10 @@ pub struct AddressUpdateAftersaleStrategyResponse {
     pub success_del_product_list: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    AddressUpdateAftersaleStrategyResponse { fail_add_product_list,
-    fail_del_product_list, success_add_product_list, success_del_product_list }
+    AddressUpdateAftersaleStrategyResponse { "fail_add_product_list"
+    fail_add_product_list, "fail_del_product_list" fail_del_product_list,
+    "success_add_product_list" success_add_product_list, "success_del_product_list"
+    success_del_product_list }
 );
 impl ::shop_api::runtime::ApiRequest for AddressUpdateAftersaleStrategyRequest {
     ::shop_api::endpoint!(

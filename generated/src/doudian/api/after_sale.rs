@@ -26,9 +26,10 @@ pub struct OrderLogistics {
     pub value_added_services: Option<Vec<CodeName>>,
 }
 ::shop_api::object!(
-    OrderLogistics { tracking_no, company_name, company_code, logistics_time,
-    logistics_state, is_remote_service, is_transit, merge_delivery, value_added_services
-    }
+    OrderLogistics { "company_code" company_code, "company_name" company_name,
+    "is_remote_service" is_remote_service, "is_transit" is_transit, "logistics_state"
+    logistics_state, "logistics_time" logistics_time, "merge_delivery" merge_delivery,
+    "tracking_no" tracking_no, "value_added_services" value_added_services }
 );
 /// SKU sent in exchange.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -55,8 +56,9 @@ pub struct ExchangeSkuInfo {
     pub spec_desc: Option<String>,
 }
 ::shop_api::object!(
-    ExchangeSkuInfo { sku_id, code, num, out_sku_id, out_warehouse_id, supplier_id, url,
-    name, price, spec_desc }
+    ExchangeSkuInfo { "code" code, "name" name, "num" num, "out_sku_id" out_sku_id,
+    "out_warehouse_id" out_warehouse_id, "price" price, "sku_id" sku_id, "spec_desc"
+    spec_desc, "supplier_id" supplier_id, "url" url }
 );
 /// After-sale request as listed by afterSale.List. Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -141,16 +143,25 @@ pub struct AftersaleSummary {
     pub risk_decision_reason: Option<String>,
 }
 ::shop_api::object!(
-    AftersaleSummary { aftersale_id, aftersale_order_type, aftersale_type,
-    aftersale_status, aftersale_sub_type, related_id, apply_time, update_time,
-    create_time, status_deadline, refund_amount, refund_post_amount, refund_tax_amount,
-    return_promotion_amount, aftersale_num, part_type, aftersale_refund_type,
-    refund_type, refund_status, arbitrate_status, return_logistics_code,
-    return_logistics_company_name, exchange_logistics_company_name, exchange_sku_info,
-    order_logistics, remark, got_pkg, is_agree_refuse_sign, store_id, store_name,
-    aftersale_status_to_final_time, aftersale_tags, arbitrate_blame, auto_audit_bits,
-    left_urge_sms_count, reason_second_labels, risk_decision_code,
-    risk_decision_description, risk_decision_reason }
+    AftersaleSummary { "aftersale_id" aftersale_id, "aftersale_num" aftersale_num,
+    "aftersale_order_type" aftersale_order_type, "aftersale_refund_type"
+    aftersale_refund_type, "aftersale_status" aftersale_status,
+    "aftersale_status_to_final_time" aftersale_status_to_final_time, "aftersale_sub_type"
+    aftersale_sub_type, "aftersale_tags" aftersale_tags, "aftersale_type" aftersale_type,
+    "apply_time" apply_time, "arbitrate_blame" arbitrate_blame, "arbitrate_status"
+    arbitrate_status, "auto_audit_bits" auto_audit_bits, "create_time" create_time,
+    "exchange_logistics_company_name" exchange_logistics_company_name,
+    "exchange_sku_info" exchange_sku_info, "got_pkg" got_pkg, "is_agree_refuse_sign"
+    is_agree_refuse_sign, "left_urge_sms_count" left_urge_sms_count, "order_logistics"
+    order_logistics, "part_type" part_type, "reason_second_labels" reason_second_labels,
+    "refund_amount" refund_amount, "refund_post_amount" refund_post_amount,
+    "refund_status" refund_status, "refund_tax_amount" refund_tax_amount, "refund_type"
+    refund_type, "related_id" related_id, "remark" remark, "return_logistics_code"
+    return_logistics_code, "return_logistics_company_name" return_logistics_company_name,
+    "return_promotion_amount" return_promotion_amount, "risk_decision_code"
+    risk_decision_code, "risk_decision_description" risk_decision_description,
+    "risk_decision_reason" risk_decision_reason, "status_deadline" status_deadline,
+    "store_id" store_id, "store_name" store_name, "update_time" update_time }
 );
 /// SKU order an after-sale relates to (afterSale.List). Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -205,11 +216,17 @@ pub struct RelatedOrderInfo {
     pub tags: Option<Vec<Tag>>,
 }
 ::shop_api::object!(
-    RelatedOrderInfo { sku_order_id, order_status, pay_amount, post_amount, item_num,
-    create_time, tax_amount, is_oversea_order, product_name, product_id, product_image,
-    sku_spec, shop_sku_code, logistics_code, aftersale_pay_amount, aftersale_post_amount,
-    aftersale_tax_amount, aftersale_item_num, promotion_pay_amount, price,
-    given_sku_order_ids, delivery_infos, logistics_company_name, tags }
+    RelatedOrderInfo { "aftersale_item_num" aftersale_item_num, "aftersale_pay_amount"
+    aftersale_pay_amount, "aftersale_post_amount" aftersale_post_amount,
+    "aftersale_tax_amount" aftersale_tax_amount, "create_time" create_time,
+    "delivery_infos" delivery_infos, "given_sku_order_ids" given_sku_order_ids,
+    "is_oversea_order" is_oversea_order, "item_num" item_num, "logistics_code"
+    logistics_code, "logistics_company_name" logistics_company_name, "order_status"
+    order_status, "pay_amount" pay_amount, "post_amount" post_amount, "price" price,
+    "product_id" product_id, "product_image" product_image, "product_name" product_name,
+    "promotion_pay_amount" promotion_pay_amount, "shop_sku_code" shop_sku_code,
+    "sku_order_id" sku_order_id, "sku_spec" sku_spec, "tags" tags, "tax_amount"
+    tax_amount }
 );
 /// Order an after-sale belongs to (afterSale.List).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -222,7 +239,8 @@ pub struct AftersaleOrderInfo {
     pub order_flag: Option<i64>,
 }
 ::shop_api::object!(
-    AftersaleOrderInfo { shop_order_id, related_order_info, order_flag }
+    AftersaleOrderInfo { "order_flag" order_flag, "related_order_info"
+    related_order_info, "shop_order_id" shop_order_id }
 );
 /// One element of afterSale.List.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -237,7 +255,8 @@ pub struct AftersaleItem {
     pub text_part: Option<TextPart>,
 }
 ::shop_api::object!(
-    AftersaleItem { aftersale_info, order_info, seller_logs, text_part }
+    AftersaleItem { "aftersale_info" aftersale_info, "order_info" order_info,
+    "seller_logs" seller_logs, "text_part" text_part }
 );
 /// Address (exchange/resend receiver or return address).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -258,7 +277,8 @@ pub struct PostAddress {
     pub encrypt_detail: Option<String>,
 }
 ::shop_api::object!(
-    PostAddress { province, city, town, street, detail, landmark, encrypt_detail }
+    PostAddress { "city" city, "detail" detail, "encrypt_detail" encrypt_detail,
+    "landmark" landmark, "province" province, "street" street, "town" town }
 );
 /// After-sale as returned by afterSale.Detail. Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -395,24 +415,42 @@ pub struct AfterSaleDetailInfo {
     pub shop_post_discount_return_amount: Option<i64>,
 }
 ::shop_api::object!(
-    AfterSaleDetailInfo { after_sale_id, after_sale_status, after_sale_status_desc,
-    after_sale_type, after_sale_type_text, after_sale_sub_type, after_sale_order_type,
-    refund_type, refund_type_text, refund_status, refund_total_amount,
-    refund_post_amount, refund_promotion_amount, real_refund_amount, apply_time,
-    update_time, status_deadline, reason, reason_code, reason_remark, evidence,
-    after_sale_apply_count, need_return_count, deduction_amount, got_pkg, part_type,
-    return_address_id, return_address, post_receiver, encrypt_post_receiver,
-    post_tel_sec, encrypt_post_tel_sec, post_address, exchange_sku_info,
-    refund_fail_reason, store_id, store_name, aftersale_status_to_final_time,
-    aftersale_tags, agree_refuse_sign, apply_role, auto_audit_bits, disable_coupon_id,
-    gold_coin_return_amount, government_channel_subsidy_amount,
-    kol_discount_return_amount, kol_discount_return_status,
-    kol_post_discount_return_amount, open_address_id, platform_discount_return_amount,
-    platform_discount_return_status, post_discount_return_amount,
-    post_discount_return_status, reason_second_labels, refund_packing_charge_amount,
-    refund_time, refund_voucher_num, refund_voucher_times, return_book_info,
-    return_method, risk_decsison_code, risk_decsison_description, risk_decsison_reason,
-    shop_discount_return_amount, shop_post_discount_return_amount }
+    AfterSaleDetailInfo { "after_sale_apply_count" after_sale_apply_count,
+    "after_sale_id" after_sale_id, "after_sale_order_type" after_sale_order_type,
+    "after_sale_status" after_sale_status, "after_sale_status_desc"
+    after_sale_status_desc, "after_sale_sub_type" after_sale_sub_type, "after_sale_type"
+    after_sale_type, "after_sale_type_text" after_sale_type_text,
+    "aftersale_status_to_final_time" aftersale_status_to_final_time, "aftersale_tags"
+    aftersale_tags, "agree_refuse_sign" agree_refuse_sign, "apply_role" apply_role,
+    "apply_time" apply_time, "auto_audit_bits" auto_audit_bits, "deduction_amount"
+    deduction_amount, "disable_coupon_id" disable_coupon_id, "encrypt_post_receiver"
+    encrypt_post_receiver, "encrypt_post_tel_sec" encrypt_post_tel_sec, "evidence"
+    evidence, "exchange_sku_info" exchange_sku_info, "gold_coin_return_amount"
+    gold_coin_return_amount, "got_pkg" got_pkg, "government_channel_subsidy_amount"
+    government_channel_subsidy_amount, "kol_discount_return_amount"
+    kol_discount_return_amount, "kol_discount_return_status" kol_discount_return_status,
+    "kol_post_discount_return_amount" kol_post_discount_return_amount,
+    "need_return_count" need_return_count, "open_address_id" open_address_id, "part_type"
+    part_type, "platform_discount_return_amount" platform_discount_return_amount,
+    "platform_discount_return_status" platform_discount_return_status, "post_address"
+    post_address, "post_discount_return_amount" post_discount_return_amount,
+    "post_discount_return_status" post_discount_return_status, "post_receiver"
+    post_receiver, "post_tel_sec" post_tel_sec, "real_refund_amount" real_refund_amount,
+    "reason" reason, "reason_code" reason_code, "reason_remark" reason_remark,
+    "reason_second_labels" reason_second_labels, "refund_fail_reason" refund_fail_reason,
+    "refund_packing_charge_amount" refund_packing_charge_amount, "refund_post_amount"
+    refund_post_amount, "refund_promotion_amount" refund_promotion_amount,
+    "refund_status" refund_status, "refund_time" refund_time, "refund_total_amount"
+    refund_total_amount, "refund_type" refund_type, "refund_type_text" refund_type_text,
+    "refund_voucher_num" refund_voucher_num, "refund_voucher_times" refund_voucher_times,
+    "return_address" return_address, "return_address_id" return_address_id,
+    "return_book_info" return_book_info, "return_method" return_method,
+    "risk_decsison_code" risk_decsison_code, "risk_decsison_description"
+    risk_decsison_description, "risk_decsison_reason" risk_decsison_reason,
+    "shop_discount_return_amount" shop_discount_return_amount,
+    "shop_post_discount_return_amount" shop_post_discount_return_amount,
+    "status_deadline" status_deadline, "store_id" store_id, "store_name" store_name,
+    "update_time" update_time }
 );
 /// A parcel of the after-sale (return, exchange or resend).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -427,7 +465,8 @@ pub struct ReverseLogistics {
     pub logistics_time: Option<i64>,
 }
 ::shop_api::object!(
-    ReverseLogistics { tracking_no, company_name, company_code, logistics_time }
+    ReverseLogistics { "company_code" company_code, "company_name" company_name,
+    "logistics_time" logistics_time, "tracking_no" tracking_no }
 );
 /// Logistics of an after-sale.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -442,7 +481,8 @@ pub struct AfterSaleLogistics {
     pub order: Option<Vec<OrderLogistics>>,
 }
 ::shop_api::object!(
-    AfterSaleLogistics { return_logistics = "return", exchange, resend, order }
+    AfterSaleLogistics { "exchange" exchange, "order" order, "resend" resend, "return"
+    return_logistics }
 );
 /// The after-sale and its process (afterSale.Detail).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -463,8 +503,11 @@ pub struct ProcessInfo {
     pub record_logs_list: Option<Vec<RecordLogs>>,
 }
 ::shop_api::object!(
-    ProcessInfo { after_sale_info, logistics_info, after_sale_service_tag,
-    after_sale_shop_remarks, arbitrate_info, price_protection_detail, record_logs_list }
+    ProcessInfo { "after_sale_info" after_sale_info, "after_sale_service_tag"
+    after_sale_service_tag, "after_sale_shop_remarks" after_sale_shop_remarks,
+    "arbitrate_info" arbitrate_info, "logistics_info" logistics_info,
+    "price_protection_detail" price_protection_detail, "record_logs_list"
+    record_logs_list }
 );
 /// SKU order of an after-sale (afterSale.Detail). Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -521,11 +564,16 @@ pub struct SkuOrderInfo {
     pub tags: Option<Vec<Tag>>,
 }
 ::shop_api::object!(
-    SkuOrderInfo { sku_order_id, order_status, pay_amount, post_amount, item_quantity,
-    create_time, tax_amount, is_oversea_order, product_name, product_id, product_image,
-    sku_spec, shop_sku_code, sku_id, item_sum_amount, sku_pay_amount, promotion_amount,
-    pay_type, after_sale_item_count, custom_property_list, delivery_infos,
-    given_sku_details, insurance_tags, order_pkg_type, tags }
+    SkuOrderInfo { "after_sale_item_count" after_sale_item_count, "create_time"
+    create_time, "custom_property_list" custom_property_list, "delivery_infos"
+    delivery_infos, "given_sku_details" given_sku_details, "insurance_tags"
+    insurance_tags, "is_oversea_order" is_oversea_order, "item_quantity" item_quantity,
+    "item_sum_amount" item_sum_amount, "order_pkg_type" order_pkg_type, "order_status"
+    order_status, "pay_amount" pay_amount, "pay_type" pay_type, "post_amount"
+    post_amount, "product_id" product_id, "product_image" product_image, "product_name"
+    product_name, "promotion_amount" promotion_amount, "shop_sku_code" shop_sku_code,
+    "sku_id" sku_id, "sku_order_id" sku_order_id, "sku_pay_amount" sku_pay_amount,
+    "sku_spec" sku_spec, "tags" tags, "tax_amount" tax_amount }
 );
 /// Order of an after-sale (afterSale.Detail).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -540,8 +588,9 @@ pub struct AfterSaleOrder {
     pub order_voucher_code_st_name: Option<String>,
 }
 ::shop_api::object!(
-    AfterSaleOrder { shop_order_id, sku_order_infos, order_voucher_code_st,
-    order_voucher_code_st_name }
+    AfterSaleOrder { "order_voucher_code_st" order_voucher_code_st,
+    "order_voucher_code_st_name" order_voucher_code_st_name, "shop_order_id"
+    shop_order_id, "sku_order_infos" sku_order_infos }
 );
 /// Evidence attached to a review operation.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -553,7 +602,7 @@ pub struct Evidence {
     /// Description.
     pub desc: Option<String>,
 }
-::shop_api::object!(Evidence { kind = "type", url, desc });
+::shop_api::object!(Evidence { "desc" desc, "type" kind, "url" url });
 /// Custom return/exchange receiving address (alternative to receiver_address_id).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleAddressDetail {
@@ -581,8 +630,10 @@ pub struct AfterSaleAddressDetail {
     pub street_id: Option<i64>,
 }
 ::shop_api::object!(
-    AfterSaleAddressDetail { province_name, city_name, town_name, street_name, detail,
-    user_name, mobile, province_id, city_id, town_id, street_id }
+    AfterSaleAddressDetail { "city_id" city_id, "city_name" city_name, "detail" detail,
+    "mobile" mobile, "province_id" province_id, "province_name" province_name,
+    "street_id" street_id, "street_name" street_name, "town_id" town_id, "town_name"
+    town_name, "user_name" user_name }
 );
 /// Logistics of an approval (types 101, 301, 311).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -599,8 +650,9 @@ pub struct OperateLogistics {
     pub after_sale_address_detail: Option<AfterSaleAddressDetail>,
 }
 ::shop_api::object!(
-    OperateLogistics { company_code, logistics_code, receiver_address_id,
-    sender_address_id, after_sale_address_detail }
+    OperateLogistics { "after_sale_address_detail" after_sale_address_detail,
+    "company_code" company_code, "logistics_code" logistics_code, "receiver_address_id"
+    receiver_address_id, "sender_address_id" sender_address_id }
 );
 /// One after-sale to operate on.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -623,8 +675,9 @@ pub struct OperateItem {
     pub repair_type: Option<i64>,
 }
 ::shop_api::object!(
-    OperateItem { aftersale_id, reason, remark, evidence, logistics, reject_reason_code,
-    update_time, repair_type }
+    OperateItem { "aftersale_id" aftersale_id, "evidence" evidence, "logistics"
+    logistics, "reason" reason, "reject_reason_code" reject_reason_code, "remark" remark,
+    "repair_type" repair_type, "update_time" update_time }
 );
 /// Result for one after-sale.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -636,7 +689,10 @@ pub struct OperateResult {
     /// Result message.
     pub status_msg: Option<String>,
 }
-::shop_api::object!(OperateResult { aftersale_id, status_code, status_msg });
+::shop_api::object!(
+    OperateResult { "aftersale_id" aftersale_id, "status_code" status_code, "status_msg"
+    status_msg }
+);
 /// Result of opening the after-sale channel
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Conclusion {
@@ -650,7 +706,8 @@ pub struct Conclusion {
     pub match_success: Option<bool>,
 }
 ::shop_api::object!(
-    Conclusion { match_conclusion, match_message, can_apply_type_list, match_success }
+    Conclusion { "can_apply_type_list" can_apply_type_list, "match_conclusion"
+    match_conclusion, "match_message" match_message, "match_success" match_success }
 );
 /// Packages to intercept
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -660,7 +717,9 @@ pub struct InterceptTargetsItem {
     /// Tracking number
     pub tracking_no: Option<String>,
 }
-::shop_api::object!(InterceptTargetsItem { company_code, tracking_no });
+::shop_api::object!(
+    InterceptTargetsItem { "company_code" company_code, "tracking_no" tracking_no }
+);
 /// Current after-sale product info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CurProduct {
@@ -680,7 +739,8 @@ pub struct CurProduct {
     pub amount: Option<i64>,
 }
 ::shop_api::object!(
-    CurProduct { order_id, product_image, product_name, product_spec, tags, price, amount
+    CurProduct { "amount" amount, "order_id" order_id, "price" price, "product_image"
+    product_image, "product_name" product_name, "product_spec" product_spec, "tags" tags
     }
 );
 /// Other product list
@@ -718,9 +778,12 @@ pub struct InterceptResultsItem {
     pub settlement_mode: Option<i32>,
 }
 ::shop_api::object!(
-    InterceptResultsItem { company_code, company_name, tracking_no, value_amount,
-    can_intercept, is_success, unavailable_reason_code, unavailable_reason,
-    intercept_cost, cur_product, other_products, other_product_amount, settlement_mode }
+    InterceptResultsItem { "can_intercept" can_intercept, "company_code" company_code,
+    "company_name" company_name, "cur_product" cur_product, "intercept_cost"
+    intercept_cost, "is_success" is_success, "other_product_amount" other_product_amount,
+    "other_products" other_products, "settlement_mode" settlement_mode, "tracking_no"
+    tracking_no, "unavailable_reason" unavailable_reason, "unavailable_reason_code"
+    unavailable_reason_code, "value_amount" value_amount }
 );
 /// List of merchant rejection reason details for the after-sale
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -741,8 +804,9 @@ pub struct ItemsItem {
     pub pkg: Option<i64>,
 }
 ::shop_api::object!(
-    ItemsItem { reject_reason_code, reason, evidence_description, evidence_need, image,
-    order_type, pkg }
+    ItemsItem { "evidence_description" evidence_description, "evidence_need"
+    evidence_need, "image" image, "order_type" order_type, "pkg" pkg, "reason" reason,
+    "reject_reason_code" reject_reason_code }
 );
 /// 标签悬浮文案的占位符定义
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -752,7 +816,7 @@ pub struct Placeholder {
     /// 占位符跳转链接
     pub url: Option<String>,
 }
-::shop_api::object!(Placeholder { text, url });
+::shop_api::object!(Placeholder { "text" text, "url" url });
 /// 售后标签（含时效延长、风险预警、豁免体验分等标签）标签在平台侧会有更新，标签仅做展示使用，请勿作为系统判断依赖。
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AftersaleTag {
@@ -768,8 +832,8 @@ pub struct AftersaleTag {
     pub placeholder: Option<::std::collections::BTreeMap<String, Placeholder>>,
 }
 ::shop_api::object!(
-    AftersaleTag { tag_detail, tag_detail_en, tag_detail_text, tag_link_url, placeholder
-    }
+    AftersaleTag { "placeholder" placeholder, "tag_detail" tag_detail, "tag_detail_en"
+    tag_detail_en, "tag_detail_text" tag_detail_text, "tag_link_url" tag_link_url }
 );
 /// 用户申请售后时选择的二级原因标签
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -779,7 +843,7 @@ pub struct ReasonSecondLabel {
     /// 二级原因标签名称
     pub name: Option<String>,
 }
-::shop_api::object!(ReasonSecondLabel { code, name });
+::shop_api::object!(ReasonSecondLabel { "code" code, "name" name });
 /// 订单标签；标签在平台侧会有更新，标签仅做展示使用，请勿作为系统判断依赖。
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Tag {
@@ -790,7 +854,10 @@ pub struct Tag {
     /// 标签链接
     pub tag_link_url: Option<String>,
 }
-::shop_api::object!(Tag { tag_detail, tag_detail_en, tag_link_url });
+::shop_api::object!(
+    Tag { "tag_detail" tag_detail, "tag_detail_en" tag_detail_en, "tag_link_url"
+    tag_link_url }
+);
 /// 卖家插旗日志
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SellerLog {
@@ -803,7 +870,10 @@ pub struct SellerLog {
     /// 插旗信息；0：灰 1：紫 2: 青 3：绿 4： 橙 5： 红
     pub star: Option<i64>,
 }
-::shop_api::object!(SellerLog { content, op_name, create_time, star });
+::shop_api::object!(
+    SellerLog { "content" content, "create_time" create_time, "op_name" op_name, "star"
+    star }
+);
 /// 文案部分
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TextPart {
@@ -825,9 +895,11 @@ pub struct TextPart {
     pub arbitrate_status_text: Option<String>,
 }
 ::shop_api::object!(
-    TextPart { logistics_text, aftersale_status_text, aftersale_type_text,
-    return_logistics_text, aftersale_refund_type_text, reason_text, bad_item_text,
-    arbitrate_status_text }
+    TextPart { "aftersale_refund_type_text" aftersale_refund_type_text,
+    "aftersale_status_text" aftersale_status_text, "aftersale_type_text"
+    aftersale_type_text, "arbitrate_status_text" arbitrate_status_text, "bad_item_text"
+    bad_item_text, "logistics_text" logistics_text, "reason_text" reason_text,
+    "return_logistics_text" return_logistics_text }
 );
 /// 赠品信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -844,8 +916,9 @@ pub struct GivenSkuDetail {
     pub shop_sku_code: Option<String>,
 }
 ::shop_api::object!(
-    GivenSkuDetail { sku_order_id, product_name, item_order_num, product_id,
-    shop_sku_code }
+    GivenSkuDetail { "item_order_num" item_order_num, "product_id" product_id,
+    "product_name" product_name, "shop_sku_code" shop_sku_code, "sku_order_id"
+    sku_order_id }
 );
 /// 用户退货物流偏好
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -864,8 +937,9 @@ pub struct ReturnBookInfo {
     pub station_id: Option<String>,
 }
 ::shop_api::object!(
-    ReturnBookInfo { return_type, book_time_begin, book_time_end, contact_info,
-    sender_address_id, station_id }
+    ReturnBookInfo { "book_time_begin" book_time_begin, "book_time_end" book_time_end,
+    "contact_info" contact_info, "return_type" return_type, "sender_address_id"
+    sender_address_id, "station_id" station_id }
 );
 /// 售后标签
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -873,7 +947,9 @@ pub struct AfterSaleServiceTag {
     /// 售后服务标签
     pub after_sale_service_tag: Option<Vec<Tag>>,
 }
-::shop_api::object!(AfterSaleServiceTag { after_sale_service_tag });
+::shop_api::object!(
+    AfterSaleServiceTag { "after_sale_service_tag" after_sale_service_tag }
+);
 /// 售后备注
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleShopRemark {
@@ -889,7 +965,8 @@ pub struct AfterSaleShopRemark {
     pub operator: Option<String>,
 }
 ::shop_api::object!(
-    AfterSaleShopRemark { order_id, after_sale_id, remark, create_time, operator }
+    AfterSaleShopRemark { "after_sale_id" after_sale_id, "create_time" create_time,
+    "operator" operator, "order_id" order_id, "remark" remark }
 );
 /// 凭证示例
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -901,7 +978,9 @@ pub struct ArbitrateEvidenceTmpl {
     /// 示例截止时间
     pub dead_line: Option<i64>,
 }
-::shop_api::object!(ArbitrateEvidenceTmpl { images, describe, dead_line });
+::shop_api::object!(
+    ArbitrateEvidenceTmpl { "dead_line" dead_line, "describe" describe, "images" images }
+);
 /// 仲裁证据
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ArbitrateEvidence {
@@ -910,7 +989,7 @@ pub struct ArbitrateEvidence {
     /// 仲裁图片描述
     pub describe: Option<String>,
 }
-::shop_api::object!(ArbitrateEvidence { images, describe });
+::shop_api::object!(ArbitrateEvidence { "describe" describe, "images" images });
 /// 仲裁信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ArbitrateInfo {
@@ -938,10 +1017,13 @@ pub struct ArbitrateInfo {
     pub arbitrate_blame: Option<i64>,
 }
 ::shop_api::object!(
-    ArbitrateInfo { arbitrate_id, arbitrate_status, is_required_evidence,
-    arbitrate_status_deadline, arbitrate_opinion, arbitrate_conclusion,
-    arbitrate_create_time, arbitrate_update_time, arbitrate_evidence_tmpl,
-    arbitrate_evidence, arbitrate_blame }
+    ArbitrateInfo { "arbitrate_blame" arbitrate_blame, "arbitrate_conclusion"
+    arbitrate_conclusion, "arbitrate_create_time" arbitrate_create_time,
+    "arbitrate_evidence" arbitrate_evidence, "arbitrate_evidence_tmpl"
+    arbitrate_evidence_tmpl, "arbitrate_id" arbitrate_id, "arbitrate_opinion"
+    arbitrate_opinion, "arbitrate_status" arbitrate_status, "arbitrate_status_deadline"
+    arbitrate_status_deadline, "arbitrate_update_time" arbitrate_update_time,
+    "is_required_evidence" is_required_evidence }
 );
 /// 总价
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -951,7 +1033,7 @@ pub struct ActualAmount {
     /// 金额
     pub amount: Option<i64>,
 }
-::shop_api::object!(ActualAmount { price_text, amount });
+::shop_api::object!(ActualAmount { "amount" amount, "price_text" price_text });
 /// 基准价
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StandardPrice {
@@ -963,7 +1045,8 @@ pub struct StandardPrice {
     pub deduction_price_detail: Option<Vec<ActualAmount>>,
 }
 ::shop_api::object!(
-    StandardPrice { actual_amount, origin_amount, deduction_price_detail }
+    StandardPrice { "actual_amount" actual_amount, "deduction_price_detail"
+    deduction_price_detail, "origin_amount" origin_amount }
 );
 /// 价保详情
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -986,9 +1069,11 @@ pub struct PriceProtectionDetail {
     pub platform_recycle_amount: Option<i64>,
 }
 ::shop_api::object!(
-    PriceProtectionDetail { title, price_protection_formulas, standard_price,
-    check_price, refund_detail, refund_bearer_list, platform_to_merchant_refund_status,
-    platform_recycle_amount }
+    PriceProtectionDetail { "check_price" check_price, "platform_recycle_amount"
+    platform_recycle_amount, "platform_to_merchant_refund_status"
+    platform_to_merchant_refund_status, "price_protection_formulas"
+    price_protection_formulas, "refund_bearer_list" refund_bearer_list, "refund_detail"
+    refund_detail, "standard_price" standard_price, "title" title }
 );
 /// 额外信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1002,7 +1087,9 @@ pub struct DescKv {
     /// 额外提示
     pub notice: Option<String>,
 }
-::shop_api::object!(DescKv { key, value, highlight, notice });
+::shop_api::object!(
+    DescKv { "highlight" highlight, "key" key, "notice" notice, "value" value }
+);
 /// 所有类型凭证
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AllEvidence {
@@ -1013,7 +1100,7 @@ pub struct AllEvidence {
     /// 证据描述
     pub desc: Option<String>,
 }
-::shop_api::object!(AllEvidence { kind = "type", urls, desc });
+::shop_api::object!(AllEvidence { "desc" desc, "type" kind, "urls" urls });
 /// 协商记录
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RecordLogs {
@@ -1035,7 +1122,8 @@ pub struct RecordLogs {
     pub all_evidence: Option<Vec<AllEvidence>>,
 }
 ::shop_api::object!(
-    RecordLogs { operator, time, text, images, desc_kvs, action, role, all_evidence }
+    RecordLogs { "action" action, "all_evidence" all_evidence, "desc_kvs" desc_kvs,
+    "images" images, "operator" operator, "role" role, "text" text, "time" time }
 );
 /// 商品属性，适用于外卖或即时零售场景下商品存在属性的情况
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1045,7 +1133,10 @@ pub struct AfterSaleDetailCustomProperty {
     /// 属性组名称
     pub group_name: Option<String>,
 }
-::shop_api::object!(AfterSaleDetailCustomProperty { property_details, group_name });
+::shop_api::object!(
+    AfterSaleDetailCustomProperty { "group_name" group_name, "property_details"
+    property_details }
+);
 /// 联系地址
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleDetailAddr {
@@ -1065,8 +1156,8 @@ pub struct AfterSaleDetailAddr {
     pub address_id: Option<String>,
 }
 ::shop_api::object!(
-    AfterSaleDetailAddr { province, city, town, detail, encrypt_detail, street,
-    address_id }
+    AfterSaleDetailAddr { "address_id" address_id, "city" city, "detail" detail,
+    "encrypt_detail" encrypt_detail, "province" province, "street" street, "town" town }
 );
 /// 上门取件地址信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1080,7 +1171,9 @@ pub struct ContactInfo {
     /// 电话
     pub encrypt_tel: Option<String>,
 }
-::shop_api::object!(ContactInfo { addr, name, tel, encrypt_tel });
+::shop_api::object!(
+    ContactInfo { "addr" addr, "encrypt_tel" encrypt_tel, "name" name, "tel" tel }
+);
 /// Webhook event `refund_created` (200): The buyer asked for an after-sale (`refund_RefundCreated`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/115)
@@ -1114,9 +1207,11 @@ pub struct RefundCreatedEvent {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    RefundCreatedEvent { p_id, s_id, shop_id, store_id, aftersale_id, aftersale_status,
-    aftersale_type, refund_amount, refund_post_amount, refund_voucher_num, reason_code,
-    apply_time, update_time }
+    RefundCreatedEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "apply_time" apply_time, "p_id"
+    p_id, "reason_code" reason_code, "refund_amount" refund_amount, "refund_post_amount"
+    refund_post_amount, "refund_voucher_num" refund_voucher_num, "s_id" s_id, "shop_id"
+    shop_id, "store_id" store_id, "update_time" update_time }
 );
 /// Webhook event `refund_agreed` (201): The seller agreed to refund (`refund_RefundAgreed`).
 ///
@@ -1151,9 +1246,11 @@ pub struct RefundAgreedEvent {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    RefundAgreedEvent { p_id, s_id, shop_id, store_id, aftersale_id, aftersale_status,
-    aftersale_type, refund_amount, refund_post_amount, refund_voucher_num, reason_code,
-    agree_time, update_time }
+    RefundAgreedEvent { "aftersale_id" aftersale_id, "aftersale_status" aftersale_status,
+    "aftersale_type" aftersale_type, "agree_time" agree_time, "p_id" p_id, "reason_code"
+    reason_code, "refund_amount" refund_amount, "refund_post_amount" refund_post_amount,
+    "refund_voucher_num" refund_voucher_num, "s_id" s_id, "shop_id" shop_id, "store_id"
+    store_id, "update_time" update_time }
 );
 /// Webhook event `refund_return_apply_agreed` (202): The seller agreed to a return (`refund_ReturnApplyAgreed`).
 ///
@@ -1190,9 +1287,11 @@ pub struct RefundReturnApplyAgreedEvent {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    RefundReturnApplyAgreedEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, refund_amount, refund_post_amount,
-    refund_voucher_num, reason_code, addr, agree_time, update_time }
+    RefundReturnApplyAgreedEvent { "addr" addr, "aftersale_id" aftersale_id,
+    "aftersale_status" aftersale_status, "aftersale_type" aftersale_type, "agree_time"
+    agree_time, "p_id" p_id, "reason_code" reason_code, "refund_amount" refund_amount,
+    "refund_post_amount" refund_post_amount, "refund_voucher_num" refund_voucher_num,
+    "s_id" s_id, "shop_id" shop_id, "store_id" store_id, "update_time" update_time }
 );
 /// Webhook event `refund_buyer_return_goods` (203): The buyer sent the goods back (`refund_BuyerReturnGoods`).
 ///
@@ -1227,9 +1326,11 @@ pub struct RefundBuyerReturnGoodsEvent {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    RefundBuyerReturnGoodsEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, refund_amount, refund_post_amount,
-    refund_voucher_num, reason_code, return_time, update_time }
+    RefundBuyerReturnGoodsEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "p_id" p_id, "reason_code"
+    reason_code, "refund_amount" refund_amount, "refund_post_amount" refund_post_amount,
+    "refund_voucher_num" refund_voucher_num, "return_time" return_time, "s_id" s_id,
+    "shop_id" shop_id, "store_id" store_id, "update_time" update_time }
 );
 /// Webhook event `refund_refused` (204): The seller refused to refund (`refund_RefundRefused`).
 ///
@@ -1264,9 +1365,11 @@ pub struct RefundRefusedEvent {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    RefundRefusedEvent { p_id, s_id, shop_id, store_id, aftersale_id, aftersale_status,
-    aftersale_type, refund_amount, refund_post_amount, refund_voucher_num, reason_code,
-    refuse_time, update_time }
+    RefundRefusedEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "p_id" p_id, "reason_code"
+    reason_code, "refund_amount" refund_amount, "refund_post_amount" refund_post_amount,
+    "refund_voucher_num" refund_voucher_num, "refuse_time" refuse_time, "s_id" s_id,
+    "shop_id" shop_id, "store_id" store_id, "update_time" update_time }
 );
 /// Webhook event `refund_return_apply_refused` (205): The seller refused a return (`refund_ReturnApplyRefused`).
 ///
@@ -1301,9 +1404,11 @@ pub struct RefundReturnApplyRefusedEvent {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    RefundReturnApplyRefusedEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, refund_amount, refund_post_amount,
-    refund_voucher_num, reason_code, refuse_time, update_time }
+    RefundReturnApplyRefusedEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "p_id" p_id, "reason_code"
+    reason_code, "refund_amount" refund_amount, "refund_post_amount" refund_post_amount,
+    "refund_voucher_num" refund_voucher_num, "refuse_time" refuse_time, "s_id" s_id,
+    "shop_id" shop_id, "store_id" store_id, "update_time" update_time }
 );
 /// Webhook event `refund_success` (206): The refund was paid (`refund_RefundSuccess`).
 ///
@@ -1338,9 +1443,11 @@ pub struct RefundSuccessEvent {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    RefundSuccessEvent { p_id, s_id, shop_id, store_id, aftersale_id, aftersale_status,
-    aftersale_type, refund_amount, refund_post_amount, refund_voucher_num, reason_code,
-    success_time, update_time }
+    RefundSuccessEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "p_id" p_id, "reason_code"
+    reason_code, "refund_amount" refund_amount, "refund_post_amount" refund_post_amount,
+    "refund_voucher_num" refund_voucher_num, "s_id" s_id, "shop_id" shop_id, "store_id"
+    store_id, "success_time" success_time, "update_time" update_time }
 );
 /// Webhook event `refund_closed` (207): The after-sale was closed (`refund_RefundClosed`).
 ///
@@ -1375,9 +1482,11 @@ pub struct RefundClosedEvent {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    RefundClosedEvent { p_id, s_id, shop_id, store_id, aftersale_id, aftersale_status,
-    aftersale_type, refund_amount, refund_post_amount, refund_voucher_num, reason_code,
-    close_time, update_time }
+    RefundClosedEvent { "aftersale_id" aftersale_id, "aftersale_status" aftersale_status,
+    "aftersale_type" aftersale_type, "close_time" close_time, "p_id" p_id, "reason_code"
+    reason_code, "refund_amount" refund_amount, "refund_post_amount" refund_post_amount,
+    "refund_voucher_num" refund_voucher_num, "s_id" s_id, "shop_id" shop_id, "store_id"
+    store_id, "update_time" update_time }
 );
 /// Webhook event `refund_modified` (208): The buyer changed the after-sale request (`refund_RefundModified`).
 ///
@@ -1412,9 +1521,11 @@ pub struct RefundModifiedEvent {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    RefundModifiedEvent { p_id, s_id, shop_id, store_id, aftersale_id, aftersale_status,
-    aftersale_type, refund_amount, refund_post_amount, refund_voucher_num, reason_code,
-    modify_time, update_time }
+    RefundModifiedEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "modify_time" modify_time, "p_id"
+    p_id, "reason_code" reason_code, "refund_amount" refund_amount, "refund_post_amount"
+    refund_post_amount, "refund_voucher_num" refund_voucher_num, "s_id" s_id, "shop_id"
+    shop_id, "store_id" store_id, "update_time" update_time }
 );
 /// Webhook event `refund_expiration_change` (209): The deadline of the after-sale changed (`refund_ExpirationChange`).
 ///
@@ -1439,8 +1550,9 @@ pub struct RefundExpirationChangeEvent {
     pub status_deadline: Option<i64>,
 }
 ::shop_api::object!(
-    RefundExpirationChangeEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, status_deadline }
+    RefundExpirationChangeEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "p_id" p_id, "s_id" s_id,
+    "shop_id" shop_id, "status_deadline" status_deadline, "store_id" store_id }
 );
 /// Webhook event `refund_exchange_confirmed` (211): The seller confirmed the exchange and shipped the replacement (`refund_ExchangeComfirmed`).
 ///
@@ -1475,9 +1587,11 @@ pub struct RefundExchangeConfirmedEvent {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    RefundExchangeConfirmedEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, refund_amount, refund_post_amount,
-    refund_voucher_num, reason_code, apply_time, update_time }
+    RefundExchangeConfirmedEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "apply_time" apply_time, "p_id"
+    p_id, "reason_code" reason_code, "refund_amount" refund_amount, "refund_post_amount"
+    refund_post_amount, "refund_voucher_num" refund_voucher_num, "s_id" s_id, "shop_id"
+    shop_id, "store_id" store_id, "update_time" update_time }
 );
 /// Webhook event `refund_arbitrate_applied` (212): The buyer asked for arbitration (`refund_ArbitrateApplied`).
 ///
@@ -1504,8 +1618,10 @@ pub struct RefundArbitrateAppliedEvent {
     pub arbitrate_status: Option<i64>,
 }
 ::shop_api::object!(
-    RefundArbitrateAppliedEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, arbitrate_id, arbitrate_status }
+    RefundArbitrateAppliedEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "arbitrate_id" arbitrate_id,
+    "arbitrate_status" arbitrate_status, "p_id" p_id, "s_id" s_id, "shop_id" shop_id,
+    "store_id" store_id }
 );
 /// Webhook event `refund_arbitrate_submitting` (213): Arbitration asks the seller for evidence (`refund_ArbitrateSubmiting`).
 ///
@@ -1532,8 +1648,10 @@ pub struct RefundArbitrateSubmittingEvent {
     pub arbitrate_status: Option<i64>,
 }
 ::shop_api::object!(
-    RefundArbitrateSubmittingEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, arbitrate_id, arbitrate_status }
+    RefundArbitrateSubmittingEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "arbitrate_id" arbitrate_id,
+    "arbitrate_status" arbitrate_status, "p_id" p_id, "s_id" s_id, "shop_id" shop_id,
+    "store_id" store_id }
 );
 /// Webhook event `refund_arbitrate_submitted` (214): The seller submitted arbitration evidence (`refund_ArbitrateSubmited`).
 ///
@@ -1560,8 +1678,10 @@ pub struct RefundArbitrateSubmittedEvent {
     pub arbitrate_status: Option<i64>,
 }
 ::shop_api::object!(
-    RefundArbitrateSubmittedEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, arbitrate_id, arbitrate_status }
+    RefundArbitrateSubmittedEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "arbitrate_id" arbitrate_id,
+    "arbitrate_status" arbitrate_status, "p_id" p_id, "s_id" s_id, "shop_id" shop_id,
+    "store_id" store_id }
 );
 /// Webhook event `refund_arbitrate_cancelled` (215): The buyer cancelled the arbitration (`refund_ArbitrateCancelled`).
 ///
@@ -1588,8 +1708,10 @@ pub struct RefundArbitrateCancelledEvent {
     pub arbitrate_status: Option<i64>,
 }
 ::shop_api::object!(
-    RefundArbitrateCancelledEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, arbitrate_id, arbitrate_status }
+    RefundArbitrateCancelledEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "arbitrate_id" arbitrate_id,
+    "arbitrate_status" arbitrate_status, "p_id" p_id, "s_id" s_id, "shop_id" shop_id,
+    "store_id" store_id }
 );
 /// Webhook event `refund_arbitrate_audited` (216): Arbitration decided (`refund_ArbitrateAudited`).
 ///
@@ -1618,9 +1740,10 @@ pub struct RefundArbitrateAuditedEvent {
     pub arbitrate_conclusion: Option<i64>,
 }
 ::shop_api::object!(
-    RefundArbitrateAuditedEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, arbitrate_id, arbitrate_status,
-    arbitrate_conclusion }
+    RefundArbitrateAuditedEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "arbitrate_conclusion"
+    arbitrate_conclusion, "arbitrate_id" arbitrate_id, "arbitrate_status"
+    arbitrate_status, "p_id" p_id, "s_id" s_id, "shop_id" shop_id, "store_id" store_id }
 );
 /// Webhook event `refund_arbitrate_service_intervene` (217): Customer service stepped into the arbitration (`refund_ArbitrateServiceIntervene`).
 ///
@@ -1647,8 +1770,10 @@ pub struct RefundArbitrateServiceInterveneEvent {
     pub arbitrate_status: Option<i64>,
 }
 ::shop_api::object!(
-    RefundArbitrateServiceInterveneEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, arbitrate_id, arbitrate_status }
+    RefundArbitrateServiceInterveneEvent { "aftersale_id" aftersale_id,
+    "aftersale_status" aftersale_status, "aftersale_type" aftersale_type, "arbitrate_id"
+    arbitrate_id, "arbitrate_status" arbitrate_status, "p_id" p_id, "s_id" s_id,
+    "shop_id" shop_id, "store_id" store_id }
 );
 /// Webhook event `refund_arbitrate_discuss_upload` (218): Evidence was uploaded during negotiation (`refund_ArbitrateDiscussUpload`).
 ///
@@ -1675,8 +1800,10 @@ pub struct RefundArbitrateDiscussUploadEvent {
     pub arbitrate_status: Option<i64>,
 }
 ::shop_api::object!(
-    RefundArbitrateDiscussUploadEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, arbitrate_id, arbitrate_status }
+    RefundArbitrateDiscussUploadEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "arbitrate_id" arbitrate_id,
+    "arbitrate_status" arbitrate_status, "p_id" p_id, "s_id" s_id, "shop_id" shop_id,
+    "store_id" store_id }
 );
 /// Webhook event `refund_special_refund` (224): The buyer asked for a special-rights after-sale (`refund_SpecialRefund`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1701,8 +1828,10 @@ pub struct RefundSpecialRefundEvent {
     pub apply_time: Option<i64>,
 }
 ::shop_api::object!(
-    RefundSpecialRefundEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, refund_amount, apply_time }
+    RefundSpecialRefundEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "apply_time" apply_time, "p_id"
+    p_id, "refund_amount" refund_amount, "s_id" s_id, "shop_id" shop_id, "store_id"
+    store_id }
 );
 /// Webhook event `refund_special_refund_success` (225): A special-rights refund was paid (`Refund_SpecialRefundSuccess`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1727,8 +1856,10 @@ pub struct RefundSpecialRefundSuccessEvent {
     pub success_time: Option<i64>,
 }
 ::shop_api::object!(
-    RefundSpecialRefundSuccessEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, refund_amount, success_time }
+    RefundSpecialRefundSuccessEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "p_id" p_id, "refund_amount"
+    refund_amount, "s_id" s_id, "shop_id" shop_id, "store_id" store_id, "success_time"
+    success_time }
 );
 /// Webhook event `refund_resend_fill_logistics` (226): The seller shipped a resend (`refund_ResendFillLogistics`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1753,8 +1884,10 @@ pub struct RefundResendFillLogisticsEvent {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    RefundResendFillLogisticsEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    aftersale_status, aftersale_type, reason_code, update_time }
+    RefundResendFillLogisticsEvent { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_type" aftersale_type, "p_id" p_id, "reason_code"
+    reason_code, "s_id" s_id, "shop_id" shop_id, "store_id" store_id, "update_time"
+    update_time }
 );
 /// Webhook event `refund_audit_agree_resend` (227): The seller agreed to resend (`refund_AuditAgreeResend`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1779,8 +1912,10 @@ pub struct RefundAuditAgreeResendEvent {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    RefundAuditAgreeResendEvent { p_id, s_id, shop_id, store_id, aftersale_id,
-    after_sale_status, aftersale_type, reason_code, update_time }
+    RefundAuditAgreeResendEvent { "after_sale_status" after_sale_status, "aftersale_id"
+    aftersale_id, "aftersale_type" aftersale_type, "p_id" p_id, "reason_code"
+    reason_code, "s_id" s_id, "shop_id" shop_id, "store_id" store_id, "update_time"
+    update_time }
 );
 /// Request of `afterSale.List` (`POST /afterSale/List`): Search after-sale requests by application or update time, status and type. — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1295)
 ///
@@ -1850,13 +1985,20 @@ pub struct AfterSaleListRequest {
     pub store_id_list: Option<Vec<i64>>,
 }
 ::shop_api::object!(
-    AfterSaleListRequest { order_id, aftersale_type, aftersale_status,
-    standard_aftersale_status, aftersale_id, reason, logistics_status, pay_type,
-    refund_type, arbitrate_status, order_flag, start_time, end_time, update_start_time,
-    update_end_time, amount_start, amount_end, risk_flag, order_by, page, size,
-    need_special_type, order_logistics_tracking_no, order_logistics_state,
-    agree_refuse_sign, aftersale_sub_type, aftersale_status_to_final_end_time,
-    aftersale_status_to_final_start_time, store_id_list }
+    AfterSaleListRequest { "aftersale_id" aftersale_id, "aftersale_status"
+    aftersale_status, "aftersale_status_to_final_end_time"
+    aftersale_status_to_final_end_time, "aftersale_status_to_final_start_time"
+    aftersale_status_to_final_start_time, "aftersale_sub_type" aftersale_sub_type,
+    "aftersale_type" aftersale_type, "agree_refuse_sign" agree_refuse_sign, "amount_end"
+    amount_end, "amount_start" amount_start, "arbitrate_status" arbitrate_status,
+    "end_time" end_time, "logistics_status" logistics_status, "need_special_type"
+    need_special_type, "order_by" order_by, "order_flag" order_flag, "order_id" order_id,
+    "order_logistics_state" order_logistics_state, "order_logistics_tracking_no"
+    order_logistics_tracking_no, "page" page, "pay_type" pay_type, "reason" reason,
+    "refund_type" refund_type, "risk_flag" risk_flag, "size" size,
+    "standard_aftersale_status" standard_aftersale_status, "start_time" start_time,
+    "store_id_list" store_id_list, "update_end_time" update_end_time, "update_start_time"
+    update_start_time }
 );
 /// Response data of `afterSale.List` ([`AfterSaleListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1295)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1872,7 +2014,10 @@ pub struct AfterSaleListResponse {
     /// Number returned.
     pub size: Option<i64>,
 }
-::shop_api::object!(AfterSaleListResponse { items, has_more, total, page, size });
+::shop_api::object!(
+    AfterSaleListResponse { "has_more" has_more, "items" items, "page" page, "size" size,
+    "total" total }
+);
 impl ::shop_api::runtime::ApiRequest for AfterSaleListRequest {
     ::shop_api::endpoint!(
         AfterSaleListResponse, super::super::Doudian, "doudian" "after_sale"
@@ -1912,7 +2057,8 @@ pub struct AfterSaleDetailRequest {
     pub is_searchable: Option<bool>,
 }
 ::shop_api::object!(
-    AfterSaleDetailRequest { after_sale_id, need_operation_record, is_searchable }
+    AfterSaleDetailRequest { "after_sale_id" after_sale_id, "is_searchable"
+    is_searchable, "need_operation_record" need_operation_record }
 );
 /// Response data of `afterSale.Detail` ([`AfterSaleDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1095)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1922,7 +2068,9 @@ pub struct AfterSaleDetailResponse {
     /// The related order.
     pub order_info: Option<AfterSaleOrder>,
 }
-::shop_api::object!(AfterSaleDetailResponse { process_info, order_info });
+::shop_api::object!(
+    AfterSaleDetailResponse { "order_info" order_info, "process_info" process_info }
+);
 impl ::shop_api::runtime::ApiRequest for AfterSaleDetailRequest {
     ::shop_api::endpoint!(
         AfterSaleDetailResponse, super::super::Doudian, "doudian" "after_sale"
@@ -1948,14 +2096,16 @@ pub struct AfterSaleOperateRequest {
     /// Store ID.
     pub store_id: Option<i64>,
 }
-::shop_api::object!(AfterSaleOperateRequest { kind = "type", items, store_id });
+::shop_api::object!(
+    AfterSaleOperateRequest { "items" items, "store_id" store_id, "type" kind }
+);
 /// Response data of `afterSale.operate` ([`AfterSaleOperateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/560)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleOperateResponse {
     /// Result per after-sale.
     pub items: Option<Vec<OperateResult>>,
 }
-::shop_api::object!(AfterSaleOperateResponse { items });
+::shop_api::object!(AfterSaleOperateResponse { "items" items });
 impl ::shop_api::runtime::ApiRequest for AfterSaleOperateRequest {
     ::shop_api::endpoint!(
         AfterSaleOperateResponse, super::super::Doudian, "doudian" "after_sale"
@@ -1974,7 +2124,10 @@ pub struct AfterSaleCancelSendGoodsSuccessRequest {
     /// Unix timestamp in seconds
     pub op_time: Option<i64>,
 }
-::shop_api::object!(AfterSaleCancelSendGoodsSuccessRequest { aftersale_id, op_time });
+::shop_api::object!(
+    AfterSaleCancelSendGoodsSuccessRequest { "aftersale_id" aftersale_id, "op_time"
+    op_time }
+);
 /// Response data of `afterSale.CancelSendGoodsSuccess` ([`AfterSaleCancelSendGoodsSuccessRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/816)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleCancelSendGoodsSuccessResponse {}
@@ -1994,14 +2147,14 @@ pub struct AfterSaleOpenAfterSaleChannelRequest {
     /// Order ID
     pub order_id: Option<i64>,
 }
-::shop_api::object!(AfterSaleOpenAfterSaleChannelRequest { order_id });
+::shop_api::object!(AfterSaleOpenAfterSaleChannelRequest { "order_id" order_id });
 /// Response data of `afterSale.OpenAfterSaleChannel` ([`AfterSaleOpenAfterSaleChannelRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/764)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleOpenAfterSaleChannelResponse {
     /// Result of opening the after-sale channel
     pub conclusion: Option<Conclusion>,
 }
-::shop_api::object!(AfterSaleOpenAfterSaleChannelResponse { conclusion });
+::shop_api::object!(AfterSaleOpenAfterSaleChannelResponse { "conclusion" conclusion });
 impl ::shop_api::runtime::ApiRequest for AfterSaleOpenAfterSaleChannelRequest {
     ::shop_api::endpoint!(
         AfterSaleOpenAfterSaleChannelResponse, super::super::Doudian, "doudian"
@@ -2023,7 +2176,10 @@ pub struct AfterSaleAddOrderRemarkRequest {
     /// Remark added by the merchant
     pub remark: Option<String>,
 }
-::shop_api::object!(AfterSaleAddOrderRemarkRequest { order_id, after_sale_id, remark });
+::shop_api::object!(
+    AfterSaleAddOrderRemarkRequest { "after_sale_id" after_sale_id, "order_id" order_id,
+    "remark" remark }
+);
 /// Response data of `afterSale.addOrderRemark` ([`AfterSaleAddOrderRemarkRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/585)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleAddOrderRemarkResponse {}
@@ -2047,7 +2203,8 @@ pub struct AfterSaleApplyLogisticsInterceptRequest {
     pub intercept_targets: Option<Vec<InterceptTargetsItem>>,
 }
 ::shop_api::object!(
-    AfterSaleApplyLogisticsInterceptRequest { after_sale_id, op_from, intercept_targets }
+    AfterSaleApplyLogisticsInterceptRequest { "after_sale_id" after_sale_id,
+    "intercept_targets" intercept_targets, "op_from" op_from }
 );
 /// Response data of `afterSale.applyLogisticsIntercept` ([`AfterSaleApplyLogisticsInterceptRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/897)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2066,8 +2223,10 @@ pub struct AfterSaleApplyLogisticsInterceptResponse {
     pub refund_amount: Option<i64>,
 }
 ::shop_api::object!(
-    AfterSaleApplyLogisticsInterceptResponse { intercept_results, success_count,
-    failed_count, unavailable_reason_code, unavailable_reason, refund_amount }
+    AfterSaleApplyLogisticsInterceptResponse { "failed_count" failed_count,
+    "intercept_results" intercept_results, "refund_amount" refund_amount, "success_count"
+    success_count, "unavailable_reason" unavailable_reason, "unavailable_reason_code"
+    unavailable_reason_code }
 );
 impl ::shop_api::runtime::ApiRequest for AfterSaleApplyLogisticsInterceptRequest {
     ::shop_api::endpoint!(
@@ -2101,8 +2260,10 @@ pub struct AfterSaleFillLogisticsRequest {
     pub pick_up_type: Option<i32>,
 }
 ::shop_api::object!(
-    AfterSaleFillLogisticsRequest { aftersale_id, send_type, company_code, tracking_no,
-    book_time_begin, book_time_end, store_id, pick_up_type }
+    AfterSaleFillLogisticsRequest { "aftersale_id" aftersale_id, "book_time_begin"
+    book_time_begin, "book_time_end" book_time_end, "company_code" company_code,
+    "pick_up_type" pick_up_type, "send_type" send_type, "store_id" store_id,
+    "tracking_no" tracking_no }
 );
 /// Response data of `afterSale.fillLogistics` ([`AfterSaleFillLogisticsRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1908)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2122,14 +2283,16 @@ pub struct AfterSaleRejectReasonCodeListRequest {
     /// When an after-sale order ID is passed, returns the selectable rejection reasons for it; only shipped after-sales are supported, empty for unshipped orders in preparation.
     pub aftersale_id: Option<i64>,
 }
-::shop_api::object!(AfterSaleRejectReasonCodeListRequest { aftersale_id });
+::shop_api::object!(
+    AfterSaleRejectReasonCodeListRequest { "aftersale_id" aftersale_id }
+);
 /// Response data of `afterSale.rejectReasonCodeList` ([`AfterSaleRejectReasonCodeListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1540)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleRejectReasonCodeListResponse {
     /// List of merchant rejection reason details for the after-sale
     pub items: Option<Vec<ItemsItem>>,
 }
-::shop_api::object!(AfterSaleRejectReasonCodeListResponse { items });
+::shop_api::object!(AfterSaleRejectReasonCodeListResponse { "items" items });
 impl ::shop_api::runtime::ApiRequest for AfterSaleRejectReasonCodeListRequest {
     ::shop_api::endpoint!(
         AfterSaleRejectReasonCodeListResponse, super::super::Doudian, "doudian"
@@ -2154,8 +2317,9 @@ pub struct AfterSaleReturnGoodsToWareHouseSuccessRequest {
     pub logistics_company_code: Option<String>,
 }
 ::shop_api::object!(
-    AfterSaleReturnGoodsToWareHouseSuccessRequest { aftersale_id, op_time, tracking_no,
-    logistics_company_code }
+    AfterSaleReturnGoodsToWareHouseSuccessRequest { "aftersale_id" aftersale_id,
+    "logistics_company_code" logistics_company_code, "op_time" op_time, "tracking_no"
+    tracking_no }
 );
 /// Response data of `afterSale.returnGoodsToWareHouseSuccess` ([`AfterSaleReturnGoodsToWareHouseSuccessRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/815)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2182,7 +2346,10 @@ pub struct AfterSaleSubmitEvidenceRequest {
     /// <https://xxxx.jpg> | proof images, up to 4
     pub evidence: Option<Vec<String>>,
 }
-::shop_api::object!(AfterSaleSubmitEvidenceRequest { aftersale_id, comment, evidence });
+::shop_api::object!(
+    AfterSaleSubmitEvidenceRequest { "aftersale_id" aftersale_id, "comment" comment,
+    "evidence" evidence }
+);
 /// Response data of `afterSale.submitEvidence` ([`AfterSaleSubmitEvidenceRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/255)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleSubmitEvidenceResponse {}
@@ -2203,7 +2370,7 @@ pub struct AfterSaleTimeExtendRequest {
     /// After-sale order number
     pub aftersale_id: Option<i64>,
 }
-::shop_api::object!(AfterSaleTimeExtendRequest { aftersale_id });
+::shop_api::object!(AfterSaleTimeExtendRequest { "aftersale_id" aftersale_id });
 /// Response data of `afterSale.timeExtend` ([`AfterSaleTimeExtendRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/242)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleTimeExtendResponse {}
@@ -2224,7 +2391,7 @@ pub struct AfterSaleOpenOutAfterSaleRequest {
     /// 要打开超售后入口的商品单ID
     pub order_id: Option<i64>,
 }
-::shop_api::object!(AfterSaleOpenOutAfterSaleRequest { order_id });
+::shop_api::object!(AfterSaleOpenOutAfterSaleRequest { "order_id" order_id });
 /// Response data of `afterSale.openOutAfterSale` ([`AfterSaleOpenOutAfterSaleRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleOpenOutAfterSaleResponse {}

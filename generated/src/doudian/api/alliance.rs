@@ -32,9 +32,11 @@ pub struct DatasItem {
     pub phase_id: Option<i64>,
 }
 ::shop_api::object!(
-    DatasItem { order_id, product_id, author_account, short_id, total_pay_amount,
-    commission_rate, estimated_comission, real_comission, order_status, shop_id,
-    alliance_biz_type, phase_id }
+    DatasItem { "alliance_biz_type" alliance_biz_type, "author_account" author_account,
+    "commission_rate" commission_rate, "estimated_comission" estimated_comission,
+    "order_id" order_id, "order_status" order_status, "phase_id" phase_id, "product_id"
+    product_id, "real_comission" real_comission, "shop_id" shop_id, "short_id" short_id,
+    "total_pay_amount" total_pay_amount }
 );
 /// Request of `alliance.getOrderList` (`POST /alliance/getOrderList`): 查询联盟达人佣金订单明细（order_ids一次最多传入5个订单） — [official documentation](https://op.jinritemai.com/docs/api-docs/46/469)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -42,7 +44,7 @@ pub struct AllianceGetOrderListRequest {
     /// 订单id列表 Required.
     pub order_ids: Vec<String>,
 }
-::shop_api::object!(AllianceGetOrderListRequest { order_ids });
+::shop_api::object!(AllianceGetOrderListRequest { "order_ids" order_ids });
 /// Response data of `alliance.getOrderList` ([`AllianceGetOrderListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/469)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AllianceGetOrderListResponse {
@@ -53,7 +55,9 @@ pub struct AllianceGetOrderListResponse {
     /// 订单明细数据
     pub datas: Option<Vec<DatasItem>>,
 }
-::shop_api::object!(AllianceGetOrderListResponse { code, code_msg, datas });
+::shop_api::object!(
+    AllianceGetOrderListResponse { "code" code, "code_msg" code_msg, "datas" datas }
+);
 impl ::shop_api::runtime::ApiRequest for AllianceGetOrderListRequest {
     ::shop_api::endpoint!(
         AllianceGetOrderListResponse, super::super::Doudian, "doudian" "alliance"

@@ -11,7 +11,7 @@ pub struct User {
     /// User ID
     pub user_id: Option<i64>,
 }
-::shop_api::object!(User { uid_type, user_id });
+::shop_api::object!(User { "uid_type" uid_type, "user_id" user_id });
 /// Decision
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Decision {
@@ -22,7 +22,10 @@ pub struct Decision {
     /// Prompt message
     pub hit_status: Option<String>,
 }
-::shop_api::object!(Decision { decision, decision_detail, hit_status });
+::shop_api::object!(
+    Decision { "decision" decision, "decision_detail" decision_detail, "hit_status"
+    hit_status }
+);
 /// Request of `antispam.orderQuery` (`POST /antispam/orderQuery`): Report an order query event for risk control and get a decision. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/650)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AntispamOrderQueryRequest {
@@ -33,14 +36,16 @@ pub struct AntispamOrderQueryRequest {
     /// Reported parameters
     pub params: Option<String>,
 }
-::shop_api::object!(AntispamOrderQueryRequest { event_time, user, params });
+::shop_api::object!(
+    AntispamOrderQueryRequest { "event_time" event_time, "params" params, "user" user }
+);
 /// Response data of `antispam.orderQuery` ([`AntispamOrderQueryRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/650)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AntispamOrderQueryResponse {
     /// Decision
     pub decision: Option<Decision>,
 }
-::shop_api::object!(AntispamOrderQueryResponse { decision });
+::shop_api::object!(AntispamOrderQueryResponse { "decision" decision });
 impl ::shop_api::runtime::ApiRequest for AntispamOrderQueryRequest {
     ::shop_api::endpoint!(
         AntispamOrderQueryResponse, super::super::Doudian, "doudian" "antispam"
@@ -59,14 +64,16 @@ pub struct AntispamOrderSendRequest {
     /// Variable parameters
     pub params: Option<String>,
 }
-::shop_api::object!(AntispamOrderSendRequest { event_time, user, params });
+::shop_api::object!(
+    AntispamOrderSendRequest { "event_time" event_time, "params" params, "user" user }
+);
 /// Response data of `antispam.orderSend` ([`AntispamOrderSendRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/649)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AntispamOrderSendResponse {
     /// Decision
     pub decision: Option<Decision>,
 }
-::shop_api::object!(AntispamOrderSendResponse { decision });
+::shop_api::object!(AntispamOrderSendResponse { "decision" decision });
 impl ::shop_api::runtime::ApiRequest for AntispamOrderSendRequest {
     ::shop_api::endpoint!(
         AntispamOrderSendResponse, super::super::Doudian, "doudian" "antispam"
@@ -85,14 +92,16 @@ pub struct AntispamUserLoginRequest {
     /// User
     pub user: Option<User>,
 }
-::shop_api::object!(AntispamUserLoginRequest { params, event_time, user });
+::shop_api::object!(
+    AntispamUserLoginRequest { "event_time" event_time, "params" params, "user" user }
+);
 /// Response data of `antispam.userLogin` ([`AntispamUserLoginRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/13/635)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AntispamUserLoginResponse {
     /// Resolution
     pub decision: Option<Decision>,
 }
-::shop_api::object!(AntispamUserLoginResponse { decision });
+::shop_api::object!(AntispamUserLoginResponse { "decision" decision });
 impl ::shop_api::runtime::ApiRequest for AntispamUserLoginRequest {
     ::shop_api::endpoint!(
         AntispamUserLoginResponse, super::super::Doudian, "doudian" "antispam"

@@ -20,8 +20,9 @@ pub struct FilterInfo {
     pub audit_status: Option<Vec<i32>>,
 }
 ::shop_api::object!(
-    FilterInfo { brand_ids, brand_category, status, related_ids, trade_mark_ids,
-    audit_status }
+    FilterInfo { "audit_status" audit_status, "brand_category" brand_category,
+    "brand_ids" brand_ids, "related_ids" related_ids, "status" status, "trade_mark_ids"
+    trade_mark_ids }
 );
 /// Extra config; fill as described unless special needs
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -34,7 +35,8 @@ pub struct ExtraConfig {
     pub use_brand_name_deduplicate: Option<bool>,
 }
 ::shop_api::object!(
-    ExtraConfig { use_origin_brand_info, use_brand_info, use_brand_name_deduplicate }
+    ExtraConfig { "use_brand_info" use_brand_info, "use_brand_name_deduplicate"
+    use_brand_name_deduplicate, "use_origin_brand_info" use_origin_brand_info }
 );
 /// Brand info list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -65,8 +67,10 @@ pub struct SugListItem {
     pub extra: Option<::std::collections::BTreeMap<String, String>>,
 }
 ::shop_api::object!(
-    SugListItem { brand_id, brand_name_c_n, brand_name_e_n, level, status, brand_alias,
-    create_timestamp, update_timestamp, audit_status, biz_type, logo, extra }
+    SugListItem { "audit_status" audit_status, "biz_type" biz_type, "brand_alias"
+    brand_alias, "brand_id" brand_id, "brand_name_c_n" brand_name_c_n, "brand_name_e_n"
+    brand_name_e_n, "create_timestamp" create_timestamp, "extra" extra, "level" level,
+    "logo" logo, "status" status, "update_timestamp" update_timestamp }
 );
 /// (Discontinued) Brand info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -95,8 +99,10 @@ pub struct BrandInfosItem {
     pub logo: Option<String>,
 }
 ::shop_api::object!(
-    BrandInfosItem { brand_id, brand_name_c_n, brand_name_e_n, level, status,
-    brand_alias, create_timestamp, update_timestamp, audit_status, biz_type, logo }
+    BrandInfosItem { "audit_status" audit_status, "biz_type" biz_type, "brand_alias"
+    brand_alias, "brand_id" brand_id, "brand_name_c_n" brand_name_c_n, "brand_name_e_n"
+    brand_name_e_n, "create_timestamp" create_timestamp, "level" level, "logo" logo,
+    "status" status, "update_timestamp" update_timestamp }
 );
 /// List of authorized brands
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -108,21 +114,23 @@ pub struct AuthBrandListItem {
     /// English name
     pub name_en: Option<String>,
 }
-::shop_api::object!(AuthBrandListItem { brand_id, name_cn, name_en });
+::shop_api::object!(
+    AuthBrandListItem { "brand_id" brand_id, "name_cn" name_cn, "name_en" name_en }
+);
 /// Request of `brand.convert` (`POST /brand/convert`): Convert a shop brand relation ID to a standard brand ID. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1500)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BrandConvertRequest {
     /// Brand relation ID, i.e. the id returned by /shop/brandList
     pub related_id: Option<i64>,
 }
-::shop_api::object!(BrandConvertRequest { related_id });
+::shop_api::object!(BrandConvertRequest { "related_id" related_id });
 /// Response data of `brand.convert` ([`BrandConvertRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1500)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BrandConvertResponse {
     /// Brand ID; corresponds to the standard_brand_id field of the product publish API
     pub brand_id: Option<i64>,
 }
-::shop_api::object!(BrandConvertResponse { brand_id });
+::shop_api::object!(BrandConvertResponse { "brand_id" brand_id });
 impl ::shop_api::runtime::ApiRequest for BrandConvertRequest {
     ::shop_api::endpoint!(
         BrandConvertResponse, super::super::Doudian, "doudian" "brand" "brand.convert"
@@ -149,8 +157,9 @@ pub struct BrandGetSugRequest {
     pub extra_config: Option<ExtraConfig>,
 }
 ::shop_api::object!(
-    BrandGetSugRequest { query, user_id, filter_info, read_old, biz_types,
-    enable_deduplicate, extra_config }
+    BrandGetSugRequest { "biz_types" biz_types, "enable_deduplicate" enable_deduplicate,
+    "extra_config" extra_config, "filter_info" filter_info, "query" query, "read_old"
+    read_old, "user_id" user_id }
 );
 /// Response data of `brand.getSug` ([`BrandGetSugRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1436)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -158,7 +167,7 @@ pub struct BrandGetSugResponse {
     /// Brand info list
     pub sug_list: Option<Vec<SugListItem>>,
 }
-::shop_api::object!(BrandGetSugResponse { sug_list });
+::shop_api::object!(BrandGetSugResponse { "sug_list" sug_list });
 impl ::shop_api::runtime::ApiRequest for BrandGetSugRequest {
     ::shop_api::endpoint!(
         BrandGetSugResponse, super::super::Doudian, "doudian" "brand" "brand.getSug" Post
@@ -189,8 +198,9 @@ pub struct BrandListRequest {
     pub brand_ids: Option<Vec<i64>>,
 }
 ::shop_api::object!(
-    BrandListRequest { categories, offset, size, sort, status, full_brand_info,
-    category_id, query, brand_ids }
+    BrandListRequest { "brand_ids" brand_ids, "categories" categories, "category_id"
+    category_id, "full_brand_info" full_brand_info, "offset" offset, "query" query,
+    "size" size, "sort" sort, "status" status }
 );
 /// Response data of `brand.list` ([`BrandListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1267)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -211,8 +221,9 @@ pub struct BrandListResponse {
     pub brand_list: Option<Vec<AuthBrandListItem>>,
 }
 ::shop_api::object!(
-    BrandListResponse { brand_ids, brand_infos, total, has_more, auth_required,
-    auth_brand_list, brand_list }
+    BrandListResponse { "auth_brand_list" auth_brand_list, "auth_required" auth_required,
+    "brand_ids" brand_ids, "brand_infos" brand_infos, "brand_list" brand_list, "has_more"
+    has_more, "total" total }
 );
 impl ::shop_api::runtime::ApiRequest for BrandListRequest {
     ::shop_api::endpoint!(

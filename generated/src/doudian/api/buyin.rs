@@ -13,7 +13,10 @@ pub struct LiveCoupon {
     /// 优惠描述
     pub discount_desc: Option<String>,
 }
-::shop_api::object!(LiveCoupon { coupon_type, type_desc, discount_desc });
+::shop_api::object!(
+    LiveCoupon { "coupon_type" coupon_type, "discount_desc" discount_desc, "type_desc"
+    type_desc }
+);
 /// 投放推广比例（万分比，×10000）
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AdsPromotionRatio {
@@ -22,7 +25,9 @@ pub struct AdsPromotionRatio {
     /// 老粉比例
     pub old_fans_ratio: Option<i64>,
 }
-::shop_api::object!(AdsPromotionRatio { share_ratio, old_fans_ratio });
+::shop_api::object!(
+    AdsPromotionRatio { "old_fans_ratio" old_fans_ratio, "share_ratio" share_ratio }
+);
 /// 赠品的 SKU
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GivenSku {
@@ -33,7 +38,9 @@ pub struct GivenSku {
     /// 封面图
     pub cover: Option<String>,
 }
-::shop_api::object!(GivenSku { product_id, sku_id, cover });
+::shop_api::object!(
+    GivenSku { "cover" cover, "product_id" product_id, "sku_id" sku_id }
+);
 /// 赠品
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GivenProduct {
@@ -46,7 +53,10 @@ pub struct GivenProduct {
     /// 赠品 SKU
     pub given_skus: Option<Vec<GivenSku>>,
 }
-::shop_api::object!(GivenProduct { product_id, product_name, cover, given_skus });
+::shop_api::object!(
+    GivenProduct { "cover" cover, "given_skus" given_skus, "product_id" product_id,
+    "product_name" product_name }
+);
 /// 直播间商品
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LiveProduct {
@@ -86,9 +96,12 @@ pub struct LiveProduct {
     pub cover: Option<String>,
 }
 ::shop_api::object!(
-    LiveProduct { list_num, product_id, title, price, first_cid, first_cname, second_cid,
-    second_cname, third_cid, third_cname, category_id, live_room_price, is_explaining,
-    available_coupons, ads_promotion_ratio, given_products, cover }
+    LiveProduct { "ads_promotion_ratio" ads_promotion_ratio, "available_coupons"
+    available_coupons, "category_id" category_id, "cover" cover, "first_cid" first_cid,
+    "first_cname" first_cname, "given_products" given_products, "is_explaining"
+    is_explaining, "list_num" list_num, "live_room_price" live_room_price, "price" price,
+    "product_id" product_id, "second_cid" second_cid, "second_cname" second_cname,
+    "third_cid" third_cid, "third_cname" third_cname, "title" title }
 );
 /// 直播间抽奖商品
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -103,8 +116,9 @@ pub struct LotteryProduct {
     pub lottery_product_end_time: Option<i64>,
 }
 ::shop_api::object!(
-    LotteryProduct { product_info, lottery_activity_id, lottery_product_start_time,
-    lottery_product_end_time }
+    LotteryProduct { "lottery_activity_id" lottery_activity_id,
+    "lottery_product_end_time" lottery_product_end_time, "lottery_product_start_time"
+    lottery_product_start_time, "product_info" product_info }
 );
 /// FailedItem of buyin.bindChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -116,7 +130,7 @@ pub struct FailedItem {
     /// 绑定失败的原因
     pub reason: Option<String>,
 }
-::shop_api::object!(FailedItem { id, id_type, reason });
+::shop_api::object!(FailedItem { "id" id, "id_type" id_type, "reason" reason });
 /// AuthorsItem of buyin.channelBindAuthors.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuthorsItem {
@@ -134,8 +148,8 @@ pub struct AuthorsItem {
     pub avatar_url: Option<String>,
 }
 ::shop_api::object!(
-    AuthorsItem { author_app, author_id, author_type, buyin_id, account_name, avatar_url
-    }
+    AuthorsItem { "account_name" account_name, "author_app" author_app, "author_id"
+    author_id, "author_type" author_type, "avatar_url" avatar_url, "buyin_id" buyin_id }
 );
 /// OrdersItem of buyin.instituteOrderPick.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -152,7 +166,9 @@ pub struct OrdersItem {
     pub pay_success_time: Option<String>,
 }
 ::shop_api::object!(
-    OrdersItem { order_id, product_id, estimate_amount, pick_extra, pay_success_time }
+    OrdersItem { "estimate_amount" estimate_amount, "order_id" order_id,
+    "pay_success_time" pay_success_time, "pick_extra" pick_extra, "product_id" product_id
+    }
 );
 /// ColonelOrderInfoItem of buyin.queryShopAllianceOrder.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -173,8 +189,10 @@ pub struct ColonelOrderInfoItem {
     pub colonel_buyin_id: Option<i64>,
 }
 ::shop_api::object!(
-    ColonelOrderInfoItem { commission_rate, activity_id, estimated_commission,
-    real_commission, institution_id, institution_name, colonel_buyin_id }
+    ColonelOrderInfoItem { "activity_id" activity_id, "colonel_buyin_id"
+    colonel_buyin_id, "commission_rate" commission_rate, "estimated_commission"
+    estimated_commission, "institution_id" institution_id, "institution_name"
+    institution_name, "real_commission" real_commission }
 );
 /// QueryShopAllianceOrderOrdersItem of buyin.queryShopAllianceOrder.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -257,15 +275,24 @@ pub struct QueryShopAllianceOrderOrdersItem {
     pub extra: Option<::std::collections::BTreeMap<String, String>>,
 }
 ::shop_api::object!(
-    QueryShopAllianceOrderOrdersItem { distributor_name, distributor_buyin_id,
-    ads_real_commission, ads_estimated_commission, ads_promotion_rate, buyer_app_id,
-    order_id, product_id, product_name, product_img, author_account, shop_name,
-    total_pay_amount, commission_rate, estimated_commission, real_commission, flow_point,
-    app, update_time, pay_success_time, settle_time, pay_goods_amount,
-    settled_goods_amount, shop_id, shop_estimated_commission, shop_real_commission,
-    colonel_order_info, settled_tech_service_fee, item_num, refund_time,
-    estimated_total_commission, author_short_id, author_buyin_id, media_type, app_id,
-    media_id, confirm_time, extra }
+    QueryShopAllianceOrderOrdersItem { "ads_estimated_commission"
+    ads_estimated_commission, "ads_promotion_rate" ads_promotion_rate,
+    "ads_real_commission" ads_real_commission, "app" app, "app_id" app_id,
+    "author_account" author_account, "author_buyin_id" author_buyin_id, "author_short_id"
+    author_short_id, "buyer_app_id" buyer_app_id, "colonel_order_info"
+    colonel_order_info, "commission_rate" commission_rate, "confirm_time" confirm_time,
+    "distributor_buyin_id" distributor_buyin_id, "distributor_name" distributor_name,
+    "estimated_commission" estimated_commission, "estimated_total_commission"
+    estimated_total_commission, "extra" extra, "flow_point" flow_point, "item_num"
+    item_num, "media_id" media_id, "media_type" media_type, "order_id" order_id,
+    "pay_goods_amount" pay_goods_amount, "pay_success_time" pay_success_time,
+    "product_id" product_id, "product_img" product_img, "product_name" product_name,
+    "real_commission" real_commission, "refund_time" refund_time, "settle_time"
+    settle_time, "settled_goods_amount" settled_goods_amount, "settled_tech_service_fee"
+    settled_tech_service_fee, "shop_estimated_commission" shop_estimated_commission,
+    "shop_id" shop_id, "shop_name" shop_name, "shop_real_commission"
+    shop_real_commission, "total_pay_amount" total_pay_amount, "update_time" update_time
+    }
 );
 /// ProductListItem of buyin.queryShopAllianceProducts.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -304,9 +331,11 @@ pub struct ProductListItem {
     pub sample_conf: Option<SampleConf>,
 }
 ::shop_api::object!(
-    ProductListItem { product_id, title, cover, price, market_price, status, cos_ratio,
-    detail_url, sales, cos_fee, update_time, imgs, check_status, create_time,
-    is_exclusive, sample_conf }
+    ProductListItem { "check_status" check_status, "cos_fee" cos_fee, "cos_ratio"
+    cos_ratio, "cover" cover, "create_time" create_time, "detail_url" detail_url, "imgs"
+    imgs, "is_exclusive" is_exclusive, "market_price" market_price, "price" price,
+    "product_id" product_id, "sales" sales, "sample_conf" sample_conf, "status" status,
+    "title" title, "update_time" update_time }
 );
 /// ShopMultiSettlementOrdersOrdersItem of buyin.shopMultiSettlementOrders.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -361,12 +390,17 @@ pub struct ShopMultiSettlementOrdersOrdersItem {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    ShopMultiSettlementOrdersOrdersItem { ads_buyin_id, order_id, product_id,
-    product_name, author_buyin_id, author_account, short_id, shop_id,
-    settle_shop_commission, is_stepped_plan, colonel_buyin_id, colonel_institution_name,
-    colonel_activity_id, settle_colonel_commission, settle_colonel_tech_service_fee,
-    distribution_type, pid, site_name, settle_ads_tech_service_fee,
-    settle_ads_commission, real_service_fee, phase_id, settle_time, update_time }
+    ShopMultiSettlementOrdersOrdersItem { "ads_buyin_id" ads_buyin_id, "author_account"
+    author_account, "author_buyin_id" author_buyin_id, "colonel_activity_id"
+    colonel_activity_id, "colonel_buyin_id" colonel_buyin_id, "colonel_institution_name"
+    colonel_institution_name, "distribution_type" distribution_type, "is_stepped_plan"
+    is_stepped_plan, "order_id" order_id, "phase_id" phase_id, "pid" pid, "product_id"
+    product_id, "product_name" product_name, "real_service_fee" real_service_fee,
+    "settle_ads_commission" settle_ads_commission, "settle_ads_tech_service_fee"
+    settle_ads_tech_service_fee, "settle_colonel_commission" settle_colonel_commission,
+    "settle_colonel_tech_service_fee" settle_colonel_tech_service_fee,
+    "settle_shop_commission" settle_shop_commission, "settle_time" settle_time, "shop_id"
+    shop_id, "short_id" short_id, "site_name" site_name, "update_time" update_time }
 );
 /// ProductsItem of buyin.simplePlan.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -376,7 +410,7 @@ pub struct ProductsItem {
     /// 佣金比例（创建推广计划时必填）普通计划范围：\[1, 50\]。每个商品的佣金率下调次日0点生效，最小下调1%；上调最高到50%，立即生效
     pub cos_ratio: Option<i64>,
 }
-::shop_api::object!(ProductsItem { product_id, cos_ratio });
+::shop_api::object!(ProductsItem { "cos_ratio" cos_ratio, "product_id" product_id });
 /// ResultItem of buyin.simplePlan.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResultItem {
@@ -389,7 +423,10 @@ pub struct ResultItem {
     /// 当前商品操作错误原因，成功为success
     pub error_msg: Option<String>,
 }
-::shop_api::object!(ResultItem { product_id, is_success, error_code, error_msg });
+::shop_api::object!(
+    ResultItem { "error_code" error_code, "error_msg" error_msg, "is_success" is_success,
+    "product_id" product_id }
+);
 /// 失败的达人维度结果信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Failed {
@@ -398,7 +435,7 @@ pub struct Failed {
     /// 失败原因
     pub reason: Option<String>,
 }
-::shop_api::object!(Failed { buyin_id, reason });
+::shop_api::object!(Failed { "buyin_id" buyin_id, "reason" reason });
 /// 指定达人列表
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct KolInfo {
@@ -411,7 +448,10 @@ pub struct KolInfo {
     /// 添加时间
     pub add_time: Option<String>,
 }
-::shop_api::object!(KolInfo { buyin_id, avatar_url, account_name, add_time });
+::shop_api::object!(
+    KolInfo { "account_name" account_name, "add_time" add_time, "avatar_url" avatar_url,
+    "buyin_id" buyin_id }
+);
 /// 生效达人信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValidKolInfo {
@@ -422,7 +462,10 @@ pub struct ValidKolInfo {
     /// 指定达人数量
     pub kol_num: Option<i64>,
 }
-::shop_api::object!(ValidKolInfo { valid_kol_range, kol_infos, kol_num });
+::shop_api::object!(
+    ValidKolInfo { "kol_infos" kol_infos, "kol_num" kol_num, "valid_kol_range"
+    valid_kol_range }
+);
 /// 修改佣金率未来佣金率
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FeatureCosRatio {
@@ -433,7 +476,10 @@ pub struct FeatureCosRatio {
     /// 阶梯佣金率 非阶梯为0
     pub ladder_cos_ratio: Option<i64>,
 }
-::shop_api::object!(FeatureCosRatio { cos_ratio, ladder_bar, ladder_cos_ratio });
+::shop_api::object!(
+    FeatureCosRatio { "cos_ratio" cos_ratio, "ladder_bar" ladder_bar, "ladder_cos_ratio"
+    ladder_cos_ratio }
+);
 /// 佣金信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CosInfo {
@@ -455,8 +501,10 @@ pub struct CosInfo {
     pub cos_ratio_level: Option<::std::collections::BTreeMap<String, String>>,
 }
 ::shop_api::object!(
-    CosInfo { cos_type, cos_ratio, cos_ratio_sug, similar_prd_count, feature_cos_ratio,
-    cos_valid_time, higer_priority_cos_ratio, cos_ratio_level }
+    CosInfo { "cos_ratio" cos_ratio, "cos_ratio_level" cos_ratio_level, "cos_ratio_sug"
+    cos_ratio_sug, "cos_type" cos_type, "cos_valid_time" cos_valid_time,
+    "feature_cos_ratio" feature_cos_ratio, "higer_priority_cos_ratio"
+    higer_priority_cos_ratio, "similar_prd_count" similar_prd_count }
 );
 /// 策略列表
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -477,8 +525,9 @@ pub struct BuyinPromotionStrategyListData {
     pub end_time: Option<String>,
 }
 ::shop_api::object!(
-    BuyinPromotionStrategyListData { strategy_id, status, end_time_tip, valid_kol_info,
-    cos_info, start_time, end_time }
+    BuyinPromotionStrategyListData { "cos_info" cos_info, "end_time" end_time,
+    "end_time_tip" end_time_tip, "start_time" start_time, "status" status, "strategy_id"
+    strategy_id, "valid_kol_info" valid_kol_info }
 );
 /// 绑定结果
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -493,7 +542,8 @@ pub struct BuyinStrategyPromotionCreateResult {
     pub reason: Option<String>,
 }
 ::shop_api::object!(
-    BuyinStrategyPromotionCreateResult { success, product_id, product_name, reason }
+    BuyinStrategyPromotionCreateResult { "product_id" product_id, "product_name"
+    product_name, "reason" reason, "success" success }
 );
 /// 佣金率
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -505,7 +555,10 @@ pub struct CosRatio {
     /// 阶梯佣金率 非阶梯为0
     pub ladder_cos_ratio: i64,
 }
-::shop_api::object!(CosRatio { cos_ratio, ladder_bar, ladder_cos_ratio });
+::shop_api::object!(
+    CosRatio { "cos_ratio" cos_ratio, "ladder_bar" ladder_bar, "ladder_cos_ratio"
+    ladder_cos_ratio }
+);
 /// 佣金率范围
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CosRangeFilter {
@@ -516,7 +569,7 @@ pub struct CosRangeFilter {
     /// 20%传20
     pub up: i64,
 }
-::shop_api::object!(CosRangeFilter { kind = "type", low, up });
+::shop_api::object!(CosRangeFilter { "low" low, "type" kind, "up" up });
 /// 达人买样返款设置信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SampleConf {
@@ -525,14 +578,18 @@ pub struct SampleConf {
     /// 达人买样返款配置；1：支持达人买样返款，2-不支持达人买样返款
     pub buy_style: Option<i64>,
 }
-::shop_api::object!(SampleConf { buy_volume_limit, buy_style });
+::shop_api::object!(
+    SampleConf { "buy_style" buy_style, "buy_volume_limit" buy_volume_limit }
+);
 /// Request of `buyin.distributionLiveProductList` (`POST /buyin/distributionLiveProductList`): 获取可分销直播间商品列表信息 (the products of a creator's live room) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinDistributionLiveProductListRequest {
     /// 主播的百应ID Required.
     pub author_buyin_id: String,
 }
-::shop_api::object!(BuyinDistributionLiveProductListRequest { author_buyin_id });
+::shop_api::object!(
+    BuyinDistributionLiveProductListRequest { "author_buyin_id" author_buyin_id }
+);
 /// Response data of `buyin.distributionLiveProductList` ([`BuyinDistributionLiveProductListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinDistributionLiveProductListResponse {
@@ -564,9 +621,12 @@ pub struct BuyinDistributionLiveProductListResponse {
     pub lottery_products: Option<Vec<LotteryProduct>>,
 }
 ::shop_api::object!(
-    BuyinDistributionLiveProductListResponse { room_id, author_nickname, author_buyin_id,
-    create_time, online_num, is_rest_assured, has_kol_coupon, is_flash_live_room,
-    product_count, products, flash_products_count, flash_products, lottery_products }
+    BuyinDistributionLiveProductListResponse { "author_buyin_id" author_buyin_id,
+    "author_nickname" author_nickname, "create_time" create_time, "flash_products"
+    flash_products, "flash_products_count" flash_products_count, "has_kol_coupon"
+    has_kol_coupon, "is_flash_live_room" is_flash_live_room, "is_rest_assured"
+    is_rest_assured, "lottery_products" lottery_products, "online_num" online_num,
+    "product_count" product_count, "products" products, "room_id" room_id }
 );
 impl ::shop_api::runtime::ApiRequest for BuyinDistributionLiveProductListRequest {
     ::shop_api::endpoint!(
@@ -586,7 +646,9 @@ pub struct BuyinAllKolStrategyCreateRequest {
     /// 佣金率
     pub cos_ratio: Option<i64>,
 }
-::shop_api::object!(BuyinAllKolStrategyCreateRequest { product_id, cos_ratio });
+::shop_api::object!(
+    BuyinAllKolStrategyCreateRequest { "cos_ratio" cos_ratio, "product_id" product_id }
+);
 /// Response data of `buyin.allKolStrategyCreate` ([`BuyinAllKolStrategyCreateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinAllKolStrategyCreateResponse {
@@ -595,7 +657,9 @@ pub struct BuyinAllKolStrategyCreateResponse {
     /// 是否设置成功
     pub success: Option<bool>,
 }
-::shop_api::object!(BuyinAllKolStrategyCreateResponse { strategy_id, success });
+::shop_api::object!(
+    BuyinAllKolStrategyCreateResponse { "strategy_id" strategy_id, "success" success }
+);
 impl ::shop_api::runtime::ApiRequest for BuyinAllKolStrategyCreateRequest {
     ::shop_api::endpoint!(
         BuyinAllKolStrategyCreateResponse, super::super::Doudian, "doudian" "buyin"
@@ -621,8 +685,9 @@ pub struct BuyinBindChannelProductRequest {
     pub buyin_ids: Option<Vec<i64>>,
 }
 ::shop_api::object!(
-    BuyinBindChannelProductRequest { product_id, channel_id, channel_type, is_all,
-    author_ids, buyin_ids }
+    BuyinBindChannelProductRequest { "author_ids" author_ids, "buyin_ids" buyin_ids,
+    "channel_id" channel_id, "channel_type" channel_type, "is_all" is_all, "product_id"
+    product_id }
 );
 /// Response data of `buyin.bindChannelProduct` ([`BuyinBindChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -632,7 +697,9 @@ pub struct BuyinBindChannelProductResponse {
     /// 绑定失败的帐号和原因
     pub failed: Option<Vec<FailedItem>>,
 }
-::shop_api::object!(BuyinBindChannelProductResponse { success, failed });
+::shop_api::object!(
+    BuyinBindChannelProductResponse { "failed" failed, "success" success }
+);
 impl ::shop_api::runtime::ApiRequest for BuyinBindChannelProductRequest {
     ::shop_api::endpoint!(
         BuyinBindChannelProductResponse, super::super::Doudian, "doudian" "buyin"
@@ -657,8 +724,8 @@ pub struct BuyinChannelBindAuthorsRequest {
     pub page_size: Option<i64>,
 }
 ::shop_api::object!(
-    BuyinChannelBindAuthorsRequest { channel_id, channel_type, product_id, page,
-    page_size }
+    BuyinChannelBindAuthorsRequest { "channel_id" channel_id, "channel_type"
+    channel_type, "page" page, "page_size" page_size, "product_id" product_id }
 );
 /// Response data of `buyin.channelBindAuthors` ([`BuyinChannelBindAuthorsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -670,7 +737,9 @@ pub struct BuyinChannelBindAuthorsResponse {
     /// 绑定的达人信息
     pub authors: Option<Vec<AuthorsItem>>,
 }
-::shop_api::object!(BuyinChannelBindAuthorsResponse { is_all, total, authors });
+::shop_api::object!(
+    BuyinChannelBindAuthorsResponse { "authors" authors, "is_all" is_all, "total" total }
+);
 impl ::shop_api::runtime::ApiRequest for BuyinChannelBindAuthorsRequest {
     ::shop_api::endpoint!(
         BuyinChannelBindAuthorsResponse, super::super::Doudian, "doudian" "buyin"
@@ -709,7 +778,10 @@ pub struct BuyinExclusivePlanAuthorOperateRequest {
     /// 达人百应ID Required.
     pub author_buyin_id: i64,
 }
-::shop_api::object!(BuyinExclusivePlanAuthorOperateRequest { op_type, author_buyin_id });
+::shop_api::object!(
+    BuyinExclusivePlanAuthorOperateRequest { "author_buyin_id" author_buyin_id, "op_type"
+    op_type }
+);
 /// Response data of `buyin.exclusivePlanAuthorOperate` ([`BuyinExclusivePlanAuthorOperateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinExclusivePlanAuthorOperateResponse {}
@@ -742,8 +814,9 @@ pub struct BuyinInstituteOrderPickRequest {
     pub order_ids: Option<String>,
 }
 ::shop_api::object!(
-    BuyinInstituteOrderPickRequest { size, cursor, start_time, end_time, product_id,
-    search_type, order_ids }
+    BuyinInstituteOrderPickRequest { "cursor" cursor, "end_time" end_time, "order_ids"
+    order_ids, "product_id" product_id, "search_type" search_type, "size" size,
+    "start_time" start_time }
 );
 /// Response data of `buyin.instituteOrderPick` ([`BuyinInstituteOrderPickRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -753,7 +826,9 @@ pub struct BuyinInstituteOrderPickResponse {
     /// 下一页索引，返回空时结束
     pub cursor: Option<String>,
 }
-::shop_api::object!(BuyinInstituteOrderPickResponse { orders, cursor });
+::shop_api::object!(
+    BuyinInstituteOrderPickResponse { "cursor" cursor, "orders" orders }
+);
 impl ::shop_api::runtime::ApiRequest for BuyinInstituteOrderPickRequest {
     ::shop_api::endpoint!(
         BuyinInstituteOrderPickResponse, super::super::Doudian, "doudian" "buyin"
@@ -797,8 +872,9 @@ pub struct BuyinKolStrategyEditRequest {
     pub cos_ratio: Option<i64>,
 }
 ::shop_api::object!(
-    BuyinKolStrategyEditRequest { status, strategy_id, add_buyin_ids, del_buyin_ids,
-    end_time, long_term, cos_ratio }
+    BuyinKolStrategyEditRequest { "add_buyin_ids" add_buyin_ids, "cos_ratio" cos_ratio,
+    "del_buyin_ids" del_buyin_ids, "end_time" end_time, "long_term" long_term, "status"
+    status, "strategy_id" strategy_id }
 );
 /// Response data of `buyin.kolStrategyEdit` ([`BuyinKolStrategyEditRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -808,7 +884,7 @@ pub struct BuyinKolStrategyEditResponse {
     /// 请求结果
     pub success: Option<bool>,
 }
-::shop_api::object!(BuyinKolStrategyEditResponse { failed, success });
+::shop_api::object!(BuyinKolStrategyEditResponse { "failed" failed, "success" success });
 impl ::shop_api::runtime::ApiRequest for BuyinKolStrategyEditRequest {
     ::shop_api::endpoint!(
         BuyinKolStrategyEditResponse, super::super::Doudian, "doudian" "buyin"
@@ -834,8 +910,9 @@ pub struct BuyinOrientKolStrategyCreateRequest {
     pub end_time: Option<String>,
 }
 ::shop_api::object!(
-    BuyinOrientKolStrategyCreateRequest { product_id, kol_buyin_ids, cos_ratio_type,
-    cos_ratio, long_term, end_time }
+    BuyinOrientKolStrategyCreateRequest { "cos_ratio" cos_ratio, "cos_ratio_type"
+    cos_ratio_type, "end_time" end_time, "kol_buyin_ids" kol_buyin_ids, "long_term"
+    long_term, "product_id" product_id }
 );
 /// Response data of `buyin.orientKolStrategyCreate` ([`BuyinOrientKolStrategyCreateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -848,7 +925,8 @@ pub struct BuyinOrientKolStrategyCreateResponse {
     pub success: Option<bool>,
 }
 ::shop_api::object!(
-    BuyinOrientKolStrategyCreateResponse { failed, strategy_id, success }
+    BuyinOrientKolStrategyCreateResponse { "failed" failed, "strategy_id" strategy_id,
+    "success" success }
 );
 impl ::shop_api::runtime::ApiRequest for BuyinOrientKolStrategyCreateRequest {
     ::shop_api::endpoint!(
@@ -883,9 +961,10 @@ pub struct BuyinPromotionStrategyListRequest {
     pub page_size: Option<i64>,
 }
 ::shop_api::object!(
-    BuyinPromotionStrategyListRequest { product_id, kol_buyin_ids, status,
-    valid_kol_filter, cos_type, end_time_filter, cos_range_filter, strategy_id, page,
-    page_size }
+    BuyinPromotionStrategyListRequest { "cos_range_filter" cos_range_filter, "cos_type"
+    cos_type, "end_time_filter" end_time_filter, "kol_buyin_ids" kol_buyin_ids, "page"
+    page, "page_size" page_size, "product_id" product_id, "status" status, "strategy_id"
+    strategy_id, "valid_kol_filter" valid_kol_filter }
 );
 /// Response data of `buyin.promotionStrategyList` ([`BuyinPromotionStrategyListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -895,7 +974,7 @@ pub struct BuyinPromotionStrategyListResponse {
     /// 总数
     pub total: Option<i64>,
 }
-::shop_api::object!(BuyinPromotionStrategyListResponse { data, total });
+::shop_api::object!(BuyinPromotionStrategyListResponse { "data" data, "total" total });
 impl ::shop_api::runtime::ApiRequest for BuyinPromotionStrategyListRequest {
     ::shop_api::endpoint!(
         BuyinPromotionStrategyListResponse, super::super::Doudian, "doudian" "buyin"
@@ -921,8 +1000,8 @@ pub struct BuyinQueryShopAllianceOrderRequest {
     pub time_type: Option<String>,
 }
 ::shop_api::object!(
-    BuyinQueryShopAllianceOrderRequest { size, cursor, start_time, end_time, order_ids,
-    time_type }
+    BuyinQueryShopAllianceOrderRequest { "cursor" cursor, "end_time" end_time,
+    "order_ids" order_ids, "size" size, "start_time" start_time, "time_type" time_type }
 );
 /// Response data of `buyin.queryShopAllianceOrder` ([`BuyinQueryShopAllianceOrderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -932,7 +1011,9 @@ pub struct BuyinQueryShopAllianceOrderResponse {
     /// 下一页的索引
     pub cursor: Option<String>,
 }
-::shop_api::object!(BuyinQueryShopAllianceOrderResponse { orders, cursor });
+::shop_api::object!(
+    BuyinQueryShopAllianceOrderResponse { "cursor" cursor, "orders" orders }
+);
 impl ::shop_api::runtime::ApiRequest for BuyinQueryShopAllianceOrderRequest {
     ::shop_api::endpoint!(
         BuyinQueryShopAllianceOrderResponse, super::super::Doudian, "doudian" "buyin"
@@ -983,8 +1064,9 @@ pub struct BuyinQueryShopAllianceProductsRequest {
     pub launch: Option<i64>,
 }
 ::shop_api::object!(
-    BuyinQueryShopAllianceProductsRequest { page, size, product_ids, status, title,
-    in_stock, check_status, sort_by, sort_order, fields, launch }
+    BuyinQueryShopAllianceProductsRequest { "check_status" check_status, "fields" fields,
+    "in_stock" in_stock, "launch" launch, "page" page, "product_ids" product_ids, "size"
+    size, "sort_by" sort_by, "sort_order" sort_order, "status" status, "title" title }
 );
 /// Response data of `buyin.queryShopAllianceProducts` ([`BuyinQueryShopAllianceProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -994,7 +1076,9 @@ pub struct BuyinQueryShopAllianceProductsResponse {
     /// 商品列表
     pub product_list: Option<Vec<ProductListItem>>,
 }
-::shop_api::object!(BuyinQueryShopAllianceProductsResponse { total, product_list });
+::shop_api::object!(
+    BuyinQueryShopAllianceProductsResponse { "product_list" product_list, "total" total }
+);
 impl ::shop_api::runtime::ApiRequest for BuyinQueryShopAllianceProductsRequest {
     ::shop_api::endpoint!(
         BuyinQueryShopAllianceProductsResponse, super::super::Doudian, "doudian" "buyin"
@@ -1031,7 +1115,9 @@ pub struct BuyinQueryShopSelfAuthorsRequest {
     /// 分页大小 最大20
     pub page_size: Option<i64>,
 }
-::shop_api::object!(BuyinQueryShopSelfAuthorsRequest { page, page_size });
+::shop_api::object!(
+    BuyinQueryShopSelfAuthorsRequest { "page" page, "page_size" page_size }
+);
 /// Response data of `buyin.queryShopSelfAuthors` ([`BuyinQueryShopSelfAuthorsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinQueryShopSelfAuthorsResponse {
@@ -1040,7 +1126,9 @@ pub struct BuyinQueryShopSelfAuthorsResponse {
     /// 达人信息
     pub authors: Option<Vec<AuthorsItem>>,
 }
-::shop_api::object!(BuyinQueryShopSelfAuthorsResponse { total, authors });
+::shop_api::object!(
+    BuyinQueryShopSelfAuthorsResponse { "authors" authors, "total" total }
+);
 impl ::shop_api::runtime::ApiRequest for BuyinQueryShopSelfAuthorsRequest {
     ::shop_api::endpoint!(
         BuyinQueryShopSelfAuthorsResponse, super::super::Doudian, "doudian" "buyin"
@@ -1086,8 +1174,8 @@ pub struct BuyinShopMultiSettlementOrdersRequest {
     pub order_ids: Option<String>,
 }
 ::shop_api::object!(
-    BuyinShopMultiSettlementOrdersRequest { size, cursor, time_type, start_time,
-    end_time, order_ids }
+    BuyinShopMultiSettlementOrdersRequest { "cursor" cursor, "end_time" end_time,
+    "order_ids" order_ids, "size" size, "start_time" start_time, "time_type" time_type }
 );
 /// Response data of `buyin.shopMultiSettlementOrders` ([`BuyinShopMultiSettlementOrdersRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1097,7 +1185,9 @@ pub struct BuyinShopMultiSettlementOrdersResponse {
     /// 下一页的索引，最返回空时结束
     pub cursor: Option<String>,
 }
-::shop_api::object!(BuyinShopMultiSettlementOrdersResponse { orders, cursor });
+::shop_api::object!(
+    BuyinShopMultiSettlementOrdersResponse { "cursor" cursor, "orders" orders }
+);
 impl ::shop_api::runtime::ApiRequest for BuyinShopMultiSettlementOrdersRequest {
     ::shop_api::endpoint!(
         BuyinShopMultiSettlementOrdersResponse, super::super::Doudian, "doudian" "buyin"
@@ -1131,7 +1221,10 @@ pub struct BuyinSimplePlanRequest {
     /// 总个数不超过20，不可重复
     pub products: Option<Vec<ProductsItem>>,
 }
-::shop_api::object!(BuyinSimplePlanRequest { is_create, status, products });
+::shop_api::object!(
+    BuyinSimplePlanRequest { "is_create" is_create, "products" products, "status" status
+    }
+);
 /// Response data of `buyin.simplePlan` ([`BuyinSimplePlanRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/61/923)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinSimplePlanResponse {
@@ -1140,7 +1233,7 @@ pub struct BuyinSimplePlanResponse {
     /// 操作的商品数量
     pub total: Option<i64>,
 }
-::shop_api::object!(BuyinSimplePlanResponse { result, total });
+::shop_api::object!(BuyinSimplePlanResponse { "result" result, "total" total });
 impl ::shop_api::runtime::ApiRequest for BuyinSimplePlanRequest {
     ::shop_api::endpoint!(
         BuyinSimplePlanResponse, super::super::Doudian, "doudian" "buyin"
@@ -1155,14 +1248,14 @@ pub struct BuyinStrategyPromotionCreateRequest {
     /// 商品id
     pub product_ids: Option<Vec<i64>>,
 }
-::shop_api::object!(BuyinStrategyPromotionCreateRequest { product_ids });
+::shop_api::object!(BuyinStrategyPromotionCreateRequest { "product_ids" product_ids });
 /// Response data of `buyin.strategyPromotionCreate` ([`BuyinStrategyPromotionCreateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinStrategyPromotionCreateResponse {
     /// 绑定结果
     pub result: Option<Vec<BuyinStrategyPromotionCreateResult>>,
 }
-::shop_api::object!(BuyinStrategyPromotionCreateResponse { result });
+::shop_api::object!(BuyinStrategyPromotionCreateResponse { "result" result });
 impl ::shop_api::runtime::ApiRequest for BuyinStrategyPromotionCreateRequest {
     ::shop_api::endpoint!(
         BuyinStrategyPromotionCreateResponse, super::super::Doudian, "doudian" "buyin"

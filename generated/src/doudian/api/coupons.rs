@@ -26,8 +26,9 @@ pub struct CertListItem {
     pub cert_link: Option<String>,
 }
 ::shop_api::object!(
-    CertListItem { out_cert_id, cert_no, cert_key, grant_time, can_extend_valid_count,
-    status, valid_start, valid_end, cert_link }
+    CertListItem { "can_extend_valid_count" can_extend_valid_count, "cert_key" cert_key,
+    "cert_link" cert_link, "cert_no" cert_no, "grant_time" grant_time, "out_cert_id"
+    out_cert_id, "status" status, "valid_end" valid_end, "valid_start" valid_start }
 );
 /// 风控相关信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -37,7 +38,7 @@ pub struct Op {
     /// 操作人uid（选填，暂时用不上）
     pub op_uid: Option<i64>,
 }
-::shop_api::object!(Op { platform = "Platform", op_uid = "OpUid" });
+::shop_api::object!(Op { "OpUid" op_uid, "Platform" platform });
 /// Request of `coupons.CertSyncFailedCancelOrder` (`POST /coupons/CertSyncFailedCancelOrder`): Cancel an order whose voucher (cert) sync failed. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsCertSyncFailedCancelOrderRequest {
@@ -47,7 +48,7 @@ pub struct CouponsCertSyncFailedCancelOrderRequest {
     pub op: Option<Op>,
 }
 ::shop_api::object!(
-    CouponsCertSyncFailedCancelOrderRequest { order_id = "OrderId", op = "Op" }
+    CouponsCertSyncFailedCancelOrderRequest { "Op" op, "OrderId" order_id }
 );
 /// Response data of `coupons.CertSyncFailedCancelOrder` ([`CouponsCertSyncFailedCancelOrderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -60,8 +61,8 @@ pub struct CouponsCertSyncFailedCancelOrderResponse {
     pub ret_status: Option<String>,
 }
 ::shop_api::object!(
-    CouponsCertSyncFailedCancelOrderResponse { ret_code = "RetCode", ret_message =
-    "RetMessage", ret_status = "RetStatus" }
+    CouponsCertSyncFailedCancelOrderResponse { "RetCode" ret_code, "RetMessage"
+    ret_message, "RetStatus" ret_status }
 );
 impl ::shop_api::runtime::ApiRequest for CouponsCertSyncFailedCancelOrderRequest {
     ::shop_api::endpoint!(
@@ -80,7 +81,7 @@ pub struct CouponsAbandonRequest {
     /// 卡号券码 Required.
     pub cert_no: String,
 }
-::shop_api::object!(CouponsAbandonRequest { cert_no });
+::shop_api::object!(CouponsAbandonRequest { "cert_no" cert_no });
 /// Response data of `coupons.abandon` ([`CouponsAbandonRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/52/669)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsAbandonResponse {}
@@ -106,7 +107,8 @@ pub struct CouponsCancelVerifyRequest {
     pub cancel_verify_count: Option<i64>,
 }
 ::shop_api::object!(
-    CouponsCancelVerifyRequest { cert_no, batch_no, cancel_verify_count }
+    CouponsCancelVerifyRequest { "batch_no" batch_no, "cancel_verify_count"
+    cancel_verify_count, "cert_no" cert_no }
 );
 /// Response data of `coupons.cancelVerify` ([`CouponsCancelVerifyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/52/668)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -137,8 +139,8 @@ pub struct CouponsCertVerifyUpdateRequest {
     pub extra: Option<String>,
 }
 ::shop_api::object!(
-    CouponsCertVerifyUpdateRequest { cert_no, update_time, update_verify_count, batch_no,
-    extra }
+    CouponsCertVerifyUpdateRequest { "batch_no" batch_no, "cert_no" cert_no, "extra"
+    extra, "update_time" update_time, "update_verify_count" update_verify_count }
 );
 /// Response data of `coupons.certVerifyUpdate` ([`CouponsCertVerifyUpdateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -168,8 +170,8 @@ pub struct CouponsExtendCertValidEndByOrderRequest {
     pub op: Option<CouponsExtendCertValidEndByOrderOp>,
 }
 ::shop_api::object!(
-    CouponsExtendCertValidEndByOrderRequest { order_id, batch_no, extend_time, reason, op
-    }
+    CouponsExtendCertValidEndByOrderRequest { "batch_no" batch_no, "extend_time"
+    extend_time, "op" op, "order_id" order_id, "reason" reason }
 );
 /// Response data of `coupons.extendCertValidEndByOrder` ([`CouponsExtendCertValidEndByOrderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -182,7 +184,8 @@ pub struct CouponsExtendCertValidEndByOrderResponse {
     pub ret_status: Option<String>,
 }
 ::shop_api::object!(
-    CouponsExtendCertValidEndByOrderResponse { ret_code, ret_message, ret_status }
+    CouponsExtendCertValidEndByOrderResponse { "ret_code" ret_code, "ret_message"
+    ret_message, "ret_status" ret_status }
 );
 impl ::shop_api::runtime::ApiRequest for CouponsExtendCertValidEndByOrderRequest {
     ::shop_api::endpoint!(
@@ -203,7 +206,9 @@ pub struct CouponsListRequest {
     /// 卡券类型（0-三方卡券；1-平台卡券）
     pub cert_type: Option<i64>,
 }
-::shop_api::object!(CouponsListRequest { order_id, cert_no, cert_type });
+::shop_api::object!(
+    CouponsListRequest { "cert_no" cert_no, "cert_type" cert_type, "order_id" order_id }
+);
 /// Response data of `coupons.list` ([`CouponsListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsListResponse {}
@@ -227,7 +232,9 @@ pub struct CouponsSyncV2Request {
     /// 卡券信息列表 Required.
     pub cert_list: Vec<CertListItem>,
 }
-::shop_api::object!(CouponsSyncV2Request { order_id, sku_id, cert_list });
+::shop_api::object!(
+    CouponsSyncV2Request { "cert_list" cert_list, "order_id" order_id, "sku_id" sku_id }
+);
 /// Response data of `coupons.syncV2` ([`CouponsSyncV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/52/712)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsSyncV2Response {}
@@ -266,8 +273,10 @@ pub struct CouponsVerifyV2Request {
     pub verify_order_id: Option<String>,
 }
 ::shop_api::object!(
-    CouponsVerifyV2Request { cert_no, verify_time, batch_no, verify_count, cert_key,
-    cert_type, check_verify_order_id, store_id, verify_order_id }
+    CouponsVerifyV2Request { "batch_no" batch_no, "cert_key" cert_key, "cert_no" cert_no,
+    "cert_type" cert_type, "check_verify_order_id" check_verify_order_id, "store_id"
+    store_id, "verify_count" verify_count, "verify_order_id" verify_order_id,
+    "verify_time" verify_time }
 );
 /// Response data of `coupons.verifyV2` ([`CouponsVerifyV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/52/797)
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -12,7 +12,8 @@ pub struct CpaypromotionEcomApplyMerchantSettleBillRequest {
     pub bill_end_time: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    CpaypromotionEcomApplyMerchantSettleBillRequest { bill_start_time, bill_end_time }
+    CpaypromotionEcomApplyMerchantSettleBillRequest { "bill_end_time" bill_end_time,
+    "bill_start_time" bill_start_time }
 );
 /// Response data of `cpaypromotion.ecom.applyMerchantSettleBill` ([`CpaypromotionEcomApplyMerchantSettleBillRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -34,7 +35,9 @@ pub struct CpaypromotionEcomDownloadMerchantSettleBillRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
     pub download_id: Option<::serde_json::Value>,
 }
-::shop_api::object!(CpaypromotionEcomDownloadMerchantSettleBillRequest { download_id });
+::shop_api::object!(
+    CpaypromotionEcomDownloadMerchantSettleBillRequest { "download_id" download_id }
+);
 /// Response data of `cpaypromotion.ecom.downloadMerchantSettleBill` ([`CpaypromotionEcomDownloadMerchantSettleBillRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpaypromotionEcomDownloadMerchantSettleBillResponse {}
@@ -66,8 +69,10 @@ pub struct CpaypromotionOperateProductDiscountRequest {
     pub product_low_amount: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    CpaypromotionOperateProductDiscountRequest { shop_name, product_id,
-    product_high_amount, promotion_acitivity_id, support_period, product_low_amount }
+    CpaypromotionOperateProductDiscountRequest { "product_high_amount"
+    product_high_amount, "product_id" product_id, "product_low_amount"
+    product_low_amount, "promotion_acitivity_id" promotion_acitivity_id, "shop_name"
+    shop_name, "support_period" support_period }
 );
 /// Response data of `cpaypromotion.operateProductDiscount` ([`CpaypromotionOperateProductDiscountRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -93,8 +98,8 @@ pub struct CpaypromotionQueryProductCpayPromotionAndShopStatusRequest {
     pub product_price: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    CpaypromotionQueryProductCpayPromotionAndShopStatusRequest { product_id,
-    product_categray, product_price }
+    CpaypromotionQueryProductCpayPromotionAndShopStatusRequest { "product_categray"
+    product_categray, "product_id" product_id, "product_price" product_price }
 );
 /// Response data of `cpaypromotion.queryProductCpayPromotionAndShopStatus` ([`CpaypromotionQueryProductCpayPromotionAndShopStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -119,7 +124,10 @@ pub struct CpaypromotionSignContractRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
     pub contract_list: Option<::serde_json::Value>,
 }
-::shop_api::object!(CpaypromotionSignContractRequest { shop_name, contract_list });
+::shop_api::object!(
+    CpaypromotionSignContractRequest { "contract_list" contract_list, "shop_name"
+    shop_name }
+);
 /// Response data of `cpaypromotion.signContract` ([`CpaypromotionSignContractRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpaypromotionSignContractResponse {}

@@ -22,8 +22,9 @@ pub struct Template {
     pub fixed_amount: Option<i64>,
 }
 ::shop_api::object!(
-    Template { template_name, product_province, product_city, calculate_type,
-    transfer_type, rule_type, fixed_amount }
+    Template { "calculate_type" calculate_type, "fixed_amount" fixed_amount,
+    "product_city" product_city, "product_province" product_province, "rule_type"
+    rule_type, "template_name" template_name, "transfer_type" transfer_type }
 );
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -31,7 +32,7 @@ pub struct ChildrenItem {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
     pub id: Option<i64>,
 }
-::shop_api::object!(ChildrenItem { id });
+::shop_api::object!(ChildrenItem { "id" id });
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateCreateChildrenItem {
@@ -40,7 +41,7 @@ pub struct FreightTemplateCreateChildrenItem {
     /// Next-level address info
     pub children: Option<Vec<ChildrenItem>>,
 }
-::shop_api::object!(FreightTemplateCreateChildrenItem { id, children });
+::shop_api::object!(FreightTemplateCreateChildrenItem { "children" children, "id" id });
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateCreateChildrenItem2 {
@@ -49,7 +50,7 @@ pub struct FreightTemplateCreateChildrenItem2 {
     /// Next-level address info
     pub children: Option<Vec<FreightTemplateCreateChildrenItem>>,
 }
-::shop_api::object!(FreightTemplateCreateChildrenItem2 { id, children });
+::shop_api::object!(FreightTemplateCreateChildrenItem2 { "children" children, "id" id });
 /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: \[{"id":"32","children":\[{"id":"320500","children":\[{"id":"320508","children":\[{"id":"320508014"},{"id":"320508004"}\]}\]}\]}\]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProvinceInfosItem {
@@ -58,7 +59,7 @@ pub struct ProvinceInfosItem {
     /// Next-level address info
     pub children: Option<Vec<FreightTemplateCreateChildrenItem2>>,
 }
-::shop_api::object!(ProvinceInfosItem { id, children });
+::shop_api::object!(ProvinceInfosItem { "children" children, "id" id });
 /// Freight template rule info. Rule types per template: tiered pricing template: default rule, normal pricing rule, free shipping rule, shipping restriction rule; fixed freight template: free shipping rule, shipping restriction rule; free shipping template: shipping restriction rule; cash-on-delivery template: shipping restriction rule
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ColumnsItem {
@@ -110,11 +111,15 @@ pub struct ColumnsItem {
     pub rule_type: Option<i64>,
 }
 ::shop_api::object!(
-    ColumnsItem { first_weight, first_weight_price, first_num, first_num_price,
-    add_weight, add_weight_price, add_num, add_num_price, is_default, is_limited,
-    rule_address, is_over_free, over_weight, over_amount, over_num, min_sku_amount,
-    max_sku_amount, province_infos, delivery_fulfillment_mode, end_time, fixed_amount,
-    reason, rule_type }
+    ColumnsItem { "add_num" add_num, "add_num_price" add_num_price, "add_weight"
+    add_weight, "add_weight_price" add_weight_price, "delivery_fulfillment_mode"
+    delivery_fulfillment_mode, "end_time" end_time, "first_num" first_num,
+    "first_num_price" first_num_price, "first_weight" first_weight, "first_weight_price"
+    first_weight_price, "fixed_amount" fixed_amount, "is_default" is_default,
+    "is_limited" is_limited, "is_over_free" is_over_free, "max_sku_amount"
+    max_sku_amount, "min_sku_amount" min_sku_amount, "over_amount" over_amount,
+    "over_num" over_num, "over_weight" over_weight, "province_infos" province_infos,
+    "reason" reason, "rule_address" rule_address, "rule_type" rule_type }
 );
 /// Template information
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -137,8 +142,10 @@ pub struct FreightTemplateDetailTemplate {
     pub fixed_amount: Option<i64>,
 }
 ::shop_api::object!(
-    FreightTemplateDetailTemplate { id, template_name, product_province, product_city,
-    calculate_type, transfer_type, rule_type, fixed_amount }
+    FreightTemplateDetailTemplate { "calculate_type" calculate_type, "fixed_amount"
+    fixed_amount, "id" id, "product_city" product_city, "product_province"
+    product_province, "rule_type" rule_type, "template_name" template_name,
+    "transfer_type" transfer_type }
 );
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -146,7 +153,7 @@ pub struct FreightTemplateDetailChildrenItem {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
     pub id: Option<String>,
 }
-::shop_api::object!(FreightTemplateDetailChildrenItem { id });
+::shop_api::object!(FreightTemplateDetailChildrenItem { "id" id });
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateDetailChildrenItem2 {
@@ -155,7 +162,7 @@ pub struct FreightTemplateDetailChildrenItem2 {
     /// Next-level address info
     pub children: Option<Vec<FreightTemplateDetailChildrenItem>>,
 }
-::shop_api::object!(FreightTemplateDetailChildrenItem2 { id, children });
+::shop_api::object!(FreightTemplateDetailChildrenItem2 { "children" children, "id" id });
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateDetailChildrenItem3 {
@@ -164,7 +171,7 @@ pub struct FreightTemplateDetailChildrenItem3 {
     /// Next-level address info
     pub children: Option<Vec<FreightTemplateDetailChildrenItem3>>,
 }
-::shop_api::object!(FreightTemplateDetailChildrenItem3 { id, children });
+::shop_api::object!(FreightTemplateDetailChildrenItem3 { "children" children, "id" id });
 /// Next-level address info
 ///
 /// The same fields as [`FreightTemplateDetailChildrenItem2`].
@@ -177,7 +184,7 @@ pub struct FreightTemplateDetailChildrenItem5 {
     /// Next-level address info
     pub children: Option<Vec<FreightTemplateDetailChildrenItem5>>,
 }
-::shop_api::object!(FreightTemplateDetailChildrenItem5 { id, children });
+::shop_api::object!(FreightTemplateDetailChildrenItem5 { "children" children, "id" id });
 /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: \[{"id":"32","children":\[{"id":"320500","children":\[{"id":"320508","children":\[{"id":"320508014"},{"id":"320508004"}\]}\]}\]}\]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
 ///
 /// The same fields as [`FreightTemplateDetailChildrenItem5`].
@@ -194,7 +201,7 @@ pub struct FreightTemplateDetailChildrenItem7 {
     /// Next-level address info
     pub children: Option<Vec<FreightTemplateDetailChildrenItem7>>,
 }
-::shop_api::object!(FreightTemplateDetailChildrenItem7 { id, children });
+::shop_api::object!(FreightTemplateDetailChildrenItem7 { "children" children, "id" id });
 /// Next-level address info
 ///
 /// The same fields as [`FreightTemplateDetailChildrenItem2`].
@@ -207,7 +214,7 @@ pub struct FreightTemplateDetailChildrenItem9 {
     /// Next-level address info
     pub children: Option<Vec<FreightTemplateDetailChildrenItem9>>,
 }
-::shop_api::object!(FreightTemplateDetailChildrenItem9 { id, children });
+::shop_api::object!(FreightTemplateDetailChildrenItem9 { "children" children, "id" id });
 /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: \[{"id":"32","children":\[{"id":"320500","children":\[{"id":"320508","children":\[{"id":"320508014"},{"id":"320508004"}\]}\]}\]}\]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
 ///
 /// The same fields as [`FreightTemplateDetailChildrenItem9`].
@@ -247,9 +254,12 @@ pub struct FreightTemplateDetailColumnsItem {
     pub province_infos: Option<Vec<FreightTemplateDetailProvinceInfosItem2>>,
 }
 ::shop_api::object!(
-    FreightTemplateDetailColumnsItem { first_weight, first_weight_price, first_num,
-    first_num_price, add_weight, add_weight_price, add_num, add_num_price, is_default,
-    is_limited, is_over_free, over_weight, over_amount, over_num, province_infos }
+    FreightTemplateDetailColumnsItem { "add_num" add_num, "add_num_price" add_num_price,
+    "add_weight" add_weight, "add_weight_price" add_weight_price, "first_num" first_num,
+    "first_num_price" first_num_price, "first_weight" first_weight, "first_weight_price"
+    first_weight_price, "is_default" is_default, "is_limited" is_limited, "is_over_free"
+    is_over_free, "over_amount" over_amount, "over_num" over_num, "over_weight"
+    over_weight, "province_infos" province_infos }
 );
 /// Template details
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -259,14 +269,14 @@ pub struct Data {
     /// Rule
     pub columns: Option<Vec<FreightTemplateDetailColumnsItem>>,
 }
-::shop_api::object!(Data { template, columns });
+::shop_api::object!(Data { "columns" columns, "template" template });
 /// Freight template list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListItem {
     /// Freight template
     pub template: Option<FreightTemplateDetailTemplate>,
 }
-::shop_api::object!(ListItem { template });
+::shop_api::object!(ListItem { "template" template });
 /// Freight template related
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateUpdateTemplate {
@@ -288,8 +298,10 @@ pub struct FreightTemplateUpdateTemplate {
     pub fixed_amount: Option<i64>,
 }
 ::shop_api::object!(
-    FreightTemplateUpdateTemplate { id, template_name, product_province, product_city,
-    calculate_type, transfer_type, rule_type, fixed_amount }
+    FreightTemplateUpdateTemplate { "calculate_type" calculate_type, "fixed_amount"
+    fixed_amount, "id" id, "product_city" product_city, "product_province"
+    product_province, "rule_type" rule_type, "template_name" template_name,
+    "transfer_type" transfer_type }
 );
 /// Next-level address info
 ///
@@ -303,7 +315,9 @@ pub struct FreightTemplateUpdateProvinceInfosItem {
     /// Next-level address info
     pub children: Option<Vec<FreightTemplateUpdateChildrenItem>>,
 }
-::shop_api::object!(FreightTemplateUpdateProvinceInfosItem { id, children });
+::shop_api::object!(
+    FreightTemplateUpdateProvinceInfosItem { "children" children, "id" id }
+);
 /// Freight template rule info. Rule types per template: tiered pricing template: default rule, normal pricing rule, free shipping rule, shipping restriction rule; fixed freight template: free shipping rule, shipping restriction rule; free shipping template: shipping restriction rule; cash-on-delivery template: shipping restriction rule
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateUpdateColumnsItem {
@@ -345,10 +359,13 @@ pub struct FreightTemplateUpdateColumnsItem {
     pub province_infos: Option<Vec<FreightTemplateUpdateProvinceInfosItem>>,
 }
 ::shop_api::object!(
-    FreightTemplateUpdateColumnsItem { first_weight, first_weight_price, first_num,
-    first_num_price, add_weight, add_weight_price, add_num, add_num_price, is_default,
-    is_limited, rule_address, is_over_free, over_weight, over_amount, over_num,
-    min_sku_amount, max_sku_amount, province_infos }
+    FreightTemplateUpdateColumnsItem { "add_num" add_num, "add_num_price" add_num_price,
+    "add_weight" add_weight, "add_weight_price" add_weight_price, "first_num" first_num,
+    "first_num_price" first_num_price, "first_weight" first_weight, "first_weight_price"
+    first_weight_price, "is_default" is_default, "is_limited" is_limited, "is_over_free"
+    is_over_free, "max_sku_amount" max_sku_amount, "min_sku_amount" min_sku_amount,
+    "over_amount" over_amount, "over_num" over_num, "over_weight" over_weight,
+    "province_infos" province_infos, "rule_address" rule_address }
 );
 /// 查询请求
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -356,7 +373,7 @@ pub struct QueryOption {
     /// 是否查询中转规则，默认false
     pub query_transfer_rule: bool,
 }
-::shop_api::object!(QueryOption { query_transfer_rule });
+::shop_api::object!(QueryOption { "query_transfer_rule" query_transfer_rule });
 /// Request of `freightTemplate.create` (`POST /freightTemplate/create`): Create a freight (shipping fee) template with its rules. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1661)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateCreateRequest {
@@ -368,7 +385,8 @@ pub struct FreightTemplateCreateRequest {
     pub upsert_transfer_rule: Option<bool>,
 }
 ::shop_api::object!(
-    FreightTemplateCreateRequest { template, columns, upsert_transfer_rule }
+    FreightTemplateCreateRequest { "columns" columns, "template" template,
+    "upsert_transfer_rule" upsert_transfer_rule }
 );
 /// Response data of `freightTemplate.create` ([`FreightTemplateCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1661)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -376,7 +394,7 @@ pub struct FreightTemplateCreateResponse {
     /// ID of the created template
     pub template_id: Option<i64>,
 }
-::shop_api::object!(FreightTemplateCreateResponse { template_id });
+::shop_api::object!(FreightTemplateCreateResponse { "template_id" template_id });
 impl ::shop_api::runtime::ApiRequest for FreightTemplateCreateRequest {
     ::shop_api::endpoint!(
         FreightTemplateCreateResponse, super::super::Doudian, "doudian"
@@ -393,14 +411,16 @@ pub struct FreightTemplateDetailRequest {
     /// 查询请求
     pub query_option: Option<QueryOption>,
 }
-::shop_api::object!(FreightTemplateDetailRequest { freight_id, query_option });
+::shop_api::object!(
+    FreightTemplateDetailRequest { "freight_id" freight_id, "query_option" query_option }
+);
 /// Response data of `freightTemplate.detail` ([`FreightTemplateDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/2157)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateDetailResponse {
     /// Template details
     pub data: Option<Data>,
 }
-::shop_api::object!(FreightTemplateDetailResponse { data });
+::shop_api::object!(FreightTemplateDetailResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for FreightTemplateDetailRequest {
     ::shop_api::endpoint!(
         FreightTemplateDetailResponse, super::super::Doudian, "doudian"
@@ -420,7 +440,9 @@ pub struct FreightTemplateListRequest {
     /// Templates per page (default 10)
     pub size: Option<String>,
 }
-::shop_api::object!(FreightTemplateListRequest { name, page, size });
+::shop_api::object!(
+    FreightTemplateListRequest { "name" name, "page" page, "size" size }
+);
 /// Response data of `freightTemplate.list` ([`FreightTemplateListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/565)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateListResponse {
@@ -429,7 +451,7 @@ pub struct FreightTemplateListResponse {
     /// Total count
     pub count: Option<i64>,
 }
-::shop_api::object!(FreightTemplateListResponse { list = "List", count = "Count" });
+::shop_api::object!(FreightTemplateListResponse { "Count" count, "List" list });
 impl ::shop_api::runtime::ApiRequest for FreightTemplateListRequest {
     ::shop_api::endpoint!(
         FreightTemplateListResponse, super::super::Doudian, "doudian" "freight_template"
@@ -470,14 +492,16 @@ pub struct FreightTemplateUpdateRequest {
     /// Freight template rule info. Rule types per template: tiered pricing template: default rule, normal pricing rule, free shipping rule, shipping restriction rule; fixed freight template: free shipping rule, shipping restriction rule; free shipping template: shipping restriction rule; cash-on-delivery template: shipping restriction rule
     pub columns: Option<Vec<FreightTemplateUpdateColumnsItem>>,
 }
-::shop_api::object!(FreightTemplateUpdateRequest { template, columns });
+::shop_api::object!(
+    FreightTemplateUpdateRequest { "columns" columns, "template" template }
+);
 /// Response data of `freightTemplate.update` ([`FreightTemplateUpdateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1662)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateUpdateResponse {
     /// Freight template ID
     pub template_id: Option<i64>,
 }
-::shop_api::object!(FreightTemplateUpdateResponse { template_id });
+::shop_api::object!(FreightTemplateUpdateResponse { "template_id" template_id });
 impl ::shop_api::runtime::ApiRequest for FreightTemplateUpdateRequest {
     ::shop_api::endpoint!(
         FreightTemplateUpdateResponse, super::super::Doudian, "doudian"

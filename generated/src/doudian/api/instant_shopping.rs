@@ -24,8 +24,10 @@ pub struct InstantShoppingTradeFreightDetailTemplate {
     pub id: Option<i64>,
 }
 ::shop_api::object!(
-    InstantShoppingTradeFreightDetailTemplate { product_province, transfer_type,
-    calculate_type, fixed_amount, template_name, product_city, rule_type, id }
+    InstantShoppingTradeFreightDetailTemplate { "calculate_type" calculate_type,
+    "fixed_amount" fixed_amount, "id" id, "product_city" product_city, "product_province"
+    product_province, "rule_type" rule_type, "template_name" template_name,
+    "transfer_type" transfer_type }
 );
 /// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -35,7 +37,7 @@ pub struct Children {
     /// 地址id，第一级是省份、第二级是城市、第三级是区、第四级是街道
     pub id: Option<i64>,
 }
-::shop_api::object!(Children { children, id });
+::shop_api::object!(Children { "children" children, "id" id });
 /// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProvinceInfo {
@@ -44,7 +46,7 @@ pub struct ProvinceInfo {
     /// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
     pub children: Option<Vec<Children>>,
 }
-::shop_api::object!(ProvinceInfo { id, children });
+::shop_api::object!(ProvinceInfo { "children" children, "id" id });
 /// 运费规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Column {
@@ -96,11 +98,15 @@ pub struct Column {
     pub fixed_amount: Option<i64>,
 }
 ::shop_api::object!(
-    Column { over_amount, min_sku_amount, rule_type, first_num_price, over_weight,
-    max_sku_amount, first_num, first_weight_price, add_num_price, is_limited, end_time,
-    first_weight, add_num, delivery_fulfillment_mode, reason, add_weight,
-    add_weight_price, calculate_type, over_num, is_over_free, province_infos, is_default,
-    fixed_amount }
+    Column { "add_num" add_num, "add_num_price" add_num_price, "add_weight" add_weight,
+    "add_weight_price" add_weight_price, "calculate_type" calculate_type,
+    "delivery_fulfillment_mode" delivery_fulfillment_mode, "end_time" end_time,
+    "first_num" first_num, "first_num_price" first_num_price, "first_weight"
+    first_weight, "first_weight_price" first_weight_price, "fixed_amount" fixed_amount,
+    "is_default" is_default, "is_limited" is_limited, "is_over_free" is_over_free,
+    "max_sku_amount" max_sku_amount, "min_sku_amount" min_sku_amount, "over_amount"
+    over_amount, "over_num" over_num, "over_weight" over_weight, "province_infos"
+    province_infos, "reason" reason, "rule_type" rule_type }
 );
 /// 返回值
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -110,7 +116,9 @@ pub struct InstantShoppingTradeFreightDetailData {
     /// 运费规则
     pub columns: Option<Vec<Column>>,
 }
-::shop_api::object!(InstantShoppingTradeFreightDetailData { template, columns });
+::shop_api::object!(
+    InstantShoppingTradeFreightDetailData { "columns" columns, "template" template }
+);
 /// 模板
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightCreateTemplate {
@@ -130,8 +138,10 @@ pub struct InstantShoppingTradeFreightCreateTemplate {
     pub fixed_amount: Option<i64>,
 }
 ::shop_api::object!(
-    InstantShoppingTradeFreightCreateTemplate { calculate_type, transfer_type, rule_type,
-    template_name, product_province, product_city, fixed_amount }
+    InstantShoppingTradeFreightCreateTemplate { "calculate_type" calculate_type,
+    "fixed_amount" fixed_amount, "product_city" product_city, "product_province"
+    product_province, "rule_type" rule_type, "template_name" template_name,
+    "transfer_type" transfer_type }
 );
 /// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -141,7 +151,9 @@ pub struct InstantShoppingTradeFreightUpdateProvinceInfo {
     /// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
     pub children: Option<Vec<::serde_json::Value>>,
 }
-::shop_api::object!(InstantShoppingTradeFreightUpdateProvinceInfo { id, children });
+::shop_api::object!(
+    InstantShoppingTradeFreightUpdateProvinceInfo { "children" children, "id" id }
+);
 /// 运费规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightUpdateColumn {
@@ -193,11 +205,16 @@ pub struct InstantShoppingTradeFreightUpdateColumn {
     pub delivery_fulfillment_mode: i64,
 }
 ::shop_api::object!(
-    InstantShoppingTradeFreightUpdateColumn { add_weight_price, add_num, over_weight,
-    province_infos, end_time, first_num, first_num_price, is_default, is_limited,
-    min_sku_amount, reason, calculate_type, max_sku_amount, rule_type, first_weight,
-    add_weight, fixed_amount, is_over_free, first_weight_price, add_num_price, over_num,
-    over_amount, delivery_fulfillment_mode }
+    InstantShoppingTradeFreightUpdateColumn { "add_num" add_num, "add_num_price"
+    add_num_price, "add_weight" add_weight, "add_weight_price" add_weight_price,
+    "calculate_type" calculate_type, "delivery_fulfillment_mode"
+    delivery_fulfillment_mode, "end_time" end_time, "first_num" first_num,
+    "first_num_price" first_num_price, "first_weight" first_weight, "first_weight_price"
+    first_weight_price, "fixed_amount" fixed_amount, "is_default" is_default,
+    "is_limited" is_limited, "is_over_free" is_over_free, "max_sku_amount"
+    max_sku_amount, "min_sku_amount" min_sku_amount, "over_amount" over_amount,
+    "over_num" over_num, "over_weight" over_weight, "province_infos" province_infos,
+    "reason" reason, "rule_type" rule_type }
 );
 /// 运费模板
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -220,8 +237,10 @@ pub struct InstantShoppingTradeFreightUpdateTemplate {
     pub transfer_type: Option<i64>,
 }
 ::shop_api::object!(
-    InstantShoppingTradeFreightUpdateTemplate { template_name, calculate_type,
-    product_city, product_province, fixed_amount, rule_type, id, transfer_type }
+    InstantShoppingTradeFreightUpdateTemplate { "calculate_type" calculate_type,
+    "fixed_amount" fixed_amount, "id" id, "product_city" product_city, "product_province"
+    product_province, "rule_type" rule_type, "template_name" template_name,
+    "transfer_type" transfer_type }
 );
 /// Request of `instantShopping.trade.freightCreate` (`POST /instantShopping/trade/freightCreate`): Create an instant-retail freight template. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -231,14 +250,18 @@ pub struct InstantShoppingTradeFreightCreateRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
     pub columns: Option<::serde_json::Value>,
 }
-::shop_api::object!(InstantShoppingTradeFreightCreateRequest { template, columns });
+::shop_api::object!(
+    InstantShoppingTradeFreightCreateRequest { "columns" columns, "template" template }
+);
 /// Response data of `instantShopping.trade.freightCreate` ([`InstantShoppingTradeFreightCreateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightCreateResponse {
     /// 模板id
     pub template_id: Option<i64>,
 }
-::shop_api::object!(InstantShoppingTradeFreightCreateResponse { template_id });
+::shop_api::object!(
+    InstantShoppingTradeFreightCreateResponse { "template_id" template_id }
+);
 impl ::shop_api::runtime::ApiRequest for InstantShoppingTradeFreightCreateRequest {
     ::shop_api::endpoint!(
         InstantShoppingTradeFreightCreateResponse, super::super::Doudian, "doudian"
@@ -254,14 +277,16 @@ pub struct InstantShoppingTradeFreightDetailRequest {
     /// 运费模板id
     pub freight_id: Option<i64>,
 }
-::shop_api::object!(InstantShoppingTradeFreightDetailRequest { freight_id });
+::shop_api::object!(
+    InstantShoppingTradeFreightDetailRequest { "freight_id" freight_id }
+);
 /// Response data of `instantShopping.trade.freightDetail` ([`InstantShoppingTradeFreightDetailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightDetailResponse {
     /// 返回值
     pub data: Option<InstantShoppingTradeFreightDetailData>,
 }
-::shop_api::object!(InstantShoppingTradeFreightDetailResponse { data });
+::shop_api::object!(InstantShoppingTradeFreightDetailResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for InstantShoppingTradeFreightDetailRequest {
     ::shop_api::endpoint!(
         InstantShoppingTradeFreightDetailResponse, super::super::Doudian, "doudian"
@@ -280,7 +305,9 @@ pub struct InstantShoppingTradeFreightListRequest {
     /// 页码
     pub page: Option<String>,
 }
-::shop_api::object!(InstantShoppingTradeFreightListRequest { size, name, page });
+::shop_api::object!(
+    InstantShoppingTradeFreightListRequest { "name" name, "page" page, "size" size }
+);
 /// Response data of `instantShopping.trade.freightList` ([`InstantShoppingTradeFreightListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightListResponse {
@@ -290,7 +317,7 @@ pub struct InstantShoppingTradeFreightListResponse {
     pub list: Option<Vec<::serde_json::Value>>,
 }
 ::shop_api::object!(
-    InstantShoppingTradeFreightListResponse { count = "Count", list = "List" }
+    InstantShoppingTradeFreightListResponse { "Count" count, "List" list }
 );
 impl ::shop_api::runtime::ApiRequest for InstantShoppingTradeFreightListRequest {
     ::shop_api::endpoint!(
@@ -308,14 +335,18 @@ pub struct InstantShoppingTradeFreightUpdateRequest {
     /// 运费规则
     pub columns: Option<Vec<InstantShoppingTradeFreightUpdateColumn>>,
 }
-::shop_api::object!(InstantShoppingTradeFreightUpdateRequest { template, columns });
+::shop_api::object!(
+    InstantShoppingTradeFreightUpdateRequest { "columns" columns, "template" template }
+);
 /// Response data of `instantShopping.trade.freightUpdate` ([`InstantShoppingTradeFreightUpdateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightUpdateResponse {
     /// 运费模板id
     pub template_id: Option<i64>,
 }
-::shop_api::object!(InstantShoppingTradeFreightUpdateResponse { template_id });
+::shop_api::object!(
+    InstantShoppingTradeFreightUpdateResponse { "template_id" template_id }
+);
 impl ::shop_api::runtime::ApiRequest for InstantShoppingTradeFreightUpdateRequest {
     ::shop_api::endpoint!(
         InstantShoppingTradeFreightUpdateResponse, super::super::Doudian, "doudian"

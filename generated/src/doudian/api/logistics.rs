@@ -18,7 +18,8 @@ pub struct RouteNode {
     pub site_name: Option<String>,
 }
 ::shop_api::object!(
-    RouteNode { content, timestamp, state, state_description, site_name }
+    RouteNode { "content" content, "site_name" site_name, "state" state,
+    "state_description" state_description, "timestamp" timestamp }
 );
 /// The waybill queried.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -28,14 +29,14 @@ pub struct TrackInfo {
     /// Logistics company code.
     pub express: Option<String>,
 }
-::shop_api::object!(TrackInfo { track_no, express });
+::shop_api::object!(TrackInfo { "express" express, "track_no" track_no });
 /// Cancellation status
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CancelResult {
     /// true: cancellation succeeded, false: cancellation failed
     pub success: Option<bool>,
 }
-::shop_api::object!(CancelResult { success });
+::shop_api::object!(CancelResult { "success" success });
 /// Consignment item information
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CargoDetailsItem {
@@ -55,7 +56,8 @@ pub struct CargoDetailsItem {
     pub source_area: Option<String>,
 }
 ::shop_api::object!(
-    CargoDetailsItem { name, currency, count, unit, amount, weight, source_area }
+    CargoDetailsItem { "amount" amount, "count" count, "currency" currency, "name" name,
+    "source_area" source_area, "unit" unit, "weight" weight }
 );
 /// Value-added service info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -73,7 +75,10 @@ pub struct ServiceListItem {
     /// Value-added service extended attribute 4
     pub value4: Option<String>,
 }
-::shop_api::object!(ServiceListItem { name, value, value1, value2, value3, value4 });
+::shop_api::object!(
+    ServiceListItem { "name" name, "value" value, "value1" value1, "value2" value2,
+    "value3" value3, "value4" value4 }
+);
 /// Receiver and sender information (array length must be 2)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContactInfoListItem {
@@ -99,8 +104,9 @@ pub struct ContactInfoListItem {
     pub address: Option<String>,
 }
 ::shop_api::object!(
-    ContactInfoListItem { contact_type, biz_company, contact, tel, mobile, country,
-    province, city, county, address }
+    ContactInfoListItem { "address" address, "biz_company" biz_company, "city" city,
+    "contact" contact, "contact_type" contact_type, "country" country, "county" county,
+    "mobile" mobile, "province" province, "tel" tel }
 );
 /// SF Express tracking number
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -110,7 +116,9 @@ pub struct WaybillNoInfoListItem {
     /// Tracking number
     pub track_no: Option<String>,
 }
-::shop_api::object!(WaybillNoInfoListItem { waybill_type, track_no });
+::shop_api::object!(
+    WaybillNoInfoListItem { "track_no" track_no, "waybill_type" waybill_type }
+);
 /// Routing label detailed data
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RouteLabelData {
@@ -166,12 +174,17 @@ pub struct RouteLabelData {
     pub err_msg: Option<String>,
 }
 ::shop_api::object!(
-    RouteLabelData { track_no, source_transfer_code, source_city_code, source_dept_code,
-    source_team_code = "sourceTeamCode", dest_city_code = "destCityCode", dest_dept_code
-    = "destDeptCode", dest_dept_code_mapping, dest_team_code, dest_team_code_mapping,
-    dest_transfer_code, dest_route_label, pro_name, cargo_type_code, limit_type_code,
-    express_type_code, coding_mapping, coding_mapping_out, xb_flag, print_flag,
-    two_dimension_code, pro_code, print_icon, ab_flag, err_msg }
+    RouteLabelData { "ab_flag" ab_flag, "cargo_type_code" cargo_type_code,
+    "coding_mapping" coding_mapping, "coding_mapping_out" coding_mapping_out,
+    "destCityCode" dest_city_code, "destDeptCode" dest_dept_code,
+    "dest_dept_code_mapping" dest_dept_code_mapping, "dest_route_label" dest_route_label,
+    "dest_team_code" dest_team_code, "dest_team_code_mapping" dest_team_code_mapping,
+    "dest_transfer_code" dest_transfer_code, "err_msg" err_msg, "express_type_code"
+    express_type_code, "limit_type_code" limit_type_code, "print_flag" print_flag,
+    "print_icon" print_icon, "pro_code" pro_code, "pro_name" pro_name, "sourceTeamCode"
+    source_team_code, "source_city_code" source_city_code, "source_dept_code"
+    source_dept_code, "source_transfer_code" source_transfer_code, "track_no" track_no,
+    "two_dimension_code" two_dimension_code, "xb_flag" xb_flag }
 );
 /// Routing label
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -183,7 +196,10 @@ pub struct RouteLabelInfo {
     /// Failure exception description
     pub message: Option<String>,
 }
-::shop_api::object!(RouteLabelInfo { code, route_label_data, message });
+::shop_api::object!(
+    RouteLabelInfo { "code" code, "message" message, "route_label_data" route_label_data
+    }
+);
 /// Template data used by the user
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomTemplateInfosItem {
@@ -197,8 +213,9 @@ pub struct CustomTemplateInfosItem {
     pub parent_template_code: Option<String>,
 }
 ::shop_api::object!(
-    CustomTemplateInfosItem { custom_template_code, custom_template_url,
-    custom_template_name, parent_template_code }
+    CustomTemplateInfosItem { "custom_template_code" custom_template_code,
+    "custom_template_name" custom_template_name, "custom_template_url"
+    custom_template_url, "parent_template_code" parent_template_code }
 );
 /// Custom template data list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -208,7 +225,10 @@ pub struct CustomTemplateDataItem {
     /// Template data used by the user
     pub custom_template_infos: Option<Vec<CustomTemplateInfosItem>>,
 }
-::shop_api::object!(CustomTemplateDataItem { logistics_code, custom_template_infos });
+::shop_api::object!(
+    CustomTemplateDataItem { "custom_template_infos" custom_template_infos,
+    "logistics_code" logistics_code }
+);
 /// Template data used by the user
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsGetCustomTemplateListCustomTemplateInfosItem {
@@ -228,9 +248,12 @@ pub struct LogisticsGetCustomTemplateListCustomTemplateInfosItem {
     pub parent_template_id: Option<i64>,
 }
 ::shop_api::object!(
-    LogisticsGetCustomTemplateListCustomTemplateInfosItem { custom_template_code,
-    custom_template_name, parent_template_code, custom_template_url,
-    custom_template_key_list, custom_template_id, parent_template_id }
+    LogisticsGetCustomTemplateListCustomTemplateInfosItem { "custom_template_code"
+    custom_template_code, "custom_template_id" custom_template_id,
+    "custom_template_key_list" custom_template_key_list, "custom_template_name"
+    custom_template_name, "custom_template_url" custom_template_url,
+    "parent_template_code" parent_template_code, "parent_template_id" parent_template_id
+    }
 );
 /// List of all custom express templates of the merchant
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -243,8 +266,8 @@ pub struct LogisticsGetCustomTemplateListCustomTemplateDataItem {
     >,
 }
 ::shop_api::object!(
-    LogisticsGetCustomTemplateListCustomTemplateDataItem { logistics_code,
-    custom_template_infos }
+    LogisticsGetCustomTemplateListCustomTemplateDataItem { "custom_template_infos"
+    custom_template_infos, "logistics_code" logistics_code }
 );
 /// List of published custom templates
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -259,8 +282,9 @@ pub struct DesignTemplateDataItem {
     pub design_template_key_list: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    DesignTemplateDataItem { design_template_code, design_template_name,
-    design_template_url, design_template_key_list }
+    DesignTemplateDataItem { "design_template_code" design_template_code,
+    "design_template_key_list" design_template_key_list, "design_template_name"
+    design_template_name, "design_template_url" design_template_url }
 );
 /// Shipping address
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -279,8 +303,9 @@ pub struct SenderAddress {
     pub detail_address: Option<String>,
 }
 ::shop_api::object!(
-    SenderAddress { country_code, province_name, city_name, district_name, street_name,
-    detail_address }
+    SenderAddress { "city_name" city_name, "country_code" country_code, "detail_address"
+    detail_address, "district_name" district_name, "province_name" province_name,
+    "street_name" street_name }
 );
 /// Receiving address
 ///
@@ -294,7 +319,10 @@ pub struct LogisticsGetOutRangeServiceListItem {
     /// value
     pub service_value: Option<String>,
 }
-::shop_api::object!(LogisticsGetOutRangeServiceListItem { service_code, service_value });
+::shop_api::object!(
+    LogisticsGetOutRangeServiceListItem { "service_code" service_code, "service_value"
+    service_value }
+);
 /// Delivery requirements; currently only Deppon is supported
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeliveryReq {
@@ -303,7 +331,10 @@ pub struct DeliveryReq {
     /// Whether to accept partner self-pickup; currently only Deppon
     pub is_pickup_self: Option<bool>,
 }
-::shop_api::object!(DeliveryReq { is_center_delivery, is_pickup_self });
+::shop_api::object!(
+    DeliveryReq { "is_center_delivery" is_center_delivery, "is_pickup_self"
+    is_pickup_self }
+);
 /// Sender address
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SenderAddressItem {
@@ -319,8 +350,9 @@ pub struct SenderAddressItem {
     pub detail_address: Option<String>,
 }
 ::shop_api::object!(
-    SenderAddressItem { province_name, city_name, district_name, street_name,
-    detail_address }
+    SenderAddressItem { "city_name" city_name, "detail_address" detail_address,
+    "district_name" district_name, "province_name" province_name, "street_name"
+    street_name }
 );
 /// List of outlets activated by the merchant
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -345,8 +377,10 @@ pub struct NetsitesItem {
     pub company_type: Option<i32>,
 }
 ::shop_api::object!(
-    NetsitesItem { netsite_code, netsite_name, amount, sender_address,
-    allocated_quantity, cancelled_quantity, recycled_quantity, company, company_type }
+    NetsitesItem { "allocated_quantity" allocated_quantity, "amount" amount,
+    "cancelled_quantity" cancelled_quantity, "company" company, "company_type"
+    company_type, "netsite_code" netsite_code, "netsite_name" netsite_name,
+    "recycled_quantity" recycled_quantity, "sender_address" sender_address }
 );
 /// Sender contact info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -358,7 +392,7 @@ pub struct Contact {
     /// Sender mobile phone (pass either this or phone)
     pub mobile: Option<String>,
 }
-::shop_api::object!(Contact { name, phone, mobile });
+::shop_api::object!(Contact { "mobile" mobile, "name" name, "phone" phone });
 /// Sender info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SenderInfo {
@@ -367,7 +401,7 @@ pub struct SenderInfo {
     /// Sender contact info
     pub contact: Option<Contact>,
 }
-::shop_api::object!(SenderInfo { address, contact });
+::shop_api::object!(SenderInfo { "address" address, "contact" contact });
 /// Return address for the receipt
 ///
 /// The same fields as [`SenderAddress`].
@@ -397,8 +431,10 @@ pub struct Address4 {
     pub street_code: Option<String>,
 }
 ::shop_api::object!(
-    Address4 { country_code, province_name, city_name, district_name, street_name,
-    detail_address, province_code, city_code, district_code, street_code }
+    Address4 { "city_code" city_code, "city_name" city_name, "country_code" country_code,
+    "detail_address" detail_address, "district_code" district_code, "district_name"
+    district_name, "province_code" province_code, "province_name" province_name,
+    "street_code" street_code, "street_name" street_name }
 );
 /// Receiver information
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -408,7 +444,7 @@ pub struct ReceiverInfo {
     /// Receiver contact information
     pub contact: Option<Contact>,
 }
-::shop_api::object!(ReceiverInfo { address, contact });
+::shop_api::object!(ReceiverInfo { "address" address, "contact" contact });
 /// Product detail list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ItemsItem {
@@ -426,8 +462,9 @@ pub struct ItemsItem {
     pub item_net_weight: Option<i32>,
 }
 ::shop_api::object!(
-    ItemsItem { item_name, item_specs, item_count, item_volume, item_weight,
-    item_net_weight }
+    ItemsItem { "item_count" item_count, "item_name" item_name, "item_net_weight"
+    item_net_weight, "item_specs" item_specs, "item_volume" item_volume, "item_weight"
+    item_weight }
 );
 /// Warehouse, store, or head-office-to-head-office shipping
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -441,7 +478,10 @@ pub struct Warehouse {
     /// Shipping method: 2 store shipping, 3 warehouse shipping (default 3)
     pub delivery_type: Option<String>,
 }
-::shop_api::object!(Warehouse { is_sum_up, wh_code, wh_order_no, delivery_type });
+::shop_api::object!(
+    Warehouse { "delivery_type" delivery_type, "is_sum_up" is_sum_up, "wh_code" wh_code,
+    "wh_order_no" wh_order_no }
+);
 /// Store info of the direct (head-to-head) account
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetInfo {
@@ -454,7 +494,10 @@ pub struct NetInfo {
     /// Direct (head-to-head) account password
     pub secret_key: Option<String>,
 }
-::shop_api::object!(NetInfo { category, net_code, monthly_account, secret_key });
+::shop_api::object!(
+    NetInfo { "category" category, "monthly_account" monthly_account, "net_code"
+    net_code, "secret_key" secret_key }
+);
 /// Detailed order list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderInfosItem {
@@ -512,11 +555,17 @@ pub struct OrderInfosItem {
     pub combine_orders: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    OrderInfosItem { order_id, pack_id, service_list, product_type, pay_method,
-    pay_amount, pod_model_address, receiver_info, items, sender_fetch_time, is_sign_back,
-    remark, extra, total_pack_count, total_weight, total_length, total_width,
-    total_height, volume, warehouse, net_info, shipping_code, special_delivery_type_code,
-    special_delivery_type_value, package_weight, combine_orders }
+    OrderInfosItem { "combine_orders" combine_orders, "extra" extra, "is_sign_back"
+    is_sign_back, "items" items, "net_info" net_info, "order_id" order_id, "pack_id"
+    pack_id, "package_weight" package_weight, "pay_amount" pay_amount, "pay_method"
+    pay_method, "pod_model_address" pod_model_address, "product_type" product_type,
+    "receiver_info" receiver_info, "remark" remark, "sender_fetch_time"
+    sender_fetch_time, "service_list" service_list, "shipping_code" shipping_code,
+    "special_delivery_type_code" special_delivery_type_code,
+    "special_delivery_type_value" special_delivery_type_value, "total_height"
+    total_height, "total_length" total_length, "total_pack_count" total_pack_count,
+    "total_weight" total_weight, "total_width" total_width, "volume" volume, "warehouse"
+    warehouse }
 );
 /// E-waybill information list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -551,9 +600,12 @@ pub struct EbillInfosItem {
     pub shipping_code: Option<String>,
 }
 ::shop_api::object!(
-    EbillInfosItem { company, hint_msg, order_id, pack_id, track_no, sort_code,
-    package_center_code, package_center_name, short_address_code, short_address_name,
-    extra_resp, sub_waybill_codes, order_channel, shipping_code }
+    EbillInfosItem { "company" company, "extra_resp" extra_resp, "hint_msg" hint_msg,
+    "order_channel" order_channel, "order_id" order_id, "pack_id" pack_id,
+    "package_center_code" package_center_code, "package_center_name" package_center_name,
+    "shipping_code" shipping_code, "short_address_code" short_address_code,
+    "short_address_name" short_address_name, "sort_code" sort_code, "sub_waybill_codes"
+    sub_waybill_codes, "track_no" track_no }
 );
 /// Error message list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -570,7 +622,8 @@ pub struct ErrInfosItem {
     pub order_channel: Option<String>,
 }
 ::shop_api::object!(
-    ErrInfosItem { order_id, pack_id, err_code, err_msg, order_channel }
+    ErrInfosItem { "err_code" err_code, "err_msg" err_msg, "order_channel" order_channel,
+    "order_id" order_id, "pack_id" pack_id }
 );
 /// Receiver
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -586,7 +639,10 @@ pub struct Receiver {
     /// Virtual mobile number
     pub virtual_mobile: Option<String>,
 }
-::shop_api::object!(Receiver { name, phone, mobile, email, virtual_mobile });
+::shop_api::object!(
+    Receiver { "email" email, "mobile" mobile, "name" name, "phone" phone,
+    "virtual_mobile" virtual_mobile }
+);
 /// Sender
 ///
 /// The same fields as [`Receiver`].
@@ -603,7 +659,10 @@ pub struct TrackRoutesItem {
     /// code
     pub opcode: Option<String>,
 }
-::shop_api::object!(TrackRoutesItem { content, state, state_time, opcode });
+::shop_api::object!(
+    TrackRoutesItem { "content" content, "opcode" opcode, "state" state, "state_time"
+    state_time }
+);
 /// Data
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Data {
@@ -614,7 +673,9 @@ pub struct Data {
     /// Tracking
     pub track_routes: Option<Vec<TrackRoutesItem>>,
 }
-::shop_api::object!(Data { track_no, express, track_routes });
+::shop_api::object!(
+    Data { "express" express, "track_no" track_no, "track_routes" track_routes }
+);
 /// Contact
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsRegisterPackageRouteContact {
@@ -625,7 +686,9 @@ pub struct LogisticsRegisterPackageRouteContact {
     /// Email
     pub email: Option<String>,
 }
-::shop_api::object!(LogisticsRegisterPackageRouteContact { name, phone, email });
+::shop_api::object!(
+    LogisticsRegisterPackageRouteContact { "email" email, "name" name, "phone" phone }
+);
 /// Address
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Address {
@@ -640,7 +703,10 @@ pub struct Address {
     /// Detailed address
     pub detail: Option<String>,
 }
-::shop_api::object!(Address { province, city, town, street, detail });
+::shop_api::object!(
+    Address { "city" city, "detail" detail, "province" province, "street" street, "town"
+    town }
+);
 /// Receiver
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsRegisterPackageRouteReceiver {
@@ -649,7 +715,9 @@ pub struct LogisticsRegisterPackageRouteReceiver {
     /// Address
     pub address: Option<Address>,
 }
-::shop_api::object!(LogisticsRegisterPackageRouteReceiver { contact, address });
+::shop_api::object!(
+    LogisticsRegisterPackageRouteReceiver { "address" address, "contact" contact }
+);
 /// Sender
 ///
 /// The same fields as [`LogisticsRegisterPackageRouteReceiver`].
@@ -671,7 +739,8 @@ pub struct CargoListItem {
     pub unit: Option<String>,
 }
 ::shop_api::object!(
-    CargoListItem { name, quantity, volume, total_weight, total_net_weight, unit }
+    CargoListItem { "name" name, "quantity" quantity, "total_net_weight"
+    total_net_weight, "total_weight" total_weight, "unit" unit, "volume" volume }
 );
 /// Template information
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -692,8 +761,9 @@ pub struct TemplateInfosItem {
     pub perview_url: Option<String>,
 }
 ::shop_api::object!(
-    TemplateInfosItem { template_id, template_code, template_name, template_url, version,
-    template_type, perview_url }
+    TemplateInfosItem { "perview_url" perview_url, "template_code" template_code,
+    "template_id" template_id, "template_name" template_name, "template_type"
+    template_type, "template_url" template_url, "version" version }
 );
 /// Template data
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -703,14 +773,16 @@ pub struct TemplateDataItem {
     /// Logistics company
     pub logistics_code: Option<String>,
 }
-::shop_api::object!(TemplateDataItem { template_infos, logistics_code });
+::shop_api::object!(
+    TemplateDataItem { "logistics_code" logistics_code, "template_infos" template_infos }
+);
 /// Sender info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsUpdateOrderSenderInfo {
     /// Sender contact info
     pub contact: Option<Contact>,
 }
-::shop_api::object!(LogisticsUpdateOrderSenderInfo { contact });
+::shop_api::object!(LogisticsUpdateOrderSenderInfo { "contact" contact });
 /// Receiver address information
 ///
 /// The same fields as [`Address4`].
@@ -723,7 +795,9 @@ pub struct LogisticsUpdateOrderReceiverInfo {
     /// Receiver contact information
     pub contact: Option<Contact>,
 }
-::shop_api::object!(LogisticsUpdateOrderReceiverInfo { address, contact });
+::shop_api::object!(
+    LogisticsUpdateOrderReceiverInfo { "address" address, "contact" contact }
+);
 /// Warehouse, store, or head-office-to-head-office shipping
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsUpdateOrderWarehouse {
@@ -732,7 +806,9 @@ pub struct LogisticsUpdateOrderWarehouse {
     /// Warehouse order ID (used in warehouse-shipping flows such as Danniao)
     pub wh_order_no: Option<String>,
 }
-::shop_api::object!(LogisticsUpdateOrderWarehouse { is_sum_up, wh_order_no });
+::shop_api::object!(
+    LogisticsUpdateOrderWarehouse { "is_sum_up" is_sum_up, "wh_order_no" wh_order_no }
+);
 /// Request struct
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WaybillAppliesItem {
@@ -741,7 +817,9 @@ pub struct WaybillAppliesItem {
     /// Tracking number
     pub track_no: Option<String>,
 }
-::shop_api::object!(WaybillAppliesItem { logistics_code, track_no });
+::shop_api::object!(
+    WaybillAppliesItem { "logistics_code" logistics_code, "track_no" track_no }
+);
 /// Normal response struct
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WaybillInfosItem {
@@ -754,7 +832,10 @@ pub struct WaybillInfosItem {
     /// Signature info
     pub sign: Option<String>,
 }
-::shop_api::object!(WaybillInfosItem { order_id, track_no, print_data, sign });
+::shop_api::object!(
+    WaybillInfosItem { "order_id" order_id, "print_data" print_data, "sign" sign,
+    "track_no" track_no }
+);
 /// Error response struct
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsWaybillApplyErrInfosItem {
@@ -768,7 +849,8 @@ pub struct LogisticsWaybillApplyErrInfosItem {
     pub err_msg: Option<String>,
 }
 ::shop_api::object!(
-    LogisticsWaybillApplyErrInfosItem { track_no, order_id, err_code, err_msg }
+    LogisticsWaybillApplyErrInfosItem { "err_code" err_code, "err_msg" err_msg,
+    "order_id" order_id, "track_no" track_no }
 );
 /// FetchBluetoothCmdWaybillAppliesItem of logistics.fetchBluetoothCmd.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -785,8 +867,9 @@ pub struct FetchBluetoothCmdWaybillAppliesItem {
     pub cus_print_data: Option<String>,
 }
 ::shop_api::object!(
-    FetchBluetoothCmdWaybillAppliesItem { track_no, std_template_code, cus_template_url,
-    cus_template_code, cus_print_data }
+    FetchBluetoothCmdWaybillAppliesItem { "cus_print_data" cus_print_data,
+    "cus_template_code" cus_template_code, "cus_template_url" cus_template_url,
+    "std_template_code" std_template_code, "track_no" track_no }
 );
 /// RemotePrintConfigItem of logistics.fetchBluetoothCmd.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -803,8 +886,9 @@ pub struct RemotePrintConfigItem {
     pub printer_name: Option<String>,
 }
 ::shop_api::object!(
-    RemotePrintConfigItem { need_top_logo, horizontal_offset, vertical_offset,
-    print_direction, printer_name }
+    RemotePrintConfigItem { "horizontal_offset" horizontal_offset, "need_top_logo"
+    need_top_logo, "print_direction" print_direction, "printer_name" printer_name,
+    "vertical_offset" vertical_offset }
 );
 /// FetchBluetoothCmdWaybillInfosItem of logistics.fetchBluetoothCmd.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -814,7 +898,9 @@ pub struct FetchBluetoothCmdWaybillInfosItem {
     /// 打印指令
     pub print_data: Option<String>,
 }
-::shop_api::object!(FetchBluetoothCmdWaybillInfosItem { track_no, print_data });
+::shop_api::object!(
+    FetchBluetoothCmdWaybillInfosItem { "print_data" print_data, "track_no" track_no }
+);
 /// FetchBluetoothCmdErrInfosItem of logistics.fetchBluetoothCmd.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FetchBluetoothCmdErrInfosItem {
@@ -825,7 +911,10 @@ pub struct FetchBluetoothCmdErrInfosItem {
     /// 错误msg
     pub err_msg: Option<String>,
 }
-::shop_api::object!(FetchBluetoothCmdErrInfosItem { track_no, err_code, err_msg });
+::shop_api::object!(
+    FetchBluetoothCmdErrInfosItem { "err_code" err_code, "err_msg" err_msg, "track_no"
+    track_no }
+);
 /// GetRecommendedAndDeliveryExpressByOrderSenderAddress of logistics.getRecommendedAndDeliveryExpressByOrder.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRecommendedAndDeliveryExpressByOrderSenderAddress {
@@ -855,9 +944,11 @@ pub struct GetRecommendedAndDeliveryExpressByOrderSenderAddress {
     pub zip_code: Option<String>,
 }
 ::shop_api::object!(
-    GetRecommendedAndDeliveryExpressByOrderSenderAddress { country_code, province_code,
-    province_name, city_code, city_name, district_code, district_name, street_code,
-    street_name, detail_address, address_id, zip_code }
+    GetRecommendedAndDeliveryExpressByOrderSenderAddress { "address_id" address_id,
+    "city_code" city_code, "city_name" city_name, "country_code" country_code,
+    "detail_address" detail_address, "district_code" district_code, "district_name"
+    district_name, "province_code" province_code, "province_name" province_name,
+    "street_code" street_code, "street_name" street_name, "zip_code" zip_code }
 );
 /// OrderInfoListItem of logistics.getRecommendedAndDeliveryExpressByOrder.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -869,7 +960,10 @@ pub struct OrderInfoListItem {
     /// 物流商集合，不传默认：yuantong、zhongtong、yunda、shunfeng、jd、jtexpress、shentong
     pub express_list: Option<Vec<String>>,
 }
-::shop_api::object!(OrderInfoListItem { order_id, product_type, express_list });
+::shop_api::object!(
+    OrderInfoListItem { "express_list" express_list, "order_id" order_id, "product_type"
+    product_type }
+);
 /// CollectSignInfo of logistics.getRecommendedAndDeliveryExpressByOrder.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CollectSignInfo {
@@ -881,7 +975,8 @@ pub struct CollectSignInfo {
     pub optimized_percent: Option<String>,
 }
 ::shop_api::object!(
-    CollectSignInfo { avg_cost_hours, level_percent, optimized_percent }
+    CollectSignInfo { "avg_cost_hours" avg_cost_hours, "level_percent" level_percent,
+    "optimized_percent" optimized_percent }
 );
 /// ExpressInfoListItem of logistics.getRecommendedAndDeliveryExpressByOrder.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -898,8 +993,9 @@ pub struct ExpressInfoListItem {
     pub collect_sign_info: Option<CollectSignInfo>,
 }
 ::shop_api::object!(
-    ExpressInfoListItem { express, is_deliverable, is_shop_e_bill = "is_shop_eBill",
-    is_recommended, collect_sign_info }
+    ExpressInfoListItem { "collect_sign_info" collect_sign_info, "express" express,
+    "is_deliverable" is_deliverable, "is_recommended" is_recommended, "is_shop_eBill"
+    is_shop_e_bill }
 );
 /// GetRecommendedAndDeliveryExpressByOrderDataItem of logistics.getRecommendedAndDeliveryExpressByOrder.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -910,7 +1006,8 @@ pub struct GetRecommendedAndDeliveryExpressByOrderDataItem {
     pub express_info_list: Option<Vec<ExpressInfoListItem>>,
 }
 ::shop_api::object!(
-    GetRecommendedAndDeliveryExpressByOrderDataItem { order_id, express_info_list }
+    GetRecommendedAndDeliveryExpressByOrderDataItem { "express_info_list"
+    express_info_list, "order_id" order_id }
 );
 /// BizInfo of logistics.getUserDeliverServiceInfos.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -918,7 +1015,7 @@ pub struct BizInfo {
     /// 1：抖店
     pub biz_type: Option<i32>,
 }
-::shop_api::object!(BizInfo { biz_type });
+::shop_api::object!(BizInfo { "biz_type" biz_type });
 /// ServiceInfo of logistics.getUserDeliverServiceInfos.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceInfo {
@@ -927,7 +1024,9 @@ pub struct ServiceInfo {
     /// GetRecommendedAndDeliveryExpressByOrder
     pub service_name: Option<String>,
 }
-::shop_api::object!(ServiceInfo { service_code, service_name });
+::shop_api::object!(
+    ServiceInfo { "service_code" service_code, "service_name" service_name }
+);
 /// UserServiceInfosItem of logistics.getUserDeliverServiceInfos.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UserServiceInfosItem {
@@ -936,14 +1035,16 @@ pub struct UserServiceInfosItem {
     /// 0：未生效 1：已生效 2：已失效
     pub effect_status: Option<i32>,
 }
-::shop_api::object!(UserServiceInfosItem { service_info, effect_status });
+::shop_api::object!(
+    UserServiceInfosItem { "effect_status" effect_status, "service_info" service_info }
+);
 /// 发货场景结构体
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EbillDeliveryInfo {
     /// 枚举（OnlineShip）
     pub scene: Option<String>,
 }
-::shop_api::object!(EbillDeliveryInfo { scene });
+::shop_api::object!(EbillDeliveryInfo { "scene" scene });
 /// 寄件地址
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SendAddress {
@@ -961,8 +1062,9 @@ pub struct SendAddress {
     pub city_name: String,
 }
 ::shop_api::object!(
-    SendAddress { detail_address, country_code, district_name, province_name,
-    street_name, city_name }
+    SendAddress { "city_name" city_name, "country_code" country_code, "detail_address"
+    detail_address, "district_name" district_name, "province_name" province_name,
+    "street_name" street_name }
 );
 /// 收件地址
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -981,8 +1083,9 @@ pub struct ReceAddress {
     pub district_name: String,
 }
 ::shop_api::object!(
-    ReceAddress { detail_address, country_code, street_name, province_name, city_name,
-    district_name }
+    ReceAddress { "city_name" city_name, "country_code" country_code, "detail_address"
+    detail_address, "district_name" district_name, "province_name" province_name,
+    "street_name" street_name }
 );
 /// 线路限制
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -992,7 +1095,7 @@ pub struct Route {
     /// 收件地址
     pub rece_address: Option<ReceAddress>,
 }
-::shop_api::object!(Route { send_address, rece_address });
+::shop_api::object!(Route { "rece_address" rece_address, "send_address" send_address });
 /// Request of `logistics.trackNoRouteDetail` (`POST /logistics/trackNoRouteDetail`): Get the tracking route of a waybill. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsTrackNoRouteDetailRequest {
@@ -1001,7 +1104,10 @@ pub struct LogisticsTrackNoRouteDetailRequest {
     /// Tracking (waybill) number. Required.
     pub track_no: String,
 }
-::shop_api::object!(LogisticsTrackNoRouteDetailRequest { logistics_code, track_no });
+::shop_api::object!(
+    LogisticsTrackNoRouteDetailRequest { "logistics_code" logistics_code, "track_no"
+    track_no }
+);
 /// Response data of `logistics.trackNoRouteDetail` ([`LogisticsTrackNoRouteDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsTrackNoRouteDetailResponse {
@@ -1011,8 +1117,8 @@ pub struct LogisticsTrackNoRouteDetailResponse {
     pub track_info: Option<TrackInfo>,
 }
 ::shop_api::object!(
-    LogisticsTrackNoRouteDetailResponse { route_node_list = "route__node_list",
-    track_info }
+    LogisticsTrackNoRouteDetailResponse { "route__node_list" route_node_list,
+    "track_info" track_info }
 );
 impl ::shop_api::runtime::ApiRequest for LogisticsTrackNoRouteDetailRequest {
     ::shop_api::endpoint!(
@@ -1036,8 +1142,9 @@ pub struct LogisticsAppendSubOrderRequest {
     pub is_return_full_sub_codes: Option<bool>,
 }
 ::shop_api::object!(
-    LogisticsAppendSubOrderRequest { track_no, logistics_code, pack_add_quantity,
-    is_return_full_sub_codes }
+    LogisticsAppendSubOrderRequest { "is_return_full_sub_codes" is_return_full_sub_codes,
+    "logistics_code" logistics_code, "pack_add_quantity" pack_add_quantity, "track_no"
+    track_no }
 );
 /// Response data of `logistics.appendSubOrder` ([`LogisticsAppendSubOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1075)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1050,7 +1157,8 @@ pub struct LogisticsAppendSubOrderResponse {
     pub sub_waybill_codes: Option<String>,
 }
 ::shop_api::object!(
-    LogisticsAppendSubOrderResponse { track_no, pack_quantity, sub_waybill_codes }
+    LogisticsAppendSubOrderResponse { "pack_quantity" pack_quantity, "sub_waybill_codes"
+    sub_waybill_codes, "track_no" track_no }
 );
 impl ::shop_api::runtime::ApiRequest for LogisticsAppendSubOrderRequest {
     ::shop_api::endpoint!(
@@ -1070,14 +1178,17 @@ pub struct LogisticsCancelOrderRequest {
     /// user_id of the shop actually using the waybill number service
     pub user_id: Option<i64>,
 }
-::shop_api::object!(LogisticsCancelOrderRequest { logistics_code, track_no, user_id });
+::shop_api::object!(
+    LogisticsCancelOrderRequest { "logistics_code" logistics_code, "track_no" track_no,
+    "user_id" user_id }
+);
 /// Response data of `logistics.cancelOrder` ([`LogisticsCancelOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsCancelOrderResponse {
     /// Cancellation status
     pub cancel_result: Option<CancelResult>,
 }
-::shop_api::object!(LogisticsCancelOrderResponse { cancel_result });
+::shop_api::object!(LogisticsCancelOrderResponse { "cancel_result" cancel_result });
 impl ::shop_api::runtime::ApiRequest for LogisticsCancelOrderRequest {
     ::shop_api::endpoint!(
         LogisticsCancelOrderResponse, super::super::Doudian, "doudian" "logistics"
@@ -1125,10 +1236,12 @@ pub struct LogisticsCreateSfOrderRequest {
     pub order_channel: Option<String>,
 }
 ::shop_api::object!(
-    LogisticsCreateSfOrderRequest { order_id, pack_id, cargo_details, service_list,
-    contact_info_list, pay_method, express_type_id, parcel_qty, total_weight,
-    is_sign_back, remark, total_length, total_width, total_height, volume, user_id,
-    order_channel }
+    LogisticsCreateSfOrderRequest { "cargo_details" cargo_details, "contact_info_list"
+    contact_info_list, "express_type_id" express_type_id, "is_sign_back" is_sign_back,
+    "order_channel" order_channel, "order_id" order_id, "pack_id" pack_id, "parcel_qty"
+    parcel_qty, "pay_method" pay_method, "remark" remark, "service_list" service_list,
+    "total_height" total_height, "total_length" total_length, "total_weight"
+    total_weight, "total_width" total_width, "user_id" user_id, "volume" volume }
 );
 /// Response data of `logistics.createSFOrder` ([`LogisticsCreateSfOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/486)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1153,8 +1266,10 @@ pub struct LogisticsCreateSfOrderResponse {
     pub order_channel: Option<String>,
 }
 ::shop_api::object!(
-    LogisticsCreateSfOrderResponse { order_id, pack_id, origin_code, dest_code,
-    filter_result, remark, waybill_no_info_list, route_label_info, order_channel }
+    LogisticsCreateSfOrderResponse { "dest_code" dest_code, "filter_result"
+    filter_result, "order_channel" order_channel, "order_id" order_id, "origin_code"
+    origin_code, "pack_id" pack_id, "remark" remark, "route_label_info" route_label_info,
+    "waybill_no_info_list" waybill_no_info_list }
 );
 impl ::shop_api::runtime::ApiRequest for LogisticsCreateSfOrderRequest {
     ::shop_api::endpoint!(
@@ -1171,14 +1286,18 @@ pub struct LogisticsCustomTemplateListRequest {
     /// Logistics provider code
     pub logistics_code: Option<String>,
 }
-::shop_api::object!(LogisticsCustomTemplateListRequest { logistics_code });
+::shop_api::object!(
+    LogisticsCustomTemplateListRequest { "logistics_code" logistics_code }
+);
 /// Response data of `logistics.customTemplateList` ([`LogisticsCustomTemplateListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/549)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsCustomTemplateListResponse {
     /// Custom template data list
     pub custom_template_data: Option<Vec<CustomTemplateDataItem>>,
 }
-::shop_api::object!(LogisticsCustomTemplateListResponse { custom_template_data });
+::shop_api::object!(
+    LogisticsCustomTemplateListResponse { "custom_template_data" custom_template_data }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsCustomTemplateListRequest {
     ::shop_api::endpoint!(
         LogisticsCustomTemplateListResponse, super::super::Doudian, "doudian" "logistics"
@@ -1195,14 +1314,16 @@ pub struct LogisticsDeliveryNoticeRequest {
     /// Release/rollback
     pub notice_type: Option<String>,
 }
-::shop_api::object!(LogisticsDeliveryNoticeRequest { waybill_no, notice_type });
+::shop_api::object!(
+    LogisticsDeliveryNoticeRequest { "notice_type" notice_type, "waybill_no" waybill_no }
+);
 /// Response data of `logistics.deliveryNotice` ([`LogisticsDeliveryNoticeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1578)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsDeliveryNoticeResponse {
     /// Whether successful
     pub result: Option<bool>,
 }
-::shop_api::object!(LogisticsDeliveryNoticeResponse { result });
+::shop_api::object!(LogisticsDeliveryNoticeResponse { "result" result });
 impl ::shop_api::runtime::ApiRequest for LogisticsDeliveryNoticeRequest {
     ::shop_api::endpoint!(
         LogisticsDeliveryNoticeResponse, super::super::Doudian, "doudian" "logistics"
@@ -1217,7 +1338,9 @@ pub struct LogisticsGetCustomTemplateListRequest {
     /// Logistics provider code (empty means query all)
     pub logistics_code: Option<String>,
 }
-::shop_api::object!(LogisticsGetCustomTemplateListRequest { logistics_code });
+::shop_api::object!(
+    LogisticsGetCustomTemplateListRequest { "logistics_code" logistics_code }
+);
 /// Response data of `logistics.getCustomTemplateList` ([`LogisticsGetCustomTemplateListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsGetCustomTemplateListResponse {
@@ -1226,7 +1349,10 @@ pub struct LogisticsGetCustomTemplateListResponse {
         Vec<LogisticsGetCustomTemplateListCustomTemplateDataItem>,
     >,
 }
-::shop_api::object!(LogisticsGetCustomTemplateListResponse { custom_template_data });
+::shop_api::object!(
+    LogisticsGetCustomTemplateListResponse { "custom_template_data" custom_template_data
+    }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsGetCustomTemplateListRequest {
     ::shop_api::endpoint!(
         LogisticsGetCustomTemplateListResponse, super::super::Doudian, "doudian"
@@ -1246,7 +1372,10 @@ pub struct LogisticsGetDesignTemplateListResponse {
     /// List of published custom templates
     pub design_template_data: Option<Vec<DesignTemplateDataItem>>,
 }
-::shop_api::object!(LogisticsGetDesignTemplateListResponse { design_template_data });
+::shop_api::object!(
+    LogisticsGetDesignTemplateListResponse { "design_template_data" design_template_data
+    }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsGetDesignTemplateListRequest {
     ::shop_api::endpoint!(
         LogisticsGetDesignTemplateListResponse, super::super::Doudian, "doudian"
@@ -1275,8 +1404,9 @@ pub struct LogisticsGetOutRangeRequest {
     pub delivery_req: Option<DeliveryReq>,
 }
 ::shop_api::object!(
-    LogisticsGetOutRangeRequest { logistics_code, sender_address, receiver_address, kind
-    = "type", service_list, product_type, delivery_req }
+    LogisticsGetOutRangeRequest { "delivery_req" delivery_req, "logistics_code"
+    logistics_code, "product_type" product_type, "receiver_address" receiver_address,
+    "sender_address" sender_address, "service_list" service_list, "type" kind }
 );
 /// Response data of `logistics.getOutRange` ([`LogisticsGetOutRangeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1286,7 +1416,10 @@ pub struct LogisticsGetOutRangeResponse {
     /// Out-of-area reason: 1 epidemic control, 2 natural disasters such as floods or typhoons, 3 special meeting controls, 4 outlet operation issues, 5 other reasons
     pub out_range_reason: Option<String>,
 }
-::shop_api::object!(LogisticsGetOutRangeResponse { is_out_range, out_range_reason });
+::shop_api::object!(
+    LogisticsGetOutRangeResponse { "is_out_range" is_out_range, "out_range_reason"
+    out_range_reason }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsGetOutRangeRequest {
     ::shop_api::endpoint!(
         LogisticsGetOutRangeResponse, super::super::Doudian, "doudian" "logistics"
@@ -1306,7 +1439,8 @@ pub struct LogisticsGetShopKeyRequest {
     pub store_id: Option<i64>,
 }
 ::shop_api::object!(
-    LogisticsGetShopKeyRequest { cipher_text, device_info = "deviceInfo", store_id }
+    LogisticsGetShopKeyRequest { "cipher_text" cipher_text, "deviceInfo" device_info,
+    "store_id" store_id }
 );
 /// Response data of `logistics.getShopKey` ([`LogisticsGetShopKeyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/478)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1314,7 +1448,7 @@ pub struct LogisticsGetShopKeyResponse {
     /// Symmetric key encrypted with the public key, used to decrypt e-waybill ciphertext
     pub key: Option<String>,
 }
-::shop_api::object!(LogisticsGetShopKeyResponse { key });
+::shop_api::object!(LogisticsGetShopKeyResponse { "key" key });
 impl ::shop_api::runtime::ApiRequest for LogisticsGetShopKeyRequest {
     ::shop_api::endpoint!(
         LogisticsGetShopKeyResponse, super::super::Doudian, "doudian" "logistics"
@@ -1329,7 +1463,7 @@ pub struct LogisticsListShopNetsiteRequest {
     /// Logistics provider code (pass an empty string to get all logistics)
     pub logistics_code: Option<String>,
 }
-::shop_api::object!(LogisticsListShopNetsiteRequest { logistics_code });
+::shop_api::object!(LogisticsListShopNetsiteRequest { "logistics_code" logistics_code });
 /// Response data of `logistics.listShopNetsite` ([`LogisticsListShopNetsiteRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsListShopNetsiteResponse {
@@ -1341,7 +1475,8 @@ pub struct LogisticsListShopNetsiteResponse {
     pub company_type: Option<i32>,
 }
 ::shop_api::object!(
-    LogisticsListShopNetsiteResponse { netsites, logistics_code, company_type }
+    LogisticsListShopNetsiteResponse { "company_type" company_type, "logistics_code"
+    logistics_code, "netsites" netsites }
 );
 impl ::shop_api::runtime::ApiRequest for LogisticsListShopNetsiteRequest {
     ::shop_api::endpoint!(
@@ -1370,8 +1505,9 @@ pub struct LogisticsNewCreateOrderRequest {
     pub ebill_delivery_info: Option<EbillDeliveryInfo>,
 }
 ::shop_api::object!(
-    LogisticsNewCreateOrderRequest { sender_info, logistics_code, order_infos, user_id,
-    delivery_req, order_channel, ebill_delivery_info }
+    LogisticsNewCreateOrderRequest { "delivery_req" delivery_req, "ebill_delivery_info"
+    ebill_delivery_info, "logistics_code" logistics_code, "order_channel" order_channel,
+    "order_infos" order_infos, "sender_info" sender_info, "user_id" user_id }
 );
 /// Response data of `logistics.newCreateOrder` ([`LogisticsNewCreateOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1140)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1381,7 +1517,9 @@ pub struct LogisticsNewCreateOrderResponse {
     /// Error message list
     pub err_infos: Option<Vec<ErrInfosItem>>,
 }
-::shop_api::object!(LogisticsNewCreateOrderResponse { ebill_infos, err_infos });
+::shop_api::object!(
+    LogisticsNewCreateOrderResponse { "ebill_infos" ebill_infos, "err_infos" err_infos }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsNewCreateOrderRequest {
     ::shop_api::endpoint!(
         LogisticsNewCreateOrderResponse, super::super::Doudian, "doudian" "logistics"
@@ -1403,7 +1541,8 @@ pub struct LogisticsQueryPackageRouteRequest {
     pub sender: Option<Sender>,
 }
 ::shop_api::object!(
-    LogisticsQueryPackageRouteRequest { track_no, express, receiver, sender }
+    LogisticsQueryPackageRouteRequest { "express" express, "receiver" receiver, "sender"
+    sender, "track_no" track_no }
 );
 /// Response data of `logistics.queryPackageRoute` ([`LogisticsQueryPackageRouteRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1632)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1418,7 +1557,8 @@ pub struct LogisticsQueryPackageRouteResponse {
     pub track_routes: Option<Vec<TrackRoutesItem>>,
 }
 ::shop_api::object!(
-    LogisticsQueryPackageRouteResponse { data, express, track_no, track_routes }
+    LogisticsQueryPackageRouteResponse { "data" data, "express" express, "track_no"
+    track_no, "track_routes" track_routes }
 );
 impl ::shop_api::runtime::ApiRequest for LogisticsQueryPackageRouteRequest {
     ::shop_api::endpoint!(
@@ -1453,8 +1593,10 @@ pub struct LogisticsRegisterPackageRouteRequest {
     pub extend: Option<::std::collections::BTreeMap<String, String>>,
 }
 ::shop_api::object!(
-    LogisticsRegisterPackageRouteRequest { express, track_no, outer_order_id,
-    outer_sub_order_id, callback_url, receiver, sender, cargo_list, extend }
+    LogisticsRegisterPackageRouteRequest { "callback_url" callback_url, "cargo_list"
+    cargo_list, "express" express, "extend" extend, "outer_order_id" outer_order_id,
+    "outer_sub_order_id" outer_sub_order_id, "receiver" receiver, "sender" sender,
+    "track_no" track_no }
 );
 /// Response data of `logistics.registerPackageRoute` ([`LogisticsRegisterPackageRouteRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1631)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1479,7 +1621,7 @@ pub struct LogisticsTemplateListResponse {
     /// Template data
     pub template_data: Option<Vec<TemplateDataItem>>,
 }
-::shop_api::object!(LogisticsTemplateListResponse { template_data });
+::shop_api::object!(LogisticsTemplateListResponse { "template_data" template_data });
 impl ::shop_api::runtime::ApiRequest for LogisticsTemplateListRequest {
     ::shop_api::endpoint!(
         LogisticsTemplateListResponse, super::super::Doudian, "doudian" "logistics"
@@ -1515,8 +1657,10 @@ pub struct LogisticsUpdateOrderRequest {
     pub warehouse: Option<LogisticsUpdateOrderWarehouse>,
 }
 ::shop_api::object!(
-    LogisticsUpdateOrderRequest { sender_info, receiver_info, logistics_code, track_no,
-    items, remark, extra, user_id, volume, weight, warehouse }
+    LogisticsUpdateOrderRequest { "extra" extra, "items" items, "logistics_code"
+    logistics_code, "receiver_info" receiver_info, "remark" remark, "sender_info"
+    sender_info, "track_no" track_no, "user_id" user_id, "volume" volume, "warehouse"
+    warehouse, "weight" weight }
 );
 /// Response data of `logistics.updateOrder` ([`LogisticsUpdateOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/494)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1537,8 +1681,10 @@ pub struct LogisticsUpdateOrderResponse {
     pub extra_resp: Option<String>,
 }
 ::shop_api::object!(
-    LogisticsUpdateOrderResponse { track_no, sort_code, package_center_code,
-    package_center_name, short_address_code, short_address_name, extra_resp }
+    LogisticsUpdateOrderResponse { "extra_resp" extra_resp, "package_center_code"
+    package_center_code, "package_center_name" package_center_name, "short_address_code"
+    short_address_code, "short_address_name" short_address_name, "sort_code" sort_code,
+    "track_no" track_no }
 );
 impl ::shop_api::runtime::ApiRequest for LogisticsUpdateOrderRequest {
     ::shop_api::endpoint!(
@@ -1554,7 +1700,7 @@ pub struct LogisticsWaybillApplyRequest {
     /// Request struct
     pub waybill_applies: Option<Vec<WaybillAppliesItem>>,
 }
-::shop_api::object!(LogisticsWaybillApplyRequest { waybill_applies });
+::shop_api::object!(LogisticsWaybillApplyRequest { "waybill_applies" waybill_applies });
 /// Response data of `logistics.waybillApply` ([`LogisticsWaybillApplyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/490)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsWaybillApplyResponse {
@@ -1563,7 +1709,10 @@ pub struct LogisticsWaybillApplyResponse {
     /// Error response struct
     pub err_infos: Option<Vec<LogisticsWaybillApplyErrInfosItem>>,
 }
-::shop_api::object!(LogisticsWaybillApplyResponse { waybill_infos, err_infos });
+::shop_api::object!(
+    LogisticsWaybillApplyResponse { "err_infos" err_infos, "waybill_infos" waybill_infos
+    }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsWaybillApplyRequest {
     ::shop_api::endpoint!(
         LogisticsWaybillApplyResponse, super::super::Doudian, "doudian" "logistics"
@@ -1585,8 +1734,8 @@ pub struct LogisticsFetchBluetoothCmdRequest {
     pub cmd_encode: String,
 }
 ::shop_api::object!(
-    LogisticsFetchBluetoothCmdRequest { waybill_applies, remote_print_config, cmd_type,
-    cmd_encode }
+    LogisticsFetchBluetoothCmdRequest { "cmd_encode" cmd_encode, "cmd_type" cmd_type,
+    "remote_print_config" remote_print_config, "waybill_applies" waybill_applies }
 );
 /// Response data of `logistics.fetchBluetoothCmd` ([`LogisticsFetchBluetoothCmdRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1596,7 +1745,10 @@ pub struct LogisticsFetchBluetoothCmdResponse {
     /// 错误信息
     pub err_infos: Option<Vec<FetchBluetoothCmdErrInfosItem>>,
 }
-::shop_api::object!(LogisticsFetchBluetoothCmdResponse { waybill_infos, err_infos });
+::shop_api::object!(
+    LogisticsFetchBluetoothCmdResponse { "err_infos" err_infos, "waybill_infos"
+    waybill_infos }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsFetchBluetoothCmdRequest {
     ::shop_api::endpoint!(
         LogisticsFetchBluetoothCmdResponse, super::super::Doudian, "doudian" "logistics"
@@ -1617,8 +1769,8 @@ pub struct LogisticsGetRecommendedAndDeliveryExpressByOrderRequest {
     pub order_channel: Option<String>,
 }
 ::shop_api::object!(
-    LogisticsGetRecommendedAndDeliveryExpressByOrderRequest { sender_address,
-    order_info_list, order_channel }
+    LogisticsGetRecommendedAndDeliveryExpressByOrderRequest { "order_channel"
+    order_channel, "order_info_list" order_info_list, "sender_address" sender_address }
 );
 /// Response data of `logistics.getRecommendedAndDeliveryExpressByOrder` ([`LogisticsGetRecommendedAndDeliveryExpressByOrderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1626,7 +1778,9 @@ pub struct LogisticsGetRecommendedAndDeliveryExpressByOrderResponse {
     /// data
     pub data: Option<Vec<GetRecommendedAndDeliveryExpressByOrderDataItem>>,
 }
-::shop_api::object!(LogisticsGetRecommendedAndDeliveryExpressByOrderResponse { data });
+::shop_api::object!(
+    LogisticsGetRecommendedAndDeliveryExpressByOrderResponse { "data" data }
+);
 impl ::shop_api::runtime::ApiRequest
 for LogisticsGetRecommendedAndDeliveryExpressByOrderRequest {
     ::shop_api::endpoint!(
@@ -1646,7 +1800,8 @@ pub struct LogisticsGetUserDeliverServiceInfosRequest {
     pub service_codes: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    LogisticsGetUserDeliverServiceInfosRequest { biz_info, service_codes }
+    LogisticsGetUserDeliverServiceInfosRequest { "biz_info" biz_info, "service_codes"
+    service_codes }
 );
 /// Response data of `logistics.getUserDeliverServiceInfos` ([`LogisticsGetUserDeliverServiceInfosRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1654,7 +1809,10 @@ pub struct LogisticsGetUserDeliverServiceInfosResponse {
     /// 用户发货服务信息
     pub user_service_infos: Option<Vec<UserServiceInfosItem>>,
 }
-::shop_api::object!(LogisticsGetUserDeliverServiceInfosResponse { user_service_infos });
+::shop_api::object!(
+    LogisticsGetUserDeliverServiceInfosResponse { "user_service_infos" user_service_infos
+    }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsGetUserDeliverServiceInfosRequest {
     ::shop_api::endpoint!(
         LogisticsGetUserDeliverServiceInfosResponse, super::super::Doudian, "doudian"
@@ -1682,8 +1840,9 @@ pub struct LogisticsMerchantConfirmUpdateResultRequest {
     pub result: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    LogisticsMerchantConfirmUpdateResultRequest { merchant_name, after_sale_id, sender,
-    start_fetch_time, end_fetch_time, request_id, result }
+    LogisticsMerchantConfirmUpdateResultRequest { "after_sale_id" after_sale_id,
+    "end_fetch_time" end_fetch_time, "merchant_name" merchant_name, "request_id"
+    request_id, "result" result, "sender" sender, "start_fetch_time" start_fetch_time }
 );
 /// Response data of `logistics.merchant.confirmUpdateResult` ([`LogisticsMerchantConfirmUpdateResultRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1707,7 +1866,8 @@ pub struct LogisticsMerchantUpdateCalendarRequest {
     pub merchant_calendar_list: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    LogisticsMerchantUpdateCalendarRequest { merchant_name, merchant_calendar_list }
+    LogisticsMerchantUpdateCalendarRequest { "merchant_calendar_list"
+    merchant_calendar_list, "merchant_name" merchant_name }
 );
 /// Response data of `logistics.merchant.updateCalendar` ([`LogisticsMerchantUpdateCalendarRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1745,8 +1905,9 @@ pub struct LogisticsPushOnlineServiceConfigRequest {
     pub route_list: Option<Vec<Route>>,
 }
 ::shop_api::object!(
-    LogisticsPushOnlineServiceConfigRequest { service_type, desc, is_auto_open,
-    operator_name, operator_id, name, code, route_list }
+    LogisticsPushOnlineServiceConfigRequest { "code" code, "desc" desc, "is_auto_open"
+    is_auto_open, "name" name, "operator_id" operator_id, "operator_name" operator_name,
+    "route_list" route_list, "service_type" service_type }
 );
 /// Response data of `logistics.pushOnlineServiceConfig` ([`LogisticsPushOnlineServiceConfigRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]

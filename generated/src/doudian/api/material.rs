@@ -20,7 +20,8 @@ pub struct MaterialsItem {
     pub material_type: Option<String>,
 }
 ::shop_api::object!(
-    MaterialsItem { request_id, folder_id, name, url, file_uri, material_type }
+    MaterialsItem { "file_uri" file_uri, "folder_id" folder_id, "material_type"
+    material_type, "name" name, "request_id" request_id, "url" url }
 );
 /// Successfully uploaded materials; key is the request_id in the parameters
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -41,9 +42,9 @@ pub struct SuccessMapItem {
     pub is_new: Option<bool>,
 }
 ::shop_api::object!(
-    SuccessMapItem { material_id = "MaterialId", name = "Name", folder_id = "FolderId",
-    origin_url = "OriginUrl", byte_url = "ByteUrl", audit_status = "AuditStatus", is_new
-    = "IsNew" }
+    SuccessMapItem { "AuditStatus" audit_status, "ByteUrl" byte_url, "FolderId"
+    folder_id, "IsNew" is_new, "MaterialId" material_id, "Name" name, "OriginUrl"
+    origin_url }
 );
 /// Failed materials; key is the request_id in the parameters
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -53,7 +54,7 @@ pub struct FailedMapItem {
     /// Failure reason
     pub err_msg: Option<String>,
 }
-::shop_api::object!(FailedMapItem { err_code = "ErrCode", err_msg = "ErrMsg" });
+::shop_api::object!(FailedMapItem { "ErrCode" err_code, "ErrMsg" err_msg });
 /// Successfully uploaded materials; key is the request_id in the parameters
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialBatchUploadVideoAsyncSuccessMapItem {
@@ -71,9 +72,9 @@ pub struct MaterialBatchUploadVideoAsyncSuccessMapItem {
     pub is_new: Option<bool>,
 }
 ::shop_api::object!(
-    MaterialBatchUploadVideoAsyncSuccessMapItem { material_id = "MaterialId", name =
-    "Name", folder_id = "FolderId", origin_url = "OriginUrl", audit_status =
-    "AuditStatus", is_new = "IsNew" }
+    MaterialBatchUploadVideoAsyncSuccessMapItem { "AuditStatus" audit_status, "FolderId"
+    folder_id, "IsNew" is_new, "MaterialId" material_id, "Name" name, "OriginUrl"
+    origin_url }
 );
 /// Folders that failed and error details
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -83,7 +84,7 @@ pub struct MaterialDeleteFolderFailedMapItem {
     /// Description of the error code
     pub msg: Option<String>,
 }
-::shop_api::object!(MaterialDeleteFolderFailedMapItem { code, msg });
+::shop_api::object!(MaterialDeleteFolderFailedMapItem { "code" code, "msg" msg });
 /// Subfolder list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChildFolderItem {
@@ -107,8 +108,10 @@ pub struct ChildFolderItem {
     pub folder_attr: Option<i32>,
 }
 ::shop_api::object!(
-    ChildFolderItem { folder_id, folder_type, folder_name, operate_status,
-    parent_folder_id, create_time, update_time, delete_time, folder_attr }
+    ChildFolderItem { "create_time" create_time, "delete_time" delete_time, "folder_attr"
+    folder_attr, "folder_id" folder_id, "folder_name" folder_name, "folder_type"
+    folder_type, "operate_status" operate_status, "parent_folder_id" parent_folder_id,
+    "update_time" update_time }
 );
 /// Image info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -120,7 +123,7 @@ pub struct PhotoInfo {
     /// Image format
     pub format: Option<String>,
 }
-::shop_api::object!(PhotoInfo { height, width, format });
+::shop_api::object!(PhotoInfo { "format" format, "height" height, "width" width });
 /// Video info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VideoInfo {
@@ -133,7 +136,10 @@ pub struct VideoInfo {
     /// Video cover
     pub video_cover_url: Option<String>,
 }
-::shop_api::object!(VideoInfo { format, duration, vid, video_cover_url });
+::shop_api::object!(
+    VideoInfo { "duration" duration, "format" format, "vid" vid, "video_cover_url"
+    video_cover_url }
+);
 /// Material list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChildMaterialItem {
@@ -169,9 +175,12 @@ pub struct ChildMaterialItem {
     pub delete_time: Option<String>,
 }
 ::shop_api::object!(
-    ChildMaterialItem { material_id, folder_id, origin_url, byte_url, materil_name,
-    material_type, operate_status, audit_status, audit_reject_desc, size, photo_info,
-    video_info, create_time, update_time, delete_time }
+    ChildMaterialItem { "audit_reject_desc" audit_reject_desc, "audit_status"
+    audit_status, "byte_url" byte_url, "create_time" create_time, "delete_time"
+    delete_time, "folder_id" folder_id, "material_id" material_id, "material_type"
+    material_type, "materil_name" materil_name, "operate_status" operate_status,
+    "origin_url" origin_url, "photo_info" photo_info, "size" size, "update_time"
+    update_time, "video_info" video_info }
 );
 /// Folder information
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -202,9 +211,11 @@ pub struct FolderInfo {
     pub folder_attr: Option<i32>,
 }
 ::shop_api::object!(
-    FolderInfo { folder_id, folder_type, folder_name, operate_status, child_folder,
-    child_material, parent_folder_id, create_time, update_time, delete_time,
-    total_child_material_num, folder_attr }
+    FolderInfo { "child_folder" child_folder, "child_material" child_material,
+    "create_time" create_time, "delete_time" delete_time, "folder_attr" folder_attr,
+    "folder_id" folder_id, "folder_name" folder_name, "folder_type" folder_type,
+    "operate_status" operate_status, "parent_folder_id" parent_folder_id,
+    "total_child_material_num" total_child_material_num, "update_time" update_time }
 );
 /// List of currently effective benefits
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -225,8 +236,9 @@ pub struct EquityInfoItem {
     pub video_capacity: Option<i64>,
 }
 ::shop_api::object!(
-    EquityInfoItem { equity_type, equity_type_desc, begin_time, end_time, total_capacity,
-    photo_capacity, video_capacity }
+    EquityInfoItem { "begin_time" begin_time, "end_time" end_time, "equity_type"
+    equity_type, "equity_type_desc" equity_type_desc, "photo_capacity" photo_capacity,
+    "total_capacity" total_capacity, "video_capacity" video_capacity }
 );
 /// Success map, keyed by vid, value is the video playback info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -253,9 +265,9 @@ pub struct MaterialMGetPlayInfoSuccessMapItem {
     pub main_url_expire: Option<i64>,
 }
 ::shop_api::object!(
-    MaterialMGetPlayInfoSuccessMapItem { vid = "Vid", height = "Height", width = "Width",
-    format = "Format", size = "Size", uri = "URI", duration = "Duration", video_cover_url
-    = "VideoCoverUrl", main_url = "MainUrl", main_url_expire = "MainUrlExpire" }
+    MaterialMGetPlayInfoSuccessMapItem { "Duration" duration, "Format" format, "Height"
+    height, "MainUrl" main_url, "MainUrlExpire" main_url_expire, "Size" size, "URI" uri,
+    "Vid" vid, "VideoCoverUrl" video_cover_url, "Width" width }
 );
 /// Video info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -274,8 +286,8 @@ pub struct MaterialQueryMaterialDetailVideoInfo {
     pub video_cover_url: Option<String>,
 }
 ::shop_api::object!(
-    MaterialQueryMaterialDetailVideoInfo { format, duration, vid, height, width,
-    video_cover_url }
+    MaterialQueryMaterialDetailVideoInfo { "duration" duration, "format" format, "height"
+    height, "vid" vid, "video_cover_url" video_cover_url, "width" width }
 );
 /// Material details
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -312,9 +324,12 @@ pub struct MaterialInfo {
     pub delete_time: Option<String>,
 }
 ::shop_api::object!(
-    MaterialInfo { material_id, folder_id, origin_url, byte_url, materil_name,
-    material_type, operate_status, audit_status, audit_reject_desc, size, photo_info,
-    video_info, create_time, update_time, delete_time }
+    MaterialInfo { "audit_reject_desc" audit_reject_desc, "audit_status" audit_status,
+    "byte_url" byte_url, "create_time" create_time, "delete_time" delete_time,
+    "folder_id" folder_id, "material_id" material_id, "material_type" material_type,
+    "materil_name" materil_name, "operate_status" operate_status, "origin_url"
+    origin_url, "photo_info" photo_info, "size" size, "update_time" update_time,
+    "video_info" video_info }
 );
 /// Folder list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -339,8 +354,10 @@ pub struct FolderInfoListItem {
     pub folder_attr: Option<String>,
 }
 ::shop_api::object!(
-    FolderInfoListItem { folder_id, folder_type, name, operate_status, parent_folder_id,
-    create_time, update_time, delete_time, folder_attr }
+    FolderInfoListItem { "create_time" create_time, "delete_time" delete_time,
+    "folder_attr" folder_attr, "folder_id" folder_id, "folder_type" folder_type, "name"
+    name, "operate_status" operate_status, "parent_folder_id" parent_folder_id,
+    "update_time" update_time }
 );
 /// Video info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -361,8 +378,8 @@ pub struct MaterialSearchMaterialVideoInfo {
     pub size: Option<i64>,
 }
 ::shop_api::object!(
-    MaterialSearchMaterialVideoInfo { format, duration, vid, video_cover_url, height,
-    width, size }
+    MaterialSearchMaterialVideoInfo { "duration" duration, "format" format, "height"
+    height, "size" size, "vid" vid, "video_cover_url" video_cover_url, "width" width }
 );
 /// Material list info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -399,9 +416,12 @@ pub struct MaterialInfoListItem {
     pub video_info: Option<MaterialSearchMaterialVideoInfo>,
 }
 ::shop_api::object!(
-    MaterialInfoListItem { material_id, folder_id, origin_url, byte_url, material_name,
-    material_type, operate_status, audit_status, audit_reject_desc, size, create_time,
-    update_time, delete_time, photo_info = "photoInfo", video_info = "videoInfo" }
+    MaterialInfoListItem { "audit_reject_desc" audit_reject_desc, "audit_status"
+    audit_status, "byte_url" byte_url, "create_time" create_time, "delete_time"
+    delete_time, "folder_id" folder_id, "material_id" material_id, "material_name"
+    material_name, "material_type" material_type, "operate_status" operate_status,
+    "origin_url" origin_url, "photoInfo" photo_info, "size" size, "update_time"
+    update_time, "videoInfo" video_info }
 );
 /// Request of `material.batchUploadImageSync` (`POST /material/batchUploadImageSync`): Upload several images to the material center. — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1616)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -411,7 +431,10 @@ pub struct MaterialBatchUploadImageSyncRequest {
     /// Whether to deduplicate (true/false), default false. Deduplication: if an approved image with identical content exists, its address is returned directly.
     pub need_distinct: Option<bool>,
 }
-::shop_api::object!(MaterialBatchUploadImageSyncRequest { materials, need_distinct });
+::shop_api::object!(
+    MaterialBatchUploadImageSyncRequest { "materials" materials, "need_distinct"
+    need_distinct }
+);
 /// Response data of `material.batchUploadImageSync` ([`MaterialBatchUploadImageSyncRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1616)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialBatchUploadImageSyncResponse {
@@ -420,7 +443,10 @@ pub struct MaterialBatchUploadImageSyncResponse {
     /// Failed materials; key is the request_id in the parameters
     pub failed_map: Option<::std::collections::BTreeMap<String, FailedMapItem>>,
 }
-::shop_api::object!(MaterialBatchUploadImageSyncResponse { success_map, failed_map });
+::shop_api::object!(
+    MaterialBatchUploadImageSyncResponse { "failed_map" failed_map, "success_map"
+    success_map }
+);
 impl ::shop_api::runtime::ApiRequest for MaterialBatchUploadImageSyncRequest {
     ::shop_api::endpoint!(
         MaterialBatchUploadImageSyncResponse, super::super::Doudian, "doudian" "material"
@@ -435,7 +461,7 @@ pub struct MaterialBatchUploadVideoAsyncRequest {
     /// Material info
     pub materials: Option<Vec<MaterialsItem>>,
 }
-::shop_api::object!(MaterialBatchUploadVideoAsyncRequest { materials });
+::shop_api::object!(MaterialBatchUploadVideoAsyncRequest { "materials" materials });
 /// Response data of `material.batchUploadVideoAsync` ([`MaterialBatchUploadVideoAsyncRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1617)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialBatchUploadVideoAsyncResponse {
@@ -446,7 +472,10 @@ pub struct MaterialBatchUploadVideoAsyncResponse {
     /// Failed materials; key is the request_id in the parameters
     pub failed_map: Option<::std::collections::BTreeMap<String, FailedMapItem>>,
 }
-::shop_api::object!(MaterialBatchUploadVideoAsyncResponse { success_map, failed_map });
+::shop_api::object!(
+    MaterialBatchUploadVideoAsyncResponse { "failed_map" failed_map, "success_map"
+    success_map }
+);
 impl ::shop_api::runtime::ApiRequest for MaterialBatchUploadVideoAsyncRequest {
     ::shop_api::endpoint!(
         MaterialBatchUploadVideoAsyncResponse, super::super::Doudian, "doudian"
@@ -467,7 +496,8 @@ pub struct MaterialCreateFolderRequest {
     pub kind: Option<i32>,
 }
 ::shop_api::object!(
-    MaterialCreateFolderRequest { name, parent_folder_id, kind = "type" }
+    MaterialCreateFolderRequest { "name" name, "parent_folder_id" parent_folder_id,
+    "type" kind }
 );
 /// Response data of `material.createFolder` ([`MaterialCreateFolderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/946)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -484,8 +514,8 @@ pub struct MaterialCreateFolderResponse {
     pub is_new: Option<bool>,
 }
 ::shop_api::object!(
-    MaterialCreateFolderResponse { folder_id, parent_folder_id, name, kind = "type",
-    is_new }
+    MaterialCreateFolderResponse { "folder_id" folder_id, "is_new" is_new, "name" name,
+    "parent_folder_id" parent_folder_id, "type" kind }
 );
 impl ::shop_api::runtime::ApiRequest for MaterialCreateFolderRequest {
     ::shop_api::endpoint!(
@@ -501,7 +531,7 @@ pub struct MaterialDeleteFolderRequest {
     /// Folder ID list, at most 20
     pub folder_ids: Option<Vec<String>>,
 }
-::shop_api::object!(MaterialDeleteFolderRequest { folder_ids });
+::shop_api::object!(MaterialDeleteFolderRequest { "folder_ids" folder_ids });
 /// Response data of `material.deleteFolder` ([`MaterialDeleteFolderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/945)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialDeleteFolderResponse {
@@ -512,7 +542,9 @@ pub struct MaterialDeleteFolderResponse {
         ::std::collections::BTreeMap<String, MaterialDeleteFolderFailedMapItem>,
     >,
 }
-::shop_api::object!(MaterialDeleteFolderResponse { success_ids, failed_map });
+::shop_api::object!(
+    MaterialDeleteFolderResponse { "failed_map" failed_map, "success_ids" success_ids }
+);
 impl ::shop_api::runtime::ApiRequest for MaterialDeleteFolderRequest {
     ::shop_api::endpoint!(
         MaterialDeleteFolderResponse, super::super::Doudian, "doudian" "material"
@@ -527,7 +559,7 @@ pub struct MaterialDeleteMaterialRequest {
     /// IDs of materials to delete; at most 100; only materials in the same directory level can be deleted
     pub material_ids: Option<Vec<String>>,
 }
-::shop_api::object!(MaterialDeleteMaterialRequest { material_ids });
+::shop_api::object!(MaterialDeleteMaterialRequest { "material_ids" material_ids });
 /// Response data of `material.deleteMaterial` ([`MaterialDeleteMaterialRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/944)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialDeleteMaterialResponse {
@@ -538,7 +570,9 @@ pub struct MaterialDeleteMaterialResponse {
         ::std::collections::BTreeMap<String, MaterialDeleteFolderFailedMapItem>,
     >,
 }
-::shop_api::object!(MaterialDeleteMaterialResponse { success_ids, failed_map });
+::shop_api::object!(
+    MaterialDeleteMaterialResponse { "failed_map" failed_map, "success_ids" success_ids }
+);
 impl ::shop_api::runtime::ApiRequest for MaterialDeleteMaterialRequest {
     ::shop_api::endpoint!(
         MaterialDeleteMaterialResponse, super::super::Doudian, "doudian" "material"
@@ -564,8 +598,9 @@ pub struct MaterialEasyShuttleRequest {
     pub create_time_end: Option<String>,
 }
 ::shop_api::object!(
-    MaterialEasyShuttleRequest { folder_id_list, operate_type, material_type_list,
-    only_material, create_time_end }
+    MaterialEasyShuttleRequest { "create_time_end" create_time_end, "folder_id_list"
+    folder_id_list, "material_type_list" material_type_list, "only_material"
+    only_material, "operate_type" operate_type }
 );
 /// Response data of `material.easyShuttle` ([`MaterialEasyShuttleRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1955)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -591,7 +626,10 @@ pub struct MaterialEditFolderRequest {
     /// Target parent folder ID to move to
     pub to_folder_id: Option<String>,
 }
-::shop_api::object!(MaterialEditFolderRequest { folder_id, name, to_folder_id });
+::shop_api::object!(
+    MaterialEditFolderRequest { "folder_id" folder_id, "name" name, "to_folder_id"
+    to_folder_id }
+);
 /// Response data of `material.editFolder` ([`MaterialEditFolderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/948)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialEditFolderResponse {}
@@ -617,7 +655,8 @@ pub struct MaterialEditMaterialRequest {
     pub to_folder_id: Option<String>,
 }
 ::shop_api::object!(
-    MaterialEditMaterialRequest { material_id, material_name, to_folder_id }
+    MaterialEditMaterialRequest { "material_id" material_id, "material_name"
+    material_name, "to_folder_id" to_folder_id }
 );
 /// Response data of `material.editMaterial` ([`MaterialEditMaterialRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/956)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -641,14 +680,17 @@ pub struct MaterialGetFolderInfoRequest {
     /// Number returned per page; max 100, default 50
     pub page_size: Option<i32>,
 }
-::shop_api::object!(MaterialGetFolderInfoRequest { folder_id, page_num, page_size });
+::shop_api::object!(
+    MaterialGetFolderInfoRequest { "folder_id" folder_id, "page_num" page_num,
+    "page_size" page_size }
+);
 /// Response data of `material.getFolderInfo` ([`MaterialGetFolderInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/953)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialGetFolderInfoResponse {
     /// Folder information
     pub folder_info: Option<FolderInfo>,
 }
-::shop_api::object!(MaterialGetFolderInfoResponse { folder_info });
+::shop_api::object!(MaterialGetFolderInfoResponse { "folder_info" folder_info });
 impl ::shop_api::runtime::ApiRequest for MaterialGetFolderInfoRequest {
     ::shop_api::endpoint!(
         MaterialGetFolderInfoResponse, super::super::Doudian, "doudian" "material"
@@ -680,8 +722,10 @@ pub struct MaterialGetCapInfoResponse {
     pub equity_info: Option<Vec<EquityInfoItem>>,
 }
 ::shop_api::object!(
-    MaterialGetCapInfoResponse { total_capacity, total_capacity_used, photo_capacity,
-    photo_capacity_used, video_capacity, video_capacity_used, equity_info }
+    MaterialGetCapInfoResponse { "equity_info" equity_info, "photo_capacity"
+    photo_capacity, "photo_capacity_used" photo_capacity_used, "total_capacity"
+    total_capacity, "total_capacity_used" total_capacity_used, "video_capacity"
+    video_capacity, "video_capacity_used" video_capacity_used }
 );
 impl ::shop_api::runtime::ApiRequest for MaterialGetCapInfoRequest {
     ::shop_api::endpoint!(
@@ -697,7 +741,7 @@ pub struct MaterialMGetPlayInfoRequest {
     /// List of vids, length (1, 20)
     pub vid_list: Option<Vec<String>>,
 }
-::shop_api::object!(MaterialMGetPlayInfoRequest { vid_list });
+::shop_api::object!(MaterialMGetPlayInfoRequest { "vid_list" vid_list });
 /// Response data of `material.mGetPlayInfo` ([`MaterialMGetPlayInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/2164)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialMGetPlayInfoResponse {
@@ -708,7 +752,9 @@ pub struct MaterialMGetPlayInfoResponse {
     /// Failure map, keyed by vid
     pub failed_map: Option<::std::collections::BTreeMap<String, FailedMapItem>>,
 }
-::shop_api::object!(MaterialMGetPlayInfoResponse { success_map, failed_map });
+::shop_api::object!(
+    MaterialMGetPlayInfoResponse { "failed_map" failed_map, "success_map" success_map }
+);
 impl ::shop_api::runtime::ApiRequest for MaterialMGetPlayInfoRequest {
     ::shop_api::endpoint!(
         MaterialMGetPlayInfoResponse, super::super::Doudian, "doudian" "material"
@@ -723,7 +769,7 @@ pub struct MaterialMoveFolderToRecycleBinRequest {
     /// IDs of folders moved to the recycle bin
     pub folder_ids: Option<Vec<String>>,
 }
-::shop_api::object!(MaterialMoveFolderToRecycleBinRequest { folder_ids });
+::shop_api::object!(MaterialMoveFolderToRecycleBinRequest { "folder_ids" folder_ids });
 /// Response data of `material.moveFolderToRecycleBin` ([`MaterialMoveFolderToRecycleBinRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/947)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialMoveFolderToRecycleBinResponse {
@@ -734,7 +780,10 @@ pub struct MaterialMoveFolderToRecycleBinResponse {
         ::std::collections::BTreeMap<String, MaterialDeleteFolderFailedMapItem>,
     >,
 }
-::shop_api::object!(MaterialMoveFolderToRecycleBinResponse { success_ids, failed_map });
+::shop_api::object!(
+    MaterialMoveFolderToRecycleBinResponse { "failed_map" failed_map, "success_ids"
+    success_ids }
+);
 impl ::shop_api::runtime::ApiRequest for MaterialMoveFolderToRecycleBinRequest {
     ::shop_api::endpoint!(
         MaterialMoveFolderToRecycleBinResponse, super::super::Doudian, "doudian"
@@ -749,7 +798,9 @@ pub struct MaterialMoveMaterialToRecycleBinRequest {
     /// Material ID list: (1) at most 100; (2) materials must be in the same directory level
     pub material_ids: Option<Vec<String>>,
 }
-::shop_api::object!(MaterialMoveMaterialToRecycleBinRequest { material_ids });
+::shop_api::object!(
+    MaterialMoveMaterialToRecycleBinRequest { "material_ids" material_ids }
+);
 /// Response data of `material.moveMaterialToRecycleBin` ([`MaterialMoveMaterialToRecycleBinRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/951)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialMoveMaterialToRecycleBinResponse {
@@ -761,7 +812,8 @@ pub struct MaterialMoveMaterialToRecycleBinResponse {
     >,
 }
 ::shop_api::object!(
-    MaterialMoveMaterialToRecycleBinResponse { success_ids, failed_map }
+    MaterialMoveMaterialToRecycleBinResponse { "failed_map" failed_map, "success_ids"
+    success_ids }
 );
 impl ::shop_api::runtime::ApiRequest for MaterialMoveMaterialToRecycleBinRequest {
     ::shop_api::endpoint!(
@@ -777,14 +829,16 @@ pub struct MaterialQueryMaterialDetailRequest {
     /// Material ID; obtainable via /material/batchUploadImageSync, /material/uploadImageSync or /material/searchMaterial
     pub material_id: Option<String>,
 }
-::shop_api::object!(MaterialQueryMaterialDetailRequest { material_id });
+::shop_api::object!(MaterialQueryMaterialDetailRequest { "material_id" material_id });
 /// Response data of `material.queryMaterialDetail` ([`MaterialQueryMaterialDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/950)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialQueryMaterialDetailResponse {
     /// Material details
     pub material_info: Option<MaterialInfo>,
 }
-::shop_api::object!(MaterialQueryMaterialDetailResponse { material_info });
+::shop_api::object!(
+    MaterialQueryMaterialDetailResponse { "material_info" material_info }
+);
 impl ::shop_api::runtime::ApiRequest for MaterialQueryMaterialDetailRequest {
     ::shop_api::endpoint!(
         MaterialQueryMaterialDetailResponse, super::super::Doudian, "doudian" "material"
@@ -799,7 +853,7 @@ pub struct MaterialRecoverFolderRequest {
     /// IDs of folders to restore; system folders cannot be operated on (0 root, -1 recycle bin). At most 20 per batch
     pub folder_ids: Option<Vec<String>>,
 }
-::shop_api::object!(MaterialRecoverFolderRequest { folder_ids });
+::shop_api::object!(MaterialRecoverFolderRequest { "folder_ids" folder_ids });
 /// Response data of `material.recoverFolder` ([`MaterialRecoverFolderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1096)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialRecoverFolderResponse {
@@ -810,7 +864,9 @@ pub struct MaterialRecoverFolderResponse {
         ::std::collections::BTreeMap<String, MaterialDeleteFolderFailedMapItem>,
     >,
 }
-::shop_api::object!(MaterialRecoverFolderResponse { success_ids, failed_map });
+::shop_api::object!(
+    MaterialRecoverFolderResponse { "failed_map" failed_map, "success_ids" success_ids }
+);
 impl ::shop_api::runtime::ApiRequest for MaterialRecoverFolderRequest {
     ::shop_api::endpoint!(
         MaterialRecoverFolderResponse, super::super::Doudian, "doudian" "material"
@@ -825,7 +881,7 @@ pub struct MaterialRecoverMaterialRequest {
     /// Material ID list
     pub material_ids: Option<Vec<String>>,
 }
-::shop_api::object!(MaterialRecoverMaterialRequest { material_ids });
+::shop_api::object!(MaterialRecoverMaterialRequest { "material_ids" material_ids });
 /// Response data of `material.recoverMaterial` ([`MaterialRecoverMaterialRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/954)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialRecoverMaterialResponse {
@@ -836,7 +892,10 @@ pub struct MaterialRecoverMaterialResponse {
         ::std::collections::BTreeMap<String, MaterialDeleteFolderFailedMapItem>,
     >,
 }
-::shop_api::object!(MaterialRecoverMaterialResponse { success_ids, failed_map });
+::shop_api::object!(
+    MaterialRecoverMaterialResponse { "failed_map" failed_map, "success_ids" success_ids
+    }
+);
 impl ::shop_api::runtime::ApiRequest for MaterialRecoverMaterialRequest {
     ::shop_api::endpoint!(
         MaterialRecoverMaterialResponse, super::super::Doudian, "doudian" "material"
@@ -868,8 +927,10 @@ pub struct MaterialSearchFolderRequest {
     pub operate_status: Option<Vec<i32>>,
 }
 ::shop_api::object!(
-    MaterialSearchFolderRequest { order_by, page_num, page_size, name, folder_id,
-    create_time_start, create_time_end, parent_folder_id, operate_status }
+    MaterialSearchFolderRequest { "create_time_end" create_time_end, "create_time_start"
+    create_time_start, "folder_id" folder_id, "name" name, "operate_status"
+    operate_status, "order_by" order_by, "page_num" page_num, "page_size" page_size,
+    "parent_folder_id" parent_folder_id }
 );
 /// Response data of `material.searchFolder` ([`MaterialSearchFolderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/952)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -879,7 +940,9 @@ pub struct MaterialSearchFolderResponse {
     /// Number of folders matching the filter
     pub total: Option<i64>,
 }
-::shop_api::object!(MaterialSearchFolderResponse { folder_info_list, total });
+::shop_api::object!(
+    MaterialSearchFolderResponse { "folder_info_list" folder_info_list, "total" total }
+);
 impl ::shop_api::runtime::ApiRequest for MaterialSearchFolderRequest {
     ::shop_api::endpoint!(
         MaterialSearchFolderResponse, super::super::Doudian, "doudian" "material"
@@ -939,9 +1002,11 @@ pub struct MaterialSearchMaterialRequest {
     pub order_type: Option<i32>,
 }
 ::shop_api::object!(
-    MaterialSearchMaterialRequest { material_id, material_name, material_type,
-    operate_status, audit_status, create_time_start, create_time_end, folder_id,
-    material_id_list, page_num, page_size, order_type }
+    MaterialSearchMaterialRequest { "audit_status" audit_status, "create_time_end"
+    create_time_end, "create_time_start" create_time_start, "folder_id" folder_id,
+    "material_id" material_id, "material_id_list" material_id_list, "material_name"
+    material_name, "material_type" material_type, "operate_status" operate_status,
+    "order_type" order_type, "page_num" page_num, "page_size" page_size }
 );
 /// Response data of `material.searchMaterial` ([`MaterialSearchMaterialRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/943)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -951,7 +1016,10 @@ pub struct MaterialSearchMaterialResponse {
     /// Total count
     pub total: Option<i64>,
 }
-::shop_api::object!(MaterialSearchMaterialResponse { material_info_list, total });
+::shop_api::object!(
+    MaterialSearchMaterialResponse { "material_info_list" material_info_list, "total"
+    total }
+);
 impl ::shop_api::runtime::ApiRequest for MaterialSearchMaterialRequest {
     ::shop_api::endpoint!(
         MaterialSearchMaterialResponse, super::super::Doudian, "doudian" "material"
@@ -997,8 +1065,8 @@ pub struct MaterialUploadImageSyncRequest {
     pub need_distinct: Option<bool>,
 }
 ::shop_api::object!(
-    MaterialUploadImageSyncRequest { folder_id, url, material_name, file_uri,
-    need_distinct }
+    MaterialUploadImageSyncRequest { "file_uri" file_uri, "folder_id" folder_id,
+    "material_name" material_name, "need_distinct" need_distinct, "url" url }
 );
 /// Response data of `material.uploadImageSync` ([`MaterialUploadImageSyncRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/955)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1015,8 +1083,8 @@ pub struct MaterialUploadImageSyncResponse {
     pub byte_url: Option<String>,
 }
 ::shop_api::object!(
-    MaterialUploadImageSyncResponse { material_id, folder_id, is_new, audit_status,
-    byte_url }
+    MaterialUploadImageSyncResponse { "audit_status" audit_status, "byte_url" byte_url,
+    "folder_id" folder_id, "is_new" is_new, "material_id" material_id }
 );
 impl ::shop_api::runtime::ApiRequest for MaterialUploadImageSyncRequest {
     ::shop_api::endpoint!(
@@ -1038,7 +1106,10 @@ pub struct MaterialUploadVideoAsyncRequest {
     /// URI of the binary file; see <https://op.jinritemai.com/docs/guide-docs/171/1719>
     pub file_uri: Option<String>,
 }
-::shop_api::object!(MaterialUploadVideoAsyncRequest { folder_id, url, name, file_uri });
+::shop_api::object!(
+    MaterialUploadVideoAsyncRequest { "file_uri" file_uri, "folder_id" folder_id, "name"
+    name, "url" url }
+);
 /// Response data of `material.uploadVideoAsync` ([`MaterialUploadVideoAsyncRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/949)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialUploadVideoAsyncResponse {
@@ -1052,7 +1123,8 @@ pub struct MaterialUploadVideoAsyncResponse {
     pub audit_status: Option<i32>,
 }
 ::shop_api::object!(
-    MaterialUploadVideoAsyncResponse { material_id, folder_id, is_new, audit_status }
+    MaterialUploadVideoAsyncResponse { "audit_status" audit_status, "folder_id"
+    folder_id, "is_new" is_new, "material_id" material_id }
 );
 impl ::shop_api::runtime::ApiRequest for MaterialUploadVideoAsyncRequest {
     ::shop_api::endpoint!(

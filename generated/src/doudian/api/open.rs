@@ -9,14 +9,14 @@ pub struct OpenBinaryuploadRequest {
     /// 二进制内容，utf-8编码
     pub file_content: Option<String>,
 }
-::shop_api::object!(OpenBinaryuploadRequest { file_content });
+::shop_api::object!(OpenBinaryuploadRequest { "file_content" file_content });
 /// Response data of `open.binaryupload` ([`OpenBinaryuploadRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenBinaryuploadResponse {
     /// 上传二进制文件的uri
     pub store_uri: Option<String>,
 }
-::shop_api::object!(OpenBinaryuploadResponse { store_uri });
+::shop_api::object!(OpenBinaryuploadResponse { "store_uri" store_uri });
 impl ::shop_api::runtime::ApiRequest for OpenBinaryuploadRequest {
     ::shop_api::endpoint!(
         OpenBinaryuploadResponse, super::super::Doudian, "doudian" "open"
@@ -33,7 +33,9 @@ pub struct OpenGetAuthInfoRequest {
     /// 授权主体类型，默认为店铺授权，不需要填写。,其他类型枚举值如下：YunCang -云仓；WuLiuShang -物流商；WLGongYingShang -物流供应商；MiniApp -小程序 MCN-联盟MCN机构 DouKe-联盟抖客 Colonel-联盟团长
     pub auth_subject_type: Option<String>,
 }
-::shop_api::object!(OpenGetAuthInfoRequest { auth_id, auth_subject_type });
+::shop_api::object!(
+    OpenGetAuthInfoRequest { "auth_id" auth_id, "auth_subject_type" auth_subject_type }
+);
 /// Response data of `open.getAuthInfo` ([`OpenGetAuthInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenGetAuthInfoResponse {
@@ -49,8 +51,9 @@ pub struct OpenGetAuthInfoResponse {
     pub auth_update_time: Option<i64>,
 }
 ::shop_api::object!(
-    OpenGetAuthInfoResponse { status, auth_success_time, auth_end_time, auth_id,
-    auth_update_time }
+    OpenGetAuthInfoResponse { "auth_end_time" auth_end_time, "auth_id" auth_id,
+    "auth_success_time" auth_success_time, "auth_update_time" auth_update_time, "status"
+    status }
 );
 impl ::shop_api::runtime::ApiRequest for OpenGetAuthInfoRequest {
     ::shop_api::endpoint!(
@@ -73,8 +76,8 @@ pub struct OpenMaterialTokenRequest {
     pub store_keys_array_json: Option<String>,
 }
 ::shop_api::object!(
-    OpenMaterialTokenRequest { upload_num, file_extension, biz_type,
-    store_keys_array_json }
+    OpenMaterialTokenRequest { "biz_type" biz_type, "file_extension" file_extension,
+    "store_keys_array_json" store_keys_array_json, "upload_num" upload_num }
 );
 /// Response data of `open.materialToken` ([`OpenMaterialTokenRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -82,7 +85,7 @@ pub struct OpenMaterialTokenResponse {
     /// 获取下载地址query
     pub auth_query: Option<String>,
 }
-::shop_api::object!(OpenMaterialTokenResponse { auth_query });
+::shop_api::object!(OpenMaterialTokenResponse { "auth_query" auth_query });
 impl ::shop_api::runtime::ApiRequest for OpenMaterialTokenRequest {
     ::shop_api::endpoint!(
         OpenMaterialTokenResponse, super::super::Doudian, "doudian" "open"
@@ -97,14 +100,16 @@ pub struct OpenOpenIdReplaceRequest {
     /// 传入一个老openId列表, 最多传入100个openId, openId格式如示例
     pub open_ids: Option<Vec<String>>,
 }
-::shop_api::object!(OpenOpenIdReplaceRequest { open_ids });
+::shop_api::object!(OpenOpenIdReplaceRequest { "open_ids" open_ids });
 /// Response data of `open.openId.replace` ([`OpenOpenIdReplaceRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenOpenIdReplaceResponse {
     /// 一个map, key为老openId, val为新openId
     pub open_id_old_to_new_map: Option<::std::collections::BTreeMap<String, String>>,
 }
-::shop_api::object!(OpenOpenIdReplaceResponse { open_id_old_to_new_map });
+::shop_api::object!(
+    OpenOpenIdReplaceResponse { "open_id_old_to_new_map" open_id_old_to_new_map }
+);
 impl ::shop_api::runtime::ApiRequest for OpenOpenIdReplaceRequest {
     ::shop_api::endpoint!(
         OpenOpenIdReplaceResponse, super::super::Doudian, "doudian" "open"
@@ -126,7 +131,8 @@ pub struct OpenSubmitRejectionReasonRequest {
     pub rejection_reason_code: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    OpenSubmitRejectionReasonRequest { product_category_name, recommend_id, reason,
+    OpenSubmitRejectionReasonRequest { "product_category_name" product_category_name,
+    "reason" reason, "recommend_id" recommend_id, "rejection_reason_code"
     rejection_reason_code }
 );
 /// Response data of `open.submitRejectionReason` ([`OpenSubmitRejectionReasonRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)

@@ -22,8 +22,9 @@ pub struct OpenCloudV1ImageVersionCreateRequest {
     pub volc_account_id: Option<i64>,
 }
 ::shop_api::object!(
-    OpenCloudV1ImageVersionCreateRequest { cs_id, version_name, remark, file_uri,
-    file_name, cs_name, volc_account_id }
+    OpenCloudV1ImageVersionCreateRequest { "cs_id" cs_id, "cs_name" cs_name, "file_name"
+    file_name, "file_uri" file_uri, "remark" remark, "version_name" version_name,
+    "volc_account_id" volc_account_id }
 );
 /// Response data of `openCloud.v1.imageVersion.create` ([`OpenCloudV1ImageVersionCreateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -31,7 +32,7 @@ pub struct OpenCloudV1ImageVersionCreateResponse {
     /// 镜像版本id
     pub version_id: Option<String>,
 }
-::shop_api::object!(OpenCloudV1ImageVersionCreateResponse { version_id });
+::shop_api::object!(OpenCloudV1ImageVersionCreateResponse { "version_id" version_id });
 impl ::shop_api::runtime::ApiRequest for OpenCloudV1ImageVersionCreateRequest {
     ::shop_api::endpoint!(
         OpenCloudV1ImageVersionCreateResponse, super::super::Doudian, "doudian"

@@ -61,7 +61,9 @@ pub struct CombineStatus {
     /// Deprecated — main-flow statuses, comma separated.
     pub main_status: Option<String>,
 }
-::shop_api::object!(CombineStatus { order_status, main_status });
+::shop_api::object!(
+    CombineStatus { "main_status" main_status, "order_status" order_status }
+);
 /// Receiver address; `detail` is masked/encrypted, `encrypt_detail` is the ciphertext for the decrypt API.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PostAddr {
@@ -78,7 +80,10 @@ pub struct PostAddr {
     /// Encrypted detailed address (not present in mask_post_addr).
     pub encrypt_detail: Option<String>,
 }
-::shop_api::object!(PostAddr { province, city, town, street, detail, encrypt_detail });
+::shop_api::object!(
+    PostAddr { "city" city, "detail" detail, "encrypt_detail" encrypt_detail, "province"
+    province, "street" street, "town" town }
+);
 /// A product shipped in a parcel.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsProduct {
@@ -102,8 +107,10 @@ pub struct LogisticsProduct {
     pub sku_order_id: Option<String>,
 }
 ::shop_api::object!(
-    LogisticsProduct { product_name, price, outer_sku_id, sku_id, sku_specs,
-    product_count, product_id, product_id_str, sku_order_id }
+    LogisticsProduct { "outer_sku_id" outer_sku_id, "price" price, "product_count"
+    product_count, "product_id" product_id, "product_id_str" product_id_str,
+    "product_name" product_name, "sku_id" sku_id, "sku_order_id" sku_order_id,
+    "sku_specs" sku_specs }
 );
 /// A parcel shipped for the order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -136,9 +143,12 @@ pub struct LogisticsInfo {
     pub transit_merge_type: Option<String>,
 }
 ::shop_api::object!(
-    LogisticsInfo { tracking_no, company, company_name, ship_time, delivery_id,
-    product_info, hour_up_pickup_code, added_services, guarantee_amount,
-    sp_discount_price, sp_price, sp_total_price, transit_merge_type }
+    LogisticsInfo { "added_services" added_services, "company" company, "company_name"
+    company_name, "delivery_id" delivery_id, "guarantee_amount" guarantee_amount,
+    "hour_up_pickup_code" hour_up_pickup_code, "product_info" product_info, "ship_time"
+    ship_time, "sp_discount_price" sp_discount_price, "sp_price" sp_price,
+    "sp_total_price" sp_total_price, "tracking_no" tracking_no, "transit_merge_type"
+    transit_merge_type }
 );
 /// Warehouse a SKU order's stock is deducted from.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -157,8 +167,9 @@ pub struct InventoryItem {
     pub warehouse_type: Option<i64>,
 }
 ::shop_api::object!(
-    InventoryItem { warehouse_id, out_warehouse_id, inventory_type, inventory_type_desc,
-    count, warehouse_type }
+    InventoryItem { "count" count, "inventory_type" inventory_type, "inventory_type_desc"
+    inventory_type_desc, "out_warehouse_id" out_warehouse_id, "warehouse_id"
+    warehouse_id, "warehouse_type" warehouse_type }
 );
 /// After-sale summary of a SKU order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -170,7 +181,10 @@ pub struct AfterSaleInfo {
     /// Refund status: 1 waiting for refund, 3 refunded, 4 refund failed.
     pub refund_status: Option<i64>,
 }
-::shop_api::object!(AfterSaleInfo { after_sale_status, after_sale_type, refund_status });
+::shop_api::object!(
+    AfterSaleInfo { "after_sale_status" after_sale_status, "after_sale_type"
+    after_sale_type, "refund_status" refund_status }
+);
 /// A UI tag attached to an order (shop_order_tag_ui, sku_order_tag_ui, user_tag_ui, address_tag_ui).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderTag {
@@ -189,7 +203,10 @@ pub struct OrderTag {
     /// Extra tag information (sku_order_tag_ui only).
     pub extra: Option<String>,
 }
-::shop_api::object!(OrderTag { key, text, hover_text, help_doc, tag_type, sort, extra });
+::shop_api::object!(
+    OrderTag { "extra" extra, "help_doc" help_doc, "hover_text" hover_text, "key" key,
+    "sort" sort, "tag_type" tag_type, "text" text }
+);
 /// A sub-product of a bundle (组套) SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BundleSkuInfo {
@@ -207,7 +224,8 @@ pub struct BundleSkuInfo {
     pub code: Option<String>,
 }
 ::shop_api::object!(
-    BundleSkuInfo { product_id, sku_id, product_name, item_num, picture_url, code }
+    BundleSkuInfo { "code" code, "item_num" item_num, "picture_url" picture_url,
+    "product_id" product_id, "product_name" product_name, "sku_id" sku_id }
 );
 /// A phase (deposit / balance) of a pre-sale order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -252,11 +270,15 @@ pub struct OrderPhase {
     pub sku_price: Option<i64>,
 }
 ::shop_api::object!(
-    OrderPhase { phase_order_id, total_phase, current_phase, pay_success, sku_order_id,
-    campaign_id, phase_payable_price, phase_pay_type, phase_open_time, phase_pay_time,
-    phase_close_time, channel_payment_no, phase_order_amount, phase_sum_amount,
-    phase_post_amount, phase_pay_amount, phase_promotion_amount,
-    current_phase_status_desc, sku_price }
+    OrderPhase { "campaign_id" campaign_id, "channel_payment_no" channel_payment_no,
+    "current_phase" current_phase, "current_phase_status_desc" current_phase_status_desc,
+    "pay_success" pay_success, "phase_close_time" phase_close_time, "phase_open_time"
+    phase_open_time, "phase_order_amount" phase_order_amount, "phase_order_id"
+    phase_order_id, "phase_pay_amount" phase_pay_amount, "phase_pay_time" phase_pay_time,
+    "phase_pay_type" phase_pay_type, "phase_payable_price" phase_payable_price,
+    "phase_post_amount" phase_post_amount, "phase_promotion_amount"
+    phase_promotion_amount, "phase_sum_amount" phase_sum_amount, "sku_order_id"
+    sku_order_id, "sku_price" sku_price, "total_phase" total_phase }
 );
 /// A SKU order (商品单, sub-order) — one SKU line of a shop order. Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -551,38 +573,69 @@ pub struct SkuOrder {
     pub writeoff_info: Option<Vec<WriteoffInfo>>,
 }
 ::shop_api::object!(
-    SkuOrder { order_id, parent_order_id, order_level, order_type, order_type_desc,
-    trade_type, trade_type_desc, order_status, order_status_desc, main_status,
-    main_status_desc, pay_time, order_expire_time, finish_time, create_time, update_time,
-    cancel_reason, b_type, b_type_desc, author_id, author_name, theme_type,
-    theme_type_desc, room_id_str, c_biz, c_biz_desc, pay_type, channel_payment_no,
-    order_amount, pay_amount, post_amount, post_insurance_amount, modify_amount,
-    modify_post_amount, promotion_amount, promotion_shop_amount,
-    promotion_platform_amount, promotion_talent_amount, promotion_pay_amount,
-    shop_cost_amount, platform_cost_amount, author_cost_amount,
-    only_platform_cost_amount, tax_amount, code, exp_ship_time, ship_time,
-    logistics_receipt_time, confirm_receipt_time, appointment_ship_time, goods_type,
-    product_id, product_id_str, sku_id, spec, first_cid, second_cid, third_cid,
-    fourth_cid, out_sku_id, supplier_id, out_product_id, inventory_list,
-    reduce_stock_type, reduce_stock_type_desc, origin_amount, has_tax, item_num,
-    sum_amount, source_platform, product_pic, is_comment, product_name, pre_sale_type,
-    after_sale_info, receive_type, need_serial_number, sku_order_tag_ui,
-    given_product_type, master_sku_order_id_list, bundle_sku_info, is_activity,
-    promotion_detail, post_tel, encrypt_post_tel, post_receiver, encrypt_post_receiver,
-    post_addr, mask_post_receiver, mask_post_tel, mask_post_addr, account_list,
-    ad_env_type, app_id, biz, biz_desc, bmp_seller_type, bmp_source, bmp_vertical_market,
-    card_voucher, cid, content_id, contract_info, custom_properties, extra_info,
-    free_interest, given_product_activity_info, goods_price, gov_subsidy_detail,
-    inventory_type, inventory_type_desc, low_price_info, master_sku_order_id, origin_id,
-    out_warehouse_ids, packing_charge_amount, page_id, product_channel_info,
-    promise_info, promotion_pay_amount_details, promotion_redpack_amount,
-    promotion_redpack_platform_amount, promotion_redpack_talent_amount,
-    quality_check_info, quality_inspection_status, relation_sku_order_ids, room_id,
-    send_pay, send_pay_desc, serial_no_info, sku_cargo_future_stock,
-    sku_customization_info, sku_period_purchase_info, sku_yun_warehouse_info,
-    sp_product_id, store_info, sub_b_type, sub_b_type_desc, video_id,
-    voucher_deduction_amount, warehouse_ids, campaign_info, relation_order, writeoff_info
-    }
+    SkuOrder { "account_list" account_list, "ad_env_type" ad_env_type, "after_sale_info"
+    after_sale_info, "app_id" app_id, "appointment_ship_time" appointment_ship_time,
+    "author_cost_amount" author_cost_amount, "author_id" author_id, "author_name"
+    author_name, "b_type" b_type, "b_type_desc" b_type_desc, "biz" biz, "biz_desc"
+    biz_desc, "bmp_seller_type" bmp_seller_type, "bmp_source" bmp_source,
+    "bmp_vertical_market" bmp_vertical_market, "bundle_sku_info" bundle_sku_info, "c_biz"
+    c_biz, "c_biz_desc" c_biz_desc, "campaign_info" campaign_info, "cancel_reason"
+    cancel_reason, "card_voucher" card_voucher, "channel_payment_no" channel_payment_no,
+    "cid" cid, "code" code, "confirm_receipt_time" confirm_receipt_time, "content_id"
+    content_id, "contract_info" contract_info, "create_time" create_time,
+    "custom_properties" custom_properties, "encrypt_post_receiver" encrypt_post_receiver,
+    "encrypt_post_tel" encrypt_post_tel, "exp_ship_time" exp_ship_time, "extra_info"
+    extra_info, "finish_time" finish_time, "first_cid" first_cid, "fourth_cid"
+    fourth_cid, "free_interest" free_interest, "given_product_activity_info"
+    given_product_activity_info, "given_product_type" given_product_type, "goods_price"
+    goods_price, "goods_type" goods_type, "gov_subsidy_detail" gov_subsidy_detail,
+    "has_tax" has_tax, "inventory_list" inventory_list, "inventory_type" inventory_type,
+    "inventory_type_desc" inventory_type_desc, "is_activity" is_activity, "is_comment"
+    is_comment, "item_num" item_num, "logistics_receipt_time" logistics_receipt_time,
+    "low_price_info" low_price_info, "main_status" main_status, "main_status_desc"
+    main_status_desc, "mask_post_addr" mask_post_addr, "mask_post_receiver"
+    mask_post_receiver, "mask_post_tel" mask_post_tel, "master_sku_order_id"
+    master_sku_order_id, "master_sku_order_id_list" master_sku_order_id_list,
+    "modify_amount" modify_amount, "modify_post_amount" modify_post_amount,
+    "need_serial_number" need_serial_number, "only_platform_cost_amount"
+    only_platform_cost_amount, "order_amount" order_amount, "order_expire_time"
+    order_expire_time, "order_id" order_id, "order_level" order_level, "order_status"
+    order_status, "order_status_desc" order_status_desc, "order_type" order_type,
+    "order_type_desc" order_type_desc, "origin_amount" origin_amount, "origin_id"
+    origin_id, "out_product_id" out_product_id, "out_sku_id" out_sku_id,
+    "out_warehouse_ids" out_warehouse_ids, "packing_charge_amount" packing_charge_amount,
+    "page_id" page_id, "parent_order_id" parent_order_id, "pay_amount" pay_amount,
+    "pay_time" pay_time, "pay_type" pay_type, "platform_cost_amount"
+    platform_cost_amount, "post_addr" post_addr, "post_amount" post_amount,
+    "post_insurance_amount" post_insurance_amount, "post_receiver" post_receiver,
+    "post_tel" post_tel, "pre_sale_type" pre_sale_type, "product_channel_info"
+    product_channel_info, "product_id" product_id, "product_id_str" product_id_str,
+    "product_name" product_name, "product_pic" product_pic, "promise_info" promise_info,
+    "promotion_amount" promotion_amount, "promotion_detail" promotion_detail,
+    "promotion_pay_amount" promotion_pay_amount, "promotion_pay_amount_details"
+    promotion_pay_amount_details, "promotion_platform_amount" promotion_platform_amount,
+    "promotion_redpack_amount" promotion_redpack_amount,
+    "promotion_redpack_platform_amount" promotion_redpack_platform_amount,
+    "promotion_redpack_talent_amount" promotion_redpack_talent_amount,
+    "promotion_shop_amount" promotion_shop_amount, "promotion_talent_amount"
+    promotion_talent_amount, "quality_check_info" quality_check_info,
+    "quality_inspection_status" quality_inspection_status, "receive_type" receive_type,
+    "reduce_stock_type" reduce_stock_type, "reduce_stock_type_desc"
+    reduce_stock_type_desc, "relation_order" relation_order, "relation_sku_order_ids"
+    relation_sku_order_ids, "room_id" room_id, "room_id_str" room_id_str, "second_cid"
+    second_cid, "send_pay" send_pay, "send_pay_desc" send_pay_desc, "serial_no_info"
+    serial_no_info, "ship_time" ship_time, "shop_cost_amount" shop_cost_amount,
+    "sku_cargo_future_stock" sku_cargo_future_stock, "sku_customization_info"
+    sku_customization_info, "sku_id" sku_id, "sku_order_tag_ui" sku_order_tag_ui,
+    "sku_period_purchase_info" sku_period_purchase_info, "sku_yun_warehouse_info"
+    sku_yun_warehouse_info, "source_platform" source_platform, "sp_product_id"
+    sp_product_id, "spec" spec, "store_info" store_info, "sub_b_type" sub_b_type,
+    "sub_b_type_desc" sub_b_type_desc, "sum_amount" sum_amount, "supplier_id"
+    supplier_id, "tax_amount" tax_amount, "theme_type" theme_type, "theme_type_desc"
+    theme_type_desc, "third_cid" third_cid, "trade_type" trade_type, "trade_type_desc"
+    trade_type_desc, "update_time" update_time, "video_id" video_id,
+    "voucher_deduction_amount" voucher_deduction_amount, "warehouse_ids" warehouse_ids,
+    "writeoff_info" writeoff_info }
 );
 /// A shop order (店铺单, parent order) with its SKU orders. Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -819,34 +872,61 @@ pub struct ShopOrder {
     pub urge_deliver_times_detail: Option<i64>,
 }
 ::shop_api::object!(
-    ShopOrder { order_id, shop_id, shop_name, open_id, doudian_open_id, order_level, biz,
-    biz_desc, order_type, order_type_desc, order_status, order_status_desc, main_status,
-    main_status_desc, accept_order_status, pay_time, order_expire_time, finish_time,
-    create_time, update_time, cancel_reason, buyer_words, seller_words,
-    seller_remark_stars, b_type, b_type_desc, sub_b_type, sub_b_type_desc, app_id,
-    pay_type, channel_payment_no, order_amount, pay_amount, post_amount,
-    post_insurance_amount, modify_amount, modify_post_amount, promotion_amount,
-    promotion_shop_amount, promotion_platform_amount, promotion_talent_amount,
-    promotion_pay_amount, shop_cost_amount, platform_cost_amount, author_cost_amount,
-    only_platform_cost_amount, total_promotion_amount, post_origin_amount,
-    post_promotion_amount, packing_amount, tax_amount, post_tel, encrypt_post_tel,
-    post_receiver, encrypt_post_receiver, post_addr, mask_post_receiver, mask_post_tel,
-    mask_post_addr, exp_ship_time, ship_time, appointment_ship_time,
-    earliest_receipt_time, latest_receipt_time, promise_info, logistics_info,
-    sku_order_list, order_phase_list, serial_number_list, shop_order_tag_ui, user_tag_ui,
-    address_tag_ui, promotion_detail, aweme_id, bmp_seller_type, bmp_source,
-    bmp_vertical_market, consolidate_info, d_car_shop_biz_data, early_arrival,
-    encrypt_pay_tel, extra_promotion_amount_detail, free_interest, fulfill_status,
-    greet_words, make_up_post_amount, mask_pay_tel, open_address_id,
-    order_operate_record_list, order_tag, original_shop_id, pay_tel, promise_detail,
-    promotion_redpack_amount, promotion_redpack_platform_amount,
-    promotion_redpack_talent_amount, receipt_date, receipt_time_map,
-    recommend_end_ship_time, recommend_start_ship_time, relation_shop_order_ids,
-    shop_period_purchase_info, supermarket_order_serial_no, target_arrival_time,
-    trade_type, trade_type_desc, urge_deliver_times = "urge_deliver_Times",
-    user_coordinate, user_icon, user_id_info, user_nick_name, order_recycle_info,
-    shop_recycle_subsidy_amount_info, tax_amount_not_come_out, urge_deliver_times_detail
-    = "urge_deliver_times" }
+    ShopOrder { "accept_order_status" accept_order_status, "address_tag_ui"
+    address_tag_ui, "app_id" app_id, "appointment_ship_time" appointment_ship_time,
+    "author_cost_amount" author_cost_amount, "aweme_id" aweme_id, "b_type" b_type,
+    "b_type_desc" b_type_desc, "biz" biz, "biz_desc" biz_desc, "bmp_seller_type"
+    bmp_seller_type, "bmp_source" bmp_source, "bmp_vertical_market" bmp_vertical_market,
+    "buyer_words" buyer_words, "cancel_reason" cancel_reason, "channel_payment_no"
+    channel_payment_no, "consolidate_info" consolidate_info, "create_time" create_time,
+    "d_car_shop_biz_data" d_car_shop_biz_data, "doudian_open_id" doudian_open_id,
+    "earliest_receipt_time" earliest_receipt_time, "early_arrival" early_arrival,
+    "encrypt_pay_tel" encrypt_pay_tel, "encrypt_post_receiver" encrypt_post_receiver,
+    "encrypt_post_tel" encrypt_post_tel, "exp_ship_time" exp_ship_time,
+    "extra_promotion_amount_detail" extra_promotion_amount_detail, "finish_time"
+    finish_time, "free_interest" free_interest, "fulfill_status" fulfill_status,
+    "greet_words" greet_words, "latest_receipt_time" latest_receipt_time,
+    "logistics_info" logistics_info, "main_status" main_status, "main_status_desc"
+    main_status_desc, "make_up_post_amount" make_up_post_amount, "mask_pay_tel"
+    mask_pay_tel, "mask_post_addr" mask_post_addr, "mask_post_receiver"
+    mask_post_receiver, "mask_post_tel" mask_post_tel, "modify_amount" modify_amount,
+    "modify_post_amount" modify_post_amount, "only_platform_cost_amount"
+    only_platform_cost_amount, "open_address_id" open_address_id, "open_id" open_id,
+    "order_amount" order_amount, "order_expire_time" order_expire_time, "order_id"
+    order_id, "order_level" order_level, "order_operate_record_list"
+    order_operate_record_list, "order_phase_list" order_phase_list, "order_recycle_info"
+    order_recycle_info, "order_status" order_status, "order_status_desc"
+    order_status_desc, "order_tag" order_tag, "order_type" order_type, "order_type_desc"
+    order_type_desc, "original_shop_id" original_shop_id, "packing_amount"
+    packing_amount, "pay_amount" pay_amount, "pay_tel" pay_tel, "pay_time" pay_time,
+    "pay_type" pay_type, "platform_cost_amount" platform_cost_amount, "post_addr"
+    post_addr, "post_amount" post_amount, "post_insurance_amount" post_insurance_amount,
+    "post_origin_amount" post_origin_amount, "post_promotion_amount"
+    post_promotion_amount, "post_receiver" post_receiver, "post_tel" post_tel,
+    "promise_detail" promise_detail, "promise_info" promise_info, "promotion_amount"
+    promotion_amount, "promotion_detail" promotion_detail, "promotion_pay_amount"
+    promotion_pay_amount, "promotion_platform_amount" promotion_platform_amount,
+    "promotion_redpack_amount" promotion_redpack_amount,
+    "promotion_redpack_platform_amount" promotion_redpack_platform_amount,
+    "promotion_redpack_talent_amount" promotion_redpack_talent_amount,
+    "promotion_shop_amount" promotion_shop_amount, "promotion_talent_amount"
+    promotion_talent_amount, "receipt_date" receipt_date, "receipt_time_map"
+    receipt_time_map, "recommend_end_ship_time" recommend_end_ship_time,
+    "recommend_start_ship_time" recommend_start_ship_time, "relation_shop_order_ids"
+    relation_shop_order_ids, "seller_remark_stars" seller_remark_stars, "seller_words"
+    seller_words, "serial_number_list" serial_number_list, "ship_time" ship_time,
+    "shop_cost_amount" shop_cost_amount, "shop_id" shop_id, "shop_name" shop_name,
+    "shop_order_tag_ui" shop_order_tag_ui, "shop_period_purchase_info"
+    shop_period_purchase_info, "shop_recycle_subsidy_amount_info"
+    shop_recycle_subsidy_amount_info, "sku_order_list" sku_order_list, "sub_b_type"
+    sub_b_type, "sub_b_type_desc" sub_b_type_desc, "supermarket_order_serial_no"
+    supermarket_order_serial_no, "target_arrival_time" target_arrival_time, "tax_amount"
+    tax_amount, "tax_amount_not_come_out" tax_amount_not_come_out,
+    "total_promotion_amount" total_promotion_amount, "trade_type" trade_type,
+    "trade_type_desc" trade_type_desc, "update_time" update_time, "urge_deliver_Times"
+    urge_deliver_times, "urge_deliver_times" urge_deliver_times_detail, "user_coordinate"
+    user_coordinate, "user_icon" user_icon, "user_id_info" user_id_info, "user_nick_name"
+    user_nick_name, "user_tag_ui" user_tag_ui }
 );
 /// A logistics company usable for shipping.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -858,7 +938,7 @@ pub struct LogisticsCompany {
     /// Company code, used as company_code when shipping.
     pub code: Option<String>,
 }
-::shop_api::object!(LogisticsCompany { id, name, code });
+::shop_api::object!(LogisticsCompany { "code" code, "id" id, "name" name });
 /// A bundle sub-product shipped in a parcel (order.logisticsAddMultiPack).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BundleShipItem {
@@ -869,7 +949,10 @@ pub struct BundleShipItem {
     /// Quantity of the sub-product shipped.
     pub combo_num: i64,
 }
-::shop_api::object!(BundleShipItem { sub_product_id, sub_sku_id, combo_num });
+::shop_api::object!(
+    BundleShipItem { "combo_num" combo_num, "sub_product_id" sub_product_id, "sub_sku_id"
+    sub_sku_id }
+);
 /// A SKU order (and quantity) shipped in a parcel.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShippedOrderInfo {
@@ -885,8 +968,9 @@ pub struct ShippedOrderInfo {
     pub serial_nos_list: Option<Vec<::serde_json::Value>>,
 }
 ::shop_api::object!(
-    ShippedOrderInfo { shipped_order_id, shipped_num, shipped_item_ids, bundle_list,
-    serial_nos_list }
+    ShippedOrderInfo { "bundle_list" bundle_list, "serial_nos_list" serial_nos_list,
+    "shipped_item_ids" shipped_item_ids, "shipped_num" shipped_num, "shipped_order_id"
+    shipped_order_id }
 );
 /// One parcel of order.logisticsAddMultiPack (request).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -903,7 +987,9 @@ pub struct Pack {
     pub logistics_id: Option<String>,
 }
 ::shop_api::object!(
-    Pack { shipped_order_info, logistics_code, company, company_code, logistics_id }
+    Pack { "company" company, "company_code" company_code, "logistics_code"
+    logistics_code, "logistics_id" logistics_id, "shipped_order_info" shipped_order_info
+    }
 );
 /// One parcel created by order.logisticsAddMultiPack.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -915,7 +1001,10 @@ pub struct PackResult {
     /// Parcel ID.
     pub pack_id: Option<String>,
 }
-::shop_api::object!(PackResult { shipped_order_info, logistics_code, pack_id });
+::shop_api::object!(
+    PackResult { "logistics_code" logistics_code, "pack_id" pack_id, "shipped_order_info"
+    shipped_order_info }
+);
 /// One settlement line of order.getSettleBillDetailV3. Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SettleBillItem {
@@ -987,13 +1076,21 @@ pub struct SettleBillItem {
     pub packing_amount: Option<i64>,
 }
 ::shop_api::object!(
-    SettleBillItem { settle_time, request_no, shop_order_id, order_id, settle_amount,
-    pay_type_desc, trade_type, is_contains_refund_before_settle, order_time, product_id,
-    goods_count, flow_type_desc, order_type, total_amount, total_goods_amount,
-    post_amount, shop_coupon, refund_before_settle, platform_coupon, author_coupon,
-    zt_pay_promotion, zr_pay_promotion, real_pay_amount, total_income,
-    platform_service_fee, commission, good_learn_channel_fee, colonel_service_fee,
-    channel_promotion_fee, other_sharing_amount, total_outcome, remark, packing_amount }
+    SettleBillItem { "author_coupon" author_coupon, "channel_promotion_fee"
+    channel_promotion_fee, "colonel_service_fee" colonel_service_fee, "commission"
+    commission, "flow_type_desc" flow_type_desc, "good_learn_channel_fee"
+    good_learn_channel_fee, "goods_count" goods_count, "is_contains_refund_before_settle"
+    is_contains_refund_before_settle, "order_id" order_id, "order_time" order_time,
+    "order_type" order_type, "other_sharing_amount" other_sharing_amount,
+    "packing_amount" packing_amount, "pay_type_desc" pay_type_desc, "platform_coupon"
+    platform_coupon, "platform_service_fee" platform_service_fee, "post_amount"
+    post_amount, "product_id" product_id, "real_pay_amount" real_pay_amount,
+    "refund_before_settle" refund_before_settle, "remark" remark, "request_no"
+    request_no, "settle_amount" settle_amount, "settle_time" settle_time, "shop_coupon"
+    shop_coupon, "shop_order_id" shop_order_id, "total_amount" total_amount,
+    "total_goods_amount" total_goods_amount, "total_income" total_income, "total_outcome"
+    total_outcome, "trade_type" trade_type, "zr_pay_promotion" zr_pay_promotion,
+    "zt_pay_promotion" zt_pay_promotion }
 );
 /// Order record of the retired order.list / order.detail calls (parent orders carry `child`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1082,13 +1179,20 @@ pub struct LegacyOrder {
     pub c_biz: Option<i64>,
 }
 ::shop_api::object!(
-    LegacyOrder { order_id, shop_id, pid, order_status, final_status, order_type, child,
-    child_num, product_id, product_name, product_pic, combo_id, combo_amount, combo_num,
-    code, out_product_id, out_sku_id, post_addr, post_code, post_receiver, post_tel,
-    buyer_words, seller_words, logistics_id, logistics_code, logistics_time,
-    receipt_time, create_time, update_time, exp_ship_time, cancel_reason, pay_type,
-    pay_time, post_amount, coupon_amount, shop_coupon_amount, total_amount,
-    order_total_amount, is_comment, b_type, c_biz }
+    LegacyOrder { "b_type" b_type, "buyer_words" buyer_words, "c_biz" c_biz,
+    "cancel_reason" cancel_reason, "child" child, "child_num" child_num, "code" code,
+    "combo_amount" combo_amount, "combo_id" combo_id, "combo_num" combo_num,
+    "coupon_amount" coupon_amount, "create_time" create_time, "exp_ship_time"
+    exp_ship_time, "final_status" final_status, "is_comment" is_comment, "logistics_code"
+    logistics_code, "logistics_id" logistics_id, "logistics_time" logistics_time,
+    "order_id" order_id, "order_status" order_status, "order_total_amount"
+    order_total_amount, "order_type" order_type, "out_product_id" out_product_id,
+    "out_sku_id" out_sku_id, "pay_time" pay_time, "pay_type" pay_type, "pid" pid,
+    "post_addr" post_addr, "post_amount" post_amount, "post_code" post_code,
+    "post_receiver" post_receiver, "post_tel" post_tel, "product_id" product_id,
+    "product_name" product_name, "product_pic" product_pic, "receipt_time" receipt_time,
+    "seller_words" seller_words, "shop_coupon_amount" shop_coupon_amount, "shop_id"
+    shop_id, "total_amount" total_amount, "update_time" update_time }
 );
 /// The receiver of an order as pushed in a message (`receiver_msg`); name and phone are masked.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1100,7 +1204,7 @@ pub struct MessageReceiver {
     /// Address {province, city, town, street, detail, encrypt_detail}, kept as sent: a JSON-encoded string in the official SDK, an object in some pushes.
     pub addr: Option<::serde_json::Value>,
 }
-::shop_api::object!(MessageReceiver { name, tel, addr });
+::shop_api::object!(MessageReceiver { "addr" addr, "name" name, "tel" tel });
 /// A SKU order shipped in a parcel, as pushed by trade_TradePartlySellerShip.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MessageShippedItem {
@@ -1116,7 +1220,8 @@ pub struct MessageShippedItem {
     pub shipped_num: Option<i64>,
 }
 ::shop_api::object!(
-    MessageShippedItem { shipped_order_id, product_id, sku_id, sku_num, shipped_num }
+    MessageShippedItem { "product_id" product_id, "shipped_num" shipped_num,
+    "shipped_order_id" shipped_order_id, "sku_id" sku_id, "sku_num" sku_num }
 );
 /// The shipping of an order as pushed in a message (`logistics_msg`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1131,7 +1236,8 @@ pub struct MessageLogistics {
     pub shipped_order_info: Option<Vec<MessageShippedItem>>,
 }
 ::shop_api::object!(
-    MessageLogistics { express_company_id, logistics_code, pack_id, shipped_order_info }
+    MessageLogistics { "express_company_id" express_company_id, "logistics_code"
+    logistics_code, "pack_id" pack_id, "shipped_order_info" shipped_order_info }
 );
 /// Plaintext list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1141,7 +1247,9 @@ pub struct PlainTextListItem {
     /// Encryption type: 1 address, 2 name, 3 phone
     pub encrypt_type: Option<i32>,
 }
-::shop_api::object!(PlainTextListItem { plain_text, encrypt_type });
+::shop_api::object!(
+    PlainTextListItem { "encrypt_type" encrypt_type, "plain_text" plain_text }
+);
 /// List of plaintexts converted to index strings
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PlainToEncryptIndexListItem {
@@ -1150,7 +1258,9 @@ pub struct PlainToEncryptIndexListItem {
     /// Index string
     pub search_index: Option<String>,
 }
-::shop_api::object!(PlainToEncryptIndexListItem { plain, search_index });
+::shop_api::object!(
+    PlainToEncryptIndexListItem { "plain" plain, "search_index" search_index }
+);
 /// Business error
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomErr {
@@ -1159,7 +1269,7 @@ pub struct CustomErr {
     /// Info returned when the index string generation is blocked by risk control
     pub err_msg: Option<String>,
 }
-::shop_api::object!(CustomErr { err_code, err_msg });
+::shop_api::object!(CustomErr { "err_code" err_code, "err_msg" err_msg });
 /// Modify shipping address; all fields in post_addr are required.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderAddressModifyPostAddr {
@@ -1177,8 +1287,8 @@ pub struct OrderAddressModifyPostAddr {
     pub land_mark: Option<String>,
 }
 ::shop_api::object!(
-    OrderAddressModifyPostAddr { province, city, town, street, address_detail, land_mark
-    }
+    OrderAddressModifyPostAddr { "address_detail" address_detail, "city" city,
+    "land_mark" land_mark, "province" province, "street" street, "town" town }
 );
 /// Set of values to be decrypted, max 50 per call. Example input: {"cipher_infos":\[{"auth_id":"order ID","cipher_text":"value to decrypt"},{"auth_id":"order ID","cipher_text":"value to decrypt"}\]}
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1188,7 +1298,7 @@ pub struct CipherInfosItem {
     /// Value to be decrypted
     pub cipher_text: Option<String>,
 }
-::shop_api::object!(CipherInfosItem { auth_id, cipher_text });
+::shop_api::object!(CipherInfosItem { "auth_id" auth_id, "cipher_text" cipher_text });
 /// Decryption list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DecryptInfosItem {
@@ -1214,8 +1324,10 @@ pub struct DecryptInfosItem {
     pub phone_no_b: Option<String>,
 }
 ::shop_api::object!(
-    DecryptInfosItem { auth_id, cipher_text, decrypt_text, err_no, err_msg, data_type,
-    is_virtual_tel, expire_time, phone_no_a, phone_no_b }
+    DecryptInfosItem { "auth_id" auth_id, "cipher_text" cipher_text, "data_type"
+    data_type, "decrypt_text" decrypt_text, "err_msg" err_msg, "err_no" err_no,
+    "expire_time" expire_time, "is_virtual_tel" is_virtual_tel, "phone_no_a" phone_no_a,
+    "phone_no_b" phone_no_b }
 );
 /// List to be encrypted
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1230,7 +1342,8 @@ pub struct BatchEncryptListItem {
     pub sensitive_type: Option<i32>,
 }
 ::shop_api::object!(
-    BatchEncryptListItem { plain_text, auth_id, is_support_index, sensitive_type }
+    BatchEncryptListItem { "auth_id" auth_id, "is_support_index" is_support_index,
+    "plain_text" plain_text, "sensitive_type" sensitive_type }
 );
 /// Encrypted data
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1247,7 +1360,8 @@ pub struct EncryptInfosItem {
     pub err_msg: Option<String>,
 }
 ::shop_api::object!(
-    EncryptInfosItem { auth_id, cipher_text, decrypt_text, err_no, err_msg }
+    EncryptInfosItem { "auth_id" auth_id, "cipher_text" cipher_text, "decrypt_text"
+    decrypt_text, "err_msg" err_msg, "err_no" err_no }
 );
 /// Masked info list
 ///
@@ -1280,8 +1394,10 @@ pub struct ListItem {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    ListItem { id, order_id, operate_status, detail, reply, create_time, service_type,
-    reply_time, operate_status_desc, shop_id, update_time }
+    ListItem { "create_time" create_time, "detail" detail, "id" id, "operate_status"
+    operate_status, "operate_status_desc" operate_status_desc, "order_id" order_id,
+    "reply" reply, "reply_time" reply_time, "service_type" service_type, "shop_id"
+    shop_id, "update_time" update_time }
 );
 /// Bill detail list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1368,14 +1484,22 @@ pub struct DataItem {
     pub flow_type: Option<String>,
 }
 ::shop_api::object!(
-    DataItem { shop_order_id, order_id, order_time, shop_id, settle_time, product_id,
-    goods_count, trade_type_desc, pay_type_desc, request_no, flow_type_desc,
-    phase_order_no, phase_cnt, phase_id, total_income, total_outcome, profit,
-    settle_amount, actual_subsidy_amount, total_amount, total_goods_amount, post_amount,
-    real_pay_amount, settled_pay_amount, platform_coupon, author_coupon, pay_promotion,
-    actual_platform_coupon, actual_author_coupon, actual_pay_promotion, shop_coupon,
-    platform_service_fee, refund, commission, good_learn_channel_fee,
-    colonel_service_fee, shop_refund_loss, trade_type, pay_type, flow_type }
+    DataItem { "actual_author_coupon" actual_author_coupon, "actual_pay_promotion"
+    actual_pay_promotion, "actual_platform_coupon" actual_platform_coupon,
+    "actual_subsidy_amount" actual_subsidy_amount, "author_coupon" author_coupon,
+    "colonel_service_fee" colonel_service_fee, "commission" commission, "flow_type"
+    flow_type, "flow_type_desc" flow_type_desc, "good_learn_channel_fee"
+    good_learn_channel_fee, "goods_count" goods_count, "order_id" order_id, "order_time"
+    order_time, "pay_promotion" pay_promotion, "pay_type" pay_type, "pay_type_desc"
+    pay_type_desc, "phase_cnt" phase_cnt, "phase_id" phase_id, "phase_order_no"
+    phase_order_no, "platform_coupon" platform_coupon, "platform_service_fee"
+    platform_service_fee, "post_amount" post_amount, "product_id" product_id, "profit"
+    profit, "real_pay_amount" real_pay_amount, "refund" refund, "request_no" request_no,
+    "settle_amount" settle_amount, "settle_time" settle_time, "settled_pay_amount"
+    settled_pay_amount, "shop_coupon" shop_coupon, "shop_id" shop_id, "shop_order_id"
+    shop_order_id, "shop_refund_loss" shop_refund_loss, "total_amount" total_amount,
+    "total_goods_amount" total_goods_amount, "total_income" total_income, "total_outcome"
+    total_outcome, "trade_type" trade_type, "trade_type_desc" trade_type_desc }
 );
 /// Order transaction detail list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1478,17 +1602,28 @@ pub struct OrderGetSettleBillDetailV2DataItem {
     pub remark: Option<String>,
 }
 ::shop_api::object!(
-    OrderGetSettleBillDetailV2DataItem { shop_order_id, order_id, order_time, shop_id,
-    settle_time, product_id, goods_count, trade_type, pay_type, request_no, flow_type,
-    phase_order_no, phase_cnt, phase_id, total_income, total_outcome, profit,
-    settle_amount, actual_subsidy_amount, total_amount, total_goods_amount, post_amount,
-    real_pay_amount, settled_pay_amount, platform_coupon, author_coupon, pay_promotion,
-    actual_platform_coupon, actual_author_coupon, actual_pay_promotion, shop_coupon,
-    platform_service_fee, refund, commission, good_learn_channel_fee,
-    colonel_service_fee, shop_refund_loss, trade_type_desc, pay_type_desc,
-    flow_type_desc, refund_before_settlement, actual_zt_pay_promotion,
-    actual_zr_pay_promotion, zt_pay_promotion, zr_pay_promotion, channel_promotion_fee,
-    other_sharing_amount, remark }
+    OrderGetSettleBillDetailV2DataItem { "actual_author_coupon" actual_author_coupon,
+    "actual_pay_promotion" actual_pay_promotion, "actual_platform_coupon"
+    actual_platform_coupon, "actual_subsidy_amount" actual_subsidy_amount,
+    "actual_zr_pay_promotion" actual_zr_pay_promotion, "actual_zt_pay_promotion"
+    actual_zt_pay_promotion, "author_coupon" author_coupon, "channel_promotion_fee"
+    channel_promotion_fee, "colonel_service_fee" colonel_service_fee, "commission"
+    commission, "flow_type" flow_type, "flow_type_desc" flow_type_desc,
+    "good_learn_channel_fee" good_learn_channel_fee, "goods_count" goods_count,
+    "order_id" order_id, "order_time" order_time, "other_sharing_amount"
+    other_sharing_amount, "pay_promotion" pay_promotion, "pay_type" pay_type,
+    "pay_type_desc" pay_type_desc, "phase_cnt" phase_cnt, "phase_id" phase_id,
+    "phase_order_no" phase_order_no, "platform_coupon" platform_coupon,
+    "platform_service_fee" platform_service_fee, "post_amount" post_amount, "product_id"
+    product_id, "profit" profit, "real_pay_amount" real_pay_amount, "refund" refund,
+    "refund_before_settlement" refund_before_settlement, "remark" remark, "request_no"
+    request_no, "settle_amount" settle_amount, "settle_time" settle_time,
+    "settled_pay_amount" settled_pay_amount, "shop_coupon" shop_coupon, "shop_id"
+    shop_id, "shop_order_id" shop_order_id, "shop_refund_loss" shop_refund_loss,
+    "total_amount" total_amount, "total_goods_amount" total_goods_amount, "total_income"
+    total_income, "total_outcome" total_outcome, "trade_type" trade_type,
+    "trade_type_desc" trade_type_desc, "zr_pay_promotion" zr_pay_promotion,
+    "zt_pay_promotion" zt_pay_promotion }
 );
 /// Fund transaction details
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1587,17 +1722,28 @@ pub struct OrderGetShopAccountItemDataItem {
     pub trans_scene_tag: Option<i64>,
 }
 ::shop_api::object!(
-    OrderGetShopAccountItemDataItem { bill_time, fund_flow, fund_flow_desc,
-    account_amount, account_bill_desc, account_bill_desc_tag, biz_type, biz_type_desc,
-    order_id, shop_order_id, after_sale_service_no, business_order_create_time,
-    product_id, pay_amount, promotion_amount, refund_amount, platform_service_fee,
-    commission, channel_fee, colonel_service_fee, account_type, account_type_desc,
-    author_coupon_subsidy, post_amount, account_trade_no, order_type, order_type_desc,
-    actual_zt_pay_promotion, actual_zr_pay_promotion, channel_promotion_fee,
-    other_sharing_amount, remark, shop_id, author_id, author_name,
-    bank_pay_promotion_amount, free_commission_flag, gov_promotion_amount,
-    other_platform_promotion_amount, partner_commission, post_promotion_amount,
-    product_name, real_free_commission_amount, recycler_amount, trans_scene,
+    OrderGetShopAccountItemDataItem { "account_amount" account_amount,
+    "account_bill_desc" account_bill_desc, "account_bill_desc_tag" account_bill_desc_tag,
+    "account_trade_no" account_trade_no, "account_type" account_type, "account_type_desc"
+    account_type_desc, "actual_zr_pay_promotion" actual_zr_pay_promotion,
+    "actual_zt_pay_promotion" actual_zt_pay_promotion, "after_sale_service_no"
+    after_sale_service_no, "author_coupon_subsidy" author_coupon_subsidy, "author_id"
+    author_id, "author_name" author_name, "bank_pay_promotion_amount"
+    bank_pay_promotion_amount, "bill_time" bill_time, "biz_type" biz_type,
+    "biz_type_desc" biz_type_desc, "business_order_create_time"
+    business_order_create_time, "channel_fee" channel_fee, "channel_promotion_fee"
+    channel_promotion_fee, "colonel_service_fee" colonel_service_fee, "commission"
+    commission, "free_commission_flag" free_commission_flag, "fund_flow" fund_flow,
+    "fund_flow_desc" fund_flow_desc, "gov_promotion_amount" gov_promotion_amount,
+    "order_id" order_id, "order_type" order_type, "order_type_desc" order_type_desc,
+    "other_platform_promotion_amount" other_platform_promotion_amount,
+    "other_sharing_amount" other_sharing_amount, "partner_commission" partner_commission,
+    "pay_amount" pay_amount, "platform_service_fee" platform_service_fee, "post_amount"
+    post_amount, "post_promotion_amount" post_promotion_amount, "product_id" product_id,
+    "product_name" product_name, "promotion_amount" promotion_amount,
+    "real_free_commission_amount" real_free_commission_amount, "recycler_amount"
+    recycler_amount, "refund_amount" refund_amount, "remark" remark, "shop_id" shop_id,
+    "shop_order_id" shop_order_id, "trans_scene" trans_scene, "trans_scene_tag"
     trans_scene_tag }
 );
 /// Product list
@@ -1615,7 +1761,8 @@ pub struct GoodsInfoListItem {
     pub amount: Option<i32>,
 }
 ::shop_api::object!(
-    GoodsInfoListItem { product_name, product_id, category_id, show_page_url, amount }
+    GoodsInfoListItem { "amount" amount, "category_id" category_id, "product_id"
+    product_id, "product_name" product_name, "show_page_url" show_page_url }
 );
 /// Policy details list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1656,10 +1803,15 @@ pub struct PolicyInfoListItem {
     pub ins_ensured_time_end: Option<String>,
 }
 ::shop_api::object!(
-    PolicyInfoListItem { ins_policy_no, approximate_return_fee, total_premium,
-    user_premium, merchant_premium, platform_premium, status, appeal_status,
-    claim_status, company_name, is_allow_appeal, goods_info_list, fail_reason,
-    insurance_hotline, premium_status, ins_ensured_time_begin, ins_ensured_time_end }
+    PolicyInfoListItem { "appeal_status" appeal_status, "approximate_return_fee"
+    approximate_return_fee, "claim_status" claim_status, "company_name" company_name,
+    "fail_reason" fail_reason, "goods_info_list" goods_info_list,
+    "ins_ensured_time_begin" ins_ensured_time_begin, "ins_ensured_time_end"
+    ins_ensured_time_end, "ins_policy_no" ins_policy_no, "insurance_hotline"
+    insurance_hotline, "is_allow_appeal" is_allow_appeal, "merchant_premium"
+    merchant_premium, "platform_premium" platform_premium, "premium_status"
+    premium_status, "status" status, "total_premium" total_premium, "user_premium"
+    user_premium }
 );
 /// Info of sub-orders to ship
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1674,8 +1826,8 @@ pub struct ShippedOrderInfoItem {
     pub serial_nos_list: Option<Vec<SerialNos>>,
 }
 ::shop_api::object!(
-    ShippedOrderInfoItem { shipped_order_id, shipped_num, shipped_item_ids,
-    serial_nos_list }
+    ShippedOrderInfoItem { "serial_nos_list" serial_nos_list, "shipped_item_ids"
+    shipped_item_ids, "shipped_num" shipped_num, "shipped_order_id" shipped_order_id }
 );
 /// Order sequence number
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1685,7 +1837,10 @@ pub struct OrderSerialNumberItem {
     /// Product serial number; each serial number max 30 characters; mobile phone serial numbers must be 15-17 digits
     pub serial_number_list: Option<Vec<String>>,
 }
-::shop_api::object!(OrderSerialNumberItem { order_id, serial_number_list });
+::shop_api::object!(
+    OrderSerialNumberItem { "order_id" order_id, "serial_number_list" serial_number_list
+    }
+);
 /// Report request
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddRealMobileWhitesItem {
@@ -1699,7 +1854,8 @@ pub struct AddRealMobileWhitesItem {
     pub remark: Option<String>,
 }
 ::shop_api::object!(
-    AddRealMobileWhitesItem { order_id, after_sale_id, reason_no, remark }
+    AddRealMobileWhitesItem { "after_sale_id" after_sale_id, "order_id" order_id,
+    "reason_no" reason_no, "remark" remark }
 );
 /// Report response
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1712,7 +1868,8 @@ pub struct OrderOrdeReportListAddRealMobileWhitesItem {
     pub msg: Option<String>,
 }
 ::shop_api::object!(
-    OrderOrdeReportListAddRealMobileWhitesItem { order_id, after_sale_id, msg }
+    OrderOrdeReportListAddRealMobileWhitesItem { "after_sale_id" after_sale_id, "msg"
+    msg, "order_id" order_id }
 );
 /// Product list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1729,7 +1886,8 @@ pub struct OrderPolicyGoodsInfoListItem {
     pub count: Option<i32>,
 }
 ::shop_api::object!(
-    OrderPolicyGoodsInfoListItem { name, product_id, category_id, show_page_url, count }
+    OrderPolicyGoodsInfoListItem { "category_id" category_id, "count" count, "name" name,
+    "product_id" product_id, "show_page_url" show_page_url }
 );
 /// Policy details list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1768,10 +1926,13 @@ pub struct PolicyInfo {
     pub payer_type: Option<i32>,
 }
 ::shop_api::object!(
-    PolicyInfo { ins_policy_no, amount, premium, user_premium, merchant_premium,
-    platform_premium, status, claim_status, appeal_status, goods_info_list,
-    ins_ensured_time_begin, ins_ensured_time_end, is_allow_appeal, refused_msg,
-    ins_hotline, payer_type }
+    PolicyInfo { "amount" amount, "appeal_status" appeal_status, "claim_status"
+    claim_status, "goods_info_list" goods_info_list, "ins_ensured_time_begin"
+    ins_ensured_time_begin, "ins_ensured_time_end" ins_ensured_time_end, "ins_hotline"
+    ins_hotline, "ins_policy_no" ins_policy_no, "is_allow_appeal" is_allow_appeal,
+    "merchant_premium" merchant_premium, "payer_type" payer_type, "platform_premium"
+    platform_premium, "premium" premium, "refused_msg" refused_msg, "status" status,
+    "user_premium" user_premium }
 );
 /// Claim list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1796,8 +1957,10 @@ pub struct ClaimInfoListItem {
     pub claim_applied_times: Option<i32>,
 }
 ::shop_api::object!(
-    ClaimInfoListItem { status, amount, premium, claim_time, ins_claim_no, claim_msg,
-    refused_msg, agg_claim_status, claim_applied_times }
+    ClaimInfoListItem { "agg_claim_status" agg_claim_status, "amount" amount,
+    "claim_applied_times" claim_applied_times, "claim_msg" claim_msg, "claim_time"
+    claim_time, "ins_claim_no" ins_claim_no, "premium" premium, "refused_msg"
+    refused_msg, "status" status }
 );
 /// Details
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1846,10 +2009,14 @@ pub struct Detail {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    Detail { id, order_id, operate_status, detail, reply, create_time, service_type,
-    reply_time, operate_status_desc, shop_id, is_reject, reject_detail, reject_time,
-    proof_demo, evidence_required, img_list, expiration_time, close_time, close_detail,
-    first_reply_time, update_time }
+    Detail { "close_detail" close_detail, "close_time" close_time, "create_time"
+    create_time, "detail" detail, "evidence_required" evidence_required,
+    "expiration_time" expiration_time, "first_reply_time" first_reply_time, "id" id,
+    "img_list" img_list, "is_reject" is_reject, "operate_status" operate_status,
+    "operate_status_desc" operate_status_desc, "order_id" order_id, "proof_demo"
+    proof_demo, "reject_detail" reject_detail, "reject_time" reject_time, "reply" reply,
+    "reply_time" reply_time, "service_type" service_type, "shop_id" shop_id,
+    "update_time" update_time }
 );
 /// Log
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1876,8 +2043,10 @@ pub struct LogsItem {
     pub create_time: Option<i64>,
 }
 ::shop_api::object!(
-    LogsItem { content, img_list, service_log_type, operate_name, service_detail,
-    reply_detail, close_detail, reject_detail, deal_time, create_time }
+    LogsItem { "close_detail" close_detail, "content" content, "create_time" create_time,
+    "deal_time" deal_time, "img_list" img_list, "operate_name" operate_name,
+    "reject_detail" reject_detail, "reply_detail" reply_detail, "service_detail"
+    service_detail, "service_log_type" service_log_type }
 );
 /// Not described in the official SDK.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1887,7 +2056,9 @@ pub struct UpdateDetailItem {
     /// Not described in the official SDK.
     pub discount_amount: Option<i64>,
 }
-::shop_api::object!(UpdateDetailItem { order_id, discount_amount });
+::shop_api::object!(
+    UpdateDetailItem { "discount_amount" discount_amount, "order_id" order_id }
+);
 /// GetShopAccountItemFileDataItem of order.getShopAccountItemFile.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetShopAccountItemFileDataItem {
@@ -1898,7 +2069,10 @@ pub struct GetShopAccountItemFileDataItem {
     /// 文件url(有效期为1小时)
     pub url: Option<String>,
 }
-::shop_api::object!(GetShopAccountItemFileDataItem { shop_id, bill_date, url });
+::shop_api::object!(
+    GetShopAccountItemFileDataItem { "bill_date" bill_date, "shop_id" shop_id, "url" url
+    }
+);
 /// MergeListItem of order.merge.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MergeListItem {
@@ -1907,7 +2081,9 @@ pub struct MergeListItem {
     /// 收件人唯一id，订单列表、订单详情及售后详情API会返回，长度256以内
     pub open_address_id: Option<String>,
 }
-::shop_api::object!(MergeListItem { order_id, open_address_id });
+::shop_api::object!(
+    MergeListItem { "open_address_id" open_address_id, "order_id" order_id }
+);
 /// LogisticsCompanyListByOrderIdsItem of order.queryLogisticsCompanyList.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsCompanyListByOrderIdsItem {
@@ -1917,7 +2093,8 @@ pub struct LogisticsCompanyListByOrderIdsItem {
     pub logistcis_company_list_by_ids: Option<Vec<CodeName>>,
 }
 ::shop_api::object!(
-    LogisticsCompanyListByOrderIdsItem { order_id, logistcis_company_list_by_ids }
+    LogisticsCompanyListByOrderIdsItem { "logistcis_company_list_by_ids"
+    logistcis_company_list_by_ids, "order_id" order_id }
 );
 /// FailShopOrderIdAndReasonItem of order.queryLogisticsCompanyList.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1929,7 +2106,10 @@ pub struct FailShopOrderIdAndReasonItem {
     /// 本次请求中失败的订单号
     pub order_ids: Option<Vec<String>>,
 }
-::shop_api::object!(FailShopOrderIdAndReasonItem { fail_code, fail_reason, order_ids });
+::shop_api::object!(
+    FailShopOrderIdAndReasonItem { "fail_code" fail_code, "fail_reason" fail_reason,
+    "order_ids" order_ids }
+);
 /// ShopOrderListItem of order.searchByReceiver.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopOrderListItem {
@@ -1940,14 +2120,17 @@ pub struct ShopOrderListItem {
     /// 店铺订单号
     pub order_id: Option<String>,
 }
-::shop_api::object!(ShopOrderListItem { create_time, order_status, order_id });
+::shop_api::object!(
+    ShopOrderListItem { "create_time" create_time, "order_id" order_id, "order_status"
+    order_status }
+);
 /// 订单中转信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConsolidateInfo {
     /// 中转类型，1-新疆中转
     pub consolidate_type: Option<i64>,
 }
-::shop_api::object!(ConsolidateInfo { consolidate_type });
+::shop_api::object!(ConsolidateInfo { "consolidate_type" consolidate_type });
 /// 权益信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponRight {
@@ -1958,7 +2141,9 @@ pub struct CouponRight {
     /// 权益面值
     pub quota: Option<i64>,
 }
-::shop_api::object!(CouponRight { right_type, right_name, quota });
+::shop_api::object!(
+    CouponRight { "quota" quota, "right_name" right_name, "right_type" right_type }
+);
 /// 懂车帝购车信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DCarShopBizData {
@@ -1980,8 +2165,9 @@ pub struct DCarShopBizData {
     pub poi_adname: Option<String>,
 }
 ::shop_api::object!(
-    DCarShopBizData { poi_id, poi_name, poi_addr, poi_tel, coupon_right, poi_pname,
-    poi_city_name, poi_adname }
+    DCarShopBizData { "coupon_right" coupon_right, "poi_addr" poi_addr, "poi_adname"
+    poi_adname, "poi_city_name" poi_city_name, "poi_id" poi_id, "poi_name" poi_name,
+    "poi_pname" poi_pname, "poi_tel" poi_tel }
 );
 /// 承担信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1993,7 +2179,10 @@ pub struct ShareCost {
     /// 平台承担；分
     pub platform_cost: Option<i64>,
 }
-::shop_api::object!(ShareCost { author_cost, shop_cost, platform_cost });
+::shop_api::object!(
+    ShareCost { "author_cost" author_cost, "platform_cost" platform_cost, "shop_cost"
+    shop_cost }
+);
 /// 运费等额外优惠信息详情；参考文档：<https://bytedance.larkoffice.com/docx/G7UodvZY0ojuF9x7fL7ceVF9nSe>
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExtraPromotionAmountDetail {
@@ -2005,7 +2194,8 @@ pub struct ExtraPromotionAmountDetail {
     pub promotion_desc: Option<String>,
 }
 ::shop_api::object!(
-    ExtraPromotionAmountDetail { share_cost, promotion_type, promotion_desc }
+    ExtraPromotionAmountDetail { "promotion_desc" promotion_desc, "promotion_type"
+    promotion_type, "share_cost" share_cost }
 );
 /// 订单操作记录
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2019,7 +2209,10 @@ pub struct OrderOperateRecord {
     /// 订单操作记录唯一ID
     pub op_id: Option<String>,
 }
-::shop_api::object!(OrderOperateRecord { operate_time, operator, op_code, op_id });
+::shop_api::object!(
+    OrderOperateRecord { "op_code" op_code, "op_id" op_id, "operate_time" operate_time,
+    "operator" operator }
+);
 /// 推荐的物流公司信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RecommendLogistics {
@@ -2041,10 +2234,14 @@ pub struct RecommendLogistics {
     pub logistics_recommend_end_ship_time: Option<i64>,
 }
 ::shop_api::object!(
-    RecommendLogistics { logistics_latest_receipt_time, logistics_collection_end_time,
-    logistics_company_code, logistics_company_name, logistics_company_product_type,
-    logistics_company_product_type_name, logistics_recommend_start_ship_time,
-    logistics_recommend_end_ship_time }
+    RecommendLogistics { "logistics_collection_end_time" logistics_collection_end_time,
+    "logistics_company_code" logistics_company_code, "logistics_company_name"
+    logistics_company_name, "logistics_company_product_type"
+    logistics_company_product_type, "logistics_company_product_type_name"
+    logistics_company_product_type_name, "logistics_latest_receipt_time"
+    logistics_latest_receipt_time, "logistics_recommend_end_ship_time"
+    logistics_recommend_end_ship_time, "logistics_recommend_start_ship_time"
+    logistics_recommend_start_ship_time }
 );
 /// 订单时效详情
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2057,7 +2254,8 @@ pub struct PromiseDetail {
     pub recommend_logistics_list: Option<Vec<RecommendLogistics>>,
 }
 ::shop_api::object!(
-    PromiseDetail { promise_type, promise_time_detail, recommend_logistics_list }
+    PromiseDetail { "promise_time_detail" promise_time_detail, "promise_type"
+    promise_type, "recommend_logistics_list" recommend_logistics_list }
 );
 /// 账号信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2072,7 +2270,8 @@ pub struct AccountInfo {
     pub encrypt_account_id: Option<String>,
 }
 ::shop_api::object!(
-    AccountInfo { account_name, account_type, account_id, encrypt_account_id }
+    AccountInfo { "account_id" account_id, "account_name" account_name, "account_type"
+    account_type, "encrypt_account_id" encrypt_account_id }
 );
 /// 账号信息list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2080,7 +2279,7 @@ pub struct Account {
     /// 账号信息
     pub account_info: Option<Vec<AccountInfo>>,
 }
-::shop_api::object!(Account { account_info });
+::shop_api::object!(Account { "account_info" account_info });
 /// 商品卡券基本信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CardVoucher {
@@ -2091,7 +2290,10 @@ pub struct CardVoucher {
     /// 卡券截止日期
     pub valid_end: Option<i64>,
 }
-::shop_api::object!(CardVoucher { valid_days, valid_start, valid_end });
+::shop_api::object!(
+    CardVoucher { "valid_days" valid_days, "valid_end" valid_end, "valid_start"
+    valid_start }
+);
 /// 合约信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContractInfo {
@@ -2100,14 +2302,16 @@ pub struct ContractInfo {
     /// Not described in the official source.
     pub encrypt_mobile_no: Option<String>,
 }
-::shop_api::object!(ContractInfo { mobile_no, encrypt_mobile_no });
+::shop_api::object!(
+    ContractInfo { "encrypt_mobile_no" encrypt_mobile_no, "mobile_no" mobile_no }
+);
 /// 商品属性，适用于外卖或即时零售场景下商品存在属性的情况
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomProperty {
     /// 属性的Name
     pub name: Option<String>,
 }
-::shop_api::object!(CustomProperty { name });
+::shop_api::object!(CustomProperty { "name" name });
 /// 商品单，抖音月付信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreeInterest {
@@ -2127,10 +2331,15 @@ pub struct FreeInterest {
     pub free_interest_detail: Option<Vec<FreeInterestDetail>>,
 }
 ::shop_api::object!(
-    FreeInterest { trade_amount, total_free_interest_platform_clearing_amount,
-    total_free_interest_shop_clearing_amount, period,
+    FreeInterest { "free_interest_detail" free_interest_detail, "period" period,
+    "refund_total_free_interest_platform_clearing_amount"
     refund_total_free_interest_platform_clearing_amount,
-    refund_total_free_interest_shop_clearing_amount, free_interest_detail }
+    "refund_total_free_interest_shop_clearing_amount"
+    refund_total_free_interest_shop_clearing_amount,
+    "total_free_interest_platform_clearing_amount"
+    total_free_interest_platform_clearing_amount,
+    "total_free_interest_shop_clearing_amount" total_free_interest_shop_clearing_amount,
+    "trade_amount" trade_amount }
 );
 /// 赠品活动信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2141,8 +2350,8 @@ pub struct GivenProductActivityInfo {
     pub given_product_activity_value: Option<String>,
 }
 ::shop_api::object!(
-    GivenProductActivityInfo { given_product_activity_type, given_product_activity_value
-    }
+    GivenProductActivityInfo { "given_product_activity_type" given_product_activity_type,
+    "given_product_activity_value" given_product_activity_value }
 );
 /// 政府补贴信息，比如一品多地
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2155,7 +2364,8 @@ pub struct GovSubsidyDetail {
     pub product_tag: Option<String>,
 }
 ::shop_api::object!(
-    GovSubsidyDetail { supplier_shop_name, supplier_shop_id, product_tag }
+    GovSubsidyDetail { "product_tag" product_tag, "supplier_shop_id" supplier_shop_id,
+    "supplier_shop_name" supplier_shop_name }
 );
 /// 超值购信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2163,7 +2373,7 @@ pub struct LowPriceInfo {
     /// 超值购信息
     pub low_price_product: Option<LowPriceProduct>,
 }
-::shop_api::object!(LowPriceInfo { low_price_product });
+::shop_api::object!(LowPriceInfo { "low_price_product" low_price_product });
 /// 渠道商品信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductChannelInfo {
@@ -2172,7 +2382,10 @@ pub struct ProductChannelInfo {
     /// 渠道商品id
     pub product_channel_id: Option<String>,
 }
-::shop_api::object!(ProductChannelInfo { product_channel_type, product_channel_id });
+::shop_api::object!(
+    ProductChannelInfo { "product_channel_id" product_channel_id, "product_channel_type"
+    product_channel_type }
+);
 /// 承担方详情
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderSearchListShareCost {
@@ -2181,7 +2394,9 @@ pub struct OrderSearchListShareCost {
     /// 平台承担金额（d单位：分）
     pub platform_cost: Option<i64>,
 }
-::shop_api::object!(OrderSearchListShareCost { shop_cost, platform_cost });
+::shop_api::object!(
+    OrderSearchListShareCost { "platform_cost" platform_cost, "shop_cost" shop_cost }
+);
 /// 支付优惠详情，与promotion_pay_amount对应
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromotionPayAmountDetail {
@@ -2190,7 +2405,10 @@ pub struct PromotionPayAmountDetail {
     /// 承担方详情
     pub share_cost: Option<OrderSearchListShareCost>,
 }
-::shop_api::object!(PromotionPayAmountDetail { pay_promotion_type, share_cost });
+::shop_api::object!(
+    PromotionPayAmountDetail { "pay_promotion_type" pay_promotion_type, "share_cost"
+    share_cost }
+);
 /// 质检信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QualityCheckInfo {
@@ -2202,7 +2420,8 @@ pub struct QualityCheckInfo {
     pub resend_check_time: Option<i64>,
 }
 ::shop_api::object!(
-    QualityCheckInfo { check_result_code, check_fail_msg, resend_check_time }
+    QualityCheckInfo { "check_fail_msg" check_fail_msg, "check_result_code"
+    check_result_code, "resend_check_time" resend_check_time }
 );
 /// 政府补贴序列号信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2223,8 +2442,10 @@ pub struct SerialNoInfo {
     pub shipping_need_check_codes: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    SerialNoInfo { serial_no_list, all_lp_shop_code, all_lp_task_code, available_lp,
-    sku_bind_69_codes, need_photo, shipping_need_check_codes }
+    SerialNoInfo { "all_lp_shop_code" all_lp_shop_code, "all_lp_task_code"
+    all_lp_task_code, "available_lp" available_lp, "need_photo" need_photo,
+    "serial_no_list" serial_no_list, "shipping_need_check_codes"
+    shipping_need_check_codes, "sku_bind_69_codes" sku_bind_69_codes }
 );
 /// 定制图片信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2234,7 +2455,7 @@ pub struct Pic {
     /// url
     pub url: Option<String>,
 }
-::shop_api::object!(Pic { id, url });
+::shop_api::object!(Pic { "id" id, "url" url });
 /// 定制文案信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Text {
@@ -2245,7 +2466,7 @@ pub struct Text {
     /// content
     pub content: Option<String>,
 }
-::shop_api::object!(Text { id, key, content });
+::shop_api::object!(Text { "content" content, "id" id, "key" key });
 /// 定制详情
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderSearchListDetail {
@@ -2256,14 +2477,14 @@ pub struct OrderSearchListDetail {
     /// 额外信息
     pub extra: Option<String>,
 }
-::shop_api::object!(OrderSearchListDetail { pic, text, extra });
+::shop_api::object!(OrderSearchListDetail { "extra" extra, "pic" pic, "text" text });
 /// 定制商品信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuCustomizationInfo {
     /// 定制详情
     pub detail: Option<OrderSearchListDetail>,
 }
-::shop_api::object!(SkuCustomizationInfo { detail });
+::shop_api::object!(SkuCustomizationInfo { "detail" detail });
 /// 预分配云仓信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PreAllocatedYunWarehouseInfo {
@@ -2273,7 +2494,8 @@ pub struct PreAllocatedYunWarehouseInfo {
     pub yun_warehouse_name: Option<String>,
 }
 ::shop_api::object!(
-    PreAllocatedYunWarehouseInfo { yun_warehouse_code, yun_warehouse_name }
+    PreAllocatedYunWarehouseInfo { "yun_warehouse_code" yun_warehouse_code,
+    "yun_warehouse_name" yun_warehouse_name }
 );
 /// sku云仓择仓信息（云仓业务使用，非商品区域仓功能使用）
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2290,8 +2512,10 @@ pub struct SkuYunWarehouseInfo {
     pub sku_count: Option<i64>,
 }
 ::shop_api::object!(
-    SkuYunWarehouseInfo { pre_allocated_yun_warehouse_info, real_yun_warehouse_info,
-    current_business_stage, sku_id, sku_count }
+    SkuYunWarehouseInfo { "current_business_stage" current_business_stage,
+    "pre_allocated_yun_warehouse_info" pre_allocated_yun_warehouse_info,
+    "real_yun_warehouse_info" real_yun_warehouse_info, "sku_count" sku_count, "sku_id"
+    sku_id }
 );
 /// 省
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2301,7 +2525,7 @@ pub struct OrderSearchListProvince {
     /// 地区ID
     pub id: Option<String>,
 }
-::shop_api::object!(OrderSearchListProvince { name, id });
+::shop_api::object!(OrderSearchListProvince { "id" id, "name" name });
 /// 门店地址
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StoreAddress {
@@ -2316,7 +2540,10 @@ pub struct StoreAddress {
     /// 详细信息
     pub detail: Option<String>,
 }
-::shop_api::object!(StoreAddress { province, city, town, street, detail });
+::shop_api::object!(
+    StoreAddress { "city" city, "detail" detail, "province" province, "street" street,
+    "town" town }
+);
 /// 门店信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StoreInfo {
@@ -2331,7 +2558,10 @@ pub struct StoreInfo {
     /// 扩展字段
     pub extra: Option<String>,
 }
-::shop_api::object!(StoreInfo { store_id, store_name, store_tel, store_address, extra });
+::shop_api::object!(
+    StoreInfo { "extra" extra, "store_address" store_address, "store_id" store_id,
+    "store_name" store_name, "store_tel" store_tel }
+);
 /// 买家收货地址经纬度信息，高德坐标系；
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UserCoordinate {
@@ -2341,7 +2571,8 @@ pub struct UserCoordinate {
     pub user_coordinate_latitude: Option<String>,
 }
 ::shop_api::object!(
-    UserCoordinate { user_coordinate_longitude, user_coordinate_latitude }
+    UserCoordinate { "user_coordinate_latitude" user_coordinate_latitude,
+    "user_coordinate_longitude" user_coordinate_longitude }
 );
 /// 用户证件信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2356,7 +2587,8 @@ pub struct UserIdInfo {
     pub encrypt_id_card_name: Option<String>,
 }
 ::shop_api::object!(
-    UserIdInfo { id_card_no, encrypt_id_card_no, id_card_name, encrypt_id_card_name }
+    UserIdInfo { "encrypt_id_card_name" encrypt_id_card_name, "encrypt_id_card_no"
+    encrypt_id_card_no, "id_card_name" id_card_name, "id_card_no" id_card_no }
 );
 /// 物流增值服务列表
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2370,7 +2602,9 @@ pub struct AddedService {
     /// 业务跳转地址
     pub url: Option<String>,
 }
-::shop_api::object!(AddedService { key, text, help_doc, url });
+::shop_api::object!(
+    AddedService { "help_doc" help_doc, "key" key, "text" text, "url" url }
+);
 /// 成本分摊
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShareDiscountCost {
@@ -2381,7 +2615,10 @@ pub struct ShareDiscountCost {
     /// 作者承担金额（单位：分）
     pub author_cost: Option<i64>,
 }
-::shop_api::object!(ShareDiscountCost { platform_cost, shop_cost, author_cost });
+::shop_api::object!(
+    ShareDiscountCost { "author_cost" author_cost, "platform_cost" platform_cost,
+    "shop_cost" shop_cost }
+);
 /// 活动信息，其中活动金额会体现到商品价格中（比如商品原价是100元，参加活动优惠20元，那商品现价就为80元）
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CampaignInfo {
@@ -2399,8 +2636,9 @@ pub struct CampaignInfo {
     pub campaign_sub_type: Option<i64>,
 }
 ::shop_api::object!(
-    CampaignInfo { campaign_id, campaign_type, share_discount_cost, campaign_name,
-    campaign_amount, campaign_sub_type }
+    CampaignInfo { "campaign_amount" campaign_amount, "campaign_id" campaign_id,
+    "campaign_name" campaign_name, "campaign_sub_type" campaign_sub_type, "campaign_type"
+    campaign_type, "share_discount_cost" share_discount_cost }
 );
 /// 关联订单
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2410,7 +2648,9 @@ pub struct RelationOrder {
     /// 关联店铺单订单id
     pub relation_order_id: Option<String>,
 }
-::shop_api::object!(RelationOrder { write_off_no, relation_order_id });
+::shop_api::object!(
+    RelationOrder { "relation_order_id" relation_order_id, "write_off_no" write_off_no }
+);
 /// 核销信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WriteoffInfo {
@@ -2434,9 +2674,11 @@ pub struct WriteoffInfo {
     pub writeoff_total_count: Option<i64>,
 }
 ::shop_api::object!(
-    WriteoffInfo { writeoff_no, writeoff_start_time, writeoff_expire_time,
-    writeoff_status, writeoff_status_desc, verify_order_id, writeoff_no_mask,
-    writtenoff_count, writeoff_total_count }
+    WriteoffInfo { "verify_order_id" verify_order_id, "writeoff_expire_time"
+    writeoff_expire_time, "writeoff_no" writeoff_no, "writeoff_no_mask" writeoff_no_mask,
+    "writeoff_start_time" writeoff_start_time, "writeoff_status" writeoff_status,
+    "writeoff_status_desc" writeoff_status_desc, "writeoff_total_count"
+    writeoff_total_count, "writtenoff_count" writtenoff_count }
 );
 /// 需要的SN/69/IMEI码列表。
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2446,7 +2688,7 @@ pub struct SerialNo {
     /// SN/69/IMEI码的类型
     pub key: Option<String>,
 }
-::shop_api::object!(SerialNo { value, key });
+::shop_api::object!(SerialNo { "key" key, "value" value });
 /// 挂在商品单上的信息，只是用于传递和商品单关联的信息，比如SN/69/IMEI码。目前接口还是按照店铺单维度推进发货状态，不会按照传递过来的product_order_id推进订单状态。比如，店铺单下有A、B、C三个商品单，其中A单需要SN/69/IMEI码，这时候只需要把A单关联的SN/69/IMEI传递过来即可。接口会把A、B、C三个商品单都推进到已发货状态。
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOrder {
@@ -2455,7 +2697,9 @@ pub struct ProductOrder {
     /// 商品单单号
     pub product_order_id: Option<String>,
 }
-::shop_api::object!(ProductOrder { serial_no_list, product_order_id });
+::shop_api::object!(
+    ProductOrder { "product_order_id" product_order_id, "serial_no_list" serial_no_list }
+);
 /// 绑定失败的列表;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FailBind {
@@ -2468,7 +2712,10 @@ pub struct FailBind {
     /// 失败原因;
     pub fail_reason: Option<String>,
 }
-::shop_api::object!(FailBind { fail_code, shop_order_id, sku_order_id, fail_reason });
+::shop_api::object!(
+    FailBind { "fail_code" fail_code, "fail_reason" fail_reason, "shop_order_id"
+    shop_order_id, "sku_order_id" sku_order_id }
+);
 /// 成功绑定的列表;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SuccessBind {
@@ -2481,7 +2728,10 @@ pub struct SuccessBind {
     /// 失败原因的code;
     pub fail_code: Option<String>,
 }
-::shop_api::object!(SuccessBind { shop_order_id, sku_order_id, fail_reason, fail_code });
+::shop_api::object!(
+    SuccessBind { "fail_code" fail_code, "fail_reason" fail_reason, "shop_order_id"
+    shop_order_id, "sku_order_id" sku_order_id }
+);
 /// 订单包裹数据
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderPackageInfo {
@@ -2495,7 +2745,8 @@ pub struct OrderPackageInfo {
     pub shop_id: Option<i64>,
 }
 ::shop_api::object!(
-    OrderPackageInfo { shop_order_id, order_status, package_info, shop_id }
+    OrderPackageInfo { "order_status" order_status, "package_info" package_info,
+    "shop_id" shop_id, "shop_order_id" shop_order_id }
 );
 /// 子品规格信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2507,7 +2758,9 @@ pub struct SubSkuDesc {
     /// 子商品在抖店的SkuId
     pub sku_id: Option<String>,
 }
-::shop_api::object!(SubSkuDesc { product_id, unit_num, sku_id });
+::shop_api::object!(
+    SubSkuDesc { "product_id" product_id, "sku_id" sku_id, "unit_num" unit_num }
+);
 /// 实际子品信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ActualSubSku {
@@ -2525,7 +2778,8 @@ pub struct ActualSubSku {
     pub is_free: Option<bool>,
 }
 ::shop_api::object!(
-    ActualSubSku { product_id, product_name, sku_id, sku_img, num, is_free }
+    ActualSubSku { "is_free" is_free, "num" num, "product_id" product_id, "product_name"
+    product_name, "sku_id" sku_id, "sku_img" sku_img }
 );
 /// 商品信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2550,8 +2804,9 @@ pub struct ProductInfo {
     pub actual_sub_sku: Option<Vec<ActualSubSku>>,
 }
 ::shop_api::object!(
-    ProductInfo { sku_order_id, product_id, product_name, sku_id, sku_img, num, is_free,
-    sub_sku_desc, actual_sub_sku }
+    ProductInfo { "actual_sub_sku" actual_sub_sku, "is_free" is_free, "num" num,
+    "product_id" product_id, "product_name" product_name, "sku_id" sku_id, "sku_img"
+    sku_img, "sku_order_id" sku_order_id, "sub_sku_desc" sub_sku_desc }
 );
 /// 快递物流公司信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2570,7 +2825,8 @@ pub struct CompanyInfo {
     pub express_no: Option<String>,
 }
 ::shop_api::object!(
-    CompanyInfo { company_name, express_company, telephone, icon, url, express_no }
+    CompanyInfo { "company_name" company_name, "express_company" express_company,
+    "express_no" express_no, "icon" icon, "telephone" telephone, "url" url }
 );
 /// 轨迹节点信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2587,7 +2843,8 @@ pub struct OrderQueryOrderPackageInfoTrackInfo {
     pub state_desc: Option<String>,
 }
 ::shop_api::object!(
-    OrderQueryOrderPackageInfoTrackInfo { context, time_stamp, site, state, state_desc }
+    OrderQueryOrderPackageInfoTrackInfo { "context" context, "site" site, "state" state,
+    "state_desc" state_desc, "time_stamp" time_stamp }
 );
 /// 物流信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2606,8 +2863,9 @@ pub struct OrderQueryOrderPackageInfoDeliveryInfo {
     pub track_info: Option<Vec<OrderQueryOrderPackageInfoTrackInfo>>,
 }
 ::shop_api::object!(
-    OrderQueryOrderPackageInfoDeliveryInfo { deliver_id, deliver_type, track_no,
-    create_time, company_info, track_info }
+    OrderQueryOrderPackageInfoDeliveryInfo { "company_info" company_info, "create_time"
+    create_time, "deliver_id" deliver_id, "deliver_type" deliver_type, "track_info"
+    track_info, "track_no" track_no }
 );
 /// 已发货订单包裹信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2624,8 +2882,9 @@ pub struct PackageInfo {
     pub delivery_info: Option<Vec<OrderQueryOrderPackageInfoDeliveryInfo>>,
 }
 ::shop_api::object!(
-    PackageInfo { track_state, is_complement_deliver, send_type, product_info,
-    delivery_info }
+    PackageInfo { "delivery_info" delivery_info, "is_complement_deliver"
+    is_complement_deliver, "product_info" product_info, "send_type" send_type,
+    "track_state" track_state }
 );
 /// 待发货商品信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2635,7 +2894,9 @@ pub struct WaitSendProductInfo {
     /// 物流信息
     pub delivery_info: Option<Vec<OrderQueryOrderPackageInfoDeliveryInfo>>,
 }
-::shop_api::object!(WaitSendProductInfo { product_info, delivery_info });
+::shop_api::object!(
+    WaitSendProductInfo { "delivery_info" delivery_info, "product_info" product_info }
+);
 /// 订单包裹信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderQueryOrderPackageInfoOrderPackageInfo {
@@ -2653,8 +2914,9 @@ pub struct OrderQueryOrderPackageInfoOrderPackageInfo {
     pub wait_send_product_info: Option<WaitSendProductInfo>,
 }
 ::shop_api::object!(
-    OrderQueryOrderPackageInfoOrderPackageInfo { shop_id, shop_order_id, order_status,
-    is_multi_package, package_info, wait_send_product_info }
+    OrderQueryOrderPackageInfoOrderPackageInfo { "is_multi_package" is_multi_package,
+    "order_status" order_status, "package_info" package_info, "shop_id" shop_id,
+    "shop_order_id" shop_order_id, "wait_send_product_info" wait_send_product_info }
 );
 /// 达人优惠信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2675,8 +2937,10 @@ pub struct KolDiscountDetail {
     pub total_amount: Option<i64>,
 }
 ::shop_api::object!(
-    KolDiscountDetail { full_discount_info, redpack_info, coupon_info, coupon_amount,
-    full_discount_amount, redpack_amount, total_amount }
+    KolDiscountDetail { "coupon_amount" coupon_amount, "coupon_info" coupon_info,
+    "full_discount_amount" full_discount_amount, "full_discount_info" full_discount_info,
+    "redpack_amount" redpack_amount, "redpack_info" redpack_info, "total_amount"
+    total_amount }
 );
 /// 优惠信息，用户下单过程中享受到的优惠
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2689,8 +2953,9 @@ pub struct PromotionDetail {
     pub shop_discount_detail: Option<ShopDiscountDetail>,
 }
 ::shop_api::object!(
-    PromotionDetail { kol_discount_detail, platform_discount_detail, shop_discount_detail
-    }
+    PromotionDetail { "kol_discount_detail" kol_discount_detail,
+    "platform_discount_detail" platform_discount_detail, "shop_discount_detail"
+    shop_discount_detail }
 );
 /// 优惠券信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2709,8 +2974,9 @@ pub struct CouponInfo {
     pub share_discount_cost: Option<ShareDiscountCost>,
 }
 ::shop_api::object!(
-    CouponInfo { coupon_id, coupon_type, coupon_meta_id, coupon_amount, coupon_name,
-    share_discount_cost }
+    CouponInfo { "coupon_amount" coupon_amount, "coupon_id" coupon_id, "coupon_meta_id"
+    coupon_meta_id, "coupon_name" coupon_name, "coupon_type" coupon_type,
+    "share_discount_cost" share_discount_cost }
 );
 /// 店铺优惠信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2727,8 +2993,9 @@ pub struct ShopDiscountDetail {
     pub full_discount_info: Option<Vec<CampaignInfo>>,
 }
 ::shop_api::object!(
-    ShopDiscountDetail { total_amount, coupon_amount, full_discount_amount, coupon_info,
-    full_discount_info }
+    ShopDiscountDetail { "coupon_amount" coupon_amount, "coupon_info" coupon_info,
+    "full_discount_amount" full_discount_amount, "full_discount_info" full_discount_info,
+    "total_amount" total_amount }
 );
 /// 红包信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2741,7 +3008,8 @@ pub struct RedpackInfo {
     pub share_discount_cost: Option<ShareDiscountCost>,
 }
 ::shop_api::object!(
-    RedpackInfo { redpack_trans_id, redpack_amount, share_discount_cost }
+    RedpackInfo { "redpack_amount" redpack_amount, "redpack_trans_id" redpack_trans_id,
+    "share_discount_cost" share_discount_cost }
 );
 /// 平台优惠信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2764,8 +3032,10 @@ pub struct PlatformDiscountDetail {
     pub gold_coin_amount: Option<i64>,
 }
 ::shop_api::object!(
-    PlatformDiscountDetail { total_amount, coupon_amount, full_discount_amount,
-    coupon_info, full_discount_info, redpack_amount, redpack_info, gold_coin_amount }
+    PlatformDiscountDetail { "coupon_amount" coupon_amount, "coupon_info" coupon_info,
+    "full_discount_amount" full_discount_amount, "full_discount_info" full_discount_info,
+    "gold_coin_amount" gold_coin_amount, "redpack_amount" redpack_amount, "redpack_info"
+    redpack_info, "total_amount" total_amount }
 );
 /// 达人优惠信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2786,8 +3056,10 @@ pub struct OrderOrderDetailKolDiscountDetail {
     pub redpack_info: Option<Vec<RedpackInfo>>,
 }
 ::shop_api::object!(
-    OrderOrderDetailKolDiscountDetail { total_amount, coupon_amount,
-    full_discount_amount, coupon_info, full_discount_info, redpack_amount, redpack_info }
+    OrderOrderDetailKolDiscountDetail { "coupon_amount" coupon_amount, "coupon_info"
+    coupon_info, "full_discount_amount" full_discount_amount, "full_discount_info"
+    full_discount_info, "redpack_amount" redpack_amount, "redpack_info" redpack_info,
+    "total_amount" total_amount }
 );
 /// 优惠信息，用户下单过程中享受到的优惠
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2800,8 +3072,9 @@ pub struct OrderOrderDetailPromotionDetail {
     pub kol_discount_detail: Option<OrderOrderDetailKolDiscountDetail>,
 }
 ::shop_api::object!(
-    OrderOrderDetailPromotionDetail { shop_discount_detail, platform_discount_detail,
-    kol_discount_detail }
+    OrderOrderDetailPromotionDetail { "kol_discount_detail" kol_discount_detail,
+    "platform_discount_detail" platform_discount_detail, "shop_discount_detail"
+    shop_discount_detail }
 );
 /// 卡券信息列表
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2813,7 +3086,9 @@ pub struct Cert {
     /// 发券时间,格式:时间戳,0则用当前时间
     pub grant_time: i64,
 }
-::shop_api::object!(Cert { cert_no, status, grant_time });
+::shop_api::object!(
+    Cert { "cert_no" cert_no, "grant_time" grant_time, "status" status }
+);
 /// 绑定列表;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Bind {
@@ -2824,7 +3099,10 @@ pub struct Bind {
     /// 序列号信息;
     pub serial_no_list: Option<Vec<SerialNo>>,
 }
-::shop_api::object!(Bind { shop_order_id, sku_order_id, serial_no_list });
+::shop_api::object!(
+    Bind { "serial_no_list" serial_no_list, "shop_order_id" shop_order_id, "sku_order_id"
+    sku_order_id }
+);
 /// 组合商品信息列表
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BundleProduct {
@@ -2835,7 +3113,9 @@ pub struct BundleProduct {
     /// 组合商品中子商品的商品ID
     pub product_id: Option<String>,
 }
-::shop_api::object!(BundleProduct { count, sku_id, product_id });
+::shop_api::object!(
+    BundleProduct { "count" count, "product_id" product_id, "sku_id" sku_id }
+);
 /// 运单号关联的商品信息列表
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderUploadextrapackageProductOrder {
@@ -2847,8 +3127,8 @@ pub struct OrderUploadextrapackageProductOrder {
     pub product_order_id: String,
 }
 ::shop_api::object!(
-    OrderUploadextrapackageProductOrder { bundle_product_list, product_count,
-    product_order_id }
+    OrderUploadextrapackageProductOrder { "bundle_product_list" bundle_product_list,
+    "product_count" product_count, "product_order_id" product_order_id }
 );
 /// 发货需要回传的SN/69/IMEI码信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2858,7 +3138,7 @@ pub struct SerialNos {
     /// SN/69/IMEI码的值
     pub value: Option<Vec<String>>,
 }
-::shop_api::object!(SerialNos { key, value });
+::shop_api::object!(SerialNos { "key" key, "value" value });
 /// 周期购信息（有值表示为周期购订单，空表示不是周期购订单）
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopPeriodPurchaseInfo {
@@ -2867,7 +3147,9 @@ pub struct ShopPeriodPurchaseInfo {
     /// 类型（5预约送达，6预约发货）
     pub deliver_type: Option<i64>,
 }
-::shop_api::object!(ShopPeriodPurchaseInfo { period_num, deliver_type });
+::shop_api::object!(
+    ShopPeriodPurchaseInfo { "deliver_type" deliver_type, "period_num" period_num }
+);
 /// 商品单，抖音月付明细信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreeInterestDetail {
@@ -2879,7 +3161,8 @@ pub struct FreeInterestDetail {
     pub trade_type: Option<i64>,
 }
 ::shop_api::object!(
-    FreeInterestDetail { platform_clearing_amount, shop_clearing_amount, trade_type }
+    FreeInterestDetail { "platform_clearing_amount" platform_clearing_amount,
+    "shop_clearing_amount" shop_clearing_amount, "trade_type" trade_type }
 );
 /// 超值购信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2896,7 +3179,8 @@ pub struct LowPriceProduct {
     pub img: Option<String>,
 }
 ::shop_api::object!(
-    LowPriceProduct { product_id, product_name, sku_specs, sku_id, img }
+    LowPriceProduct { "img" img, "product_id" product_id, "product_name" product_name,
+    "sku_id" sku_id, "sku_specs" sku_specs }
 );
 /// 库存扣减信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2904,7 +3188,7 @@ pub struct SkuCargoFutureStock {
     /// 库存扣减信息
     pub supply_sku_snapshots: Option<Vec<::serde_json::Value>>,
 }
-::shop_api::object!(SkuCargoFutureStock { supply_sku_snapshots });
+::shop_api::object!(SkuCargoFutureStock { "supply_sku_snapshots" supply_sku_snapshots });
 /// 周期购sku单信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuPeriodPurchaseInfo {
@@ -2915,7 +3199,10 @@ pub struct SkuPeriodPurchaseInfo {
     /// 当前期数
     pub period_num: Option<i64>,
 }
-::shop_api::object!(SkuPeriodPurchaseInfo { deliver_time, deliver_type, period_num });
+::shop_api::object!(
+    SkuPeriodPurchaseInfo { "deliver_time" deliver_time, "deliver_type" deliver_type,
+    "period_num" period_num }
+);
 /// 抖音月付信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderOrderDetailFreeInterest {
@@ -2935,11 +3222,15 @@ pub struct OrderOrderDetailFreeInterest {
     pub free_interest_detail: Option<Vec<::serde_json::Value>>,
 }
 ::shop_api::object!(
-    OrderOrderDetailFreeInterest { trade_amount,
-    total_free_interest_platform_clearing_amount,
-    total_free_interest_shop_clearing_amount, period,
+    OrderOrderDetailFreeInterest { "free_interest_detail" free_interest_detail, "period"
+    period, "refund_total_free_interest_platform_clearing_amount"
     refund_total_free_interest_platform_clearing_amount,
-    refund_total_free_interest_shop_clearing_amount, free_interest_detail }
+    "refund_total_free_interest_shop_clearing_amount"
+    refund_total_free_interest_shop_clearing_amount,
+    "total_free_interest_platform_clearing_amount"
+    total_free_interest_platform_clearing_amount,
+    "total_free_interest_shop_clearing_amount" total_free_interest_shop_clearing_amount,
+    "trade_amount" trade_amount }
 );
 /// 周期购信息（有值表示为周期购订单，空表示不是周期购订单）
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2949,7 +3240,10 @@ pub struct OrderOrderDetailShopPeriodPurchaseInfo {
     /// 总期数
     pub period_num: Option<i64>,
 }
-::shop_api::object!(OrderOrderDetailShopPeriodPurchaseInfo { deliver_type, period_num });
+::shop_api::object!(
+    OrderOrderDetailShopPeriodPurchaseInfo { "deliver_type" deliver_type, "period_num"
+    period_num }
+);
 /// Webhook event `trade_create` (100): An order was created (`trade_TradeCreate`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/109)
@@ -2973,8 +3267,9 @@ pub struct TradeCreateEvent {
     pub biz: Option<i64>,
 }
 ::shop_api::object!(
-    TradeCreateEvent { p_id, s_ids, shop_id, store_id, order_status, order_type,
-    create_time, biz }
+    TradeCreateEvent { "biz" biz, "create_time" create_time, "order_status" order_status,
+    "order_type" order_type, "p_id" p_id, "s_ids" s_ids, "shop_id" shop_id, "store_id"
+    store_id }
 );
 /// Webhook event `trade_paid` (101): An order was paid (or, cash on delivery, confirmed) (`trade_TradePaid`).
 ///
@@ -3003,8 +3298,9 @@ pub struct TradePaidEvent {
     pub biz: Option<i64>,
 }
 ::shop_api::object!(
-    TradePaidEvent { p_id, s_ids, shop_id, store_id, order_status, order_type, pay_type,
-    pay_time, pay_amount, biz }
+    TradePaidEvent { "biz" biz, "order_status" order_status, "order_type" order_type,
+    "p_id" p_id, "pay_amount" pay_amount, "pay_time" pay_time, "pay_type" pay_type,
+    "s_ids" s_ids, "shop_id" shop_id, "store_id" store_id }
 );
 /// Webhook event `trade_seller_ship` (102): The seller shipped an order in full (`trade_TradeSellerShip`).
 ///
@@ -3033,8 +3329,9 @@ pub struct TradeSellerShipEvent {
     pub biz: Option<i64>,
 }
 ::shop_api::object!(
-    TradeSellerShipEvent { p_id, s_ids, shop_id, store_id, order_status, order_type,
-    update_time, receiver_msg, logistics_msg, biz }
+    TradeSellerShipEvent { "biz" biz, "logistics_msg" logistics_msg, "order_status"
+    order_status, "order_type" order_type, "p_id" p_id, "receiver_msg" receiver_msg,
+    "s_ids" s_ids, "shop_id" shop_id, "store_id" store_id, "update_time" update_time }
 );
 /// Webhook event `trade_success` (103): An order was completed (`trade_TradeSuccess`).
 ///
@@ -3059,8 +3356,9 @@ pub struct TradeSuccessEvent {
     pub biz: Option<i64>,
 }
 ::shop_api::object!(
-    TradeSuccessEvent { p_id, s_ids, shop_id, store_id, order_status, order_type,
-    complete_time, biz }
+    TradeSuccessEvent { "biz" biz, "complete_time" complete_time, "order_status"
+    order_status, "order_type" order_type, "p_id" p_id, "s_ids" s_ids, "shop_id" shop_id,
+    "store_id" store_id }
 );
 /// Webhook event `trade_logistics_changed` (104): The shipping (carrier or tracking number) of an order changed (`trade_TradeLogisticsChanged`).
 ///
@@ -3089,8 +3387,9 @@ pub struct TradeLogisticsChangedEvent {
     pub biz: Option<i64>,
 }
 ::shop_api::object!(
-    TradeLogisticsChangedEvent { p_id, s_ids, shop_id, store_id, order_status,
-    order_type, update_time, receiver_msg, logistics_msg, biz }
+    TradeLogisticsChangedEvent { "biz" biz, "logistics_msg" logistics_msg, "order_status"
+    order_status, "order_type" order_type, "p_id" p_id, "receiver_msg" receiver_msg,
+    "s_ids" s_ids, "shop_id" shop_id, "store_id" store_id, "update_time" update_time }
 );
 /// Webhook event `trade_address_changed` (105): The receiver of an order changed (`trade_TradeAddressChanged`).
 ///
@@ -3115,8 +3414,9 @@ pub struct TradeAddressChangedEvent {
     pub receiver_msg: Option<MessageReceiver>,
 }
 ::shop_api::object!(
-    TradeAddressChangedEvent { p_id, s_ids, shop_id, store_id, order_status, order_type,
-    update_time, receiver_msg }
+    TradeAddressChangedEvent { "order_status" order_status, "order_type" order_type,
+    "p_id" p_id, "receiver_msg" receiver_msg, "s_ids" s_ids, "shop_id" shop_id,
+    "store_id" store_id, "update_time" update_time }
 );
 /// Webhook event `trade_canceled` (106): An order was cancelled (`trade_TradeCanceled`).
 ///
@@ -3143,8 +3443,9 @@ pub struct TradeCanceledEvent {
     pub biz: Option<i64>,
 }
 ::shop_api::object!(
-    TradeCanceledEvent { p_id, s_ids, shop_id, store_id, order_status, order_type,
-    cancel_time, cancel_reason, biz }
+    TradeCanceledEvent { "biz" biz, "cancel_reason" cancel_reason, "cancel_time"
+    cancel_time, "order_status" order_status, "order_type" order_type, "p_id" p_id,
+    "s_ids" s_ids, "shop_id" shop_id, "store_id" store_id }
 );
 /// Webhook event `trade_partly_seller_ship` (108): The seller shipped part of an order (`trade_TradePartlySellerShip`).
 ///
@@ -3173,8 +3474,9 @@ pub struct TradePartlySellerShipEvent {
     pub biz: Option<i64>,
 }
 ::shop_api::object!(
-    TradePartlySellerShipEvent { p_id, s_ids, shop_id, store_id, order_status,
-    order_type, update_time, receiver_msg, logistics_msg, biz }
+    TradePartlySellerShipEvent { "biz" biz, "logistics_msg" logistics_msg, "order_status"
+    order_status, "order_type" order_type, "p_id" p_id, "receiver_msg" receiver_msg,
+    "s_ids" s_ids, "shop_id" shop_id, "store_id" store_id, "update_time" update_time }
 );
 /// Webhook event `trade_pending` (110): An order was paid and is waiting to be processed (`trade_TradePending`).
 ///
@@ -3197,7 +3499,8 @@ pub struct TradePendingEvent {
     pub biz: Option<i64>,
 }
 ::shop_api::object!(
-    TradePendingEvent { p_id, s_ids, shop_id, store_id, order_status, order_type, biz }
+    TradePendingEvent { "biz" biz, "order_status" order_status, "order_type" order_type,
+    "p_id" p_id, "s_ids" s_ids, "shop_id" shop_id, "store_id" store_id }
 );
 /// Request of `order.searchList` (`POST /order/searchList`): Search shop orders by creation or update time, status and other filters. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1342)
 ///
@@ -3245,10 +3548,14 @@ pub struct OrderSearchListRequest {
     pub is_searchable: Option<bool>,
 }
 ::shop_api::object!(
-    OrderSearchListRequest { product, b_type, after_sale_status_desc, tracking_no,
-    presell_type, order_type, create_time_start, create_time_end, abnormal_order,
-    trade_type, combine_status, update_time_start, update_time_end, size, page, order_by,
-    order_asc, fulfil_status, is_searchable }
+    OrderSearchListRequest { "abnormal_order" abnormal_order, "after_sale_status_desc"
+    after_sale_status_desc, "b_type" b_type, "combine_status" combine_status,
+    "create_time_end" create_time_end, "create_time_start" create_time_start,
+    "fulfil_status" fulfil_status, "is_searchable" is_searchable, "order_asc" order_asc,
+    "order_by" order_by, "order_type" order_type, "page" page, "presell_type"
+    presell_type, "product" product, "size" size, "tracking_no" tracking_no, "trade_type"
+    trade_type, "update_time_end" update_time_end, "update_time_start" update_time_start
+    }
 );
 /// Response data of `order.searchList` ([`OrderSearchListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1342)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3262,7 +3569,10 @@ pub struct OrderSearchListResponse {
     /// This page of shop orders.
     pub shop_order_list: Option<Vec<ShopOrder>>,
 }
-::shop_api::object!(OrderSearchListResponse { page, size, total, shop_order_list });
+::shop_api::object!(
+    OrderSearchListResponse { "page" page, "shop_order_list" shop_order_list, "size"
+    size, "total" total }
+);
 impl ::shop_api::runtime::ApiRequest for OrderSearchListRequest {
     ::shop_api::endpoint!(
         OrderSearchListResponse, super::super::Doudian, "doudian" "order"
@@ -3301,14 +3611,17 @@ pub struct OrderOrderDetailRequest {
     /// Undocumented flag present in the official SDK (no description).
     pub is_searchable: Option<bool>,
 }
-::shop_api::object!(OrderOrderDetailRequest { shop_order_id, is_searchable });
+::shop_api::object!(
+    OrderOrderDetailRequest { "is_searchable" is_searchable, "shop_order_id"
+    shop_order_id }
+);
 /// Response data of `order.orderDetail` ([`OrderOrderDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1343)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderOrderDetailResponse {
     /// The order.
     pub shop_order_detail: Option<ShopOrder>,
 }
-::shop_api::object!(OrderOrderDetailResponse { shop_order_detail });
+::shop_api::object!(OrderOrderDetailResponse { "shop_order_detail" shop_order_detail });
 impl ::shop_api::runtime::ApiRequest for OrderOrderDetailRequest {
     ::shop_api::endpoint!(
         OrderOrderDetailResponse, super::super::Doudian, "doudian" "order"
@@ -3332,7 +3645,10 @@ pub struct OrderAddOrderRemarkRequest {
     /// Flag colour 0-5: 0 grey, 1 purple, 2 cyan, 3 green, 4 orange, 5 red.
     pub star: Option<String>,
 }
-::shop_api::object!(OrderAddOrderRemarkRequest { order_id, remark, is_add_star, star });
+::shop_api::object!(
+    OrderAddOrderRemarkRequest { "is_add_star" is_add_star, "order_id" order_id, "remark"
+    remark, "star" star }
+);
 /// Response data of `order.addOrderRemark` ([`OrderAddOrderRemarkRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/568)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderAddOrderRemarkResponse {}
@@ -3377,9 +3693,12 @@ pub struct OrderLogisticsAddRequest {
     pub product_orders: Option<Vec<ProductOrder>>,
 }
 ::shop_api::object!(
-    OrderLogisticsAddRequest { order_id, logistics_id, company, company_code,
-    logistics_code, is_refund_reject, is_reject_refund, serial_number_list, address_id,
-    store_id, after_sale_address_id, product_orders }
+    OrderLogisticsAddRequest { "address_id" address_id, "after_sale_address_id"
+    after_sale_address_id, "company" company, "company_code" company_code,
+    "is_refund_reject" is_refund_reject, "is_reject_refund" is_reject_refund,
+    "logistics_code" logistics_code, "logistics_id" logistics_id, "order_id" order_id,
+    "product_orders" product_orders, "serial_number_list" serial_number_list, "store_id"
+    store_id }
 );
 /// Response data of `order.logisticsAdd` ([`OrderLogisticsAddRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/389)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3414,8 +3733,9 @@ pub struct OrderLogisticsEditRequest {
     pub after_sale_address_id: Option<i64>,
 }
 ::shop_api::object!(
-    OrderLogisticsEditRequest { order_id, logistics_id, company_code, logistics_code,
-    company, store_id, after_sale_address_id }
+    OrderLogisticsEditRequest { "after_sale_address_id" after_sale_address_id, "company"
+    company, "company_code" company_code, "logistics_code" logistics_code, "logistics_id"
+    logistics_id, "order_id" order_id, "store_id" store_id }
 );
 /// Response data of `order.logisticsEdit` ([`OrderLogisticsEditRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/390)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3439,7 +3759,7 @@ pub struct OrderLogisticsCompanyListResponse {
     /// Logistics companies.
     pub data: Option<Vec<LogisticsCompany>>,
 }
-::shop_api::object!(OrderLogisticsCompanyListResponse { data });
+::shop_api::object!(OrderLogisticsCompanyListResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for OrderLogisticsCompanyListRequest {
     ::shop_api::endpoint!(
         OrderLogisticsCompanyListResponse, super::super::Doudian, "doudian" "order"
@@ -3473,9 +3793,10 @@ pub struct OrderLogisticsAddMultiPackRequest {
     pub after_sale_address_id: Option<i64>,
 }
 ::shop_api::object!(
-    OrderLogisticsAddMultiPackRequest { order_id, pack_list, request_id,
-    is_reject_refund, is_refund_reject, address_id, serial_number_list, store_id,
-    after_sale_address_id }
+    OrderLogisticsAddMultiPackRequest { "address_id" address_id, "after_sale_address_id"
+    after_sale_address_id, "is_refund_reject" is_refund_reject, "is_reject_refund"
+    is_reject_refund, "order_id" order_id, "pack_list" pack_list, "request_id"
+    request_id, "serial_number_list" serial_number_list, "store_id" store_id }
 );
 /// Response data of `order.logisticsAddMultiPack` ([`OrderLogisticsAddMultiPackRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/562)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3483,7 +3804,7 @@ pub struct OrderLogisticsAddMultiPackResponse {
     /// Parcels created.
     pub pack_list: Option<Vec<PackResult>>,
 }
-::shop_api::object!(OrderLogisticsAddMultiPackResponse { pack_list });
+::shop_api::object!(OrderLogisticsAddMultiPackResponse { "pack_list" pack_list });
 impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddMultiPackRequest {
     ::shop_api::endpoint!(
         OrderLogisticsAddMultiPackResponse, super::super::Doudian, "doudian" "order"
@@ -3520,8 +3841,9 @@ pub struct OrderGetSettleBillDetailV3Request {
     pub start_index: Option<String>,
 }
 ::shop_api::object!(
-    OrderGetSettleBillDetailV3Request { size, start_time, end_time, order_id, product_id,
-    pay_type, flow_type, time_type, start_index }
+    OrderGetSettleBillDetailV3Request { "end_time" end_time, "flow_type" flow_type,
+    "order_id" order_id, "pay_type" pay_type, "product_id" product_id, "size" size,
+    "start_index" start_index, "start_time" start_time, "time_type" time_type }
 );
 /// Response data of `order.getSettleBillDetailV3` ([`OrderGetSettleBillDetailV3Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3544,8 +3866,9 @@ pub struct OrderGetSettleBillDetailV3Response {
     pub data_size: Option<i64>,
 }
 ::shop_api::object!(
-    OrderGetSettleBillDetailV3Response { code, code_msg, data, size, next_start_index,
-    next_start_time, is_end, data_size }
+    OrderGetSettleBillDetailV3Response { "code" code, "code_msg" code_msg, "data" data,
+    "data_size" data_size, "is_end" is_end, "next_start_index" next_start_index,
+    "next_start_time" next_start_time, "size" size }
 );
 impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailV3Request {
     ::shop_api::endpoint!(
@@ -3598,8 +3921,8 @@ pub struct OrderListRequest {
     pub size: Option<i64>,
 }
 ::shop_api::object!(
-    OrderListRequest { order_status, start_time, end_time, order_by, is_desc, page, size
-    }
+    OrderListRequest { "end_time" end_time, "is_desc" is_desc, "order_by" order_by,
+    "order_status" order_status, "page" page, "size" size, "start_time" start_time }
 );
 /// Response data of `order.list` ([`OrderListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/55)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3611,7 +3934,7 @@ pub struct OrderListResponse {
     /// Orders.
     pub list: Option<Vec<LegacyOrder>>,
 }
-::shop_api::object!(OrderListResponse { count, total, list });
+::shop_api::object!(OrderListResponse { "count" count, "list" list, "total" total });
 impl ::shop_api::runtime::ApiRequest for OrderListRequest {
     ::shop_api::endpoint!(
         OrderListResponse, super::super::Doudian, "doudian" "order" "order.list" Post
@@ -3647,7 +3970,7 @@ pub struct OrderDetailRequest {
     /// Parent order ID (ends with "A"), as returned by order.list. Required.
     pub order_id: String,
 }
-::shop_api::object!(OrderDetailRequest { order_id });
+::shop_api::object!(OrderDetailRequest { "order_id" order_id });
 /// Response data of `order.detail` ([`OrderDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/68)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDetailResponse {
@@ -3656,7 +3979,7 @@ pub struct OrderDetailResponse {
     /// The order (one element).
     pub list: Option<Vec<LegacyOrder>>,
 }
-::shop_api::object!(OrderDetailResponse { count, list });
+::shop_api::object!(OrderDetailResponse { "count" count, "list" list });
 impl ::shop_api::runtime::ApiRequest for OrderDetailRequest {
     ::shop_api::endpoint!(
         OrderDetailResponse, super::super::Doudian, "doudian" "order" "order.detail" Post
@@ -3674,7 +3997,10 @@ pub struct OrderAddressAppliedSwitchRequest {
     /// 0 asynchronous review, 1 real-time review
     pub review_type: Option<i64>,
 }
-::shop_api::object!(OrderAddressAppliedSwitchRequest { is_allowed, review_type });
+::shop_api::object!(
+    OrderAddressAppliedSwitchRequest { "is_allowed" is_allowed, "review_type" review_type
+    }
+);
 /// Response data of `order.AddressAppliedSwitch` ([`OrderAddressAppliedSwitchRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/500)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderAddressAppliedSwitchResponse {}
@@ -3693,7 +4019,7 @@ pub struct OrderBatchSearchIndexRequest {
     /// Plaintext list
     pub plain_text_list: Option<Vec<PlainTextListItem>>,
 }
-::shop_api::object!(OrderBatchSearchIndexRequest { plain_text_list });
+::shop_api::object!(OrderBatchSearchIndexRequest { "plain_text_list" plain_text_list });
 /// Response data of `order.BatchSearchIndex` ([`OrderBatchSearchIndexRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/516)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderBatchSearchIndexResponse {
@@ -3703,7 +4029,8 @@ pub struct OrderBatchSearchIndexResponse {
     pub custom_err: Option<CustomErr>,
 }
 ::shop_api::object!(
-    OrderBatchSearchIndexResponse { plain_to_encrypt_index_list, custom_err }
+    OrderBatchSearchIndexResponse { "custom_err" custom_err,
+    "plain_to_encrypt_index_list" plain_to_encrypt_index_list }
 );
 impl ::shop_api::runtime::ApiRequest for OrderBatchSearchIndexRequest {
     ::shop_api::endpoint!(
@@ -3723,7 +4050,10 @@ pub struct OrderAddSerialNumberRequest {
     /// Product serial number, max 30 characters; mobile phone serial numbers must be 15-17 digits
     pub serial_number_list: Option<Vec<String>>,
 }
-::shop_api::object!(OrderAddSerialNumberRequest { order_id, serial_number_list });
+::shop_api::object!(
+    OrderAddSerialNumberRequest { "order_id" order_id, "serial_number_list"
+    serial_number_list }
+);
 /// Response data of `order.addSerialNumber` ([`OrderAddSerialNumberRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/687)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderAddSerialNumberResponse {}
@@ -3746,7 +4076,9 @@ pub struct OrderAddresSwitchConfigResponse {
     /// 0: merchant has not enabled review; 1: merchant has enabled review but this app cannot review; 2: merchant has enabled review and this app can review
     pub authorized_status: Option<i64>,
 }
-::shop_api::object!(OrderAddresSwitchConfigResponse { authorized_status });
+::shop_api::object!(
+    OrderAddresSwitchConfigResponse { "authorized_status" authorized_status }
+);
 impl ::shop_api::runtime::ApiRequest for OrderAddresSwitchConfigRequest {
     ::shop_api::endpoint!(
         OrderAddresSwitchConfigResponse, super::super::Doudian, "doudian" "order"
@@ -3765,7 +4097,9 @@ pub struct OrderAddressConfirmRequest {
     /// 0: agree; to reject pass one of: 1001 order in picking stage, 1002 order in allocation stage, 1003 order in warehouse stage, 1004 order in outbound stage, 1005 order in shipping stage
     pub is_approved: Option<i64>,
 }
-::shop_api::object!(OrderAddressConfirmRequest { order_id, is_approved });
+::shop_api::object!(
+    OrderAddressConfirmRequest { "is_approved" is_approved, "order_id" order_id }
+);
 /// Response data of `order.addressConfirm` ([`OrderAddressConfirmRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/505)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderAddressConfirmResponse {}
@@ -3791,7 +4125,8 @@ pub struct OrderAddressModifyRequest {
     pub post_tel: Option<String>,
 }
 ::shop_api::object!(
-    OrderAddressModifyRequest { order_id, post_addr, post_receiver, post_tel }
+    OrderAddressModifyRequest { "order_id" order_id, "post_addr" post_addr,
+    "post_receiver" post_receiver, "post_tel" post_tel }
 );
 /// Response data of `order.addressModify` ([`OrderAddressModifyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/290)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3799,7 +4134,7 @@ pub struct OrderAddressModifyResponse {
     /// true 表示当前改地址需要消费者确认，消费者确认之后才修改地址false 表示当前改地址不需要消费者确认，直接修改成功
     pub need_user_review: Option<bool>,
 }
-::shop_api::object!(OrderAddressModifyResponse { need_user_review });
+::shop_api::object!(OrderAddressModifyResponse { "need_user_review" need_user_review });
 impl ::shop_api::runtime::ApiRequest for OrderAddressModifyRequest {
     ::shop_api::endpoint!(
         OrderAddressModifyResponse, super::super::Doudian, "doudian" "order"
@@ -3821,8 +4156,8 @@ pub struct OrderBatchDecryptRequest {
     pub need_virtual_phone: Option<i64>,
 }
 ::shop_api::object!(
-    OrderBatchDecryptRequest { cipher_infos, account_id, account_type, need_virtual_phone
-    }
+    OrderBatchDecryptRequest { "account_id" account_id, "account_type" account_type,
+    "cipher_infos" cipher_infos, "need_virtual_phone" need_virtual_phone }
 );
 /// Response data of `order.batchDecrypt` ([`OrderBatchDecryptRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3832,7 +4167,9 @@ pub struct OrderBatchDecryptResponse {
     /// Business error
     pub custom_err: Option<CustomErr>,
 }
-::shop_api::object!(OrderBatchDecryptResponse { decrypt_infos, custom_err });
+::shop_api::object!(
+    OrderBatchDecryptResponse { "custom_err" custom_err, "decrypt_infos" decrypt_infos }
+);
 impl ::shop_api::runtime::ApiRequest for OrderBatchDecryptRequest {
     ::shop_api::endpoint!(
         OrderBatchDecryptResponse, super::super::Doudian, "doudian" "order"
@@ -3849,7 +4186,10 @@ pub struct OrderBatchEncryptRequest {
     /// Encryption scenario: OrderCode for orders, AftersaleCode for after-sale orders
     pub sensitive_scene: Option<String>,
 }
-::shop_api::object!(OrderBatchEncryptRequest { batch_encrypt_list, sensitive_scene });
+::shop_api::object!(
+    OrderBatchEncryptRequest { "batch_encrypt_list" batch_encrypt_list, "sensitive_scene"
+    sensitive_scene }
+);
 /// Response data of `order.batchEncrypt` ([`OrderBatchEncryptRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/487)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderBatchEncryptResponse {
@@ -3858,7 +4198,9 @@ pub struct OrderBatchEncryptResponse {
     /// Business error
     pub custom_err: Option<CustomErr>,
 }
-::shop_api::object!(OrderBatchEncryptResponse { encrypt_infos, custom_err });
+::shop_api::object!(
+    OrderBatchEncryptResponse { "custom_err" custom_err, "encrypt_infos" encrypt_infos }
+);
 impl ::shop_api::runtime::ApiRequest for OrderBatchEncryptRequest {
     ::shop_api::endpoint!(
         OrderBatchEncryptResponse, super::super::Doudian, "doudian" "order"
@@ -3873,7 +4215,7 @@ pub struct OrderBatchSensitiveRequest {
     /// List of ciphertexts to be masked, max 50 per call
     pub cipher_infos: Option<Vec<CipherInfosItem>>,
 }
-::shop_api::object!(OrderBatchSensitiveRequest { cipher_infos });
+::shop_api::object!(OrderBatchSensitiveRequest { "cipher_infos" cipher_infos });
 /// Response data of `order.batchSensitive` ([`OrderBatchSensitiveRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/508)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderBatchSensitiveResponse {
@@ -3882,7 +4224,10 @@ pub struct OrderBatchSensitiveResponse {
     /// Business error
     pub custom_err: Option<CustomErr>,
 }
-::shop_api::object!(OrderBatchSensitiveResponse { decrypt_infos, custom_err });
+::shop_api::object!(
+    OrderBatchSensitiveResponse { "custom_err" custom_err, "decrypt_infos" decrypt_infos
+    }
+);
 impl ::shop_api::runtime::ApiRequest for OrderBatchSensitiveRequest {
     ::shop_api::endpoint!(
         OrderBatchSensitiveResponse, super::super::Doudian, "doudian" "order"
@@ -3912,8 +4257,9 @@ pub struct OrderDownloadSettleItemToShopRequest {
     pub flow_type: Option<String>,
 }
 ::shop_api::object!(
-    OrderDownloadSettleItemToShopRequest { start_time, end_time, time_type, order_id,
-    bill_id, product_id, pay_type, flow_type }
+    OrderDownloadSettleItemToShopRequest { "bill_id" bill_id, "end_time" end_time,
+    "flow_type" flow_type, "order_id" order_id, "pay_type" pay_type, "product_id"
+    product_id, "start_time" start_time, "time_type" time_type }
 );
 /// Response data of `order.downloadSettleItemToShop` ([`OrderDownloadSettleItemToShopRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1191)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3926,7 +4272,8 @@ pub struct OrderDownloadSettleItemToShopResponse {
     pub code_msg: Option<String>,
 }
 ::shop_api::object!(
-    OrderDownloadSettleItemToShopResponse { download_id, code, code_msg }
+    OrderDownloadSettleItemToShopResponse { "code" code, "code_msg" code_msg,
+    "download_id" download_id }
 );
 impl ::shop_api::runtime::ApiRequest for OrderDownloadSettleItemToShopRequest {
     ::shop_api::endpoint!(
@@ -3955,8 +4302,9 @@ pub struct OrderDownloadShopAccountItemRequest {
     pub product_id: Option<String>,
 }
 ::shop_api::object!(
-    OrderDownloadShopAccountItemRequest { start_time, end_time, order_id, account_type,
-    biz_type, time_type, product_id }
+    OrderDownloadShopAccountItemRequest { "account_type" account_type, "biz_type"
+    biz_type, "end_time" end_time, "order_id" order_id, "product_id" product_id,
+    "start_time" start_time, "time_type" time_type }
 );
 /// Response data of `order.downloadShopAccountItem` ([`OrderDownloadShopAccountItemRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1431)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3969,7 +4317,8 @@ pub struct OrderDownloadShopAccountItemResponse {
     pub download_id: Option<String>,
 }
 ::shop_api::object!(
-    OrderDownloadShopAccountItemResponse { code, code_msg, download_id }
+    OrderDownloadShopAccountItemResponse { "code" code, "code_msg" code_msg,
+    "download_id" download_id }
 );
 impl ::shop_api::runtime::ApiRequest for OrderDownloadShopAccountItemRequest {
     ::shop_api::endpoint!(
@@ -3985,14 +4334,16 @@ pub struct OrderDownloadShopAccountItemFileRequest {
     /// Download ID
     pub download_id: Option<String>,
 }
-::shop_api::object!(OrderDownloadShopAccountItemFileRequest { download_id });
+::shop_api::object!(
+    OrderDownloadShopAccountItemFileRequest { "download_id" download_id }
+);
 /// Response data of `order.downloadShopAccountItemFile` ([`OrderDownloadShopAccountItemFileRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1433)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDownloadShopAccountItemFileResponse {
     /// File URL
     pub url: Option<String>,
 }
-::shop_api::object!(OrderDownloadShopAccountItemFileResponse { url });
+::shop_api::object!(OrderDownloadShopAccountItemFileResponse { "url" url });
 impl ::shop_api::runtime::ApiRequest for OrderDownloadShopAccountItemFileRequest {
     ::shop_api::endpoint!(
         OrderDownloadShopAccountItemFileResponse, super::super::Doudian, "doudian"
@@ -4008,7 +4359,7 @@ pub struct OrderDownloadToShopRequest {
     /// Generated download_id
     pub download_id: Option<String>,
 }
-::shop_api::object!(OrderDownloadToShopRequest { download_id });
+::shop_api::object!(OrderDownloadToShopRequest { "download_id" download_id });
 /// Response data of `order.downloadToShop` ([`OrderDownloadToShopRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1193)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDownloadToShopResponse {
@@ -4019,7 +4370,9 @@ pub struct OrderDownloadToShopResponse {
     /// Generated download link
     pub url: Option<String>,
 }
-::shop_api::object!(OrderDownloadToShopResponse { code, code_msg, url });
+::shop_api::object!(
+    OrderDownloadToShopResponse { "code" code, "code_msg" code_msg, "url" url }
+);
 impl ::shop_api::runtime::ApiRequest for OrderDownloadToShopRequest {
     ::shop_api::endpoint!(
         OrderDownloadToShopResponse, super::super::Doudian, "doudian" "order"
@@ -4051,8 +4404,9 @@ pub struct OrderGetServiceListRequest {
     pub order: Option<String>,
 }
 ::shop_api::object!(
-    OrderGetServiceListRequest { start_time, end_time, status, order_id, service_id,
-    order_by, page, size, order }
+    OrderGetServiceListRequest { "end_time" end_time, "order" order, "order_by" order_by,
+    "order_id" order_id, "page" page, "service_id" service_id, "size" size, "start_time"
+    start_time, "status" status }
 );
 /// Response data of `order.getServiceList` ([`OrderGetServiceListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4062,7 +4416,7 @@ pub struct OrderGetServiceListResponse {
     /// List
     pub list: Option<Vec<ListItem>>,
 }
-::shop_api::object!(OrderGetServiceListResponse { total, list });
+::shop_api::object!(OrderGetServiceListResponse { "list" list, "total" total });
 impl ::shop_api::runtime::ApiRequest for OrderGetServiceListRequest {
     ::shop_api::endpoint!(
         OrderGetServiceListResponse, super::super::Doudian, "doudian" "order"
@@ -4116,8 +4470,9 @@ pub struct OrderGetSettleBillDetailRequest {
     pub time_type: Option<String>,
 }
 ::shop_api::object!(
-    OrderGetSettleBillDetailRequest { page, size, start_time, end_time, order_id,
-    product_id, pay_type, flow_type, time_type }
+    OrderGetSettleBillDetailRequest { "end_time" end_time, "flow_type" flow_type,
+    "order_id" order_id, "page" page, "pay_type" pay_type, "product_id" product_id,
+    "size" size, "start_time" start_time, "time_type" time_type }
 );
 /// Response data of `order.getSettleBillDetail` ([`OrderGetSettleBillDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4136,7 +4491,8 @@ pub struct OrderGetSettleBillDetailResponse {
     pub size: Option<i64>,
 }
 ::shop_api::object!(
-    OrderGetSettleBillDetailResponse { code, code_msg, data, total_cnt, page, size }
+    OrderGetSettleBillDetailResponse { "code" code, "code_msg" code_msg, "data" data,
+    "page" page, "size" size, "total_cnt" total_cnt }
 );
 impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailRequest {
     ::shop_api::endpoint!(
@@ -4189,8 +4545,9 @@ pub struct OrderGetSettleBillDetailV2Request {
     pub start_index: Option<String>,
 }
 ::shop_api::object!(
-    OrderGetSettleBillDetailV2Request { size, start_time, end_time, order_id, product_id,
-    pay_type, flow_type, time_type, start_index }
+    OrderGetSettleBillDetailV2Request { "end_time" end_time, "flow_type" flow_type,
+    "order_id" order_id, "pay_type" pay_type, "product_id" product_id, "size" size,
+    "start_index" start_index, "start_time" start_time, "time_type" time_type }
 );
 /// Response data of `order.getSettleBillDetailV2` ([`OrderGetSettleBillDetailV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1390)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4213,8 +4570,9 @@ pub struct OrderGetSettleBillDetailV2Response {
     pub is_end: Option<i32>,
 }
 ::shop_api::object!(
-    OrderGetSettleBillDetailV2Response { code, code_msg, data, size, next_start_index,
-    next_start_time, data_size, is_end }
+    OrderGetSettleBillDetailV2Response { "code" code, "code_msg" code_msg, "data" data,
+    "data_size" data_size, "is_end" is_end, "next_start_index" next_start_index,
+    "next_start_time" next_start_time, "size" size }
 );
 impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailV2Request {
     ::shop_api::endpoint!(
@@ -4267,8 +4625,9 @@ pub struct OrderGetShopAccountItemRequest {
     pub product_id: Option<String>,
 }
 ::shop_api::object!(
-    OrderGetShopAccountItemRequest { start_time, end_time, order_id, size, account_type,
-    biz_type, time_type, start_index, product_id }
+    OrderGetShopAccountItemRequest { "account_type" account_type, "biz_type" biz_type,
+    "end_time" end_time, "order_id" order_id, "product_id" product_id, "size" size,
+    "start_index" start_index, "start_time" start_time, "time_type" time_type }
 );
 /// Response data of `order.getShopAccountItem` ([`OrderGetShopAccountItemRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1430)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4291,8 +4650,9 @@ pub struct OrderGetShopAccountItemResponse {
     pub is_end: Option<i32>,
 }
 ::shop_api::object!(
-    OrderGetShopAccountItemResponse { code, code_msg, data, next_start_index,
-    next_start_time, size, data_size, is_end }
+    OrderGetShopAccountItemResponse { "code" code, "code_msg" code_msg, "data" data,
+    "data_size" data_size, "is_end" is_end, "next_start_index" next_start_index,
+    "next_start_time" next_start_time, "size" size }
 );
 impl ::shop_api::runtime::ApiRequest for OrderGetShopAccountItemRequest {
     ::shop_api::endpoint!(
@@ -4328,14 +4688,14 @@ pub struct OrderInsuranceRequest {
     /// Order ID (with or without the A suffix)
     pub order_id: Option<String>,
 }
-::shop_api::object!(OrderInsuranceRequest { order_id });
+::shop_api::object!(OrderInsuranceRequest { "order_id" order_id });
 /// Response data of `order.insurance` ([`OrderInsuranceRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderInsuranceResponse {
     /// Policy details list
     pub policy_info_list: Option<Vec<PolicyInfoListItem>>,
 }
-::shop_api::object!(OrderInsuranceResponse { policy_info_list });
+::shop_api::object!(OrderInsuranceResponse { "policy_info_list" policy_info_list });
 impl ::shop_api::runtime::ApiRequest for OrderInsuranceRequest {
     ::shop_api::endpoint!(
         OrderInsuranceResponse, super::super::Doudian, "doudian" "order"
@@ -4375,9 +4735,12 @@ pub struct OrderLogisticsAddSinglePackRequest {
     pub after_sale_address_id: Option<i64>,
 }
 ::shop_api::object!(
-    OrderLogisticsAddSinglePackRequest { order_id_list, shipped_order_info,
-    logistics_code, company, request_id, is_reject_refund, logistics_id, company_code,
-    address_id, is_refund_reject, order_serial_number, store_id, after_sale_address_id }
+    OrderLogisticsAddSinglePackRequest { "address_id" address_id, "after_sale_address_id"
+    after_sale_address_id, "company" company, "company_code" company_code,
+    "is_refund_reject" is_refund_reject, "is_reject_refund" is_reject_refund,
+    "logistics_code" logistics_code, "logistics_id" logistics_id, "order_id_list"
+    order_id_list, "order_serial_number" order_serial_number, "request_id" request_id,
+    "shipped_order_info" shipped_order_info, "store_id" store_id }
 );
 /// Response data of `order.logisticsAddSinglePack` ([`OrderLogisticsAddSinglePackRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/563)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4385,7 +4748,7 @@ pub struct OrderLogisticsAddSinglePackResponse {
     /// Package ID
     pub pack_id: Option<String>,
 }
-::shop_api::object!(OrderLogisticsAddSinglePackResponse { pack_id });
+::shop_api::object!(OrderLogisticsAddSinglePackResponse { "pack_id" pack_id });
 impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddSinglePackRequest {
     ::shop_api::endpoint!(
         OrderLogisticsAddSinglePackResponse, super::super::Doudian, "doudian" "order"
@@ -4415,8 +4778,9 @@ pub struct OrderLogisticsEditByPackRequest {
     pub after_sale_address_id: Option<i64>,
 }
 ::shop_api::object!(
-    OrderLogisticsEditByPackRequest { order_id, pack_id, logistics_code, company_code,
-    logistics_id, store_id, after_sale_address_id }
+    OrderLogisticsEditByPackRequest { "after_sale_address_id" after_sale_address_id,
+    "company_code" company_code, "logistics_code" logistics_code, "logistics_id"
+    logistics_id, "order_id" order_id, "pack_id" pack_id, "store_id" store_id }
 );
 /// Response data of `order.logisticsEditByPack` ([`OrderLogisticsEditByPackRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/539)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4436,14 +4800,18 @@ pub struct OrderOrdeReportListRequest {
     /// Report request
     pub add_real_mobile_whites: Option<Vec<AddRealMobileWhitesItem>>,
 }
-::shop_api::object!(OrderOrdeReportListRequest { add_real_mobile_whites });
+::shop_api::object!(
+    OrderOrdeReportListRequest { "add_real_mobile_whites" add_real_mobile_whites }
+);
 /// Response data of `order.ordeReportList` ([`OrderOrdeReportListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1550)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderOrdeReportListResponse {
     /// Report response
     pub add_real_mobile_whites: Option<Vec<OrderOrdeReportListAddRealMobileWhitesItem>>,
 }
-::shop_api::object!(OrderOrdeReportListResponse { add_real_mobile_whites });
+::shop_api::object!(
+    OrderOrdeReportListResponse { "add_real_mobile_whites" add_real_mobile_whites }
+);
 impl ::shop_api::runtime::ApiRequest for OrderOrdeReportListRequest {
     ::shop_api::endpoint!(
         OrderOrdeReportListResponse, super::super::Doudian, "doudian" "order"
@@ -4460,7 +4828,9 @@ pub struct OrderPolicyRequest {
     /// Return shipping insurance: returnfreight2020v1; allergy insurance: allergyinsurance2021; green plant 7-day death compensation: plant7dinsurance2021; green plant 15-day death compensation: plant15dinsurance2021
     pub ins_product_id: Option<String>,
 }
-::shop_api::object!(OrderPolicyRequest { order_id, ins_product_id });
+::shop_api::object!(
+    OrderPolicyRequest { "ins_product_id" ins_product_id, "order_id" order_id }
+);
 /// Response data of `order.policy` ([`OrderPolicyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderPolicyResponse {
@@ -4469,7 +4839,9 @@ pub struct OrderPolicyResponse {
     /// Claim list
     pub claim_info_list: Option<Vec<ClaimInfoListItem>>,
 }
-::shop_api::object!(OrderPolicyResponse { policy_info, claim_info_list });
+::shop_api::object!(
+    OrderPolicyResponse { "claim_info_list" claim_info_list, "policy_info" policy_info }
+);
 impl ::shop_api::runtime::ApiRequest for OrderPolicyRequest {
     ::shop_api::endpoint!(
         OrderPolicyResponse, super::super::Doudian, "doudian" "order" "order.policy" Post
@@ -4490,7 +4862,9 @@ pub struct OrderReplyServiceRequest {
     /// Reply evidence; use /order/serviceDetail to check whether the current service ticket requires evidence. Separate multiple images with a vertical bar; max 4
     pub evidence: Option<String>,
 }
-::shop_api::object!(OrderReplyServiceRequest { id, reply, evidence });
+::shop_api::object!(
+    OrderReplyServiceRequest { "evidence" evidence, "id" id, "reply" reply }
+);
 /// Response data of `order.replyService` ([`OrderReplyServiceRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/75)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderReplyServiceResponse {}
@@ -4515,7 +4889,10 @@ pub struct OrderReviewRequest {
     /// ID of the reviewed document, depending on the review type: communication card review uses the shop order ID
     pub object_id: Option<String>,
 }
-::shop_api::object!(OrderReviewRequest { task_type, reject_code, object_id });
+::shop_api::object!(
+    OrderReviewRequest { "object_id" object_id, "reject_code" reject_code, "task_type"
+    task_type }
+);
 /// Response data of `order.review` ([`OrderReviewRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1785)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderReviewResponse {}
@@ -4534,7 +4911,7 @@ pub struct OrderServiceDetailRequest {
     /// ID obtained from the service request list
     pub service_id: Option<i64>,
 }
-::shop_api::object!(OrderServiceDetailRequest { service_id });
+::shop_api::object!(OrderServiceDetailRequest { "service_id" service_id });
 /// Response data of `order.serviceDetail` ([`OrderServiceDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderServiceDetailResponse {
@@ -4543,7 +4920,7 @@ pub struct OrderServiceDetailResponse {
     /// Log
     pub logs: Option<Vec<LogsItem>>,
 }
-::shop_api::object!(OrderServiceDetailResponse { detail, logs });
+::shop_api::object!(OrderServiceDetailResponse { "detail" detail, "logs" logs });
 impl ::shop_api::runtime::ApiRequest for OrderServiceDetailRequest {
     ::shop_api::endpoint!(
         OrderServiceDetailResponse, super::super::Doudian, "doudian" "order"
@@ -4562,7 +4939,9 @@ pub struct OrderUpdateOrderAmountRequest {
     /// Not described in the official SDK.
     pub update_detail: Option<Vec<UpdateDetailItem>>,
 }
-::shop_api::object!(OrderUpdateOrderAmountRequest { pid, update_detail });
+::shop_api::object!(
+    OrderUpdateOrderAmountRequest { "pid" pid, "update_detail" update_detail }
+);
 /// Response data of `order.updateOrderAmount` ([`OrderUpdateOrderAmountRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/263)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderUpdateOrderAmountResponse {}
@@ -4585,7 +4964,9 @@ pub struct OrderUpdatePostAmountRequest {
     /// Not described in the official SDK.
     pub post_amount: Option<i64>,
 }
-::shop_api::object!(OrderUpdatePostAmountRequest { order_id, post_amount });
+::shop_api::object!(
+    OrderUpdatePostAmountRequest { "order_id" order_id, "post_amount" post_amount }
+);
 /// Response data of `order.updatePostAmount` ([`OrderUpdatePostAmountRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/264)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderUpdatePostAmountResponse {}
@@ -4606,7 +4987,7 @@ pub struct OrderPackageProcessFailRequest {
     /// 风控相关信息
     pub op: Option<CouponsExtendCertValidEndByOrderOp>,
 }
-::shop_api::object!(OrderPackageProcessFailRequest { order_id, op });
+::shop_api::object!(OrderPackageProcessFailRequest { "op" op, "order_id" order_id });
 /// Response data of `order.PackageProcessFail` ([`OrderPackageProcessFailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderPackageProcessFailResponse {
@@ -4618,7 +4999,8 @@ pub struct OrderPackageProcessFailResponse {
     pub ret_status: Option<String>,
 }
 ::shop_api::object!(
-    OrderPackageProcessFailResponse { ret_code, ret_message, ret_status }
+    OrderPackageProcessFailResponse { "ret_code" ret_code, "ret_message" ret_message,
+    "ret_status" ret_status }
 );
 impl ::shop_api::runtime::ApiRequest for OrderPackageProcessFailRequest {
     ::shop_api::endpoint!(
@@ -4641,7 +5023,8 @@ pub struct OrderPackageProcessSuccessRequest {
     pub op: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    OrderPackageProcessSuccessRequest { order_id, combo_id, cert_list, op }
+    OrderPackageProcessSuccessRequest { "cert_list" cert_list, "combo_id" combo_id, "op"
+    op, "order_id" order_id }
 );
 /// Response data of `order.PackageProcessSuccess` ([`OrderPackageProcessSuccessRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4654,7 +5037,8 @@ pub struct OrderPackageProcessSuccessResponse {
     pub ret_status: Option<String>,
 }
 ::shop_api::object!(
-    OrderPackageProcessSuccessResponse { ret_code, ret_message, ret_status }
+    OrderPackageProcessSuccessResponse { "ret_code" ret_code, "ret_message" ret_message,
+    "ret_status" ret_status }
 );
 impl ::shop_api::runtime::ApiRequest for OrderPackageProcessSuccessRequest {
     ::shop_api::endpoint!(
@@ -4672,7 +5056,9 @@ pub struct OrderBatchBindSerialNumberRequest {
     /// 绑定场景 1 // 发货后 2 // 发货前
     pub bind_scene: Option<i64>,
 }
-::shop_api::object!(OrderBatchBindSerialNumberRequest { bind_list, bind_scene });
+::shop_api::object!(
+    OrderBatchBindSerialNumberRequest { "bind_list" bind_list, "bind_scene" bind_scene }
+);
 /// Response data of `order.batchBindSerialNumber` ([`OrderBatchBindSerialNumberRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderBatchBindSerialNumberResponse {
@@ -4688,8 +5074,10 @@ pub struct OrderBatchBindSerialNumberResponse {
     pub total_success_bind_cnt: Option<i64>,
 }
 ::shop_api::object!(
-    OrderBatchBindSerialNumberResponse { fail_bind_list, success_bind_list,
-    total_fail_bind_cnt, total_request_bind_cnt, total_success_bind_cnt }
+    OrderBatchBindSerialNumberResponse { "fail_bind_list" fail_bind_list,
+    "success_bind_list" success_bind_list, "total_fail_bind_cnt" total_fail_bind_cnt,
+    "total_request_bind_cnt" total_request_bind_cnt, "total_success_bind_cnt"
+    total_success_bind_cnt }
 );
 impl ::shop_api::runtime::ApiRequest for OrderBatchBindSerialNumberRequest {
     ::shop_api::endpoint!(
@@ -4714,8 +5102,8 @@ pub struct OrderDeliverTimeChangeConfirmRequest {
     pub reject_reason: Option<String>,
 }
 ::shop_api::object!(
-    OrderDeliverTimeChangeConfirmRequest { shop_order_id, task_id, reject_code,
-    reject_reason }
+    OrderDeliverTimeChangeConfirmRequest { "reject_code" reject_code, "reject_reason"
+    reject_reason, "shop_order_id" shop_order_id, "task_id" task_id }
 );
 /// Response data of `order.deliverTimeChangeConfirm` ([`OrderDeliverTimeChangeConfirmRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4735,7 +5123,9 @@ pub struct OrderDeliverTimeChangeTaskInfoRequest {
     /// 店铺单号
     pub shop_order_id: Option<String>,
 }
-::shop_api::object!(OrderDeliverTimeChangeTaskInfoRequest { shop_order_id });
+::shop_api::object!(
+    OrderDeliverTimeChangeTaskInfoRequest { "shop_order_id" shop_order_id }
+);
 /// Response data of `order.deliverTimeChangeTaskInfo` ([`OrderDeliverTimeChangeTaskInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDeliverTimeChangeTaskInfoResponse {
@@ -4757,8 +5147,9 @@ pub struct OrderDeliverTimeChangeTaskInfoResponse {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    OrderDeliverTimeChangeTaskInfoResponse { create_time, new_time, old_time,
-    reject_code, reject_reason, status, task_id, update_time }
+    OrderDeliverTimeChangeTaskInfoResponse { "create_time" create_time, "new_time"
+    new_time, "old_time" old_time, "reject_code" reject_code, "reject_reason"
+    reject_reason, "status" status, "task_id" task_id, "update_time" update_time }
 );
 impl ::shop_api::runtime::ApiRequest for OrderDeliverTimeChangeTaskInfoRequest {
     ::shop_api::endpoint!(
@@ -4774,7 +5165,9 @@ pub struct OrderGetCrossBorderFulfillInfoRequest {
     /// 主订单号(不带A) Required.
     pub shop_order_id: String,
 }
-::shop_api::object!(OrderGetCrossBorderFulfillInfoRequest { shop_order_id });
+::shop_api::object!(
+    OrderGetCrossBorderFulfillInfoRequest { "shop_order_id" shop_order_id }
+);
 /// Response data of `order.getCrossBorderFulfillInfo` ([`OrderGetCrossBorderFulfillInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/495)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderGetCrossBorderFulfillInfoResponse {
@@ -4796,8 +5189,10 @@ pub struct OrderGetCrossBorderFulfillInfoResponse {
     pub product_num: Option<i64>,
 }
 ::shop_api::object!(
-    OrderGetCrossBorderFulfillInfoResponse { shop_order_id, company, company_code,
-    sku_order_ids, logistics_code, way_bill_url, mark, product_num }
+    OrderGetCrossBorderFulfillInfoResponse { "company" company, "company_code"
+    company_code, "logistics_code" logistics_code, "mark" mark, "product_num"
+    product_num, "shop_order_id" shop_order_id, "sku_order_ids" sku_order_ids,
+    "way_bill_url" way_bill_url }
 );
 impl ::shop_api::runtime::ApiRequest for OrderGetCrossBorderFulfillInfoRequest {
     ::shop_api::endpoint!(
@@ -4819,7 +5214,9 @@ pub struct OrderGetMcTokenResponse {
     /// token过期时间
     pub expire_time: Option<i64>,
 }
-::shop_api::object!(OrderGetMcTokenResponse { token, expire_time });
+::shop_api::object!(
+    OrderGetMcTokenResponse { "expire_time" expire_time, "token" token }
+);
 impl ::shop_api::runtime::ApiRequest for OrderGetMcTokenRequest {
     ::shop_api::endpoint!(
         OrderGetMcTokenResponse, super::super::Doudian, "doudian" "order"
@@ -4835,14 +5232,19 @@ pub struct OrderGetSearchIndexRequest {
     /// 加密类型；1地址加密 2姓名加密 3电话加密
     pub sensitive_type: Option<i32>,
 }
-::shop_api::object!(OrderGetSearchIndexRequest { plain_text, sensitive_type });
+::shop_api::object!(
+    OrderGetSearchIndexRequest { "plain_text" plain_text, "sensitive_type" sensitive_type
+    }
+);
 /// Response data of `order.getSearchIndex` ([`OrderGetSearchIndexRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderGetSearchIndexResponse {
     /// 索引串
     pub encrypt_index_text: Option<String>,
 }
-::shop_api::object!(OrderGetSearchIndexResponse { encrypt_index_text });
+::shop_api::object!(
+    OrderGetSearchIndexResponse { "encrypt_index_text" encrypt_index_text }
+);
 impl ::shop_api::runtime::ApiRequest for OrderGetSearchIndexRequest {
     ::shop_api::endpoint!(
         OrderGetSearchIndexResponse, super::super::Doudian, "doudian" "order"
@@ -4859,7 +5261,9 @@ pub struct OrderGetShopAccountItemFileRequest {
     /// 结束账单日期(闭区间)
     pub end_date: Option<String>,
 }
-::shop_api::object!(OrderGetShopAccountItemFileRequest { start_date, end_date });
+::shop_api::object!(
+    OrderGetShopAccountItemFileRequest { "end_date" end_date, "start_date" start_date }
+);
 /// Response data of `order.getShopAccountItemFile` ([`OrderGetShopAccountItemFileRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderGetShopAccountItemFileResponse {
@@ -4870,7 +5274,9 @@ pub struct OrderGetShopAccountItemFileResponse {
     /// 返回参数
     pub code_msg: Option<String>,
 }
-::shop_api::object!(OrderGetShopAccountItemFileResponse { data, code, code_msg });
+::shop_api::object!(
+    OrderGetShopAccountItemFileResponse { "code" code, "code_msg" code_msg, "data" data }
+);
 impl ::shop_api::runtime::ApiRequest for OrderGetShopAccountItemFileRequest {
     ::shop_api::endpoint!(
         OrderGetShopAccountItemFileResponse, super::super::Doudian, "doudian" "order"
@@ -4885,14 +5291,14 @@ pub struct OrderMergeRequest {
     /// 合并需求列表，最少支持2个，最多支持100个。order_id和open_address_id必须一一对应，不可传错 Required.
     pub merge_list: Vec<MergeListItem>,
 }
-::shop_api::object!(OrderMergeRequest { merge_list });
+::shop_api::object!(OrderMergeRequest { "merge_list" merge_list });
 /// Response data of `order.merge` ([`OrderMergeRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderMergeResponse {
     /// 合单结果。可合单的订单ID列表用逗号分隔的字符串表示。比如，1111,2222表示订单1111和订单2222可合并发货，3333表示无法合单。
     pub order_list: Option<Vec<String>>,
 }
-::shop_api::object!(OrderMergeResponse { order_list });
+::shop_api::object!(OrderMergeResponse { "order_list" order_list });
 impl ::shop_api::runtime::ApiRequest for OrderMergeRequest {
     ::shop_api::endpoint!(
         OrderMergeResponse, super::super::Doudian, "doudian" "order" "order.merge" Post
@@ -4907,7 +5313,7 @@ pub struct OrderMergeV2Request {
     /// 合单列表
     pub merge_list: Option<Vec<MergeListItem>>,
 }
-::shop_api::object!(OrderMergeV2Request { merge_list });
+::shop_api::object!(OrderMergeV2Request { "merge_list" merge_list });
 /// Response data of `order.mergeV2` ([`OrderMergeV2Request`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderMergeV2Response {
@@ -4916,7 +5322,9 @@ pub struct OrderMergeV2Response {
     /// 合单结果。可合单的订单ID列表用逗号分隔的字符串表示。比如，1111,2222表示订单1111和订单2222可合并发货。
     pub order_list: Option<Vec<String>>,
 }
-::shop_api::object!(OrderMergeV2Response { failed_order, order_list });
+::shop_api::object!(
+    OrderMergeV2Response { "failed_order" failed_order, "order_list" order_list }
+);
 impl ::shop_api::runtime::ApiRequest for OrderMergeV2Request {
     ::shop_api::endpoint!(
         OrderMergeV2Response, super::super::Doudian, "doudian" "order" "order.mergeV2"
@@ -4934,7 +5342,10 @@ pub struct OrderOrderCancelRequest {
     /// 取消原因必须是如下枚举之一：①：用户重复下单②：用户不想买了③：用户买错了/信息填错了④重新下单、联系不上用户⑥：快递无法配送至用户地址⑦：其他；注意请使用枚举值信息，如“用户重复下单”必须要一致，开发者请勿自定义或带有空格等信息，否则无法通过接口校验； Required.
     pub cancel_reason: String,
 }
-::shop_api::object!(OrderOrderCancelRequest { shop_order_id, cancel_reason });
+::shop_api::object!(
+    OrderOrderCancelRequest { "cancel_reason" cancel_reason, "shop_order_id"
+    shop_order_id }
+);
 /// Response data of `order.orderCancel` ([`OrderOrderCancelRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderOrderCancelResponse {}
@@ -4954,7 +5365,9 @@ pub struct OrderQueryLogisticsCompanyListRequest {
     /// 订单号列表
     pub shop_order_ids: Option<Vec<String>>,
 }
-::shop_api::object!(OrderQueryLogisticsCompanyListRequest { shop_order_ids });
+::shop_api::object!(
+    OrderQueryLogisticsCompanyListRequest { "shop_order_ids" shop_order_ids }
+);
 /// Response data of `order.queryLogisticsCompanyList` ([`OrderQueryLogisticsCompanyListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderQueryLogisticsCompanyListResponse {
@@ -4968,8 +5381,10 @@ pub struct OrderQueryLogisticsCompanyListResponse {
     pub fail_shop_order_id_and_reason: Option<Vec<FailShopOrderIdAndReasonItem>>,
 }
 ::shop_api::object!(
-    OrderQueryLogisticsCompanyListResponse { logistics_company_list_by_shop,
-    logistics_company_list_by_order_ids, fail_shop_order_id_and_reason }
+    OrderQueryLogisticsCompanyListResponse { "fail_shop_order_id_and_reason"
+    fail_shop_order_id_and_reason, "logistics_company_list_by_order_ids"
+    logistics_company_list_by_order_ids, "logistics_company_list_by_shop"
+    logistics_company_list_by_shop }
 );
 impl ::shop_api::runtime::ApiRequest for OrderQueryLogisticsCompanyListRequest {
     ::shop_api::endpoint!(
@@ -4985,14 +5400,16 @@ pub struct OrderQueryOrderLogisticsRequest {
     /// 店铺单号
     pub order_id: Option<String>,
 }
-::shop_api::object!(OrderQueryOrderLogisticsRequest { order_id });
+::shop_api::object!(OrderQueryOrderLogisticsRequest { "order_id" order_id });
 /// Response data of `order.queryOrderLogistics` ([`OrderQueryOrderLogisticsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderQueryOrderLogisticsResponse {
     /// 订单包裹数据
     pub order_package_info: Option<OrderPackageInfo>,
 }
-::shop_api::object!(OrderQueryOrderLogisticsResponse { order_package_info });
+::shop_api::object!(
+    OrderQueryOrderLogisticsResponse { "order_package_info" order_package_info }
+);
 impl ::shop_api::runtime::ApiRequest for OrderQueryOrderLogisticsRequest {
     ::shop_api::endpoint!(
         OrderQueryOrderLogisticsResponse, super::super::Doudian, "doudian" "order"
@@ -5007,14 +5424,16 @@ pub struct OrderQueryOrderPackageInfoRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
     pub order_id: Option<::serde_json::Value>,
 }
-::shop_api::object!(OrderQueryOrderPackageInfoRequest { order_id });
+::shop_api::object!(OrderQueryOrderPackageInfoRequest { "order_id" order_id });
 /// Response data of `order.queryOrderPackageInfo` ([`OrderQueryOrderPackageInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderQueryOrderPackageInfoResponse {
     /// 订单包裹信息
     pub order_package_info: Option<OrderQueryOrderPackageInfoOrderPackageInfo>,
 }
-::shop_api::object!(OrderQueryOrderPackageInfoResponse { order_package_info });
+::shop_api::object!(
+    OrderQueryOrderPackageInfoResponse { "order_package_info" order_package_info }
+);
 impl ::shop_api::runtime::ApiRequest for OrderQueryOrderPackageInfoRequest {
     ::shop_api::endpoint!(
         OrderQueryOrderPackageInfoResponse, super::super::Doudian, "doudian" "order"
@@ -5040,8 +5459,9 @@ pub struct OrderSearchByReceiverRequest {
     pub page: i64,
 }
 ::shop_api::object!(
-    OrderSearchByReceiverRequest { post_type, post_receiver, create_time_start,
-    create_time_end, size, page }
+    OrderSearchByReceiverRequest { "create_time_end" create_time_end, "create_time_start"
+    create_time_start, "page" page, "post_receiver" post_receiver, "post_type" post_type,
+    "size" size }
 );
 /// Response data of `order.searchByReceiver` ([`OrderSearchByReceiverRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5056,7 +5476,8 @@ pub struct OrderSearchByReceiverResponse {
     pub shop_order_list: Option<Vec<ShopOrderListItem>>,
 }
 ::shop_api::object!(
-    OrderSearchByReceiverResponse { page, total, size, shop_order_list }
+    OrderSearchByReceiverResponse { "page" page, "shop_order_list" shop_order_list,
+    "size" size, "total" total }
 );
 impl ::shop_api::runtime::ApiRequest for OrderSearchByReceiverRequest {
     ::shop_api::endpoint!(
@@ -5105,8 +5526,10 @@ pub struct OrderUploadextrapackageRequest {
     pub store_id: Option<i64>,
 }
 ::shop_api::object!(
-    OrderUploadextrapackageRequest { shop_order_id, product_orders, tracking_no,
-    company_code, send_address_id, parent_tracking_no, store_id }
+    OrderUploadextrapackageRequest { "company_code" company_code, "parent_tracking_no"
+    parent_tracking_no, "product_orders" product_orders, "send_address_id"
+    send_address_id, "shop_order_id" shop_order_id, "store_id" store_id, "tracking_no"
+    tracking_no }
 );
 /// Response data of `order.uploadextrapackage` ([`OrderUploadextrapackageRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5114,7 +5537,7 @@ pub struct OrderUploadextrapackageResponse {
     /// 此次发货行为对应的包裹ID
     pub deliver_id: Option<String>,
 }
-::shop_api::object!(OrderUploadextrapackageResponse { deliver_id });
+::shop_api::object!(OrderUploadextrapackageResponse { "deliver_id" deliver_id });
 impl ::shop_api::runtime::ApiRequest for OrderUploadextrapackageRequest {
     ::shop_api::endpoint!(
         OrderUploadextrapackageResponse, super::super::Doudian, "doudian" "order"

@@ -104,8 +104,9 @@ pub struct CategoryDetail {
     pub fourth_cname: Option<String>,
 }
 ::shop_api::object!(
-    CategoryDetail { first_cid, second_cid, third_cid, fourth_cid, first_cname,
-    second_cname, third_cname, fourth_cname }
+    CategoryDetail { "first_cid" first_cid, "first_cname" first_cname, "fourth_cid"
+    fourth_cid, "fourth_cname" fourth_cname, "second_cid" second_cid, "second_cname"
+    second_cname, "third_cid" third_cid, "third_cname" third_cname }
 );
 /// Main product an instant-retail sub-product is bound to.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -115,7 +116,7 @@ pub struct ChannelMainProduct {
     /// Shop ID (sent as a number).
     pub shop_id: Option<String>,
 }
-::shop_api::object!(ChannelMainProduct { product_id, shop_id });
+::shop_api::object!(ChannelMainProduct { "product_id" product_id, "shop_id" shop_id });
 /// A product as listed by product.listV2.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSummary {
@@ -199,14 +200,22 @@ pub struct ProductSummary {
     pub title_limit: Option<TitleLimit>,
 }
 ::shop_api::object!(
-    ProductSummary { product_id, status, check_status, name, img, product_type, spec_id,
-    create_time, update_time, out_product_id, outer_product_id, description, extra,
-    category_detail, is_package_product, package_product_list, sub_product_list,
-    channel_main_product, market_price, discount_price, cos_ratio, mobile, pay_type,
-    recommend_remark, audit_reject_suggestion, can_combine, can_not_combine_reason,
-    freight_id, have_audit_reject_suggest, is_second_hand_digital, name_prefix,
-    name_suffix, need_check_out, product_property, rectify_info_list, sell_num,
-    shop_category, spec_prices, title_limit }
+    ProductSummary { "audit_reject_suggestion" audit_reject_suggestion, "can_combine"
+    can_combine, "can_not_combine_reason" can_not_combine_reason, "category_detail"
+    category_detail, "channel_main_product" channel_main_product, "check_status"
+    check_status, "cos_ratio" cos_ratio, "create_time" create_time, "description"
+    description, "discount_price" discount_price, "extra" extra, "freight_id" freight_id,
+    "have_audit_reject_suggest" have_audit_reject_suggest, "img" img,
+    "is_package_product" is_package_product, "is_second_hand_digital"
+    is_second_hand_digital, "market_price" market_price, "mobile" mobile, "name" name,
+    "name_prefix" name_prefix, "name_suffix" name_suffix, "need_check_out"
+    need_check_out, "out_product_id" out_product_id, "outer_product_id" outer_product_id,
+    "package_product_list" package_product_list, "pay_type" pay_type, "product_id"
+    product_id, "product_property" product_property, "product_type" product_type,
+    "recommend_remark" recommend_remark, "rectify_info_list" rectify_info_list,
+    "sell_num" sell_num, "shop_category" shop_category, "spec_id" spec_id, "spec_prices"
+    spec_prices, "status" status, "sub_product_list" sub_product_list, "title_limit"
+    title_limit, "update_time" update_time }
 );
 /// A sale-attribute value (e.g. red) of a product specification.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -229,7 +238,8 @@ pub struct SpecValue {
     pub value_id: Option<String>,
 }
 ::shop_api::object!(
-    SpecValue { id, spec_id, name, pid, is_leaf, status, extra, value_id }
+    SpecValue { "extra" extra, "id" id, "is_leaf" is_leaf, "name" name, "pid" pid,
+    "spec_id" spec_id, "status" status, "value_id" value_id }
 );
 /// A sale attribute (e.g. colour) of a product with its values.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -249,7 +259,10 @@ pub struct SpecGroup {
     /// 标准销售属性id
     pub property_id: Option<i64>,
 }
-::shop_api::object!(SpecGroup { id, spec_id, name, pid, is_leaf, values, property_id });
+::shop_api::object!(
+    SpecGroup { "id" id, "is_leaf" is_leaf, "name" name, "pid" pid, "property_id"
+    property_id, "spec_id" spec_id, "values" values }
+);
 /// Picture of a specification value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecPic {
@@ -258,7 +271,7 @@ pub struct SpecPic {
     /// Picture URI.
     pub pic: Option<String>,
 }
-::shop_api::object!(SpecPic { spec_detail_id, pic });
+::shop_api::object!(SpecPic { "pic" pic, "spec_detail_id" spec_detail_id });
 /// SKU logistics information (e.g. weight).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeliveryInfo {
@@ -269,7 +282,10 @@ pub struct DeliveryInfo {
     /// Unit, e.g. mg, g, kg.
     pub info_unit: Option<String>,
 }
-::shop_api::object!(DeliveryInfo { info_type, info_value, info_unit });
+::shop_api::object!(
+    DeliveryInfo { "info_type" info_type, "info_unit" info_unit, "info_value" info_value
+    }
+);
 /// A SKU of a product as returned by product.detail (spec_prices).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuPrice {
@@ -337,13 +353,20 @@ pub struct SkuPrice {
     pub sku_status: Option<bool>,
 }
 ::shop_api::object!(
-    SkuPrice { sku_id, out_sku_id, outer_sku_id, code, spec_detail_ids, stock_num,
-    step_stock_num, prom_stock_num, prom_step_stock_num, lock_stock_num,
-    lock_step_stock_num, stock_num_map, price, sku_type, supplier_id, presell_delay,
-    delivery_infos, customs_report_info, gold_process_charge, promotion_step_stock_num,
-    promotion_stock_num, spec_detail_id1, spec_detail_id2, spec_detail_id3,
-    tax_exemption_sku_info, barcodes, cargo_info, multi_time_stocks, sell_properties,
-    sku_classification_type, sku_status }
+    SkuPrice { "barcodes" barcodes, "cargo_info" cargo_info, "code" code,
+    "customs_report_info" customs_report_info, "delivery_infos" delivery_infos,
+    "gold_process_charge" gold_process_charge, "lock_step_stock_num" lock_step_stock_num,
+    "lock_stock_num" lock_stock_num, "multi_time_stocks" multi_time_stocks, "out_sku_id"
+    out_sku_id, "outer_sku_id" outer_sku_id, "presell_delay" presell_delay, "price"
+    price, "prom_step_stock_num" prom_step_stock_num, "prom_stock_num" prom_stock_num,
+    "promotion_step_stock_num" promotion_step_stock_num, "promotion_stock_num"
+    promotion_stock_num, "sell_properties" sell_properties, "sku_classification_type"
+    sku_classification_type, "sku_id" sku_id, "sku_status" sku_status, "sku_type"
+    sku_type, "spec_detail_id1" spec_detail_id1, "spec_detail_id2" spec_detail_id2,
+    "spec_detail_id3" spec_detail_id3, "spec_detail_ids" spec_detail_ids,
+    "step_stock_num" step_stock_num, "stock_num" stock_num, "stock_num_map"
+    stock_num_map, "supplier_id" supplier_id, "tax_exemption_sku_info"
+    tax_exemption_sku_info }
 );
 /// A qualification document.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -353,7 +376,7 @@ pub struct QualityAttachment {
     /// Document URL.
     pub url: String,
 }
-::shop_api::object!(QualityAttachment { media_type, url });
+::shop_api::object!(QualityAttachment { "media_type" media_type, "url" url });
 /// A qualification of the product (see /product/qualificationConfig).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Quality {
@@ -364,7 +387,10 @@ pub struct Quality {
     /// Documents.
     pub quality_attachments: Vec<QualityAttachment>,
 }
-::shop_api::object!(Quality { quality_key, quality_name, quality_attachments });
+::shop_api::object!(
+    Quality { "quality_attachments" quality_attachments, "quality_key" quality_key,
+    "quality_name" quality_name }
+);
 /// A SKU created by product.addV2.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatedSku {
@@ -386,8 +412,10 @@ pub struct CreatedSku {
     pub spec_detail_id3: Option<i64>,
 }
 ::shop_api::object!(
-    CreatedSku { sku_id, out_sku_id, outer_sku_id, code, spec_detail_ids,
-    spec_detail_id1, spec_detail_id2, spec_detail_id3 }
+    CreatedSku { "code" code, "out_sku_id" out_sku_id, "outer_sku_id" outer_sku_id,
+    "sku_id" sku_id, "spec_detail_id1" spec_detail_id1, "spec_detail_id2"
+    spec_detail_id2, "spec_detail_id3" spec_detail_id3, "spec_detail_ids" spec_detail_ids
+    }
 );
 /// Product record of the retired product.list.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -426,9 +454,11 @@ pub struct LegacyProduct {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    LegacyProduct { product_id, name, description, img, market_price, discount_price,
-    settlement_price, status, check_status, spec_id, first_cid, second_cid, third_cid,
-    pay_type, create_time, update_time }
+    LegacyProduct { "check_status" check_status, "create_time" create_time, "description"
+    description, "discount_price" discount_price, "first_cid" first_cid, "img" img,
+    "market_price" market_price, "name" name, "pay_type" pay_type, "product_id"
+    product_id, "second_cid" second_cid, "settlement_price" settlement_price, "spec_id"
+    spec_id, "status" status, "third_cid" third_cid, "update_time" update_time }
 );
 /// The main product of an instant-retail sub-product, as pushed by product_change.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -443,7 +473,8 @@ pub struct MessageChannelMainProduct {
     pub channel_id: Option<String>,
 }
 ::shop_api::object!(
-    MessageChannelMainProduct { product_id, outer_product_id, channel_type, channel_id }
+    MessageChannelMainProduct { "channel_id" channel_id, "channel_type" channel_type,
+    "outer_product_id" outer_product_id, "product_id" product_id }
 );
 /// The channel of a product, as pushed by product_InfoChange (supermarket products only).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -456,7 +487,8 @@ pub struct MessageChannelInfo {
     pub channel_main_product_id: Option<String>,
 }
 ::shop_api::object!(
-    MessageChannelInfo { channel_id, channel_type, channel_main_product_id }
+    MessageChannelInfo { "channel_id" channel_id, "channel_main_product_id"
+    channel_main_product_id, "channel_type" channel_type }
 );
 /// Status of a product, as pushed by product_InfoChange (values as text).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -468,14 +500,17 @@ pub struct MessageProductStatus {
     /// Draft status.
     pub draft_status: Option<String>,
 }
-::shop_api::object!(MessageProductStatus { status, check_status, draft_status });
+::shop_api::object!(
+    MessageProductStatus { "check_status" check_status, "draft_status" draft_status,
+    "status" status }
+);
 /// Product main image URL; required when scene is smart_publish
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PicItem {
     /// Image link; must be a Material Center URL
     pub url: Option<String>,
 }
-::shop_api::object!(PicItem { url });
+::shop_api::object!(PicItem { "url" url });
 /// Product category attributes
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductFormatNewItem {
@@ -484,7 +519,7 @@ pub struct ProductFormatNewItem {
     /// Attribute name
     pub name: Option<String>,
 }
-::shop_api::object!(ProductFormatNewItem { value, name });
+::shop_api::object!(ProductFormatNewItem { "name" name, "value" value });
 /// Category details
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetRecommendCategoryCategoryDetail {
@@ -506,8 +541,10 @@ pub struct ProductGetRecommendCategoryCategoryDetail {
     pub fourth_cname: Option<String>,
 }
 ::shop_api::object!(
-    ProductGetRecommendCategoryCategoryDetail { first_cid, first_cname, second_cid,
-    second_cname, third_cid, third_cname, fourth_cid, fourth_cname }
+    ProductGetRecommendCategoryCategoryDetail { "first_cid" first_cid, "first_cname"
+    first_cname, "fourth_cid" fourth_cid, "fourth_cname" fourth_cname, "second_cid"
+    second_cid, "second_cname" second_cname, "third_cid" third_cid, "third_cname"
+    third_cname }
 );
 /// Recommended category results
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -517,7 +554,10 @@ pub struct CategoryDetailsItem {
     /// Category qualification status: 0 qualified; 1 qualification expired; 2 no qualification
     pub qualification_status: Option<i64>,
 }
-::shop_api::object!(CategoryDetailsItem { category_detail, qualification_status });
+::shop_api::object!(
+    CategoryDetailsItem { "category_detail" category_detail, "qualification_status"
+    qualification_status }
+);
 /// Qualification
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QualityAttachmentsItem {
@@ -526,7 +566,7 @@ pub struct QualityAttachmentsItem {
     /// Proof URL
     pub url: Option<String>,
 }
-::shop_api::object!(QualityAttachmentsItem { media_type, url });
+::shop_api::object!(QualityAttachmentsItem { "media_type" media_type, "url" url });
 /// Qualification, obtainable via /product/qualificationConfig
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QualityListItem {
@@ -537,7 +577,10 @@ pub struct QualityListItem {
     /// Qualification
     pub quality_attachments: Option<Vec<QualityAttachmentsItem>>,
 }
-::shop_api::object!(QualityListItem { quality_key, quality_name, quality_attachments });
+::shop_api::object!(
+    QualityListItem { "quality_attachments" quality_attachments, "quality_key"
+    quality_key, "quality_name" quality_name }
+);
 /// Coupon info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PoiResource {
@@ -565,9 +608,10 @@ pub struct PoiResource {
     pub condition: Option<String>,
 }
 ::shop_api::object!(
-    PoiResource { valid_days, valid_start, valid_end, service_num, notification,
-    code_type, count, coupon_second_exchange = "couponSecondExchange",
-    total_can_use_count, link, condition }
+    PoiResource { "code_type" code_type, "condition" condition, "count" count,
+    "couponSecondExchange" coupon_second_exchange, "link" link, "notification"
+    notification, "service_num" service_num, "total_can_use_count" total_can_use_count,
+    "valid_days" valid_days, "valid_end" valid_end, "valid_start" valid_start }
 );
 /// 1
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -588,8 +632,9 @@ pub struct SkuItem {
     pub spec_detail_id3: Option<i64>,
 }
 ::shop_api::object!(
-    SkuItem { sku_id, out_sku_id, outer_sku_id, code, spec_detail_id1, spec_detail_id2,
-    spec_detail_id3 }
+    SkuItem { "code" code, "out_sku_id" out_sku_id, "outer_sku_id" outer_sku_id, "sku_id"
+    sku_id, "spec_detail_id1" spec_detail_id1, "spec_detail_id2" spec_detail_id2,
+    "spec_detail_id3" spec_detail_id3 }
 );
 /// Review record list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -612,8 +657,10 @@ pub struct RecordsItem {
     pub audit_reason_details: Option<Vec<AuditReasonDetail>>,
 }
 ::shop_api::object!(
-    RecordsItem { product_id, title, img_url, publish_status, publish_time, audit_time,
-    audit_reason, audit_reason_details }
+    RecordsItem { "audit_reason" audit_reason, "audit_reason_details"
+    audit_reason_details, "audit_time" audit_time, "img_url" img_url, "product_id"
+    product_id, "publish_status" publish_status, "publish_time" publish_time, "title"
+    title }
 );
 /// Coupon info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -642,9 +689,11 @@ pub struct ProductEditCbProductPoiResource {
     pub count: Option<i64>,
 }
 ::shop_api::object!(
-    ProductEditCbProductPoiResource { condition, valid_days, valid_start, valid_end,
-    service_num, notification, code_type, total_can_use_count, coupon_second_exchange,
-    link, count }
+    ProductEditCbProductPoiResource { "code_type" code_type, "condition" condition,
+    "count" count, "coupon_second_exchange" coupon_second_exchange, "link" link,
+    "notification" notification, "service_num" service_num, "total_can_use_count"
+    total_can_use_count, "valid_days" valid_days, "valid_end" valid_end, "valid_start"
+    valid_start }
 );
 /// List of allowed attribute values; fill in manually when empty
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -658,7 +707,9 @@ pub struct OptionsItem {
     /// Attribute value order
     pub sequence: Option<i64>,
 }
-::shop_api::object!(OptionsItem { name, value, value_id, sequence });
+::shop_api::object!(
+    OptionsItem { "name" name, "sequence" sequence, "value" value, "value_id" value_id }
+);
 /// Response parameter list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataItem {
@@ -696,9 +747,12 @@ pub struct DataItem {
     pub measure_templates: Option<Vec<MeasureTemplate>>,
 }
 ::shop_api::object!(
-    DataItem { cid, property_name, options, required, status, kind = "type", category_id,
-    multi_select_max, property_type, property_id, sequence, relation_id, diy_type,
-    important_type, has_sub_property, measure_templates }
+    DataItem { "category_id" category_id, "cid" cid, "diy_type" diy_type,
+    "has_sub_property" has_sub_property, "important_type" important_type,
+    "measure_templates" measure_templates, "multi_select_max" multi_select_max, "options"
+    options, "property_id" property_id, "property_name" property_name, "property_type"
+    property_type, "relation_id" relation_id, "required" required, "sequence" sequence,
+    "status" status, "type" kind }
 );
 /// Size chart template image
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -710,7 +764,7 @@ pub struct Image {
     /// Image length
     pub height: Option<i32>,
 }
-::shop_api::object!(Image { url, width, height });
+::shop_api::object!(Image { "height" height, "url" url, "width" width });
 /// Size chart template list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ComponentTemplateInfoListItem {
@@ -738,9 +792,11 @@ pub struct ComponentTemplateInfoListItem {
     pub component_front_data: Option<String>,
 }
 ::shop_api::object!(
-    ComponentTemplateInfoListItem { template_id, template_type, template_sub_type,
-    template_name, component_data, image, shareable, category_id, create_time,
-    update_time, component_front_data }
+    ComponentTemplateInfoListItem { "category_id" category_id, "component_data"
+    component_data, "component_front_data" component_front_data, "create_time"
+    create_time, "image" image, "shareable" shareable, "template_id" template_id,
+    "template_name" template_name, "template_sub_type" template_sub_type, "template_type"
+    template_type, "update_time" update_time }
 );
 /// Special-time delayed shipping rule
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -754,7 +810,10 @@ pub struct DelayRule {
     /// Supported config type: 1 time point, config_value is the latest shipping timestamp in seconds; 2 relative time, config_value is the number of days after payment to ship, e.g. config_value=3 means ship within three days after payment
     pub config_type: Option<i32>,
 }
-::shop_api::object!(DelayRule { end_time, start_time, config_value, config_type });
+::shop_api::object!(
+    DelayRule { "config_type" config_type, "config_value" config_value, "end_time"
+    end_time, "start_time" start_time }
+);
 /// In-stock shipping mode rule
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NormalRule {
@@ -768,7 +827,8 @@ pub struct NormalRule {
     pub is_special_delay_option: Option<bool>,
 }
 ::shop_api::object!(
-    NormalRule { delay_rule, support, delay_options, is_special_delay_option }
+    NormalRule { "delay_options" delay_options, "delay_rule" delay_rule,
+    "is_special_delay_option" is_special_delay_option, "support" support }
 );
 /// Tiered shipping mode rule
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -789,8 +849,9 @@ pub struct StepRule {
     pub multi_times: Option<Vec<MultiTime>>,
 }
 ::shop_api::object!(
-    StepRule { support, delay_options, is_special_delay_option, step_min_delay,
-    step_max_delay, delay_rule, multi_times }
+    StepRule { "delay_options" delay_options, "delay_rule" delay_rule,
+    "is_special_delay_option" is_special_delay_option, "multi_times" multi_times,
+    "step_max_delay" step_max_delay, "step_min_delay" step_min_delay, "support" support }
 );
 /// Rule for shipping after payment ends
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -805,8 +866,9 @@ pub struct DeliveryAfterPayConfig {
     pub need_audit: Option<bool>,
 }
 ::shop_api::object!(
-    DeliveryAfterPayConfig { min_delivery_days, max_delivery_days, max_presell_end_days,
-    need_audit }
+    DeliveryAfterPayConfig { "max_delivery_days" max_delivery_days,
+    "max_presell_end_days" max_presell_end_days, "min_delivery_days" min_delivery_days,
+    "need_audit" need_audit }
 );
 /// Rules after presale ends
 ///
@@ -829,9 +891,11 @@ pub struct ProductPresellRule {
     pub delivery_after_presell_config: Option<DeliveryAfterPresellConfig>,
 }
 ::shop_api::object!(
-    ProductPresellRule { support, min_presell_price, support_delivery_after_pay,
-    support_delivery_after_presell, delivery_after_pay_config,
-    delivery_after_presell_config }
+    ProductPresellRule { "delivery_after_pay_config" delivery_after_pay_config,
+    "delivery_after_presell_config" delivery_after_presell_config, "min_presell_price"
+    min_presell_price, "support" support, "support_delivery_after_pay"
+    support_delivery_after_pay, "support_delivery_after_presell"
+    support_delivery_after_presell }
 );
 /// SKU presale shipping mode rules
 ///
@@ -847,7 +911,10 @@ pub struct TimeSkuSpecDetialItem {
     /// product_time_spec_same_day same-day; product_time_spec_next_day next-day; product_time_spec_48h within 48 hours; product_time_spec_5d within 5 days; product_time_spec_15d within 15 days; product_time_spec_45d within 45 days
     pub spec_code: Option<String>,
 }
-::shop_api::object!(TimeSkuSpecDetialItem { spec_value, is_presell_spec, spec_code });
+::shop_api::object!(
+    TimeSkuSpecDetialItem { "is_presell_spec" is_presell_spec, "spec_code" spec_code,
+    "spec_value" spec_value }
+);
 /// In-stock + presale shipping rule
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TimeSkuPresellWithNormalRule {
@@ -861,8 +928,9 @@ pub struct TimeSkuPresellWithNormalRule {
     pub min_presell_price: Option<i64>,
 }
 ::shop_api::object!(
-    TimeSkuPresellWithNormalRule { support, time_sku_spec_name, time_sku_spec_detial,
-    min_presell_price }
+    TimeSkuPresellWithNormalRule { "min_presell_price" min_presell_price, "support"
+    support, "time_sku_spec_detial" time_sku_spec_detial, "time_sku_spec_name"
+    time_sku_spec_name }
 );
 /// Shipping time spec options
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -872,7 +940,9 @@ pub struct TimeSkuSpecDetialItem4 {
     /// Whether presale time limit applies
     pub is_presell_spec: Option<bool>,
 }
-::shop_api::object!(TimeSkuSpecDetialItem4 { spec_value, is_presell_spec });
+::shop_api::object!(
+    TimeSkuSpecDetialItem4 { "is_presell_spec" is_presell_spec, "spec_value" spec_value }
+);
 /// New presale shipping mode rule
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TimeSkuPurePresellRule {
@@ -886,8 +956,9 @@ pub struct TimeSkuPurePresellRule {
     pub min_presell_price: Option<i64>,
 }
 ::shop_api::object!(
-    TimeSkuPurePresellRule { support, time_sku_spec_name, time_sku_spec_detial,
-    min_presell_price }
+    TimeSkuPurePresellRule { "min_presell_price" min_presell_price, "support" support,
+    "time_sku_spec_detial" time_sku_spec_detial, "time_sku_spec_name" time_sku_spec_name
+    }
 );
 /// Fulfillment rules
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -908,8 +979,11 @@ pub struct FulfillmentRule {
     pub delay_rule: Option<ProductGetProductUpdateRuleDelayRule>,
 }
 ::shop_api::object!(
-    FulfillmentRule { normal_rule, step_rule, product_presell_rule, sku_presell_rule,
-    time_sku_presell_with_normal_rule, time_sku_pure_presell_rule, delay_rule }
+    FulfillmentRule { "delay_rule" delay_rule, "normal_rule" normal_rule,
+    "product_presell_rule" product_presell_rule, "sku_presell_rule" sku_presell_rule,
+    "step_rule" step_rule, "time_sku_presell_with_normal_rule"
+    time_sku_presell_with_normal_rule, "time_sku_pure_presell_rule"
+    time_sku_pure_presell_rule }
 );
 /// Product title recommendation rule
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -928,8 +1002,10 @@ pub struct RecommendNameRule {
     pub title_limit_rule: Option<TitleLimitRule>,
 }
 ::shop_api::object!(
-    RecommendNameRule { satisfy_prefix, property_ids, prefix_brand_unauth_can_sel,
-    prefix_prop_has_brand, title_illegal_keyword_rule, title_limit_rule }
+    RecommendNameRule { "prefix_brand_unauth_can_sel" prefix_brand_unauth_can_sel,
+    "prefix_prop_has_brand" prefix_prop_has_brand, "property_ids" property_ids,
+    "satisfy_prefix" satisfy_prefix, "title_illegal_keyword_rule"
+    title_illegal_keyword_rule, "title_limit_rule" title_limit_rule }
 );
 /// No-reason return rule
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -939,7 +1015,7 @@ pub struct SupplyDayReturnRule {
     /// List of selectable no-reason return options
     pub options: Option<Vec<NameValue>>,
 }
-::shop_api::object!(SupplyDayReturnRule { enable, options });
+::shop_api::object!(SupplyDayReturnRule { "enable" enable, "options" options });
 /// After-sale service rules
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleRule {
@@ -953,8 +1029,9 @@ pub struct AfterSaleRule {
     pub three_guarantees: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    AfterSaleRule { supply_day_return_rule, allergy_return_v2_rule, large_product_rule,
-    three_guarantees }
+    AfterSaleRule { "allergy_return_v2_rule" allergy_return_v2_rule, "large_product_rule"
+    large_product_rule, "supply_day_return_rule" supply_day_return_rule,
+    "three_guarantees" three_guarantees }
 );
 /// Reference price rules
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -969,8 +1046,8 @@ pub struct ReferencePriceRule {
     pub lower_sku_price_times: Option<i64>,
 }
 ::shop_api::object!(
-    ReferencePriceRule { is_support, is_required, certificate_types,
-    lower_sku_price_times }
+    ReferencePriceRule { "certificate_types" certificate_types, "is_required"
+    is_required, "is_support" is_support, "lower_sku_price_times" lower_sku_price_times }
 );
 /// SPU control rules
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -989,8 +1066,9 @@ pub struct SpuControlRule {
     pub no_need_audit_spu: Option<bool>,
 }
 ::shop_api::object!(
-    SpuControlRule { support_spu_product, control_type, support_create_spu,
-    support_rectify_spu, support_report_spu, no_need_audit_spu }
+    SpuControlRule { "control_type" control_type, "no_need_audit_spu" no_need_audit_spu,
+    "support_create_spu" support_create_spu, "support_rectify_spu" support_rectify_spu,
+    "support_report_spu" support_report_spu, "support_spu_product" support_spu_product }
 );
 /// Spec value options
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1003,7 +1081,8 @@ pub struct PropertyValuesItem {
     pub value_pic: Option<ValuePicItem>,
 }
 ::shop_api::object!(
-    PropertyValuesItem { sell_property_value_id, sell_property_value_name, value_pic }
+    PropertyValuesItem { "sell_property_value_id" sell_property_value_id,
+    "sell_property_value_name" sell_property_value_name, "value_pic" value_pic }
 );
 /// Product SKU list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1032,9 +1111,12 @@ pub struct RequiredSpecDetailsItem {
     pub value_display_style: Option<String>,
 }
 ::shop_api::object!(
-    RequiredSpecDetailsItem { sell_property_name, sell_property_id, property_values,
-    support_remark, support_diy, is_required, measure_templates, navigation_properties,
-    need_paging_query_value, property_default_display, value_display_style }
+    RequiredSpecDetailsItem { "is_required" is_required, "measure_templates"
+    measure_templates, "navigation_properties" navigation_properties,
+    "need_paging_query_value" need_paging_query_value, "property_default_display"
+    property_default_display, "property_values" property_values, "sell_property_id"
+    sell_property_id, "sell_property_name" sell_property_name, "support_diy" support_diy,
+    "support_remark" support_remark, "value_display_style" value_display_style }
 );
 /// Product specification constraints
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1057,9 +1139,11 @@ pub struct ProductSpecRule {
     pub support_property_sequence_variable: Option<bool>,
 }
 ::shop_api::object!(
-    ProductSpecRule { spec_rule_code, required_spec_details, max_spec_num_limit,
-    spec_combination_limit, spec_single_limit, all_spec_pic_required,
-    support_property_diy, support_property_sequence_variable }
+    ProductSpecRule { "all_spec_pic_required" all_spec_pic_required, "max_spec_num_limit"
+    max_spec_num_limit, "required_spec_details" required_spec_details,
+    "spec_combination_limit" spec_combination_limit, "spec_rule_code" spec_rule_code,
+    "spec_single_limit" spec_single_limit, "support_property_diy" support_property_diy,
+    "support_property_sequence_variable" support_property_sequence_variable }
 );
 /// Product size chart template configuration rule
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1078,8 +1162,9 @@ pub struct ComponentTemplateRule {
     pub support_template_sub_type: Option<String>,
 }
 ::shop_api::object!(
-    ComponentTemplateRule { is_show, must_input, interval_size_symbol,
-    size_dimension_range, support_template_sub_type }
+    ComponentTemplateRule { "interval_size_symbol" interval_size_symbol, "is_show"
+    is_show, "must_input" must_input, "size_dimension_range" size_dimension_range,
+    "support_template_sub_type" support_template_sub_type }
 );
 /// Product main image 3:4 configuration rule
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1089,7 +1174,9 @@ pub struct MainImageThreeToFourRule {
     /// Whether 3:4 main image info is required
     pub must_input: Option<bool>,
 }
-::shop_api::object!(MainImageThreeToFourRule { is_show, must_input });
+::shop_api::object!(
+    MainImageThreeToFourRule { "is_show" is_show, "must_input" must_input }
+);
 /// Price rule info, including gold unit prices for different types and enums
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PriceRulesItem {
@@ -1102,7 +1189,9 @@ pub struct PriceRulesItem {
     /// Price rule enum: 1 investment gold, 2 jewelry gold
     pub kind: Option<i64>,
 }
-::shop_api::object!(PriceRulesItem { can_select, desc, value, kind = "type" });
+::shop_api::object!(
+    PriceRulesItem { "can_select" can_select, "desc" desc, "type" kind, "value" value }
+);
 /// Gold price info; for SKUs in gold-priced categories the price can be computed by formula (price = grams * price per gram + processing fee); this field provides the related info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GoldPriceRule {
@@ -1116,7 +1205,8 @@ pub struct GoldPriceRule {
     pub is_show: Option<bool>,
 }
 ::shop_api::object!(
-    GoldPriceRule { price_rules, sell_property_id, is_required, is_show }
+    GoldPriceRule { "is_required" is_required, "is_show" is_show, "price_rules"
+    price_rules, "sell_property_id" sell_property_id }
 );
 /// Key is the category attribute ID; the rule matches when the attribute has the following values
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1126,7 +1216,9 @@ pub struct RuleClauseItem {
     /// Equal to / not equal to
     pub operand_str: Option<String>,
 }
-::shop_api::object!(RuleClauseItem { property_values, operand_str });
+::shop_api::object!(
+    RuleClauseItem { "operand_str" operand_str, "property_values" property_values }
+);
 /// Rules that product category attributes may trigger (may change whether qualifications are required)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MatchableRuleItem {
@@ -1135,7 +1227,10 @@ pub struct MatchableRuleItem {
     /// Whether this qualification is required when the rule matches
     pub is_qualification_required: Option<bool>,
 }
-::shop_api::object!(MatchableRuleItem { rule_clause, is_qualification_required });
+::shop_api::object!(
+    MatchableRuleItem { "is_qualification_required" is_qualification_required,
+    "rule_clause" rule_clause }
+);
 /// Qualification list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConfigListItem {
@@ -1151,7 +1246,8 @@ pub struct ConfigListItem {
     pub matchable_rule: Option<Vec<MatchableRuleItem>>,
 }
 ::shop_api::object!(
-    ConfigListItem { key, name, text_list, is_required, matchable_rule }
+    ConfigListItem { "is_required" is_required, "key" key, "matchable_rule"
+    matchable_rule, "name" name, "text_list" text_list }
 );
 /// Optimizable issue items
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1170,8 +1266,9 @@ pub struct FieldProblemItem {
     pub problem_type: Option<i64>,
 }
 ::shop_api::object!(
-    FieldProblemItem { field_key, field_name, problem_key, problem_name, suggestion,
-    problem_type }
+    FieldProblemItem { "field_key" field_key, "field_name" field_name, "problem_key"
+    problem_key, "problem_name" problem_name, "problem_type" problem_type, "suggestion"
+    suggestion }
 );
 /// Distribution list of issues to be optimized
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1181,7 +1278,7 @@ pub struct ProblemTypeDistributionItem {
     /// Issue count
     pub num: Option<i64>,
 }
-::shop_api::object!(ProblemTypeDistributionItem { type_name, num });
+::shop_api::object!(ProblemTypeDistributionItem { "num" num, "type_name" type_name });
 /// Product quality list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductQualityListQualityListItem {
@@ -1203,8 +1300,10 @@ pub struct ProductQualityListQualityListItem {
     pub quality_score: Option<ProductQualityListQualityScore>,
 }
 ::shop_api::object!(
-    ProductQualityListQualityListItem { product_id, product_name, problem_num_to_improve,
-    problem_type_distribution, meet_standard, base_score, field_problem, quality_score }
+    ProductQualityListQualityListItem { "base_score" base_score, "field_problem"
+    field_problem, "meet_standard" meet_standard, "problem_num_to_improve"
+    problem_num_to_improve, "problem_type_distribution" problem_type_distribution,
+    "product_id" product_id, "product_name" product_name, "quality_score" quality_score }
 );
 /// Issue type distribution; returned only when brief_only is false
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1217,7 +1316,8 @@ pub struct ProductQualityTaskProblemTypeDistributionItem {
     pub num: Option<i64>,
 }
 ::shop_api::object!(
-    ProductQualityTaskProblemTypeDistributionItem { type_key, type_name, num }
+    ProductQualityTaskProblemTypeDistributionItem { "num" num, "type_key" type_key,
+    "type_name" type_name }
 );
 /// CategoryDimListDataItem of product.CategoryDimList.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1238,8 +1338,9 @@ pub struct CategoryDimListDataItem {
     pub vertical_category_code_new: Option<String>,
 }
 ::shop_api::object!(
-    CategoryDimListDataItem { id, name, level, parent_id, is_leaf, vertical_category_new,
-    vertical_category_code_new }
+    CategoryDimListDataItem { "id" id, "is_leaf" is_leaf, "level" level, "name" name,
+    "parent_id" parent_id, "vertical_category_code_new" vertical_category_code_new,
+    "vertical_category_new" vertical_category_new }
 );
 /// ChannelBuyLimitItem of product.addChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1251,7 +1352,10 @@ pub struct ChannelBuyLimitItem {
     /// 每次至少购买数
     pub min_buy_num: Option<i64>,
 }
-::shop_api::object!(ChannelBuyLimitItem { total_buy_num, max_buy_num, min_buy_num });
+::shop_api::object!(
+    ChannelBuyLimitItem { "max_buy_num" max_buy_num, "min_buy_num" min_buy_num,
+    "total_buy_num" total_buy_num }
+);
 /// SkuChannelItem of product.addChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuChannelItem {
@@ -1266,7 +1370,10 @@ pub struct SkuChannelItem {
     /// 库存，勿大于主SKU的可售库存。设置库存与主商品共享时，可不填
     pub stock_num: Option<i64>,
 }
-::shop_api::object!(SkuChannelItem { stock_set_mode, code, sku_id, price, stock_num });
+::shop_api::object!(
+    SkuChannelItem { "code" code, "price" price, "sku_id" sku_id, "stock_num" stock_num,
+    "stock_set_mode" stock_set_mode }
+);
 /// FreightTemplateItem of product.addChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateItem {
@@ -1275,7 +1382,10 @@ pub struct FreightTemplateItem {
     /// 渠道品定制运费模板ID，当设置了freight_follow_main=true时与主品运费模板保持一致；否则需要传值。
     pub freight_id: Option<i64>,
 }
-::shop_api::object!(FreightTemplateItem { freight_follow_main, freight_id });
+::shop_api::object!(
+    FreightTemplateItem { "freight_follow_main" freight_follow_main, "freight_id"
+    freight_id }
+);
 /// ChannelItem of product.addChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChannelItem {
@@ -1284,7 +1394,9 @@ pub struct ChannelItem {
     /// 渠道ID
     pub channel_id: Option<i64>,
 }
-::shop_api::object!(ChannelItem { channel_type, channel_id });
+::shop_api::object!(
+    ChannelItem { "channel_id" channel_id, "channel_type" channel_type }
+);
 /// PrettifyPicDataText of product.batchCreatePrettifyPic.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PrettifyPicDataText {
@@ -1300,7 +1412,8 @@ pub struct PrettifyPicDataText {
     pub text_align: Option<String>,
 }
 ::shop_api::object!(
-    PrettifyPicDataText { text, background_color, font_color, font_size, text_align }
+    PrettifyPicDataText { "background_color" background_color, "font_color" font_color,
+    "font_size" font_size, "text" text, "text_align" text_align }
 );
 /// PrettifyPicDataListItem of product.batchCreatePrettifyPic.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1310,7 +1423,10 @@ pub struct PrettifyPicDataListItem {
     /// 当name=text时有效
     pub prettify_pic_data_text: Option<PrettifyPicDataText>,
 }
-::shop_api::object!(PrettifyPicDataListItem { name, prettify_pic_data_text });
+::shop_api::object!(
+    PrettifyPicDataListItem { "name" name, "prettify_pic_data_text"
+    prettify_pic_data_text }
+);
 /// PrettifyPicListItem of product.batchCreatePrettifyPic.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PrettifyPicListItem {
@@ -1326,7 +1442,8 @@ pub struct PrettifyPicListItem {
     pub is_success: Option<bool>,
 }
 ::shop_api::object!(
-    PrettifyPicListItem { img_url, width, height, error_msg, is_success }
+    PrettifyPicListItem { "error_msg" error_msg, "height" height, "img_url" img_url,
+    "is_success" is_success, "width" width }
 );
 /// CascadeInfoItem of product.getCascadeValue.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1338,7 +1455,10 @@ pub struct CascadeInfoItem {
     /// 级联id，第一次传0，后续查询使用上一次的查询结果中的cascade_id
     pub cascade_id: Option<i64>,
 }
-::shop_api::object!(CascadeInfoItem { value_id, value_name, cascade_id });
+::shop_api::object!(
+    CascadeInfoItem { "cascade_id" cascade_id, "value_id" value_id, "value_name"
+    value_name }
+);
 /// GetCascadeValuePropertyValuesItem of product.getCascadeValue.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetCascadeValuePropertyValuesItem {
@@ -1350,8 +1470,8 @@ pub struct GetCascadeValuePropertyValuesItem {
     pub cascade_id: Option<i64>,
 }
 ::shop_api::object!(
-    GetCascadeValuePropertyValuesItem { property_value_id, property_value_name,
-    cascade_id }
+    GetCascadeValuePropertyValuesItem { "cascade_id" cascade_id, "property_value_id"
+    property_value_id, "property_value_name" property_value_name }
 );
 /// PropertiesItem of product.getCascadeValue.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1363,7 +1483,10 @@ pub struct PropertiesItem {
     /// 是否有下级属性
     pub has_sub_property: Option<bool>,
 }
-::shop_api::object!(PropertiesItem { property_id, property_values, has_sub_property });
+::shop_api::object!(
+    PropertiesItem { "has_sub_property" has_sub_property, "property_id" property_id,
+    "property_values" property_values }
+);
 /// GetCategoryPropertyValuePropertyValuesItem of product.getCategoryPropertyValue.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetCategoryPropertyValuePropertyValuesItem {
@@ -1375,8 +1498,8 @@ pub struct GetCategoryPropertyValuePropertyValuesItem {
     pub property_value_id: Option<i64>,
 }
 ::shop_api::object!(
-    GetCategoryPropertyValuePropertyValuesItem { value_pic, property_value_name,
-    property_value_id }
+    GetCategoryPropertyValuePropertyValuesItem { "property_value_id" property_value_id,
+    "property_value_name" property_value_name, "value_pic" value_pic }
 );
 /// PropertyItem of product.getCategoryPropertyValue.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1386,7 +1509,9 @@ pub struct PropertyItem {
     /// 属性id
     pub property_id: Option<i64>,
 }
-::shop_api::object!(PropertyItem { property_values, property_id });
+::shop_api::object!(
+    PropertyItem { "property_id" property_id, "property_values" property_values }
+);
 /// RecommendNameItem of product.getRecommendName.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RecommendNameItem {
@@ -1395,7 +1520,10 @@ pub struct RecommendNameItem {
     /// 推荐结果
     pub recommend_value: Option<String>,
 }
-::shop_api::object!(RecommendNameItem { recommend_scene, recommend_value });
+::shop_api::object!(
+    RecommendNameItem { "recommend_scene" recommend_scene, "recommend_value"
+    recommend_value }
+);
 /// KolInfoItem of product.listChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct KolInfoItem {
@@ -1404,7 +1532,7 @@ pub struct KolInfoItem {
     /// 绑定所有
     pub bind_all: Option<bool>,
 }
-::shop_api::object!(KolInfoItem { bind_kol_num, bind_all });
+::shop_api::object!(KolInfoItem { "bind_all" bind_all, "bind_kol_num" bind_kol_num });
 /// ListChannelProductDataItem of product.listChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListChannelProductDataItem {
@@ -1432,9 +1560,11 @@ pub struct ListChannelProductDataItem {
     pub sku_code_follow_main: Option<bool>,
 }
 ::shop_api::object!(
-    ListChannelProductDataItem { name, main_product_id, channel_id, channel_type,
-    start_time, end_time, status, kol_info, main_img_material, detail_brief_material,
-    sku_code_follow_main }
+    ListChannelProductDataItem { "channel_id" channel_id, "channel_type" channel_type,
+    "detail_brief_material" detail_brief_material, "end_time" end_time, "kol_info"
+    kol_info, "main_img_material" main_img_material, "main_product_id" main_product_id,
+    "name" name, "sku_code_follow_main" sku_code_follow_main, "start_time" start_time,
+    "status" status }
 );
 /// MainImgMaterialItem of product.listChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1447,7 +1577,8 @@ pub struct MainImgMaterialItem {
     pub material_status: Option<i64>,
 }
 ::shop_api::object!(
-    MainImgMaterialItem { material_type, reject_reason, material_status }
+    MainImgMaterialItem { "material_status" material_status, "material_type"
+    material_type, "reject_reason" reject_reason }
 );
 /// SkuChannelIItem of product.previewChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1461,7 +1592,10 @@ pub struct SkuChannelIItem {
     /// 渠道品SKU库存
     pub stock_num: Option<i64>,
 }
-::shop_api::object!(SkuChannelIItem { code, sku_id, price, stock_num });
+::shop_api::object!(
+    SkuChannelIItem { "code" code, "price" price, "sku_id" sku_id, "stock_num" stock_num
+    }
+);
 /// SkuMainItem of product.previewChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuMainItem {
@@ -1470,7 +1604,7 @@ pub struct SkuMainItem {
     /// 主品SKU库存
     pub stock: Option<i64>,
 }
-::shop_api::object!(SkuMainItem { price, stock });
+::shop_api::object!(SkuMainItem { "price" price, "stock" stock });
 /// PreviewChannelProductSkuChannelItem of product.previewChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PreviewChannelProductSkuChannelItem {
@@ -1486,7 +1620,8 @@ pub struct PreviewChannelProductSkuChannelItem {
     pub status: Option<i64>,
 }
 ::shop_api::object!(
-    PreviewChannelProductSkuChannelItem { sku_id, name, sku_channel, sku_main, status }
+    PreviewChannelProductSkuChannelItem { "name" name, "sku_channel" sku_channel,
+    "sku_id" sku_id, "sku_main" sku_main, "status" status }
 );
 /// PreviewChannelProductMainImgMaterialItem of product.previewChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1501,8 +1636,8 @@ pub struct PreviewChannelProductMainImgMaterialItem {
     pub reject_reason: Option<String>,
 }
 ::shop_api::object!(
-    PreviewChannelProductMainImgMaterialItem { img_list, material_type, material_status,
-    reject_reason }
+    PreviewChannelProductMainImgMaterialItem { "img_list" img_list, "material_status"
+    material_status, "material_type" material_type, "reject_reason" reject_reason }
 );
 /// SubmitRecordsItem of product.salesInherit.submit.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1517,7 +1652,8 @@ pub struct SubmitRecordsItem {
     pub submit_sales_num: Option<i64>,
 }
 ::shop_api::object!(
-    SubmitRecordsItem { platform_id, product_id, outside_product_id, submit_sales_num }
+    SubmitRecordsItem { "outside_product_id" outside_product_id, "platform_id"
+    platform_id, "product_id" product_id, "submit_sales_num" submit_sales_num }
 );
 /// FailedProductListItem of product.salesInherit.submit.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1527,7 +1663,9 @@ pub struct FailedProductListItem {
     /// 失败原因描述
     pub failed_msg: Option<String>,
 }
-::shop_api::object!(FailedProductListItem { product_id, failed_msg });
+::shop_api::object!(
+    FailedProductListItem { "failed_msg" failed_msg, "product_id" product_id }
+);
 /// PageItem of product.salesInherit.submitList.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PageItem {
@@ -1536,7 +1674,7 @@ pub struct PageItem {
     /// 每页数量；最大50；
     pub page_size: Option<i32>,
 }
-::shop_api::object!(PageItem { page_no, page_size });
+::shop_api::object!(PageItem { "page_no" page_no, "page_size" page_size });
 /// SalesExtendRecordListItem of product.salesInherit.submitList.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SalesExtendRecordListItem {
@@ -1560,8 +1698,10 @@ pub struct SalesExtendRecordListItem {
     pub extend_sales_num: Option<i64>,
 }
 ::shop_api::object!(
-    SalesExtendRecordListItem { platform_id, submit_time, submit_sales_num, product_id,
-    outside_product_id, audit_status, audit_msg, audit_time, extend_sales_num }
+    SalesExtendRecordListItem { "audit_msg" audit_msg, "audit_status" audit_status,
+    "audit_time" audit_time, "extend_sales_num" extend_sales_num, "outside_product_id"
+    outside_product_id, "platform_id" platform_id, "product_id" product_id,
+    "submit_sales_num" submit_sales_num, "submit_time" submit_time }
 );
 /// AddV2PoiResource of product.addV2 / product.editV2.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1594,9 +1734,11 @@ pub struct AddV2PoiResource {
     pub poi_lib_id: Option<i64>,
 }
 ::shop_api::object!(
-    AddV2PoiResource { valid_days, valid_start, valid_end, service_num, notification,
-    code_type, count, coupon_second_exchange = "couponSecondExchange",
-    total_can_use_count, link, condition, coupon_return_methods, poi_lib_id }
+    AddV2PoiResource { "code_type" code_type, "condition" condition, "count" count,
+    "couponSecondExchange" coupon_second_exchange, "coupon_return_methods"
+    coupon_return_methods, "link" link, "notification" notification, "poi_lib_id"
+    poi_lib_id, "service_num" service_num, "total_can_use_count" total_can_use_count,
+    "valid_days" valid_days, "valid_end" valid_end, "valid_start" valid_start }
 );
 /// AddV2DelayRule of product.addV2 / product.editV2.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1613,7 +1755,8 @@ pub struct AddV2DelayRule {
     pub end_time: Option<i64>,
 }
 ::shop_api::object!(
-    AddV2DelayRule { enable, config_type, config_value, start_time, end_time }
+    AddV2DelayRule { "config_type" config_type, "config_value" config_value, "enable"
+    enable, "end_time" end_time, "start_time" start_time }
 );
 /// RecruitInfo of product.addV2 / product.editV2.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1623,7 +1766,9 @@ pub struct RecruitInfo {
     /// 招商类型
     pub recruit_type: Option<String>,
 }
-::shop_api::object!(RecruitInfo { recruit_follow_id, recruit_type });
+::shop_api::object!(
+    RecruitInfo { "recruit_follow_id" recruit_follow_id, "recruit_type" recruit_type }
+);
 /// ReferencePriceCertificate of product.addV2 / product.editV2.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReferencePriceCertificate {
@@ -1632,7 +1777,10 @@ pub struct ReferencePriceCertificate {
     /// 图片url需要使用商品素材中心的url并且只能有一张
     pub certificate_urls: Option<Vec<String>>,
 }
-::shop_api::object!(ReferencePriceCertificate { certificate_type, certificate_urls });
+::shop_api::object!(
+    ReferencePriceCertificate { "certificate_type" certificate_type, "certificate_urls"
+    certificate_urls }
+);
 /// UnitPriceInfo of product.addV2 / product.editV2.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnitPriceInfo {
@@ -1641,7 +1789,9 @@ pub struct UnitPriceInfo {
     /// 废弃字段，请写死传0
     pub process_charge: i64,
 }
-::shop_api::object!(UnitPriceInfo { price_rule_type, process_charge });
+::shop_api::object!(
+    UnitPriceInfo { "price_rule_type" price_rule_type, "process_charge" process_charge }
+);
 /// QualityInspectionInfo of product.addV2 / product.editV2.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QualityInspectionInfo {
@@ -1654,7 +1804,10 @@ pub struct QualityInspectionInfo {
     /// 1: 单库存模式，只允许售卖一个sku；2: 多库存模式，不限售卖次数
     pub mode: Option<i32>,
 }
-::shop_api::object!(QualityInspectionInfo { supported, agency, certificate_code, mode });
+::shop_api::object!(
+    QualityInspectionInfo { "agency" agency, "certificate_code" certificate_code, "mode"
+    mode, "supported" supported }
+);
 /// 特殊日期延迟发货规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDetailDelayRule {
@@ -1672,8 +1825,9 @@ pub struct ProductDetailDelayRule {
     pub rule_scope: Option<i64>,
 }
 ::shop_api::object!(
-    ProductDetailDelayRule { enable, config_type, config_value, start_time, end_time,
-    rule_scope }
+    ProductDetailDelayRule { "config_type" config_type, "config_value" config_value,
+    "enable" enable, "end_time" end_time, "rule_scope" rule_scope, "start_time"
+    start_time }
 );
 /// 跨境物流信息（仅海淘商品返回）
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1692,8 +1846,10 @@ pub struct ProductDetailLogisticsInfo {
     pub net_weight_qty: Option<f64>,
 }
 ::shop_api::object!(
-    ProductDetailLogisticsInfo { customs_clear_type, origin_country_id,
-    source_country_id, brand_country_id, tax_payer, net_weight_qty }
+    ProductDetailLogisticsInfo { "brand_country_id" brand_country_id,
+    "customs_clear_type" customs_clear_type, "net_weight_qty" net_weight_qty,
+    "origin_country_id" origin_country_id, "source_country_id" source_country_id,
+    "tax_payer" tax_payer }
 );
 /// 卡券信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1716,8 +1872,10 @@ pub struct ProductDetailPoiResource {
     pub valid_days: Option<i64>,
 }
 ::shop_api::object!(
-    ProductDetailPoiResource { coupon_return_methods, code_type, condition, notification,
-    poi_lib_id, service_num, total_can_use_count, valid_days }
+    ProductDetailPoiResource { "code_type" code_type, "condition" condition,
+    "coupon_return_methods" coupon_return_methods, "notification" notification,
+    "poi_lib_id" poi_lib_id, "service_num" service_num, "total_can_use_count"
+    total_can_use_count, "valid_days" valid_days }
 );
 /// 前置质检相关（特定二手商家、特定二手类目使用）
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1732,7 +1890,8 @@ pub struct ProductDetailQualityInspectionInfo {
     pub supported: Option<bool>,
 }
 ::shop_api::object!(
-    ProductDetailQualityInspectionInfo { mode, certificate_code, agency, supported }
+    ProductDetailQualityInspectionInfo { "agency" agency, "certificate_code"
+    certificate_code, "mode" mode, "supported" supported }
 );
 /// 参考价凭证
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1743,7 +1902,8 @@ pub struct ProductDetailReferencePriceCertificate {
     pub certificate_urls: Option<String>,
 }
 ::shop_api::object!(
-    ProductDetailReferencePriceCertificate { certificate_type, certificate_urls }
+    ProductDetailReferencePriceCertificate { "certificate_type" certificate_type,
+    "certificate_urls" certificate_urls }
 );
 /// 海南免税sku信息（仅海淘商品返回信息）
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1755,14 +1915,16 @@ pub struct TaxExemptionSkuInfo {
     /// 净含量
     pub volume: Option<i64>,
 }
-::shop_api::object!(TaxExemptionSkuInfo { is_suit, suit_num, volume });
+::shop_api::object!(
+    TaxExemptionSkuInfo { "is_suit" is_suit, "suit_num" suit_num, "volume" volume }
+);
 /// 单位价格信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDetailUnitPriceInfo {
     /// 1：投资金单位价格2：首饰金单位价格
     pub price_rule_type: Option<i64>,
 }
-::shop_api::object!(ProductDetailUnitPriceInfo { price_rule_type });
+::shop_api::object!(ProductDetailUnitPriceInfo { "price_rule_type" price_rule_type });
 /// 售后服务新结构（老的after_sale_service中的字段后续会慢慢迁移到这里）
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleServiceV2 {
@@ -1771,14 +1933,17 @@ pub struct AfterSaleServiceV2 {
     /// 当前商品是否是大件商品
     pub is_large_product: Option<i64>,
 }
-::shop_api::object!(AfterSaleServiceV2 { three_guarantees, is_large_product });
+::shop_api::object!(
+    AfterSaleServiceV2 { "is_large_product" is_large_product, "three_guarantees"
+    three_guarantees }
+);
 /// 商品维度默认处理时长
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DefaultProcessTime {
     /// 商品维度默认处理时长，单位：秒，不能超过24小时。
     pub value: Option<i64>,
 }
-::shop_api::object!(DefaultProcessTime { value });
+::shop_api::object!(DefaultProcessTime { "value" value });
 /// 规格值的导航样式路径信息，如色系->色值
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpvPath {
@@ -1787,7 +1952,7 @@ pub struct CpvPath {
     /// 如色系的销售属性id
     pub cpid: i64,
 }
-::shop_api::object!(CpvPath { cpvid, cpid });
+::shop_api::object!(CpvPath { "cpid" cpid, "cpvid" cpvid });
 /// 度量衡模块信息，如示例中13克为一个模块
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditV2Value {
@@ -1805,7 +1970,8 @@ pub struct ProductEditV2Value {
     pub module_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductEditV2Value { suffix, prefix, unit_name, unit_id, value, module_id }
+    ProductEditV2Value { "module_id" module_id, "prefix" prefix, "suffix" suffix,
+    "unit_id" unit_id, "unit_name" unit_name, "value" value }
 );
 /// 度量衡结构化信息，如单果规格的规格值10-13g，包含两个模块：{ measure_info: { template_id: 50, values: \[ { module_id: 44, prefix: , suffix: -, value: 10 }, { module_id: 45, prefix: , suffix: , value: 13, unit_id: 2, unit_name: g } \] }
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1815,7 +1981,7 @@ pub struct MeasureInfo {
     /// 度量衡模版id，根据/getProductUpdateRule中回填
     pub template_id: Option<i64>,
 }
-::shop_api::object!(MeasureInfo { values, template_id });
+::shop_api::object!(MeasureInfo { "template_id" template_id, "values" values });
 /// 规格值
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditV2Value2 {
@@ -1831,7 +1997,8 @@ pub struct ProductEditV2Value2 {
     pub value_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductEditV2Value2 { value_name, remark, cpv_path, measure_info, value_id }
+    ProductEditV2Value2 { "cpv_path" cpv_path, "measure_info" measure_info, "remark"
+    remark, "value_id" value_id, "value_name" value_name }
 );
 /// 规格项，如颜色、尺码
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1843,14 +2010,17 @@ pub struct ProductEditV2SpecValue {
     /// 标准销售属性id
     pub property_id: Option<i64>,
 }
-::shop_api::object!(ProductEditV2SpecValue { values, property_name, property_id });
+::shop_api::object!(
+    ProductEditV2SpecValue { "property_id" property_id, "property_name" property_name,
+    "values" values }
+);
 /// 规格模版详细信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecInfo {
     /// 规格项，如颜色、尺码
     pub spec_values: Option<Vec<ProductEditV2SpecValue>>,
 }
-::shop_api::object!(SpecInfo { spec_values });
+::shop_api::object!(SpecInfo { "spec_values" spec_values });
 /// 组套包信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PackageSku {
@@ -1863,7 +2033,10 @@ pub struct PackageSku {
     /// 组套包子品商品id
     pub sub_product_id: Option<i64>,
 }
-::shop_api::object!(PackageSku { short_name, combo_num, sub_sku_id, sub_product_id });
+::shop_api::object!(
+    PackageSku { "combo_num" combo_num, "short_name" short_name, "sub_product_id"
+    sub_product_id, "sub_sku_id" sub_sku_id }
+);
 /// sku规格信息：规格项规格值
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditV2SellProperty {
@@ -1872,7 +2045,9 @@ pub struct ProductEditV2SellProperty {
     /// 规格值名称
     pub value_name: Option<String>,
 }
-::shop_api::object!(ProductEditV2SellProperty { property_name, value_name });
+::shop_api::object!(
+    ProductEditV2SellProperty { "property_name" property_name, "value_name" value_name }
+);
 /// 货品信息，如果传0 0 表示解绑）
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Cargo {
@@ -1881,7 +2056,7 @@ pub struct Cargo {
     /// 货品类型
     pub source_type: Option<i64>,
 }
-::shop_api::object!(Cargo { cargo_id, source_type });
+::shop_api::object!(Cargo { "cargo_id" cargo_id, "source_type" source_type });
 /// 海南免税：Sku 额外信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditV2TaxExemptionSkuInfo {
@@ -1892,7 +2067,10 @@ pub struct ProductEditV2TaxExemptionSkuInfo {
     /// 是否套装（0 否 1 是）
     pub is_suit: Option<i64>,
 }
-::shop_api::object!(ProductEditV2TaxExemptionSkuInfo { volume, suit_num, is_suit });
+::shop_api::object!(
+    ProductEditV2TaxExemptionSkuInfo { "is_suit" is_suit, "suit_num" suit_num, "volume"
+    volume }
+);
 /// 海关申报要素
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditV2CustomsReportInfo {
@@ -1920,9 +2098,11 @@ pub struct ProductEditV2CustomsReportInfo {
     pub hs_code: Option<String>,
 }
 ::shop_api::object!(
-    ProductEditV2CustomsReportInfo { bar_code, g_model, usage, report_brand_name,
-    report_name, unit, second_measure_unit, first_measure_unit, second_measure_qty,
-    first_measure_qty, hs_code }
+    ProductEditV2CustomsReportInfo { "bar_code" bar_code, "first_measure_qty"
+    first_measure_qty, "first_measure_unit" first_measure_unit, "g_model" g_model,
+    "hs_code" hs_code, "report_brand_name" report_brand_name, "report_name" report_name,
+    "second_measure_qty" second_measure_qty, "second_measure_unit" second_measure_unit,
+    "unit" unit, "usage" usage }
 );
 /// sku新参数，建议切到新参数，后续老参数spec_prices废弃
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1975,11 +2155,15 @@ pub struct SpecPricesV2 {
     pub stock_num: Option<i64>,
 }
 ::shop_api::object!(
-    SpecPricesV2 { multi_time_stocks, sku_status, sku_classification_type, package_sku,
-    sku_id, gold_process_charge, sell_properties, supply_price, delivery_infos, cargo,
-    barcodes, presell_delay, spec_value_lib_id, tax_exemption_sku_info, stock_num_map,
-    sku_type, customs_report_info, outer_sku_id, supplier_id, step_stock_num, code,
-    price, stock_num }
+    SpecPricesV2 { "barcodes" barcodes, "cargo" cargo, "code" code, "customs_report_info"
+    customs_report_info, "delivery_infos" delivery_infos, "gold_process_charge"
+    gold_process_charge, "multi_time_stocks" multi_time_stocks, "outer_sku_id"
+    outer_sku_id, "package_sku" package_sku, "presell_delay" presell_delay, "price"
+    price, "sell_properties" sell_properties, "sku_classification_type"
+    sku_classification_type, "sku_id" sku_id, "sku_status" sku_status, "sku_type"
+    sku_type, "spec_value_lib_id" spec_value_lib_id, "step_stock_num" step_stock_num,
+    "stock_num" stock_num, "stock_num_map" stock_num_map, "supplier_id" supplier_id,
+    "supply_price" supply_price, "tax_exemption_sku_info" tax_exemption_sku_info }
 );
 /// sku信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1993,7 +2177,10 @@ pub struct ProductAddSchemaSku {
     /// 外部skuID
     pub code: Option<String>,
 }
-::shop_api::object!(ProductAddSchemaSku { sku_id, out_sku_id, outer_sku_id, code });
+::shop_api::object!(
+    ProductAddSchemaSku { "code" code, "out_sku_id" out_sku_id, "outer_sku_id"
+    outer_sku_id, "sku_id" sku_id }
+);
 /// sku锁信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuLockInfo {
@@ -2002,7 +2189,7 @@ pub struct SkuLockInfo {
     /// sku锁。1000: 单sku规格锁1001: 单sku价格锁1002: 单sku规格图锁1003: 单sku库存类型锁1004: 单sku库存增加锁1005: 单sku库存减少锁1006: 单sku库存区域仓锁
     pub sku_locks: Option<Vec<i64>>,
 }
-::shop_api::object!(SkuLockInfo { sku_id, sku_locks });
+::shop_api::object!(SkuLockInfo { "sku_id" sku_id, "sku_locks" sku_locks });
 /// 商品锁信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductLockInfo {
@@ -2013,7 +2200,10 @@ pub struct ProductLockInfo {
     /// 商品ID
     pub product_id: Option<i64>,
 }
-::shop_api::object!(ProductLockInfo { product_locks, sku_lock_infos, product_id });
+::shop_api::object!(
+    ProductLockInfo { "product_id" product_id, "product_locks" product_locks,
+    "sku_lock_infos" sku_lock_infos }
+);
 /// 必要图文
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EssentialMaterialInfo {
@@ -2027,7 +2217,8 @@ pub struct EssentialMaterialInfo {
     pub url: Option<String>,
 }
 ::shop_api::object!(
-    EssentialMaterialInfo { material_source, material_component_id, code, url }
+    EssentialMaterialInfo { "code" code, "material_component_id" material_component_id,
+    "material_source" material_source, "url" url }
 );
 /// 必要图文
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2035,7 +2226,10 @@ pub struct DiagnoseEssentialMaterial {
     /// 必要图文
     pub essential_material_info_list: Option<Vec<EssentialMaterialInfo>>,
 }
-::shop_api::object!(DiagnoseEssentialMaterial { essential_material_info_list });
+::shop_api::object!(
+    DiagnoseEssentialMaterial { "essential_material_info_list"
+    essential_material_info_list }
+);
 /// 无
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RecommendTagInfo {
@@ -2044,7 +2238,7 @@ pub struct RecommendTagInfo {
     /// 推荐词内容
     pub name: Option<String>,
 }
-::shop_api::object!(RecommendTagInfo { tag_type, name });
+::shop_api::object!(RecommendTagInfo { "name" name, "tag_type" tag_type });
 /// 推荐值
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DiagnoseRecommend {
@@ -2062,8 +2256,9 @@ pub struct DiagnoseRecommend {
     pub ai_suggest_prop: Option<Vec<SalePropertiesItem>>,
 }
 ::shop_api::object!(
-    DiagnoseRecommend { name, prop_map, suggest_seo_title_words, recommend_tag_info_list,
-    ai_suggest_prop }
+    DiagnoseRecommend { "ai_suggest_prop" ai_suggest_prop, "name" name, "prop_map"
+    prop_map, "recommend_tag_info_list" recommend_tag_info_list,
+    "suggest_seo_title_words" suggest_seo_title_words }
 );
 /// 问题扩展信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2076,7 +2271,8 @@ pub struct ProblemBizExtra {
     pub title_typo: Option<String>,
 }
 ::shop_api::object!(
-    ProblemBizExtra { conflict_props_docs_map, similar_product_list, title_typo }
+    ProblemBizExtra { "conflict_props_docs_map" conflict_props_docs_map,
+    "similar_product_list" similar_product_list, "title_typo" title_typo }
 );
 /// 指标效果
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2095,8 +2291,10 @@ pub struct OptimizationInfo {
     pub default_index_value: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    OptimizationInfo { default_event_type, optimization_key, optimization_name,
-    optimization_status, unavailable_reason, default_index_value }
+    OptimizationInfo { "default_event_type" default_event_type, "default_index_value"
+    default_index_value, "optimization_key" optimization_key, "optimization_name"
+    optimization_name, "optimization_status" optimization_status, "unavailable_reason"
+    unavailable_reason }
 );
 /// 收益指标
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2113,8 +2311,9 @@ pub struct ItemRcmdEffect {
     pub optimization_info: Option<OptimizationInfo>,
 }
 ::shop_api::object!(
-    ItemRcmdEffect { peer_usage_rate, improve_value_upper_bound,
-    improve_value_lower_bound, effct_desc, optimization_info }
+    ItemRcmdEffect { "effct_desc" effct_desc, "improve_value_lower_bound"
+    improve_value_lower_bound, "improve_value_upper_bound" improve_value_upper_bound,
+    "optimization_info" optimization_info, "peer_usage_rate" peer_usage_rate }
 );
 /// 字段问题
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2189,14 +2388,21 @@ pub struct FieldProblem {
     pub is_support_ignore: Option<bool>,
 }
 ::shop_api::object!(
-    FieldProblem { problem_type, field_key, tab_optimization_type, detail_link,
-    problem_position, is_fatal, is_empty_type, is_app_support, problem_score,
-    problem_name, is_support_exemption, problem_category, problem_simple_name,
-    problem_desc, optimization_type, problem_biz_extra, is_quality_score, problem_key,
-    prop_ids, index, is_block, is_base_score, second_optimization_type, is_ignored,
-    diagnose_target, field_name, suggestion, item_rcmd_effect, optimization_object,
-    optimization_issue, problem_affect_describe, jump_link, first_optimization_type,
-    is_support_ignore }
+    FieldProblem { "detail_link" detail_link, "diagnose_target" diagnose_target,
+    "field_key" field_key, "field_name" field_name, "first_optimization_type"
+    first_optimization_type, "index" index, "is_app_support" is_app_support,
+    "is_base_score" is_base_score, "is_block" is_block, "is_empty_type" is_empty_type,
+    "is_fatal" is_fatal, "is_ignored" is_ignored, "is_quality_score" is_quality_score,
+    "is_support_exemption" is_support_exemption, "is_support_ignore" is_support_ignore,
+    "item_rcmd_effect" item_rcmd_effect, "jump_link" jump_link, "optimization_issue"
+    optimization_issue, "optimization_object" optimization_object, "optimization_type"
+    optimization_type, "problem_affect_describe" problem_affect_describe,
+    "problem_biz_extra" problem_biz_extra, "problem_category" problem_category,
+    "problem_desc" problem_desc, "problem_key" problem_key, "problem_name" problem_name,
+    "problem_position" problem_position, "problem_score" problem_score,
+    "problem_simple_name" problem_simple_name, "problem_type" problem_type, "prop_ids"
+    prop_ids, "second_optimization_type" second_optimization_type, "suggestion"
+    suggestion, "tab_optimization_type" tab_optimization_type }
 );
 /// 质量分
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2208,7 +2414,7 @@ pub struct QualityScore {
     /// 质量分版本
     pub version: Option<String>,
 }
-::shop_api::object!(QualityScore { score, level, version });
+::shop_api::object!(QualityScore { "level" level, "score" score, "version" version });
 /// 自动整改规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuditAutoRectifyRule {
@@ -2217,7 +2423,9 @@ pub struct AuditAutoRectifyRule {
     /// 未授权原因，1：商家不支持该功能，2:未确定：用户不知道此功能，3:待定:用户知道此功能，但未作出是否授权的决定，4:拒绝授权
     pub ungranted_reason: Option<i64>,
 }
-::shop_api::object!(AuditAutoRectifyRule { is_grant, ungranted_reason });
+::shop_api::object!(
+    AuditAutoRectifyRule { "is_grant" is_grant, "ungranted_reason" ungranted_reason }
+);
 /// 返回校验结果列表
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductLimitResult {
@@ -2231,7 +2439,8 @@ pub struct ProductLimitResult {
     pub remain_count: Option<i64>,
 }
 ::shop_api::object!(
-    ProductLimitResult { limit_type, has_limit, hit_limit, remain_count }
+    ProductLimitResult { "has_limit" has_limit, "hit_limit" hit_limit, "limit_type"
+    limit_type, "remain_count" remain_count }
 );
 /// 商品数据
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2243,7 +2452,10 @@ pub struct ProductData {
     /// 草稿状态；0-无草稿,1-未提审,2-待审核,3-审核通过,4-审核未通过。详见：<https://op.jinritemai.com/docs/question-docs/92/2070>
     pub draft_status: Option<i64>,
 }
-::shop_api::object!(ProductData { status, check_status, draft_status });
+::shop_api::object!(
+    ProductData { "check_status" check_status, "draft_status" draft_status, "status"
+    status }
+);
 /// 线索列表
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvScanClueData {
@@ -2287,10 +2499,13 @@ pub struct ProductIsvScanClueData {
     pub query_name_cut_list: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ProductIsvScanClueData { clue_id, clue_name, pic_url, first_cid, first_name,
-    second_cid, second_name, brand_id, brand_name_cn, brand_name_en, price_min,
-    price_max, search_heat, demand_and_supply_rate, third_cid, third_name, fourth_cid,
-    fourth_name, query_name_cut_list }
+    ProductIsvScanClueData { "brand_id" brand_id, "brand_name_cn" brand_name_cn,
+    "brand_name_en" brand_name_en, "clue_id" clue_id, "clue_name" clue_name,
+    "demand_and_supply_rate" demand_and_supply_rate, "first_cid" first_cid, "first_name"
+    first_name, "fourth_cid" fourth_cid, "fourth_name" fourth_name, "pic_url" pic_url,
+    "price_max" price_max, "price_min" price_min, "query_name_cut_list"
+    query_name_cut_list, "search_heat" search_heat, "second_cid" second_cid,
+    "second_name" second_name, "third_cid" third_cid, "third_name" third_name }
 );
 /// 尺码结构及详细数据
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2309,8 +2524,9 @@ pub struct ComponentTemplate {
     pub shareable: Option<bool>,
 }
 ::shop_api::object!(
-    ComponentTemplate { template_type, template_sub_type, template_name,
-    component_front_data, component_data, shareable }
+    ComponentTemplate { "component_data" component_data, "component_front_data"
+    component_front_data, "shareable" shareable, "template_name" template_name,
+    "template_sub_type" template_sub_type, "template_type" template_type }
 );
 /// 属性实体
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2322,7 +2538,9 @@ pub struct ProductFormatNew {
     /// 是否为商家自定义属性值，1为是，0为不是，默认为0
     pub diy_type: Option<i64>,
 }
-::shop_api::object!(ProductFormatNew { value, name, diy_type });
+::shop_api::object!(
+    ProductFormatNew { "diy_type" diy_type, "name" name, "value" value }
+);
 /// 主图信息，主图1：1和主图3：4
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductMainPic {
@@ -2333,7 +2551,7 @@ pub struct ProductMainPic {
     /// 图片id
     pub pic_id: Option<i64>,
 }
-::shop_api::object!(ProductMainPic { url, kind = "type", pic_id });
+::shop_api::object!(ProductMainPic { "pic_id" pic_id, "type" kind, "url" url });
 /// 商品素材信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductMaterialMap {
@@ -2346,7 +2564,10 @@ pub struct ProductMaterialMap {
     /// 素材ID
     pub material_id: Option<i64>,
 }
-::shop_api::object!(ProductMaterialMap { media_type, urls, resource_ids, material_id });
+::shop_api::object!(
+    ProductMaterialMap { "material_id" material_id, "media_type" media_type,
+    "resource_ids" resource_ids, "urls" urls }
+);
 /// 度量衡值组
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDiagnoseCheckValue {
@@ -2364,7 +2585,8 @@ pub struct ProductDiagnoseCheckValue {
     pub suffix: Option<String>,
 }
 ::shop_api::object!(
-    ProductDiagnoseCheckValue { prefix, module_id, value, unit_id, unit_name, suffix }
+    ProductDiagnoseCheckValue { "module_id" module_id, "prefix" prefix, "suffix" suffix,
+    "unit_id" unit_id, "unit_name" unit_name, "value" value }
 );
 /// 度量衡信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2374,7 +2596,9 @@ pub struct ProductDiagnoseCheckMeasureInfo {
     /// 度量衡值组
     pub values: Option<Vec<ProductDiagnoseCheckValue>>,
 }
-::shop_api::object!(ProductDiagnoseCheckMeasureInfo { template_id, values });
+::shop_api::object!(
+    ProductDiagnoseCheckMeasureInfo { "template_id" template_id, "values" values }
+);
 /// 销售属性
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDiagnoseCheckSellProperty {
@@ -2386,7 +2610,8 @@ pub struct ProductDiagnoseCheckSellProperty {
     pub measure_info: Option<ProductDiagnoseCheckMeasureInfo>,
 }
 ::shop_api::object!(
-    ProductDiagnoseCheckSellProperty { property_name, value_name, measure_info }
+    ProductDiagnoseCheckSellProperty { "measure_info" measure_info, "property_name"
+    property_name, "value_name" value_name }
 );
 /// 商品sku
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2409,8 +2634,9 @@ pub struct ProductDiagnoseCheckSku {
     pub sell_properties: Option<Vec<ProductDiagnoseCheckSellProperty>>,
 }
 ::shop_api::object!(
-    ProductDiagnoseCheckSku { price, name, stock, image_url, sku_id, spec_detail_ids,
-    sku_classification_type, sell_properties }
+    ProductDiagnoseCheckSku { "image_url" image_url, "name" name, "price" price,
+    "sell_properties" sell_properties, "sku_classification_type" sku_classification_type,
+    "sku_id" sku_id, "spec_detail_ids" spec_detail_ids, "stock" stock }
 );
 /// 列表数量不能超过200
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2420,7 +2646,9 @@ pub struct Status {
     /// 是否存在货源
     pub goods_supply_exists: bool,
 }
-::shop_api::object!(Status { clue_id, goods_supply_exists });
+::shop_api::object!(
+    Status { "clue_id" clue_id, "goods_supply_exists" goods_supply_exists }
+);
 /// 查询option
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LookupOption {
@@ -2429,7 +2657,10 @@ pub struct LookupOption {
     /// 是否需要获取商品标题长度限制规则
     pub need_title_limit: Option<bool>,
 }
-::shop_api::object!(LookupOption { need_name_affix, need_title_limit });
+::shop_api::object!(
+    LookupOption { "need_name_affix" need_name_affix, "need_title_limit" need_title_limit
+    }
+);
 /// 查询定制参数
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductListV2QueryOption {
@@ -2439,7 +2670,8 @@ pub struct ProductListV2QueryOption {
     pub need_audit_reject_suggest: Option<bool>,
 }
 ::shop_api::object!(
-    ProductListV2QueryOption { exist_audit_reject_suggest, need_audit_reject_suggest }
+    ProductListV2QueryOption { "exist_audit_reject_suggest" exist_audit_reject_suggest,
+    "need_audit_reject_suggest" need_audit_reject_suggest }
 );
 /// 1:1主图建议
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2447,14 +2679,14 @@ pub struct PicSuggestion {
     /// 修改后图片，需要重新走素材中心转图
     pub after_pics: Option<Vec<String>>,
 }
-::shop_api::object!(PicSuggestion { after_pics });
+::shop_api::object!(PicSuggestion { "after_pics" after_pics });
 /// 标题建议
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NameSuggestion {
     /// 改后标题
     pub after_name: Option<String>,
 }
-::shop_api::object!(NameSuggestion { after_name });
+::shop_api::object!(NameSuggestion { "after_name" after_name });
 /// 驳回修改建议
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuditRejectSuggestion {
@@ -2468,8 +2700,8 @@ pub struct AuditRejectSuggestion {
     pub reject_reason: Option<String>,
 }
 ::shop_api::object!(
-    AuditRejectSuggestion { pic34_suggestion, pic_suggestion, name_suggestion,
-    reject_reason }
+    AuditRejectSuggestion { "name_suggestion" name_suggestion, "pic34_suggestion"
+    pic34_suggestion, "pic_suggestion" pic_suggestion, "reject_reason" reject_reason }
 );
 /// 商品类目属性信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2479,7 +2711,9 @@ pub struct ProductProperty {
     /// 属性值列表
     pub property_value: Option<Vec<ValuesItem>>,
 }
-::shop_api::object!(ProductProperty { property_key, property_value });
+::shop_api::object!(
+    ProductProperty { "property_key" property_key, "property_value" property_value }
+);
 /// 整改图片明细
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductListV2Pic {
@@ -2490,7 +2724,7 @@ pub struct ProductListV2Pic {
     /// 图片类型
     pub pic_type: Option<i64>,
 }
-::shop_api::object!(ProductListV2Pic { index, url, pic_type });
+::shop_api::object!(ProductListV2Pic { "index" index, "pic_type" pic_type, "url" url });
 /// 整改sku明细
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductListV2Sku {
@@ -2501,7 +2735,7 @@ pub struct ProductListV2Sku {
     /// skuid
     pub sku_id: Option<i64>,
 }
-::shop_api::object!(ProductListV2Sku { url, title, sku_id });
+::shop_api::object!(ProductListV2Sku { "sku_id" sku_id, "title" title, "url" url });
 /// 自动整改信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RectificationInfo {
@@ -2510,7 +2744,7 @@ pub struct RectificationInfo {
     /// 整改sku明细
     pub sku_list: Option<Vec<ProductListV2Sku>>,
 }
-::shop_api::object!(RectificationInfo { pic_list, sku_list });
+::shop_api::object!(RectificationInfo { "pic_list" pic_list, "sku_list" sku_list });
 /// 自动整改信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RectifyInfo {
@@ -2521,14 +2755,17 @@ pub struct RectifyInfo {
     /// 驳回原因
     pub reject_reason: Option<String>,
 }
-::shop_api::object!(RectifyInfo { rectification_info, rectify_action, reject_reason });
+::shop_api::object!(
+    RectifyInfo { "rectification_info" rectification_info, "rectify_action"
+    rectify_action, "reject_reason" reject_reason }
+);
 /// 店铺装修分类
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductListV2ShopCategory {
     /// 店铺装修分类id
     pub leaf_category_ids: Option<Vec<i64>>,
 }
-::shop_api::object!(ProductListV2ShopCategory { leaf_category_ids });
+::shop_api::object!(ProductListV2ShopCategory { "leaf_category_ids" leaf_category_ids });
 /// sku信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecPrice {
@@ -2539,7 +2776,7 @@ pub struct SpecPrice {
     /// SKU Barcode
     pub barcodes: Option<Vec<String>>,
 }
-::shop_api::object!(SpecPrice { id, code, barcodes });
+::shop_api::object!(SpecPrice { "barcodes" barcodes, "code" code, "id" id });
 /// 标题长度限制，长度计算逻辑：汉字算两个字符，汉字以外的其他字符都算一个字符。
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TitleLimit {
@@ -2548,7 +2785,7 @@ pub struct TitleLimit {
     /// 商品标题最长长度
     pub max_length: Option<i64>,
 }
-::shop_api::object!(TitleLimit { min_length, max_length });
+::shop_api::object!(TitleLimit { "max_length" max_length, "min_length" min_length });
 /// 三包服务承诺配置信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ThreeGuarantee {
@@ -2557,7 +2794,7 @@ pub struct ThreeGuarantee {
     /// 服务类型 1-寄修 2-延保
     pub service_type: Option<i64>,
 }
-::shop_api::object!(ThreeGuarantee { duration, service_type });
+::shop_api::object!(ThreeGuarantee { "duration" duration, "service_type" service_type });
 /// 售后服务新结构
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDetailAfterSaleServiceV2 {
@@ -2567,7 +2804,8 @@ pub struct ProductDetailAfterSaleServiceV2 {
     pub is_large_product: Option<i64>,
 }
 ::shop_api::object!(
-    ProductDetailAfterSaleServiceV2 { three_guarantees, is_large_product }
+    ProductDetailAfterSaleServiceV2 { "is_large_product" is_large_product,
+    "three_guarantees" three_guarantees }
 );
 /// 属性扩展信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2575,7 +2813,7 @@ pub struct ProductDetailExtraInfo {
     /// 处理时间，单位秒
     pub process_time: Option<i64>,
 }
-::shop_api::object!(ProductDetailExtraInfo { process_time });
+::shop_api::object!(ProductDetailExtraInfo { "process_time" process_time });
 /// 属性详细信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PropertyDetail {
@@ -2584,7 +2822,7 @@ pub struct PropertyDetail {
     /// 商品属性名称
     pub name: Option<String>,
 }
-::shop_api::object!(PropertyDetail { extra_info, name });
+::shop_api::object!(PropertyDetail { "extra_info" extra_info, "name" name });
 /// 定制属性组信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomPropertyGroup {
@@ -2593,7 +2831,9 @@ pub struct CustomPropertyGroup {
     /// 属性组名称
     pub name: Option<String>,
 }
-::shop_api::object!(CustomPropertyGroup { property_detail = "propertyDetail", name });
+::shop_api::object!(
+    CustomPropertyGroup { "name" name, "propertyDetail" property_detail }
+);
 /// 定制属性
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDetailCustomProperty {
@@ -2601,7 +2841,7 @@ pub struct ProductDetailCustomProperty {
     pub custom_property_groups: Option<Vec<CustomPropertyGroup>>,
 }
 ::shop_api::object!(
-    ProductDetailCustomProperty { custom_property_groups = "customPropertyGroups" }
+    ProductDetailCustomProperty { "customPropertyGroups" custom_property_groups }
 );
 /// 素材审核驳回原因
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2611,7 +2851,9 @@ pub struct MaterialAuditReason {
     /// 素材类型对应的驳回原因
     pub reasons: Option<Vec<String>>,
 }
-::shop_api::object!(MaterialAuditReason { material_type, reasons });
+::shop_api::object!(
+    MaterialAuditReason { "material_type" material_type, "reasons" reasons }
+);
 /// 商品审核结果
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAuditInfo {
@@ -2620,14 +2862,17 @@ pub struct ProductAuditInfo {
     /// 素材审核驳回原因
     pub material_audit_reason: Option<Vec<MaterialAuditReason>>,
 }
-::shop_api::object!(ProductAuditInfo { material_audit_status, material_audit_reason });
+::shop_api::object!(
+    ProductAuditInfo { "material_audit_reason" material_audit_reason,
+    "material_audit_status" material_audit_status }
+);
 /// 店铺装修分类
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDetailShopCategory {
     /// 店铺装修分类叶子类目id
     pub leaf_category_ids: Option<String>,
 }
-::shop_api::object!(ProductDetailShopCategory { leaf_category_ids });
+::shop_api::object!(ProductDetailShopCategory { "leaf_category_ids" leaf_category_ids });
 /// 货品信息（国内）
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CargoInfo {
@@ -2636,7 +2881,7 @@ pub struct CargoInfo {
     /// 货品id
     pub cargo_id: Option<String>,
 }
-::shop_api::object!(CargoInfo { source_type, cargo_id });
+::shop_api::object!(CargoInfo { "cargo_id" cargo_id, "source_type" source_type });
 /// sku对应的销售属性信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDetailSellProperty {
@@ -2654,8 +2899,9 @@ pub struct ProductDetailSellProperty {
     pub perperty_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductDetailSellProperty { value_spec_detail_id, remark, value_name, value_id,
-    property_name, perperty_id }
+    ProductDetailSellProperty { "perperty_id" perperty_id, "property_name" property_name,
+    "remark" remark, "value_id" value_id, "value_name" value_name, "value_spec_detail_id"
+    value_spec_detail_id }
 );
 /// 度量衡模块
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2674,7 +2920,8 @@ pub struct ProductDetailValue {
     pub module_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductDetailValue { value, unit_name, unit_id, suffix, prefix, module_id }
+    ProductDetailValue { "module_id" module_id, "prefix" prefix, "suffix" suffix,
+    "unit_id" unit_id, "unit_name" unit_name, "value" value }
 );
 /// 度量衡结构化信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2684,7 +2931,9 @@ pub struct ProductDetailMeasureInfo {
     /// 度量衡模版id
     pub template_id: Option<i64>,
 }
-::shop_api::object!(ProductDetailMeasureInfo { values, template_id });
+::shop_api::object!(
+    ProductDetailMeasureInfo { "template_id" template_id, "values" values }
+);
 /// 导航路径信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDetailCpvPath {
@@ -2693,7 +2942,7 @@ pub struct ProductDetailCpvPath {
     /// 导航属性id
     pub cpid: Option<i64>,
 }
-::shop_api::object!(ProductDetailCpvPath { cpvid, cpid });
+::shop_api::object!(ProductDetailCpvPath { "cpid" cpid, "cpvid" cpvid });
 /// 其他扩展信息：包括度量衡信息等
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Extra {
@@ -2702,7 +2951,7 @@ pub struct Extra {
     /// 导航路径信息
     pub cpv_path: Option<Vec<ProductDetailCpvPath>>,
 }
-::shop_api::object!(Extra { measure_info, cpv_path });
+::shop_api::object!(Extra { "cpv_path" cpv_path, "measure_info" measure_info });
 /// 明细sku
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuInfo {
@@ -2711,7 +2960,7 @@ pub struct SkuInfo {
     /// 规格名
     pub sku_title: Option<String>,
 }
-::shop_api::object!(SkuInfo { sku_id, sku_title });
+::shop_api::object!(SkuInfo { "sku_id" sku_id, "sku_title" sku_title });
 /// 详细的驳回明细原因
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RejectReason {
@@ -2722,7 +2971,10 @@ pub struct RejectReason {
     /// 驳回原因
     pub reason_text: Option<String>,
 }
-::shop_api::object!(RejectReason { sku_infos, reject_img_list, reason_text });
+::shop_api::object!(
+    RejectReason { "reason_text" reason_text, "reject_img_list" reject_img_list,
+    "sku_infos" sku_infos }
+);
 /// 驳回原因列表
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuditReasonDetail {
@@ -2733,7 +2985,10 @@ pub struct AuditReasonDetail {
     /// 驳回模块类型
     pub kind: Option<String>,
 }
-::shop_api::object!(AuditReasonDetail { reject_reason_list, title, kind = "type" });
+::shop_api::object!(
+    AuditReasonDetail { "reject_reason_list" reject_reason_list, "title" title, "type"
+    kind }
+);
 /// 不同单位下的值约束
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnitRule {
@@ -2744,7 +2999,7 @@ pub struct UnitRule {
     /// 单位id
     pub unit_id: Option<i64>,
 }
-::shop_api::object!(UnitRule { max, min, unit_id });
+::shop_api::object!(UnitRule { "max" max, "min" min, "unit_id" unit_id });
 /// 填写规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValidateRule {
@@ -2762,7 +3017,8 @@ pub struct ValidateRule {
     pub data_type: Option<String>,
 }
 ::shop_api::object!(
-    ValidateRule { unit_rules, time_format, max, min, precision, data_type }
+    ValidateRule { "data_type" data_type, "max" max, "min" min, "precision" precision,
+    "time_format" time_format, "unit_rules" unit_rules }
 );
 /// 可选单位，可为空
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2772,14 +3028,14 @@ pub struct Unit {
     /// 单位id
     pub unit_id: Option<i64>,
 }
-::shop_api::object!(Unit { unit_name, unit_id });
+::shop_api::object!(Unit { "unit_id" unit_id, "unit_name" unit_name });
 /// 值的可选项，如材质属性可能会有：棉、麻等选项
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetCatePropertyV2Value {
     /// 值名称
     pub value_name: Option<String>,
 }
-::shop_api::object!(ProductGetCatePropertyV2Value { value_name });
+::shop_api::object!(ProductGetCatePropertyV2Value { "value_name" value_name });
 /// 度量衡模版下的模块，可为多个，一般情况为一个，一般情况一个模块就是一个值+单位形式
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValueModule {
@@ -2801,8 +3057,9 @@ pub struct ValueModule {
     pub module_id: Option<i64>,
 }
 ::shop_api::object!(
-    ValueModule { value_required, validate_rule, units, values, input_type, suffix,
-    prefix, module_id }
+    ValueModule { "input_type" input_type, "module_id" module_id, "prefix" prefix,
+    "suffix" suffix, "units" units, "validate_rule" validate_rule, "value_required"
+    value_required, "values" values }
 );
 /// 度量衡模版，可为多个，一般情况为一个
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2814,7 +3071,10 @@ pub struct MeasureTemplate {
     /// 度量衡模版id
     pub template_id: Option<i64>,
 }
-::shop_api::object!(MeasureTemplate { display_name, value_modules, template_id });
+::shop_api::object!(
+    MeasureTemplate { "display_name" display_name, "template_id" template_id,
+    "value_modules" value_modules }
+);
 /// 可选项
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetProductUpdateRuleOption {
@@ -2828,7 +3088,8 @@ pub struct ProductGetProductUpdateRuleOption {
     pub name: Option<String>,
 }
 ::shop_api::object!(
-    ProductGetProductUpdateRuleOption { example, description, value, name }
+    ProductGetProductUpdateRuleOption { "description" description, "example" example,
+    "name" name, "value" value }
 );
 /// 过敏包退规则
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2840,7 +3101,9 @@ pub struct AllergyReturnV2Rule {
     /// 可选项
     pub options: Option<Vec<ProductGetProductUpdateRuleOption>>,
 }
-::shop_api::object!(AllergyReturnV2Rule { enable, must_select, options });
+::shop_api::object!(
+    AllergyReturnV2Rule { "enable" enable, "must_select" must_select, "options" options }
+);
 /// 维度下尺码范围
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SizeDimensionRange {
@@ -2849,7 +3112,7 @@ pub struct SizeDimensionRange {
     /// 最大范围
     pub min: Option<i64>,
 }
-::shop_api::object!(SizeDimensionRange { max, min });
+::shop_api::object!(SizeDimensionRange { "max" max, "min" min });
 /// 支持c2b定制时可用的发货规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetProductUpdateRuleNormalRule {
@@ -2865,8 +3128,9 @@ pub struct ProductGetProductUpdateRuleNormalRule {
     pub support: Option<String>,
 }
 ::shop_api::object!(
-    ProductGetProductUpdateRuleNormalRule { description, delay_options, deny_description,
-    display, support }
+    ProductGetProductUpdateRuleNormalRule { "delay_options" delay_options,
+    "deny_description" deny_description, "description" description, "display" display,
+    "support" support }
 );
 /// 支持c2b定制时可用的履约规则
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2874,7 +3138,7 @@ pub struct SelectedFulfillmentRule {
     /// 支持c2b定制时可用的发货规则
     pub normal_rule: Option<ProductGetProductUpdateRuleNormalRule>,
 }
-::shop_api::object!(SelectedFulfillmentRule { normal_rule });
+::shop_api::object!(SelectedFulfillmentRule { "normal_rule" normal_rule });
 /// 可选小程序
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct App {
@@ -2883,7 +3147,7 @@ pub struct App {
     /// 小程序id
     pub value: Option<String>,
 }
-::shop_api::object!(App { name, value });
+::shop_api::object!(App { "name" name, "value" value });
 /// c2b定制相关规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct C2bCustomizeRule {
@@ -2897,8 +3161,8 @@ pub struct C2bCustomizeRule {
     pub enable: Option<bool>,
 }
 ::shop_api::object!(
-    C2bCustomizeRule { selected_fulfillment_rule, app_list, supply_day_return_selector,
-    enable }
+    C2bCustomizeRule { "app_list" app_list, "enable" enable, "selected_fulfillment_rule"
+    selected_fulfillment_rule, "supply_day_return_selector" supply_day_return_selector }
 );
 /// 其他规则
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2906,7 +3170,7 @@ pub struct ExtraRule {
     /// c2b定制相关规则
     pub c2b_customize_rule: Option<C2bCustomizeRule>,
 }
-::shop_api::object!(ExtraRule { c2b_customize_rule });
+::shop_api::object!(ExtraRule { "c2b_customize_rule" c2b_customize_rule });
 /// 特殊时间延迟发货规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetProductUpdateRuleDelayRule {
@@ -2920,8 +3184,8 @@ pub struct ProductGetProductUpdateRuleDelayRule {
     pub end_time: Option<i64>,
 }
 ::shop_api::object!(
-    ProductGetProductUpdateRuleDelayRule { config_type, config_value, start_time,
-    end_time }
+    ProductGetProductUpdateRuleDelayRule { "config_type" config_type, "config_value"
+    config_value, "end_time" end_time, "start_time" start_time }
 );
 /// 支持的时效列表
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2931,21 +3195,23 @@ pub struct MultiTime {
     /// 时效
     pub time_type: Option<i64>,
 }
-::shop_api::object!(MultiTime { time_desc, time_type });
+::shop_api::object!(MultiTime { "time_desc" time_desc, "time_type" time_type });
 /// 虚拟商品提货方式规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VirtualGoodsRule {
     /// 是否可能设置订单页展示核销入口；当该字段为 true且提取方式为「使用电子凭证」或「充值直连」时，可以设置
     pub support_show_checkout_entry: Option<bool>,
 }
-::shop_api::object!(VirtualGoodsRule { support_show_checkout_entry });
+::shop_api::object!(
+    VirtualGoodsRule { "support_show_checkout_entry" support_show_checkout_entry }
+);
 /// 提取方式规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PickUpMethodRule {
     /// 虚拟商品提货方式规则
     pub virtual_goods_rule: Option<VirtualGoodsRule>,
 }
-::shop_api::object!(PickUpMethodRule { virtual_goods_rule });
+::shop_api::object!(PickUpMethodRule { "virtual_goods_rule" virtual_goods_rule });
 /// 度量衡单位
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetProductUpdateRuleUnit {
@@ -2954,7 +3220,9 @@ pub struct ProductGetProductUpdateRuleUnit {
     /// 度量衡单位名称
     pub unit_name: Option<String>,
 }
-::shop_api::object!(ProductGetProductUpdateRuleUnit { unit_id, unit_name });
+::shop_api::object!(
+    ProductGetProductUpdateRuleUnit { "unit_id" unit_id, "unit_name" unit_name }
+);
 /// 单位规则明细
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetProductUpdateRuleUnitRule {
@@ -2965,7 +3233,9 @@ pub struct ProductGetProductUpdateRuleUnitRule {
     /// 最大值
     pub max: Option<f64>,
 }
-::shop_api::object!(ProductGetProductUpdateRuleUnitRule { unit_id, min, max });
+::shop_api::object!(
+    ProductGetProductUpdateRuleUnitRule { "max" max, "min" min, "unit_id" unit_id }
+);
 /// 度量衡规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetProductUpdateRuleValidateRule {
@@ -2981,8 +3251,8 @@ pub struct ProductGetProductUpdateRuleValidateRule {
     pub unit_rules: Option<Vec<ProductGetProductUpdateRuleUnitRule>>,
 }
 ::shop_api::object!(
-    ProductGetProductUpdateRuleValidateRule { data_type, precision, min, max, unit_rules
-    }
+    ProductGetProductUpdateRuleValidateRule { "data_type" data_type, "max" max, "min"
+    min, "precision" precision, "unit_rules" unit_rules }
 );
 /// 度量衡模版模块内容，一个模版多个模块
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3003,8 +3273,9 @@ pub struct ProductGetProductUpdateRuleValueModule {
     pub validate_rule: Option<ProductGetProductUpdateRuleValidateRule>,
 }
 ::shop_api::object!(
-    ProductGetProductUpdateRuleValueModule { module_id, prefix, suffix, input_type,
-    values, units, validate_rule }
+    ProductGetProductUpdateRuleValueModule { "input_type" input_type, "module_id"
+    module_id, "prefix" prefix, "suffix" suffix, "units" units, "validate_rule"
+    validate_rule, "values" values }
 );
 /// 度量衡模版，可能有多个
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3017,8 +3288,8 @@ pub struct ProductGetProductUpdateRuleMeasureTemplate {
     pub value_modules: Option<Vec<ProductGetProductUpdateRuleValueModule>>,
 }
 ::shop_api::object!(
-    ProductGetProductUpdateRuleMeasureTemplate { display_name, template_id, value_modules
-    }
+    ProductGetProductUpdateRuleMeasureTemplate { "display_name" display_name,
+    "template_id" template_id, "value_modules" value_modules }
 );
 /// 资质规则生效的触发条件结构：属性id -> 属性值clause作用：当命中ruleClause中给出的全部属性对时，刷新相关资质的「必填/非必填」配置
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3030,7 +3301,10 @@ pub struct RuleClause {
     /// 属性值ID列表
     pub property_values: Option<Vec<i64>>,
 }
-::shop_api::object!(RuleClause { operand, operand_str, property_values });
+::shop_api::object!(
+    RuleClause { "operand" operand, "operand_str" operand_str, "property_values"
+    property_values }
+);
 /// 资质规则触发时，受影响的类目属性结构：属性id -> 属性effect（包含属性是否必填，属性名是否需要被覆写）作用：当命中ruleClause中给出的全部属性对时，刷新相关资质的「必填/非必填」配置
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PropertyEffect {
@@ -3039,7 +3313,9 @@ pub struct PropertyEffect {
     /// 类目属性是否必填（目前只有生产企业名称和资质证号）: 0-必填, 1-非必填
     pub is_required: Option<i64>,
 }
-::shop_api::object!(PropertyEffect { label_name, is_required });
+::shop_api::object!(
+    PropertyEffect { "is_required" is_required, "label_name" label_name }
+);
 /// 资质规则和规则的效果
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MatchableRule {
@@ -3048,7 +3324,9 @@ pub struct MatchableRule {
     /// 资质规则触发时，受影响的类目属性结构：属性id -> 属性effect（包含属性是否必填，属性名是否需要被覆写）作用：当命中ruleClause中给出的全部属性对时，刷新相关资质的「必填/非必填」配置
     pub property_effect: Option<::std::collections::BTreeMap<String, PropertyEffect>>,
 }
-::shop_api::object!(MatchableRule { rule_clause, property_effect });
+::shop_api::object!(
+    MatchableRule { "property_effect" property_effect, "rule_clause" rule_clause }
+);
 /// 资质规则，类目属性影响资质必填和资质属性必填
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QualificationRule {
@@ -3066,8 +3344,8 @@ pub struct QualificationRule {
     pub matchable_rule: Option<Vec<MatchableRule>>,
 }
 ::shop_api::object!(
-    QualificationRule { is_qianchuan_need, is_required, text_list, name, key,
-    matchable_rule }
+    QualificationRule { "is_qianchuan_need" is_qianchuan_need, "is_required" is_required,
+    "key" key, "matchable_rule" matchable_rule, "name" name, "text_list" text_list }
 );
 /// 商品标题非法关键词规则
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3082,7 +3360,8 @@ pub struct TitleIllegalKeywordRule {
     pub keywords: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    TitleIllegalKeywordRule { tip, keywords_in_suffix, keywords_in_prefix, keywords }
+    TitleIllegalKeywordRule { "keywords" keywords, "keywords_in_prefix"
+    keywords_in_prefix, "keywords_in_suffix" keywords_in_suffix, "tip" tip }
 );
 /// 标题长度规则
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3092,7 +3371,7 @@ pub struct TitleLimitRule {
     /// 标题最短长度
     pub min_length: Option<String>,
 }
-::shop_api::object!(TitleLimitRule { max_length, min_length });
+::shop_api::object!(TitleLimitRule { "max_length" max_length, "min_length" min_length });
 /// sku分类信息填写规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuClassificationRule {
@@ -3103,7 +3382,10 @@ pub struct SkuClassificationRule {
     /// 是否允许填写sku分类信息
     pub enable: Option<bool>,
 }
-::shop_api::object!(SkuClassificationRule { options, must_select, enable });
+::shop_api::object!(
+    SkuClassificationRule { "enable" enable, "must_select" must_select, "options" options
+    }
+);
 /// sku规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuRule {
@@ -3112,7 +3394,10 @@ pub struct SkuRule {
     /// sku分类信息填写规则
     pub sku_classification_rule: Option<SkuClassificationRule>,
 }
-::shop_api::object!(SkuRule { support_barcode, sku_classification_rule });
+::shop_api::object!(
+    SkuRule { "sku_classification_rule" sku_classification_rule, "support_barcode"
+    support_barcode }
+);
 /// 自动充值相关的规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupportAutoChargeRule {
@@ -3121,14 +3406,14 @@ pub struct SupportAutoChargeRule {
     /// 1
     pub disabled: Option<bool>,
 }
-::shop_api::object!(SupportAutoChargeRule { value, disabled });
+::shop_api::object!(SupportAutoChargeRule { "disabled" disabled, "value" value });
 /// 交易相关的规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TradeRule {
     /// 自动充值相关的规则
     pub support_auto_charge_rule: Option<SupportAutoChargeRule>,
 }
-::shop_api::object!(TradeRule { support_auto_charge_rule });
+::shop_api::object!(TradeRule { "support_auto_charge_rule" support_auto_charge_rule });
 /// 可优化问题项
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductQualityListFieldProblem {
@@ -3144,8 +3429,8 @@ pub struct ProductQualityListFieldProblem {
     pub field_key: Option<String>,
 }
 ::shop_api::object!(
-    ProductQualityListFieldProblem { suggestion, problem_name, problem_key, field_name,
-    field_key }
+    ProductQualityListFieldProblem { "field_key" field_key, "field_name" field_name,
+    "problem_key" problem_key, "problem_name" problem_name, "suggestion" suggestion }
 );
 /// 质量分数据
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3157,7 +3442,9 @@ pub struct ProductQualityListQualityScore {
     /// 质量分
     pub score: Option<i64>,
 }
-::shop_api::object!(ProductQualityListQualityScore { version, level, score });
+::shop_api::object!(
+    ProductQualityListQualityScore { "level" level, "score" score, "version" version }
+);
 /// 校验
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CommonCheckResult {
@@ -3169,7 +3456,8 @@ pub struct CommonCheckResult {
     pub check_result_msg: Option<String>,
 }
 ::shop_api::object!(
-    CommonCheckResult { check_type, check_result_code, check_result_msg }
+    CommonCheckResult { "check_result_code" check_result_code, "check_result_msg"
+    check_result_msg, "check_type" check_type }
 );
 /// 属性判准结果；如果存在判准结果，且is_right为false，可以在properties找到对应建议结果
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3179,7 +3467,7 @@ pub struct CheckResult {
     /// 判准正确
     pub is_right: Option<bool>,
 }
-::shop_api::object!(CheckResult { property_id, is_right });
+::shop_api::object!(CheckResult { "is_right" is_right, "property_id" property_id });
 /// 推荐的属性列表
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductRecommendPropertiesProperty {
@@ -3193,8 +3481,9 @@ pub struct ProductRecommendPropertiesProperty {
     pub property_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductRecommendPropertiesProperty { property_name, property_values,
-    recommend_source, property_id }
+    ProductRecommendPropertiesProperty { "property_id" property_id, "property_name"
+    property_name, "property_values" property_values, "recommend_source" recommend_source
+    }
 );
 /// 度量衡内容
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3217,8 +3506,9 @@ pub struct ProductRecommendPropertiesValue {
     pub value_required: Option<bool>,
 }
 ::shop_api::object!(
-    ProductRecommendPropertiesValue { extra, module_id, value, unit_id, unit_name,
-    prefix, suffix, value_required }
+    ProductRecommendPropertiesValue { "extra" extra, "module_id" module_id, "prefix"
+    prefix, "suffix" suffix, "unit_id" unit_id, "unit_name" unit_name, "value" value,
+    "value_required" value_required }
 );
 /// 度量衡信息，对本接口暂时不需要传
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3231,7 +3521,8 @@ pub struct ProductRecommendPropertiesMeasureInfo {
     pub extra: Option<::std::collections::BTreeMap<String, String>>,
 }
 ::shop_api::object!(
-    ProductRecommendPropertiesMeasureInfo { template_id, values, extra }
+    ProductRecommendPropertiesMeasureInfo { "extra" extra, "template_id" template_id,
+    "values" values }
 );
 /// 商家自填属性；传入可以触发对自填属性值的判准
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3245,7 +3536,10 @@ pub struct ProductFormat {
     /// 度量衡信息，对本接口暂时不需要传
     pub measure_info: Option<ProductRecommendPropertiesMeasureInfo>,
 }
-::shop_api::object!(ProductFormat { value, name, diy_type, measure_info });
+::shop_api::object!(
+    ProductFormat { "diy_type" diy_type, "measure_info" measure_info, "name" name,
+    "value" value }
+);
 /// Webhook event `product_change` (400): A product changed: created, saved, audited, deleted, banned, listed or delisted (`product_change`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/60/686)
@@ -3271,8 +3565,10 @@ pub struct ProductChangeEvent {
     pub channel_main_product: Option<MessageChannelMainProduct>,
 }
 ::shop_api::object!(
-    ProductChangeEvent { product_id, shop_id, store_id, out_product_id, event, reason,
-    check_reject_reason, update_time, channel_main_product }
+    ProductChangeEvent { "channel_main_product" channel_main_product,
+    "check_reject_reason" check_reject_reason, "event" event, "out_product_id"
+    out_product_id, "product_id" product_id, "reason" reason, "shop_id" shop_id,
+    "store_id" store_id, "update_time" update_time }
 );
 /// Webhook event `product_info_change` (417): The content of a product (title, pictures, attributes) changed after an approved audit (`product_InfoChange`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3293,8 +3589,9 @@ pub struct ProductInfoChangeEvent {
     pub product_biz: Option<i64>,
 }
 ::shop_api::object!(
-    ProductInfoChangeEvent { product_id, shop_id, store_id, msg_type, status,
-    channel_info, product_biz }
+    ProductInfoChangeEvent { "channel_info" channel_info, "msg_type" msg_type,
+    "product_biz" product_biz, "product_id" product_id, "shop_id" shop_id, "status"
+    status, "store_id" store_id }
 );
 /// Request of `product.listV2` (`POST /product/listV2`): List the shop's products, filtered by status, audit status, time window, name or IDs. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/633)
 ///
@@ -3344,10 +3641,14 @@ pub struct ProductListV2Request {
     pub use_cursor: Option<bool>,
 }
 ::shop_api::object!(
-    ProductListV2Request { status, check_status, product_type, start_time, end_time,
-    update_start_time, update_end_time, page, size, store_id, name, product_id,
-    can_combine_product, cursor_id, lookup_option, need_check_out,
-    need_rectification_info, query_options, sku_codes, use_cursor }
+    ProductListV2Request { "can_combine_product" can_combine_product, "check_status"
+    check_status, "cursor_id" cursor_id, "end_time" end_time, "lookup_option"
+    lookup_option, "name" name, "need_check_out" need_check_out,
+    "need_rectification_info" need_rectification_info, "page" page, "product_id"
+    product_id, "product_type" product_type, "query_options" query_options, "size" size,
+    "sku_codes" sku_codes, "start_time" start_time, "status" status, "store_id" store_id,
+    "update_end_time" update_end_time, "update_start_time" update_start_time,
+    "use_cursor" use_cursor }
 );
 /// Response data of `product.listV2` ([`ProductListV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/633)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3363,7 +3664,10 @@ pub struct ProductListV2Response {
     /// 使用游标时，每次查询会返回该值，作为下次查询的入参使用。
     pub cursor_id: Option<String>,
 }
-::shop_api::object!(ProductListV2Response { data, total, page, size, cursor_id });
+::shop_api::object!(
+    ProductListV2Response { "cursor_id" cursor_id, "data" data, "page" page, "size" size,
+    "total" total }
+);
 impl ::shop_api::runtime::ApiRequest for ProductListV2Request {
     ::shop_api::endpoint!(
         ProductListV2Response, super::super::Doudian, "doudian" "product"
@@ -3405,7 +3709,8 @@ pub struct ProductDetailRequest {
     pub store_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductDetailRequest { product_id, out_product_id, show_draft, store_id }
+    ProductDetailRequest { "out_product_id" out_product_id, "product_id" product_id,
+    "show_draft" show_draft, "store_id" store_id }
 );
 /// Response data of `product.detail` ([`ProductDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/56)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3600,26 +3905,46 @@ pub struct ProductDetailResponse {
     pub use_brand_name: Option<bool>,
 }
 ::shop_api::object!(
-    ProductDetailResponse { product_id, product_id_str, out_product_id, outer_product_id,
-    name, description, status, check_status, draft_status, spec_id, category_detail,
-    product_type, standard_brand_id, img, pic, spec_pics, specs, spec_prices,
-    market_price, discount_price, presell_type, presell_config_level, presell_delay,
-    presell_end_time, delivery_delay_day, reduce_type, freight_id, weight_value,
-    weight_unit, maximum_per_order, limit_per_buyer, minimum_per_order,
-    product_format_new, after_sale_service, quality_list, pickup_method, store_id,
-    main_product_id, is_sub_product, create_time, update_time, extra,
-    account_template_id, appoint_delivery_day, brand_id, car_vin_code, cdf_category,
-    delay_rule, delivery_method, is_create, logistics_info, long_pic_url,
-    material_video_id, mobile, name_prefix, need_recharge_mode, open_user_id, pay_type,
-    poi_resource, presell_delivery_type, price_has_tax, product_format,
-    quality_inspection_info, recommend_remark, reference_price,
-    reference_price_certificate, sale_channel_type, sale_limit_id, sell_channel,
-    size_info_template_id, start_sale_type, unit_price_info, white_back_ground_pic_url,
-    after_sale_service_v2, charity_id, custom_property, default_process_time,
-    format_update_time, is_auto_charge, is_c2b_switch_on, is_charity_product,
-    is_evaluate_opened, is_second_hand_digital, main_image_three_to_four, main_pic_3_4,
-    micro_app_id, name_suffix, new_step_product, product_audit_info, sell_num,
-    shop_category, short_product_name, spu_id, use_brand_name }
+    ProductDetailResponse { "account_template_id" account_template_id,
+    "after_sale_service" after_sale_service, "after_sale_service_v2"
+    after_sale_service_v2, "appoint_delivery_day" appoint_delivery_day, "brand_id"
+    brand_id, "car_vin_code" car_vin_code, "category_detail" category_detail,
+    "cdf_category" cdf_category, "charity_id" charity_id, "check_status" check_status,
+    "create_time" create_time, "custom_property" custom_property, "default_process_time"
+    default_process_time, "delay_rule" delay_rule, "delivery_delay_day"
+    delivery_delay_day, "delivery_method" delivery_method, "description" description,
+    "discount_price" discount_price, "draft_status" draft_status, "extra" extra,
+    "format_update_time" format_update_time, "freight_id" freight_id, "img" img,
+    "is_auto_charge" is_auto_charge, "is_c2b_switch_on" is_c2b_switch_on,
+    "is_charity_product" is_charity_product, "is_create" is_create, "is_evaluate_opened"
+    is_evaluate_opened, "is_second_hand_digital" is_second_hand_digital, "is_sub_product"
+    is_sub_product, "limit_per_buyer" limit_per_buyer, "logistics_info" logistics_info,
+    "long_pic_url" long_pic_url, "main_image_three_to_four" main_image_three_to_four,
+    "main_pic_3_4" main_pic_3_4, "main_product_id" main_product_id, "market_price"
+    market_price, "material_video_id" material_video_id, "maximum_per_order"
+    maximum_per_order, "micro_app_id" micro_app_id, "minimum_per_order"
+    minimum_per_order, "mobile" mobile, "name" name, "name_prefix" name_prefix,
+    "name_suffix" name_suffix, "need_recharge_mode" need_recharge_mode,
+    "new_step_product" new_step_product, "open_user_id" open_user_id, "out_product_id"
+    out_product_id, "outer_product_id" outer_product_id, "pay_type" pay_type, "pic" pic,
+    "pickup_method" pickup_method, "poi_resource" poi_resource, "presell_config_level"
+    presell_config_level, "presell_delay" presell_delay, "presell_delivery_type"
+    presell_delivery_type, "presell_end_time" presell_end_time, "presell_type"
+    presell_type, "price_has_tax" price_has_tax, "product_audit_info" product_audit_info,
+    "product_format" product_format, "product_format_new" product_format_new,
+    "product_id" product_id, "product_id_str" product_id_str, "product_type"
+    product_type, "quality_inspection_info" quality_inspection_info, "quality_list"
+    quality_list, "recommend_remark" recommend_remark, "reduce_type" reduce_type,
+    "reference_price" reference_price, "reference_price_certificate"
+    reference_price_certificate, "sale_channel_type" sale_channel_type, "sale_limit_id"
+    sale_limit_id, "sell_channel" sell_channel, "sell_num" sell_num, "shop_category"
+    shop_category, "short_product_name" short_product_name, "size_info_template_id"
+    size_info_template_id, "spec_id" spec_id, "spec_pics" spec_pics, "spec_prices"
+    spec_prices, "specs" specs, "spu_id" spu_id, "standard_brand_id" standard_brand_id,
+    "start_sale_type" start_sale_type, "status" status, "store_id" store_id,
+    "unit_price_info" unit_price_info, "update_time" update_time, "use_brand_name"
+    use_brand_name, "weight_unit" weight_unit, "weight_value" weight_value,
+    "white_back_ground_pic_url" white_back_ground_pic_url }
 );
 impl ::shop_api::runtime::ApiRequest for ProductDetailRequest {
     ::shop_api::endpoint!(
@@ -3777,20 +4102,35 @@ pub struct ProductAddV2Request {
     pub quality_inspection_info: Option<QualityInspectionInfo>,
 }
 ::shop_api::object!(
-    ProductAddV2Request { outer_product_id, out_product_id, product_type,
-    category_leaf_id, name, pic, description, reduce_type, freight_id, mobile, commit,
-    specs, spec_prices, spec_name, spec_pic, product_format_new, standard_brand_id,
-    weight, weight_unit, presell_type, presell_config_level, presell_delay,
-    presell_end_time, presell_delivery_type, delivery_delay_day, supply_7day_return,
-    after_sale_service, quality_list, maximum_per_order, limit_per_buyer,
-    minimum_per_order, start_sale_type, pickup_method, remark, store_id, main_product_id,
-    name_prefix, white_back_ground_pic_url, long_pic_url, material_video_id, pay_type,
-    product_format, recommend_remark, delivery_method, cdf_category, assoc_ids, brand_id,
-    spu_id, appoint_delivery_day, third_url, extra, src, need_check_out, poi_resource,
-    car_vin_code, need_recharge_mode, account_template_id, sell_channel, delay_rule,
-    size_info_template_id, substitute_goods_url, sale_channel_type, recruit_info,
-    sale_limit_id, reference_price, reference_price_certificate,
-    main_image_three_to_four, unit_price_info, quality_inspection_info }
+    ProductAddV2Request { "account_template_id" account_template_id, "after_sale_service"
+    after_sale_service, "appoint_delivery_day" appoint_delivery_day, "assoc_ids"
+    assoc_ids, "brand_id" brand_id, "car_vin_code" car_vin_code, "category_leaf_id"
+    category_leaf_id, "cdf_category" cdf_category, "commit" commit, "delay_rule"
+    delay_rule, "delivery_delay_day" delivery_delay_day, "delivery_method"
+    delivery_method, "description" description, "extra" extra, "freight_id" freight_id,
+    "limit_per_buyer" limit_per_buyer, "long_pic_url" long_pic_url,
+    "main_image_three_to_four" main_image_three_to_four, "main_product_id"
+    main_product_id, "material_video_id" material_video_id, "maximum_per_order"
+    maximum_per_order, "minimum_per_order" minimum_per_order, "mobile" mobile, "name"
+    name, "name_prefix" name_prefix, "need_check_out" need_check_out,
+    "need_recharge_mode" need_recharge_mode, "out_product_id" out_product_id,
+    "outer_product_id" outer_product_id, "pay_type" pay_type, "pic" pic, "pickup_method"
+    pickup_method, "poi_resource" poi_resource, "presell_config_level"
+    presell_config_level, "presell_delay" presell_delay, "presell_delivery_type"
+    presell_delivery_type, "presell_end_time" presell_end_time, "presell_type"
+    presell_type, "product_format" product_format, "product_format_new"
+    product_format_new, "product_type" product_type, "quality_inspection_info"
+    quality_inspection_info, "quality_list" quality_list, "recommend_remark"
+    recommend_remark, "recruit_info" recruit_info, "reduce_type" reduce_type,
+    "reference_price" reference_price, "reference_price_certificate"
+    reference_price_certificate, "remark" remark, "sale_channel_type" sale_channel_type,
+    "sale_limit_id" sale_limit_id, "sell_channel" sell_channel, "size_info_template_id"
+    size_info_template_id, "spec_name" spec_name, "spec_pic" spec_pic, "spec_prices"
+    spec_prices, "specs" specs, "spu_id" spu_id, "src" src, "standard_brand_id"
+    standard_brand_id, "start_sale_type" start_sale_type, "store_id" store_id,
+    "substitute_goods_url" substitute_goods_url, "supply_7day_return" supply_7day_return,
+    "third_url" third_url, "unit_price_info" unit_price_info, "weight" weight,
+    "weight_unit" weight_unit, "white_back_ground_pic_url" white_back_ground_pic_url }
 );
 /// Response data of `product.addV2` ([`ProductAddV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/249)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3807,8 +4147,8 @@ pub struct ProductAddV2Response {
     pub sku: Option<Vec<CreatedSku>>,
 }
 ::shop_api::object!(
-    ProductAddV2Response { product_id, out_product_id, outer_product_id, create_time, sku
-    }
+    ProductAddV2Response { "create_time" create_time, "out_product_id" out_product_id,
+    "outer_product_id" outer_product_id, "product_id" product_id, "sku" sku }
 );
 impl ::shop_api::runtime::ApiRequest for ProductAddV2Request {
     ::shop_api::endpoint!(
@@ -3998,24 +4338,44 @@ pub struct ProductEditV2Request {
     pub with_sku_type: Option<bool>,
 }
 ::shop_api::object!(
-    ProductEditV2Request { product_id, commit, outer_product_id, out_product_id,
-    product_type, category_leaf_id, name, pic, description, reduce_type, freight_id,
-    mobile, specs, spec_prices, spec_name, spec_pic, product_format_new,
-    standard_brand_id, weight, weight_unit, presell_type, presell_config_level,
-    presell_delay, presell_end_time, presell_delivery_type, delivery_delay_day,
-    supply_7day_return, after_sale_service, quality_list, force_use_quality_list,
-    maximum_per_order, limit_per_buyer, minimum_per_order, start_sale_type,
-    pickup_method, remark, store_id, main_product_id, name_prefix,
-    white_back_ground_pic_url, long_pic_url, material_video_id, pay_type, product_format,
-    recommend_remark, delivery_method, cdf_category, assoc_ids, brand_id, spu_id,
-    appoint_delivery_day, third_url, extra, src, need_check_out, poi_resource,
-    car_vin_code, need_recharge_mode, account_template_id, sell_channel, delay_rule,
-    size_info_template_id, substitute_goods_url, sale_channel_type, sale_limit_id,
-    reference_price, reference_price_certificate, main_image_three_to_four,
-    unit_price_info, quality_inspection_info, after_sale_service_v2, custom_property,
-    default_process_time, is_auto_charge, is_c2b_switch_on, is_evaluate_opened,
-    micro_app_id, name_suffix, open_logistics_info, recommend_ids, short_product_name,
-    show_checkout_entry, spec_info, spec_prices_v2, use_brand_name, with_sku_type }
+    ProductEditV2Request { "account_template_id" account_template_id,
+    "after_sale_service" after_sale_service, "after_sale_service_v2"
+    after_sale_service_v2, "appoint_delivery_day" appoint_delivery_day, "assoc_ids"
+    assoc_ids, "brand_id" brand_id, "car_vin_code" car_vin_code, "category_leaf_id"
+    category_leaf_id, "cdf_category" cdf_category, "commit" commit, "custom_property"
+    custom_property, "default_process_time" default_process_time, "delay_rule"
+    delay_rule, "delivery_delay_day" delivery_delay_day, "delivery_method"
+    delivery_method, "description" description, "extra" extra, "force_use_quality_list"
+    force_use_quality_list, "freight_id" freight_id, "is_auto_charge" is_auto_charge,
+    "is_c2b_switch_on" is_c2b_switch_on, "is_evaluate_opened" is_evaluate_opened,
+    "limit_per_buyer" limit_per_buyer, "long_pic_url" long_pic_url,
+    "main_image_three_to_four" main_image_three_to_four, "main_product_id"
+    main_product_id, "material_video_id" material_video_id, "maximum_per_order"
+    maximum_per_order, "micro_app_id" micro_app_id, "minimum_per_order"
+    minimum_per_order, "mobile" mobile, "name" name, "name_prefix" name_prefix,
+    "name_suffix" name_suffix, "need_check_out" need_check_out, "need_recharge_mode"
+    need_recharge_mode, "open_logistics_info" open_logistics_info, "out_product_id"
+    out_product_id, "outer_product_id" outer_product_id, "pay_type" pay_type, "pic" pic,
+    "pickup_method" pickup_method, "poi_resource" poi_resource, "presell_config_level"
+    presell_config_level, "presell_delay" presell_delay, "presell_delivery_type"
+    presell_delivery_type, "presell_end_time" presell_end_time, "presell_type"
+    presell_type, "product_format" product_format, "product_format_new"
+    product_format_new, "product_id" product_id, "product_type" product_type,
+    "quality_inspection_info" quality_inspection_info, "quality_list" quality_list,
+    "recommend_ids" recommend_ids, "recommend_remark" recommend_remark, "reduce_type"
+    reduce_type, "reference_price" reference_price, "reference_price_certificate"
+    reference_price_certificate, "remark" remark, "sale_channel_type" sale_channel_type,
+    "sale_limit_id" sale_limit_id, "sell_channel" sell_channel, "short_product_name"
+    short_product_name, "show_checkout_entry" show_checkout_entry,
+    "size_info_template_id" size_info_template_id, "spec_info" spec_info, "spec_name"
+    spec_name, "spec_pic" spec_pic, "spec_prices" spec_prices, "spec_prices_v2"
+    spec_prices_v2, "specs" specs, "spu_id" spu_id, "src" src, "standard_brand_id"
+    standard_brand_id, "start_sale_type" start_sale_type, "store_id" store_id,
+    "substitute_goods_url" substitute_goods_url, "supply_7day_return" supply_7day_return,
+    "third_url" third_url, "unit_price_info" unit_price_info, "use_brand_name"
+    use_brand_name, "weight" weight, "weight_unit" weight_unit,
+    "white_back_ground_pic_url" white_back_ground_pic_url, "with_sku_type" with_sku_type
+    }
 );
 /// Response data of `product.editV2` ([`ProductEditV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/250)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4045,7 +4405,8 @@ pub struct ProductDelRequest {
     pub store_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductDelRequest { product_id, out_product_id, delete_forever, store_id }
+    ProductDelRequest { "delete_forever" delete_forever, "out_product_id" out_product_id,
+    "product_id" product_id, "store_id" store_id }
 );
 /// Response data of `product.del` ([`ProductDelRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/61)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4072,7 +4433,10 @@ pub struct ProductListRequest {
     /// Audit status: 1 not submitted, 2 reviewing, 3 approved, 4 rejected, 5 banned.
     pub check_status: Option<String>,
 }
-::shop_api::object!(ProductListRequest { page, size, status, check_status });
+::shop_api::object!(
+    ProductListRequest { "check_status" check_status, "page" page, "size" size, "status"
+    status }
+);
 /// Response data of `product.list` ([`ProductListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/57)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductListResponse {
@@ -4087,7 +4451,10 @@ pub struct ProductListResponse {
     /// Products.
     pub data: Option<Vec<LegacyProduct>>,
 }
-::shop_api::object!(ProductListResponse { all, all_pages, count, current_page, data });
+::shop_api::object!(
+    ProductListResponse { "all" all, "all_pages" all_pages, "count" count, "current_page"
+    current_page, "data" data }
+);
 impl ::shop_api::runtime::ApiRequest for ProductListRequest {
     ::shop_api::endpoint!(
         ProductListResponse, super::super::Doudian, "doudian" "product" "product.list"
@@ -4134,8 +4501,9 @@ pub struct ProductGetRecommendCategoryRequest {
     pub standard_brand_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductGetRecommendCategoryRequest { scene, pic, category_leaf_id, name,
-    product_format_new, standard_brand_id }
+    ProductGetRecommendCategoryRequest { "category_leaf_id" category_leaf_id, "name"
+    name, "pic" pic, "product_format_new" product_format_new, "scene" scene,
+    "standard_brand_id" standard_brand_id }
 );
 /// Response data of `product.GetRecommendCategory` ([`ProductGetRecommendCategoryRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2004)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4146,8 +4514,8 @@ pub struct ProductGetRecommendCategoryResponse {
     pub recommend_id: Option<String>,
 }
 ::shop_api::object!(
-    ProductGetRecommendCategoryResponse { category_details = "categoryDetails",
-    recommend_id }
+    ProductGetRecommendCategoryResponse { "categoryDetails" category_details,
+    "recommend_id" recommend_id }
 );
 impl ::shop_api::runtime::ApiRequest for ProductGetRecommendCategoryRequest {
     ::shop_api::endpoint!(
@@ -4280,18 +4648,29 @@ pub struct ProductAddCbProductRequest {
     pub size_info_template_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductAddCbProductRequest { outer_product_id, product_type, category_leaf_id,
-    product_format, name, recommend_remark, pic, description, pay_type, delivery_method,
-    cdf_category, reduce_type, assoc_ids, freight_id, weight, weight_unit,
-    delivery_delay_day, presell_type, presell_delay, presell_end_time,
-    supply_7day_return, mobile, commit, brand_id, remark, out_product_id, quality_list,
-    spec_name, specs, spec_prices, spec_pic, maximum_per_order, limit_per_buyer,
-    minimum_per_order, product_format_new, spu_id, appoint_delivery_day, third_url,
-    extra, src, need_check_out, poi_resource, car_vin_code, need_recharge_mode,
-    presell_config_level, account_template_id, presell_delivery_type,
-    white_back_ground_pic_url, long_pic_url, after_sale_service, sell_channel,
-    start_sale_type, logistics_info, price_has_tax, biz_kind, standard_brand_id,
-    discount_price, market_price, size_info_template_id }
+    ProductAddCbProductRequest { "account_template_id" account_template_id,
+    "after_sale_service" after_sale_service, "appoint_delivery_day" appoint_delivery_day,
+    "assoc_ids" assoc_ids, "biz_kind" biz_kind, "brand_id" brand_id, "car_vin_code"
+    car_vin_code, "category_leaf_id" category_leaf_id, "cdf_category" cdf_category,
+    "commit" commit, "delivery_delay_day" delivery_delay_day, "delivery_method"
+    delivery_method, "description" description, "discount_price" discount_price, "extra"
+    extra, "freight_id" freight_id, "limit_per_buyer" limit_per_buyer, "logistics_info"
+    logistics_info, "long_pic_url" long_pic_url, "market_price" market_price,
+    "maximum_per_order" maximum_per_order, "minimum_per_order" minimum_per_order,
+    "mobile" mobile, "name" name, "need_check_out" need_check_out, "need_recharge_mode"
+    need_recharge_mode, "out_product_id" out_product_id, "outer_product_id"
+    outer_product_id, "pay_type" pay_type, "pic" pic, "poi_resource" poi_resource,
+    "presell_config_level" presell_config_level, "presell_delay" presell_delay,
+    "presell_delivery_type" presell_delivery_type, "presell_end_time" presell_end_time,
+    "presell_type" presell_type, "price_has_tax" price_has_tax, "product_format"
+    product_format, "product_format_new" product_format_new, "product_type" product_type,
+    "quality_list" quality_list, "recommend_remark" recommend_remark, "reduce_type"
+    reduce_type, "remark" remark, "sell_channel" sell_channel, "size_info_template_id"
+    size_info_template_id, "spec_name" spec_name, "spec_pic" spec_pic, "spec_prices"
+    spec_prices, "specs" specs, "spu_id" spu_id, "src" src, "standard_brand_id"
+    standard_brand_id, "start_sale_type" start_sale_type, "supply_7day_return"
+    supply_7day_return, "third_url" third_url, "weight" weight, "weight_unit"
+    weight_unit, "white_back_ground_pic_url" white_back_ground_pic_url }
 );
 /// Response data of `product.addCbProduct` ([`ProductAddCbProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/499)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4308,8 +4687,9 @@ pub struct ProductAddCbProductResponse {
     pub sku: Option<Vec<SkuItem>>,
 }
 ::shop_api::object!(
-    ProductAddCbProductResponse { product_id, out_product_id, outer_product_id,
-    create_time, sku }
+    ProductAddCbProductResponse { "create_time" create_time, "out_product_id"
+    out_product_id, "outer_product_id" outer_product_id, "product_id" product_id, "sku"
+    sku }
 );
 impl ::shop_api::runtime::ApiRequest for ProductAddCbProductRequest {
     ::shop_api::endpoint!(
@@ -4332,7 +4712,10 @@ pub struct ProductAuditListRequest {
     /// Product ID
     pub product_id: Option<i64>,
 }
-::shop_api::object!(ProductAuditListRequest { publish_status, page, size, product_id });
+::shop_api::object!(
+    ProductAuditListRequest { "page" page, "product_id" product_id, "publish_status"
+    publish_status, "size" size }
+);
 /// Response data of `product.auditList` ([`ProductAuditListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1748)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAuditListResponse {
@@ -4341,7 +4724,7 @@ pub struct ProductAuditListResponse {
     /// Total quantity
     pub total: Option<i64>,
 }
-::shop_api::object!(ProductAuditListResponse { records, total });
+::shop_api::object!(ProductAuditListResponse { "records" records, "total" total });
 impl ::shop_api::runtime::ApiRequest for ProductAuditListRequest {
     ::shop_api::endpoint!(
         ProductAuditListResponse, super::super::Doudian, "doudian" "product"
@@ -4387,8 +4770,9 @@ pub struct ProductCreateComponentTemplateV2Request {
     pub category_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductCreateComponentTemplateV2Request { template_type, template_sub_type,
-    template_name, component_front_data, shareable, category_id }
+    ProductCreateComponentTemplateV2Request { "category_id" category_id,
+    "component_front_data" component_front_data, "shareable" shareable, "template_name"
+    template_name, "template_sub_type" template_sub_type, "template_type" template_type }
 );
 /// Response data of `product.createComponentTemplateV2` ([`ProductCreateComponentTemplateV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1992)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4396,7 +4780,9 @@ pub struct ProductCreateComponentTemplateV2Response {
     /// Template ID
     pub template_id: Option<i64>,
 }
-::shop_api::object!(ProductCreateComponentTemplateV2Response { template_id });
+::shop_api::object!(
+    ProductCreateComponentTemplateV2Response { "template_id" template_id }
+);
 impl ::shop_api::runtime::ApiRequest for ProductCreateComponentTemplateV2Request {
     ::shop_api::endpoint!(
         ProductCreateComponentTemplateV2Response, super::super::Doudian, "doudian"
@@ -4420,8 +4806,8 @@ pub struct ProductEditBuyerLimitRequest {
     pub minimum_per_order: Option<i64>,
 }
 ::shop_api::object!(
-    ProductEditBuyerLimitRequest { product_id, maximum_per_order, limit_per_buyer,
-    minimum_per_order }
+    ProductEditBuyerLimitRequest { "limit_per_buyer" limit_per_buyer, "maximum_per_order"
+    maximum_per_order, "minimum_per_order" minimum_per_order, "product_id" product_id }
 );
 /// Response data of `product.editBuyerLimit` ([`ProductEditBuyerLimitRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4558,18 +4944,29 @@ pub struct ProductEditCbProductRequest {
     pub size_info_template_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductEditCbProductRequest { product_id, product_type, category_leaf_id,
-    product_format, name, recommend_remark, pic, description, pay_type, delivery_method,
-    cdf_category, reduce_type, assoc_ids, freight_id, weight, weight_unit,
-    delivery_delay_day, presell_type, presell_delay, presell_end_time,
-    supply_7day_return, mobile, commit, brand_id, remark, out_product_id, quality_list,
-    spec_name, specs, spec_prices, spec_pic, maximum_per_order, limit_per_buyer,
-    minimum_per_order, product_format_new, spu_id, appoint_delivery_day, third_url,
-    extra, src, outer_product_id, standard_brand_id, need_check_out, poi_resource,
-    force_use_quality_list, car_vin_code, need_recharge_mode, presell_config_level,
-    account_template_id, presell_delivery_type, white_back_ground_pic_url, long_pic_url,
-    after_sale_service, sell_channel, start_sale_type, logistics_info, price_has_tax,
-    size_info_template_id }
+    ProductEditCbProductRequest { "account_template_id" account_template_id,
+    "after_sale_service" after_sale_service, "appoint_delivery_day" appoint_delivery_day,
+    "assoc_ids" assoc_ids, "brand_id" brand_id, "car_vin_code" car_vin_code,
+    "category_leaf_id" category_leaf_id, "cdf_category" cdf_category, "commit" commit,
+    "delivery_delay_day" delivery_delay_day, "delivery_method" delivery_method,
+    "description" description, "extra" extra, "force_use_quality_list"
+    force_use_quality_list, "freight_id" freight_id, "limit_per_buyer" limit_per_buyer,
+    "logistics_info" logistics_info, "long_pic_url" long_pic_url, "maximum_per_order"
+    maximum_per_order, "minimum_per_order" minimum_per_order, "mobile" mobile, "name"
+    name, "need_check_out" need_check_out, "need_recharge_mode" need_recharge_mode,
+    "out_product_id" out_product_id, "outer_product_id" outer_product_id, "pay_type"
+    pay_type, "pic" pic, "poi_resource" poi_resource, "presell_config_level"
+    presell_config_level, "presell_delay" presell_delay, "presell_delivery_type"
+    presell_delivery_type, "presell_end_time" presell_end_time, "presell_type"
+    presell_type, "price_has_tax" price_has_tax, "product_format" product_format,
+    "product_format_new" product_format_new, "product_id" product_id, "product_type"
+    product_type, "quality_list" quality_list, "recommend_remark" recommend_remark,
+    "reduce_type" reduce_type, "remark" remark, "sell_channel" sell_channel,
+    "size_info_template_id" size_info_template_id, "spec_name" spec_name, "spec_pic"
+    spec_pic, "spec_prices" spec_prices, "specs" specs, "spu_id" spu_id, "src" src,
+    "standard_brand_id" standard_brand_id, "start_sale_type" start_sale_type,
+    "supply_7day_return" supply_7day_return, "third_url" third_url, "weight" weight,
+    "weight_unit" weight_unit, "white_back_ground_pic_url" white_back_ground_pic_url }
 );
 /// Response data of `product.editCbProduct` ([`ProductEditCbProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/553)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4598,8 +4995,8 @@ pub struct ProductEditComponentTemplateRequest {
     pub shareable: Option<bool>,
 }
 ::shop_api::object!(
-    ProductEditComponentTemplateRequest { template_id, template_name, component_data,
-    shareable }
+    ProductEditComponentTemplateRequest { "component_data" component_data, "shareable"
+    shareable, "template_id" template_id, "template_name" template_name }
 );
 /// Response data of `product.editComponentTemplate` ([`ProductEditComponentTemplateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1993)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4619,7 +5016,9 @@ pub struct ProductGetCatePropertyV2Request {
     /// Leaf category ID: 1. if category_leaf_id is passed, first_cid, second_cid, third_cid are not needed; 2. if not passed, the previous logic applies and first_cid, second_cid, third_cid are required
     pub category_leaf_id: Option<i64>,
 }
-::shop_api::object!(ProductGetCatePropertyV2Request { category_leaf_id });
+::shop_api::object!(
+    ProductGetCatePropertyV2Request { "category_leaf_id" category_leaf_id }
+);
 /// Response data of `product.getCatePropertyV2` ([`ProductGetCatePropertyV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1373)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetCatePropertyV2Response {
@@ -4628,7 +5027,9 @@ pub struct ProductGetCatePropertyV2Response {
     /// Template type: SPU 1, structured 2, default 0 (ignore this field if no special need)
     pub tpl_type: Option<i64>,
 }
-::shop_api::object!(ProductGetCatePropertyV2Response { data, tpl_type });
+::shop_api::object!(
+    ProductGetCatePropertyV2Response { "data" data, "tpl_type" tpl_type }
+);
 impl ::shop_api::runtime::ApiRequest for ProductGetCatePropertyV2Request {
     ::shop_api::endpoint!(
         ProductGetCatePropertyV2Response, super::super::Doudian, "doudian" "product"
@@ -4654,8 +5055,9 @@ pub struct ProductGetComponentTemplateRequest {
     pub page_size: Option<i64>,
 }
 ::shop_api::object!(
-    ProductGetComponentTemplateRequest { template_type, template_sub_type, template_id,
-    shareable, page_num, page_size }
+    ProductGetComponentTemplateRequest { "page_num" page_num, "page_size" page_size,
+    "shareable" shareable, "template_id" template_id, "template_sub_type"
+    template_sub_type, "template_type" template_type }
 );
 /// Response data of `product.getComponentTemplate` ([`ProductGetComponentTemplateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1990)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4666,7 +5068,8 @@ pub struct ProductGetComponentTemplateResponse {
     pub total_num: Option<i64>,
 }
 ::shop_api::object!(
-    ProductGetComponentTemplateResponse { component_template_info_list, total_num }
+    ProductGetComponentTemplateResponse { "component_template_info_list"
+    component_template_info_list, "total_num" total_num }
 );
 impl ::shop_api::runtime::ApiRequest for ProductGetComponentTemplateRequest {
     ::shop_api::endpoint!(
@@ -4709,7 +5112,8 @@ pub struct ProductGetProductUpdateRuleRequest {
     pub spu_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductGetProductUpdateRuleRequest { category_id, senses, standard_brand_id, spu_id }
+    ProductGetProductUpdateRuleRequest { "category_id" category_id, "senses" senses,
+    "spu_id" spu_id, "standard_brand_id" standard_brand_id }
 );
 /// Response data of `product.getProductUpdateRule` ([`ProductGetProductUpdateRuleRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1614)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4744,10 +5148,14 @@ pub struct ProductGetProductUpdateRuleResponse {
     pub trade_rule: Option<TradeRule>,
 }
 ::shop_api::object!(
-    ProductGetProductUpdateRuleResponse { fulfillment_rule, recommend_name_rule,
-    after_sale_rule, reference_price_rule, spu_control_rule, product_spec_rule,
-    component_template_rule, main_image_three_to_four_rule, gold_price_rule, extra_rule,
-    pick_up_method_rule, qualification_rule, sku_rule, trade_rule }
+    ProductGetProductUpdateRuleResponse { "after_sale_rule" after_sale_rule,
+    "component_template_rule" component_template_rule, "extra_rule" extra_rule,
+    "fulfillment_rule" fulfillment_rule, "gold_price_rule" gold_price_rule,
+    "main_image_three_to_four_rule" main_image_three_to_four_rule, "pick_up_method_rule"
+    pick_up_method_rule, "product_spec_rule" product_spec_rule, "qualification_rule"
+    qualification_rule, "recommend_name_rule" recommend_name_rule, "reference_price_rule"
+    reference_price_rule, "sku_rule" sku_rule, "spu_control_rule" spu_control_rule,
+    "trade_rule" trade_rule }
 );
 impl ::shop_api::runtime::ApiRequest for ProductGetProductUpdateRuleRequest {
     ::shop_api::endpoint!(
@@ -4763,14 +5171,14 @@ pub struct ProductQualificationConfigRequest {
     /// Category ID
     pub category_id: Option<i64>,
 }
-::shop_api::object!(ProductQualificationConfigRequest { category_id });
+::shop_api::object!(ProductQualificationConfigRequest { "category_id" category_id });
 /// Response data of `product.qualificationConfig` ([`ProductQualificationConfigRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1382)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductQualificationConfigResponse {
     /// Qualification list
     pub config_list: Option<Vec<ConfigListItem>>,
 }
-::shop_api::object!(ProductQualificationConfigResponse { config_list });
+::shop_api::object!(ProductQualificationConfigResponse { "config_list" config_list });
 impl ::shop_api::runtime::ApiRequest for ProductQualificationConfigRequest {
     ::shop_api::endpoint!(
         ProductQualificationConfigResponse, super::super::Doudian, "doudian" "product"
@@ -4787,7 +5195,10 @@ pub struct ProductQualityDetailRequest {
     /// 质量分版本
     pub quality_score_version: Option<String>,
 }
-::shop_api::object!(ProductQualityDetailRequest { product_id, quality_score_version });
+::shop_api::object!(
+    ProductQualityDetailRequest { "product_id" product_id, "quality_score_version"
+    quality_score_version }
+);
 /// Response data of `product.qualityDetail` ([`ProductQualityDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductQualityDetailResponse {
@@ -4801,8 +5212,8 @@ pub struct ProductQualityDetailResponse {
     pub quality_score: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    ProductQualityDetailResponse { field_problem, product_id, product_name, quality_score
-    }
+    ProductQualityDetailResponse { "field_problem" field_problem, "product_id"
+    product_id, "product_name" product_name, "quality_score" quality_score }
 );
 impl ::shop_api::runtime::ApiRequest for ProductQualityDetailRequest {
     ::shop_api::endpoint!(
@@ -4833,8 +5244,9 @@ pub struct ProductQualityListRequest {
     pub quality_score_version: Option<String>,
 }
 ::shop_api::object!(
-    ProductQualityListRequest { product_id, product_name, order_by, page, page_size,
-    task_id, diagnose_status, quality_score_version }
+    ProductQualityListRequest { "diagnose_status" diagnose_status, "order_by" order_by,
+    "page" page, "page_size" page_size, "product_id" product_id, "product_name"
+    product_name, "quality_score_version" quality_score_version, "task_id" task_id }
 );
 /// Response data of `product.qualityList` ([`ProductQualityListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4844,7 +5256,9 @@ pub struct ProductQualityListResponse {
     /// Total number of shop products to be optimized
     pub total: Option<i64>,
 }
-::shop_api::object!(ProductQualityListResponse { quality_list, total });
+::shop_api::object!(
+    ProductQualityListResponse { "quality_list" quality_list, "total" total }
+);
 impl ::shop_api::runtime::ApiRequest for ProductQualityListRequest {
     ::shop_api::endpoint!(
         ProductQualityListResponse, super::super::Doudian, "doudian" "product"
@@ -4879,7 +5293,7 @@ pub struct ProductQualityTaskRequest {
     /// Whether to return brief information only; default false
     pub brief_only: Option<bool>,
 }
-::shop_api::object!(ProductQualityTaskRequest { brief_only });
+::shop_api::object!(ProductQualityTaskRequest { "brief_only" brief_only });
 /// Response data of `product.qualityTask` ([`ProductQualityTaskRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductQualityTaskResponse {
@@ -4911,10 +5325,13 @@ pub struct ProductQualityTaskResponse {
     pub meet_standard_num: Option<i64>,
 }
 ::shop_api::object!(
-    ProductQualityTaskResponse { product_num_total, product_num_finished, task_status,
-    product_num_to_improve_total, problem_num_total, problem_num_to_improve,
-    task_finish_time, problem_type_distribution, task_id, standard_rate, is_standard,
-    meet_standard_num }
+    ProductQualityTaskResponse { "is_standard" is_standard, "meet_standard_num"
+    meet_standard_num, "problem_num_to_improve" problem_num_to_improve,
+    "problem_num_total" problem_num_total, "problem_type_distribution"
+    problem_type_distribution, "product_num_finished" product_num_finished,
+    "product_num_to_improve_total" product_num_to_improve_total, "product_num_total"
+    product_num_total, "standard_rate" standard_rate, "task_finish_time"
+    task_finish_time, "task_id" task_id, "task_status" task_status }
 );
 impl ::shop_api::runtime::ApiRequest for ProductQualityTaskRequest {
     ::shop_api::endpoint!(
@@ -4936,7 +5353,10 @@ pub struct ProductSetOfflineRequest {
     /// 小时达二期店铺场景才可以传，小时达二期场景可以通过传入主品id+门店id对该门店下的子品进行操作
     pub store_id: Option<i64>,
 }
-::shop_api::object!(ProductSetOfflineRequest { product_id, outer_product_id, store_id });
+::shop_api::object!(
+    ProductSetOfflineRequest { "outer_product_id" outer_product_id, "product_id"
+    product_id, "store_id" store_id }
+);
 /// Response data of `product.setOffline` ([`ProductSetOfflineRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/252)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSetOfflineResponse {}
@@ -4956,7 +5376,7 @@ pub struct ProductSetOnlineRequest {
     /// Product ID
     pub product_id: Option<i64>,
 }
-::shop_api::object!(ProductSetOnlineRequest { product_id });
+::shop_api::object!(ProductSetOnlineRequest { "product_id" product_id });
 /// Response data of `product.setOnline` ([`ProductSetOnlineRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/251)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSetOnlineResponse {}
@@ -4978,14 +5398,16 @@ pub struct ProductCategoryDimListRequest {
     /// 上级类目ID，一级类目上级类目ID为0，可选
     pub parent_id: Option<i64>,
 }
-::shop_api::object!(ProductCategoryDimListRequest { level, name, parent_id });
+::shop_api::object!(
+    ProductCategoryDimListRequest { "level" level, "name" name, "parent_id" parent_id }
+);
 /// Response data of `product.CategoryDimList` ([`ProductCategoryDimListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCategoryDimListResponse {
     /// data
     pub data: Option<Vec<CategoryDimListDataItem>>,
 }
-::shop_api::object!(ProductCategoryDimListResponse { data });
+::shop_api::object!(ProductCategoryDimListResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for ProductCategoryDimListRequest {
     ::shop_api::endpoint!(
         ProductCategoryDimListResponse, super::super::Doudian, "doudian" "product"
@@ -5025,9 +5447,12 @@ pub struct ProductAddChannelProductRequest {
     pub freight_template: Option<FreightTemplateItem>,
 }
 ::shop_api::object!(
-    ProductAddChannelProductRequest { main_product_id, channel_type, name, main_img_list,
-    start_time, end_time, price_follow_main, share_main_stock, is_kol_exclusive,
-    channel_buy_limit, sku_channel, detail_brief_img, freight_template }
+    ProductAddChannelProductRequest { "channel_buy_limit" channel_buy_limit,
+    "channel_type" channel_type, "detail_brief_img" detail_brief_img, "end_time"
+    end_time, "freight_template" freight_template, "is_kol_exclusive" is_kol_exclusive,
+    "main_img_list" main_img_list, "main_product_id" main_product_id, "name" name,
+    "price_follow_main" price_follow_main, "share_main_stock" share_main_stock,
+    "sku_channel" sku_channel, "start_time" start_time }
 );
 /// Response data of `product.addChannelProduct` ([`ProductAddChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5042,7 +5467,8 @@ pub struct ProductAddChannelProductResponse {
     pub is_kol_exclusive: Option<bool>,
 }
 ::shop_api::object!(
-    ProductAddChannelProductResponse { shop_id, product_id, channel, is_kol_exclusive }
+    ProductAddChannelProductResponse { "channel" channel, "is_kol_exclusive"
+    is_kol_exclusive, "product_id" product_id, "shop_id" shop_id }
 );
 impl ::shop_api::runtime::ApiRequest for ProductAddChannelProductRequest {
     ::shop_api::endpoint!(
@@ -5071,8 +5497,8 @@ pub struct ProductAddSchemaRequest {
     pub recommend_ids: Option<::std::collections::BTreeMap<String, String>>,
 }
 ::shop_api::object!(
-    ProductAddSchemaRequest { commit, token, model, product_id, recruit_info,
-    recommend_ids }
+    ProductAddSchemaRequest { "commit" commit, "model" model, "product_id" product_id,
+    "recommend_ids" recommend_ids, "recruit_info" recruit_info, "token" token }
 );
 /// Response data of `product.addSchema` ([`ProductAddSchemaRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5082,7 +5508,7 @@ pub struct ProductAddSchemaResponse {
     /// sku信息
     pub sku: Option<Vec<ProductAddSchemaSku>>,
 }
-::shop_api::object!(ProductAddSchemaResponse { product_id, sku });
+::shop_api::object!(ProductAddSchemaResponse { "product_id" product_id, "sku" sku });
 impl ::shop_api::runtime::ApiRequest for ProductAddSchemaRequest {
     ::shop_api::endpoint!(
         ProductAddSchemaResponse, super::super::Doudian, "doudian" "product"
@@ -5099,14 +5525,17 @@ pub struct ProductApplyMainPicVideoRequest {
     /// 主图视频vid，可以先通过<https://op.jinritemai.com/docs/api-docs/69/1617接口上传视频>，获取审核通过的视频素材ID进行传入
     pub material_video_id: Option<String>,
 }
-::shop_api::object!(ProductApplyMainPicVideoRequest { product_id, material_video_id });
+::shop_api::object!(
+    ProductApplyMainPicVideoRequest { "material_video_id" material_video_id, "product_id"
+    product_id }
+);
 /// Response data of `product.applyMainPicVideo` ([`ProductApplyMainPicVideoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductApplyMainPicVideoResponse {
     /// 库中素材ID
     pub material_id: Option<i64>,
 }
-::shop_api::object!(ProductApplyMainPicVideoResponse { material_id });
+::shop_api::object!(ProductApplyMainPicVideoResponse { "material_id" material_id });
 impl ::shop_api::runtime::ApiRequest for ProductApplyMainPicVideoRequest {
     ::shop_api::endpoint!(
         ProductApplyMainPicVideoResponse, super::super::Doudian, "doudian" "product"
@@ -5123,7 +5552,7 @@ pub struct ProductAuditAutoRectifyGrantRequest {
     /// 1、同意授权；2、拒绝授权；3、待定（代表先不做决策）
     pub operate: Option<i64>,
 }
-::shop_api::object!(ProductAuditAutoRectifyGrantRequest { operate });
+::shop_api::object!(ProductAuditAutoRectifyGrantRequest { "operate" operate });
 /// Response data of `product.auditAutoRectifyGrant` ([`ProductAuditAutoRectifyGrantRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAuditAutoRectifyGrantResponse {}
@@ -5142,14 +5571,19 @@ pub struct ProductBatchCreatePrettifyPicRequest {
     /// 数组 用于批量构建图片。每批需要小于5
     pub prettify_pic_data_list: Option<Vec<PrettifyPicDataListItem>>,
 }
-::shop_api::object!(ProductBatchCreatePrettifyPicRequest { prettify_pic_data_list });
+::shop_api::object!(
+    ProductBatchCreatePrettifyPicRequest { "prettify_pic_data_list"
+    prettify_pic_data_list }
+);
 /// Response data of `product.batchCreatePrettifyPic` ([`ProductBatchCreatePrettifyPicRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductBatchCreatePrettifyPicResponse {
     /// 返回内容，与入参顺序对应
     pub prettify_pic_list: Option<Vec<PrettifyPicListItem>>,
 }
-::shop_api::object!(ProductBatchCreatePrettifyPicResponse { prettify_pic_list });
+::shop_api::object!(
+    ProductBatchCreatePrettifyPicResponse { "prettify_pic_list" prettify_pic_list }
+);
 impl ::shop_api::runtime::ApiRequest for ProductBatchCreatePrettifyPicRequest {
     ::shop_api::endpoint!(
         ProductBatchCreatePrettifyPicResponse, super::super::Doudian, "doudian" "product"
@@ -5164,14 +5598,16 @@ pub struct ProductBatchGetProductLocksRequest {
     /// 商品ID数组
     pub product_ids: Option<Vec<i64>>,
 }
-::shop_api::object!(ProductBatchGetProductLocksRequest { product_ids });
+::shop_api::object!(ProductBatchGetProductLocksRequest { "product_ids" product_ids });
 /// Response data of `product.batchGetProductLocks` ([`ProductBatchGetProductLocksRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductBatchGetProductLocksResponse {
     /// 商品锁信息
     pub product_lock_infos: Option<Vec<ProductLockInfo>>,
 }
-::shop_api::object!(ProductBatchGetProductLocksResponse { product_lock_infos });
+::shop_api::object!(
+    ProductBatchGetProductLocksResponse { "product_lock_infos" product_lock_infos }
+);
 impl ::shop_api::runtime::ApiRequest for ProductBatchGetProductLocksRequest {
     ::shop_api::endpoint!(
         ProductBatchGetProductLocksResponse, super::super::Doudian, "doudian" "product"
@@ -5188,7 +5624,7 @@ pub struct ProductCancelAuditRequest {
     /// 商品ID
     pub product_id: Option<i64>,
 }
-::shop_api::object!(ProductCancelAuditRequest { product_id });
+::shop_api::object!(ProductCancelAuditRequest { "product_id" product_id });
 /// Response data of `product.cancelAudit` ([`ProductCancelAuditRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCancelAuditResponse {}
@@ -5209,7 +5645,9 @@ pub struct ProductDatchDelComponentTemplateRequest {
     /// 模板ID
     pub template_id: Option<Vec<i64>>,
 }
-::shop_api::object!(ProductDatchDelComponentTemplateRequest { template_id });
+::shop_api::object!(
+    ProductDatchDelComponentTemplateRequest { "template_id" template_id }
+);
 /// Response data of `product.datchDelComponentTemplate` ([`ProductDatchDelComponentTemplateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDatchDelComponentTemplateResponse {}
@@ -5229,14 +5667,14 @@ pub struct ProductDelProductMainPicVideoRequest {
     /// 商品id
     pub product_id: Option<i64>,
 }
-::shop_api::object!(ProductDelProductMainPicVideoRequest { product_id });
+::shop_api::object!(ProductDelProductMainPicVideoRequest { "product_id" product_id });
 /// Response data of `product.delProductMainPicVideo` ([`ProductDelProductMainPicVideoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDelProductMainPicVideoResponse {
     /// 删除的素材id
     pub material_id: Option<i64>,
 }
-::shop_api::object!(ProductDelProductMainPicVideoResponse { material_id });
+::shop_api::object!(ProductDelProductMainPicVideoResponse { "material_id" material_id });
 impl ::shop_api::runtime::ApiRequest for ProductDelProductMainPicVideoRequest {
     ::shop_api::endpoint!(
         ProductDelProductMainPicVideoResponse, super::super::Doudian, "doudian" "product"
@@ -5314,12 +5752,19 @@ pub struct ProductDiagnoseCheckRequest {
     pub only_base_score: Option<i64>,
 }
 ::shop_api::object!(
-    ProductDiagnoseCheckRequest { product_format_new, short_product_name, spec_name,
-    spec_value, sku_list, quality_score_version, product_main_pic, poi_use_condition,
-    size_info_template_id, props, biz_kind, desc_text, risk_prop, product_type, category,
-    pic, product_material_map, product_id, product_name, product_biz, is_template_opened,
-    poi_notification, check_type, brand_id, desc_pic, cross_border, brand_related_id,
-    component_template, recommend_remark, only_base_score }
+    ProductDiagnoseCheckRequest { "biz_kind" biz_kind, "brand_id" brand_id,
+    "brand_related_id" brand_related_id, "category" category, "check_type" check_type,
+    "component_template" component_template, "cross_border" cross_border, "desc_pic"
+    desc_pic, "desc_text" desc_text, "is_template_opened" is_template_opened,
+    "only_base_score" only_base_score, "pic" pic, "poi_notification" poi_notification,
+    "poi_use_condition" poi_use_condition, "product_biz" product_biz,
+    "product_format_new" product_format_new, "product_id" product_id, "product_main_pic"
+    product_main_pic, "product_material_map" product_material_map, "product_name"
+    product_name, "product_type" product_type, "props" props, "quality_score_version"
+    quality_score_version, "recommend_remark" recommend_remark, "risk_prop" risk_prop,
+    "short_product_name" short_product_name, "size_info_template_id"
+    size_info_template_id, "sku_list" sku_list, "spec_name" spec_name, "spec_value"
+    spec_value }
 );
 /// Response data of `product.diagnoseCheck` ([`ProductDiagnoseCheckRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5338,8 +5783,10 @@ pub struct ProductDiagnoseCheckResponse {
     pub quality_score_calculating: Option<bool>,
 }
 ::shop_api::object!(
-    ProductDiagnoseCheckResponse { base_score, diagnose_essential_material,
-    diagnose_recommend, field_problem, quality_score, quality_score_calculating }
+    ProductDiagnoseCheckResponse { "base_score" base_score, "diagnose_essential_material"
+    diagnose_essential_material, "diagnose_recommend" diagnose_recommend, "field_problem"
+    field_problem, "quality_score" quality_score, "quality_score_calculating"
+    quality_score_calculating }
 );
 impl ::shop_api::runtime::ApiRequest for ProductDiagnoseCheckRequest {
     ::shop_api::endpoint!(
@@ -5366,7 +5813,8 @@ pub struct ProductEditSchemaRequest {
     pub recommend_ids: Option<::std::collections::BTreeMap<String, String>>,
 }
 ::shop_api::object!(
-    ProductEditSchemaRequest { product_id, commit, token, model, recommend_ids }
+    ProductEditSchemaRequest { "commit" commit, "model" model, "product_id" product_id,
+    "recommend_ids" recommend_ids, "token" token }
 );
 /// Response data of `product.editSchema` ([`ProductEditSchemaRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5391,7 +5839,8 @@ pub struct ProductGetCascadeValueRequest {
     pub cascade_info: Vec<CascadeInfoItem>,
 }
 ::shop_api::object!(
-    ProductGetCascadeValueRequest { category_id, property_id, cascade_info }
+    ProductGetCascadeValueRequest { "cascade_info" cascade_info, "category_id"
+    category_id, "property_id" property_id }
 );
 /// Response data of `product.getCascadeValue` ([`ProductGetCascadeValueRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5399,7 +5848,7 @@ pub struct ProductGetCascadeValueResponse {
     /// 级联属性
     pub properties: Option<Vec<PropertiesItem>>,
 }
-::shop_api::object!(ProductGetCascadeValueResponse { properties });
+::shop_api::object!(ProductGetCascadeValueResponse { "properties" properties });
 impl ::shop_api::runtime::ApiRequest for ProductGetCascadeValueRequest {
     ::shop_api::endpoint!(
         ProductGetCascadeValueResponse, super::super::Doudian, "doudian" "product"
@@ -5417,14 +5866,17 @@ pub struct ProductGetCategoryPropertyValueRequest {
     /// 属性项id Required.
     pub property_id: i64,
 }
-::shop_api::object!(ProductGetCategoryPropertyValueRequest { category_id, property_id });
+::shop_api::object!(
+    ProductGetCategoryPropertyValueRequest { "category_id" category_id, "property_id"
+    property_id }
+);
 /// Response data of `product.getCategoryPropertyValue` ([`ProductGetCategoryPropertyValueRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetCategoryPropertyValueResponse {
     /// 属性
     pub property: Option<PropertyItem>,
 }
-::shop_api::object!(ProductGetCategoryPropertyValueResponse { property });
+::shop_api::object!(ProductGetCategoryPropertyValueResponse { "property" property });
 impl ::shop_api::runtime::ApiRequest for ProductGetCategoryPropertyValueRequest {
     ::shop_api::endpoint!(
         ProductGetCategoryPropertyValueResponse, super::super::Doudian, "doudian"
@@ -5440,14 +5892,17 @@ pub struct ProductGetProductShopRuleRequest {
     /// 驳回自动整改:audit_auto_rectify
     pub rule_types: Option<Vec<String>>,
 }
-::shop_api::object!(ProductGetProductShopRuleRequest { rule_types });
+::shop_api::object!(ProductGetProductShopRuleRequest { "rule_types" rule_types });
 /// Response data of `product.getProductShopRule` ([`ProductGetProductShopRuleRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetProductShopRuleResponse {
     /// 自动整改规则
     pub audit_auto_rectify_rule: Option<AuditAutoRectifyRule>,
 }
-::shop_api::object!(ProductGetProductShopRuleResponse { audit_auto_rectify_rule });
+::shop_api::object!(
+    ProductGetProductShopRuleResponse { "audit_auto_rectify_rule" audit_auto_rectify_rule
+    }
+);
 impl ::shop_api::runtime::ApiRequest for ProductGetProductShopRuleRequest {
     ::shop_api::endpoint!(
         ProductGetProductShopRuleResponse, super::super::Doudian, "doudian" "product"
@@ -5462,14 +5917,18 @@ pub struct ProductGetPublishProductLimitRequest {
     /// 一级类目id，可选
     pub first_category_id: Option<i64>,
 }
-::shop_api::object!(ProductGetPublishProductLimitRequest { first_category_id });
+::shop_api::object!(
+    ProductGetPublishProductLimitRequest { "first_category_id" first_category_id }
+);
 /// Response data of `product.getPublishProductLimit` ([`ProductGetPublishProductLimitRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetPublishProductLimitResponse {
     /// 返回校验结果列表
     pub product_limit_result: Option<Vec<ProductLimitResult>>,
 }
-::shop_api::object!(ProductGetPublishProductLimitResponse { product_limit_result });
+::shop_api::object!(
+    ProductGetPublishProductLimitResponse { "product_limit_result" product_limit_result }
+);
 impl ::shop_api::runtime::ApiRequest for ProductGetPublishProductLimitRequest {
     ::shop_api::endpoint!(
         ProductGetPublishProductLimitResponse, super::super::Doudian, "doudian" "product"
@@ -5505,9 +5964,10 @@ pub struct ProductGetRecommendNameRequest {
     pub use_brand_name: Option<bool>,
 }
 ::shop_api::object!(
-    ProductGetRecommendNameRequest { scene, category_leaf_id, first_cid, first_cid_name,
-    second_cid, second_cid_name, third_cid, third_cid_name, select_property,
-    use_brand_name }
+    ProductGetRecommendNameRequest { "category_leaf_id" category_leaf_id, "first_cid"
+    first_cid, "first_cid_name" first_cid_name, "scene" scene, "second_cid" second_cid,
+    "second_cid_name" second_cid_name, "select_property" select_property, "third_cid"
+    third_cid, "third_cid_name" third_cid_name, "use_brand_name" use_brand_name }
 );
 /// Response data of `product.getRecommendName` ([`ProductGetRecommendNameRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5515,7 +5975,7 @@ pub struct ProductGetRecommendNameResponse {
     /// 商品标题推荐结果，当返回值为空时，使用【/product/getProductUpdateRule】接口查询类目id查看recommend_name_rule.satisfy_prefix是否=true
     pub recommend_name: Option<Vec<RecommendNameItem>>,
 }
-::shop_api::object!(ProductGetRecommendNameResponse { recommend_name });
+::shop_api::object!(ProductGetRecommendNameResponse { "recommend_name" recommend_name });
 impl ::shop_api::runtime::ApiRequest for ProductGetRecommendNameRequest {
     ::shop_api::endpoint!(
         ProductGetRecommendNameResponse, super::super::Doudian, "doudian" "product"
@@ -5535,7 +5995,10 @@ pub struct ProductGetSchemaRequest {
     /// SPU id
     pub spu_id: Option<i64>,
 }
-::shop_api::object!(ProductGetSchemaRequest { category_id, product_id, spu_id });
+::shop_api::object!(
+    ProductGetSchemaRequest { "category_id" category_id, "product_id" product_id,
+    "spu_id" spu_id }
+);
 /// Response data of `product.getSchema` ([`ProductGetSchemaRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetSchemaResponse {
@@ -5544,7 +6007,9 @@ pub struct ProductGetSchemaResponse {
     /// 商品数据
     pub product_data: Option<ProductData>,
 }
-::shop_api::object!(ProductGetSchemaResponse { model, product_data });
+::shop_api::object!(
+    ProductGetSchemaResponse { "model" model, "product_data" product_data }
+);
 impl ::shop_api::runtime::ApiRequest for ProductGetSchemaRequest {
     ::shop_api::endpoint!(
         ProductGetSchemaResponse, super::super::Doudian, "doudian" "product"
@@ -5568,8 +6033,8 @@ pub struct ProductIsvCreateProductFromSupplyPlatformRequest {
     pub clue_id: Option<i64>,
 }
 ::shop_api::object!(
-    ProductIsvCreateProductFromSupplyPlatformRequest { query_id, product_id, origin,
-    clue_id }
+    ProductIsvCreateProductFromSupplyPlatformRequest { "clue_id" clue_id, "origin"
+    origin, "product_id" product_id, "query_id" query_id }
 );
 /// Response data of `product.isv.createProductFromSupplyPlatform` ([`ProductIsvCreateProductFromSupplyPlatformRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5595,7 +6060,9 @@ pub struct ProductIsvSaveGoodsSupplyStatusRequest {
     /// 平台
     pub platform: Option<i64>,
 }
-::shop_api::object!(ProductIsvSaveGoodsSupplyStatusRequest { status, platform });
+::shop_api::object!(
+    ProductIsvSaveGoodsSupplyStatusRequest { "platform" platform, "status" status }
+);
 /// Response data of `product.isv.saveGoodsSupplyStatus` ([`ProductIsvSaveGoodsSupplyStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvSaveGoodsSupplyStatusResponse {}
@@ -5620,7 +6087,8 @@ pub struct ProductIsvScanClueRequest {
     pub page_size: Option<i64>,
 }
 ::shop_api::object!(
-    ProductIsvScanClueRequest { clue_id, source_channel_code, page_size }
+    ProductIsvScanClueRequest { "clue_id" clue_id, "page_size" page_size,
+    "source_channel_code" source_channel_code }
 );
 /// Response data of `product.isv.scanClue` ([`ProductIsvScanClueRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5628,7 +6096,7 @@ pub struct ProductIsvScanClueResponse {
     /// 线索列表
     pub data: Option<Vec<ProductIsvScanClueData>>,
 }
-::shop_api::object!(ProductIsvScanClueResponse { data });
+::shop_api::object!(ProductIsvScanClueResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for ProductIsvScanClueRequest {
     ::shop_api::endpoint!(
         ProductIsvScanClueResponse, super::super::Doudian, "doudian" "product"
@@ -5645,7 +6113,7 @@ pub struct ProductLaunchProductRequest {
     /// 商品id
     pub product_id: Option<i64>,
 }
-::shop_api::object!(ProductLaunchProductRequest { product_id });
+::shop_api::object!(ProductLaunchProductRequest { "product_id" product_id });
 /// Response data of `product.launchProduct` ([`ProductLaunchProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductLaunchProductResponse {}
@@ -5681,8 +6149,9 @@ pub struct ProductListChannelProductRequest {
     pub size: i64,
 }
 ::shop_api::object!(
-    ProductListChannelProductRequest { main_product_id, channel_id, channel_type, kol_id,
-    status, start_time, end_time, page, size }
+    ProductListChannelProductRequest { "channel_id" channel_id, "channel_type"
+    channel_type, "end_time" end_time, "kol_id" kol_id, "main_product_id"
+    main_product_id, "page" page, "size" size, "start_time" start_time, "status" status }
 );
 /// Response data of `product.listChannelProduct` ([`ProductListChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5696,7 +6165,10 @@ pub struct ProductListChannelProductResponse {
     /// 每页数目大小
     pub size: Option<i64>,
 }
-::shop_api::object!(ProductListChannelProductResponse { data, total, page, size });
+::shop_api::object!(
+    ProductListChannelProductResponse { "data" data, "page" page, "size" size, "total"
+    total }
+);
 impl ::shop_api::runtime::ApiRequest for ProductListChannelProductRequest {
     ::shop_api::endpoint!(
         ProductListChannelProductResponse, super::super::Doudian, "doudian" "product"
@@ -5737,7 +6209,8 @@ pub struct ProductOfflineChannelProductRequest {
     pub channel_type: i64,
 }
 ::shop_api::object!(
-    ProductOfflineChannelProductRequest { main_product_id, channel_id, channel_type }
+    ProductOfflineChannelProductRequest { "channel_id" channel_id, "channel_type"
+    channel_type, "main_product_id" main_product_id }
 );
 /// Response data of `product.offlineChannelProduct` ([`ProductOfflineChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5764,7 +6237,8 @@ pub struct ProductOnlineChannelProductRequest {
     pub channel_type: i64,
 }
 ::shop_api::object!(
-    ProductOnlineChannelProductRequest { main_product_id, channel_id, channel_type }
+    ProductOnlineChannelProductRequest { "channel_id" channel_id, "channel_type"
+    channel_type, "main_product_id" main_product_id }
 );
 /// Response data of `product.onlineChannelProduct` ([`ProductOnlineChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5822,7 +6296,8 @@ pub struct ProductPreviewChannelProductRequest {
     pub channel_type: i64,
 }
 ::shop_api::object!(
-    ProductPreviewChannelProductRequest { main_product_id, channel_id, channel_type }
+    ProductPreviewChannelProductRequest { "channel_id" channel_id, "channel_type"
+    channel_type, "main_product_id" main_product_id }
 );
 /// Response data of `product.previewChannelProduct` ([`ProductPreviewChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5863,10 +6338,14 @@ pub struct ProductPreviewChannelProductResponse {
     pub sku_code_follow_main: Option<bool>,
 }
 ::shop_api::object!(
-    ProductPreviewChannelProductResponse { main_product_id, channel_id, channel_type,
-    name, start_time, end_time, price_follow_main, share_main_stock, is_kol_exclusive,
-    status, channel_buy_limit, sku_channel, main_img_material, detail_brief_material,
-    freight_template, check_status, sku_code_follow_main }
+    ProductPreviewChannelProductResponse { "channel_buy_limit" channel_buy_limit,
+    "channel_id" channel_id, "channel_type" channel_type, "check_status" check_status,
+    "detail_brief_material" detail_brief_material, "end_time" end_time,
+    "freight_template" freight_template, "is_kol_exclusive" is_kol_exclusive,
+    "main_img_material" main_img_material, "main_product_id" main_product_id, "name"
+    name, "price_follow_main" price_follow_main, "share_main_stock" share_main_stock,
+    "sku_channel" sku_channel, "sku_code_follow_main" sku_code_follow_main, "start_time"
+    start_time, "status" status }
 );
 impl ::shop_api::runtime::ApiRequest for ProductPreviewChannelProductRequest {
     ::shop_api::endpoint!(
@@ -5887,7 +6366,8 @@ pub struct ProductPublishPreCheckRequest {
     pub out_product_id: Option<String>,
 }
 ::shop_api::object!(
-    ProductPublishPreCheckRequest { check_types, category_id, out_product_id }
+    ProductPublishPreCheckRequest { "category_id" category_id, "check_types" check_types,
+    "out_product_id" out_product_id }
 );
 /// Response data of `product.publishPreCheck` ([`ProductPublishPreCheckRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5895,7 +6375,9 @@ pub struct ProductPublishPreCheckResponse {
     /// 校验
     pub common_check_results: Option<Vec<CommonCheckResult>>,
 }
-::shop_api::object!(ProductPublishPreCheckResponse { common_check_results });
+::shop_api::object!(
+    ProductPublishPreCheckResponse { "common_check_results" common_check_results }
+);
 impl ::shop_api::runtime::ApiRequest for ProductPublishPreCheckRequest {
     ::shop_api::endpoint!(
         ProductPublishPreCheckResponse, super::super::Doudian, "doudian" "product"
@@ -5932,7 +6414,9 @@ pub struct ProductQueryPropAutoOptimizeConfigResponse {
     /// 是否开启店铺属性自动优化
     pub is_auto_optimize: Option<bool>,
 }
-::shop_api::object!(ProductQueryPropAutoOptimizeConfigResponse { is_auto_optimize });
+::shop_api::object!(
+    ProductQueryPropAutoOptimizeConfigResponse { "is_auto_optimize" is_auto_optimize }
+);
 impl ::shop_api::runtime::ApiRequest for ProductQueryPropAutoOptimizeConfigRequest {
     ::shop_api::endpoint!(
         ProductQueryPropAutoOptimizeConfigResponse, super::super::Doudian, "doudian"
@@ -5957,8 +6441,8 @@ pub struct ProductRecommendPropertiesRequest {
     pub product_format: Option<::std::collections::BTreeMap<String, Vec<ProductFormat>>>,
 }
 ::shop_api::object!(
-    ProductRecommendPropertiesRequest { category_id, material_ids, img_urls, name,
-    product_format }
+    ProductRecommendPropertiesRequest { "category_id" category_id, "img_urls" img_urls,
+    "material_ids" material_ids, "name" name, "product_format" product_format }
 );
 /// Response data of `product.recommendProperties` ([`ProductRecommendPropertiesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5968,7 +6452,10 @@ pub struct ProductRecommendPropertiesResponse {
     /// 推荐的属性列表
     pub properties: Option<Vec<ProductRecommendPropertiesProperty>>,
 }
-::shop_api::object!(ProductRecommendPropertiesResponse { check_result, properties });
+::shop_api::object!(
+    ProductRecommendPropertiesResponse { "check_result" check_result, "properties"
+    properties }
+);
 impl ::shop_api::runtime::ApiRequest for ProductRecommendPropertiesRequest {
     ::shop_api::endpoint!(
         ProductRecommendPropertiesResponse, super::super::Doudian, "doudian" "product"
@@ -5990,7 +6477,8 @@ pub struct ProductRemoveChannelProductRequest {
     pub channel_type: i64,
 }
 ::shop_api::object!(
-    ProductRemoveChannelProductRequest { main_product_id, channel_id, channel_type }
+    ProductRemoveChannelProductRequest { "channel_id" channel_id, "channel_type"
+    channel_type, "main_product_id" main_product_id }
 );
 /// Response data of `product.removeChannelProduct` ([`ProductRemoveChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6014,7 +6502,7 @@ pub struct ProductSalesInheritPermissionResponse {
     /// true-有权限；false-无权限
     pub success: Option<bool>,
 }
-::shop_api::object!(ProductSalesInheritPermissionResponse { success });
+::shop_api::object!(ProductSalesInheritPermissionResponse { "success" success });
 impl ::shop_api::runtime::ApiRequest for ProductSalesInheritPermissionRequest {
     ::shop_api::endpoint!(
         ProductSalesInheritPermissionResponse, super::super::Doudian, "doudian" "product"
@@ -6029,7 +6517,9 @@ pub struct ProductSalesInheritSubmitRequest {
     /// 提报记录列表（不超过20条） Required.
     pub submit_records: Vec<SubmitRecordsItem>,
 }
-::shop_api::object!(ProductSalesInheritSubmitRequest { submit_records });
+::shop_api::object!(
+    ProductSalesInheritSubmitRequest { "submit_records" submit_records }
+);
 /// Response data of `product.salesInherit.submit` ([`ProductSalesInheritSubmitRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSalesInheritSubmitResponse {
@@ -6039,7 +6529,8 @@ pub struct ProductSalesInheritSubmitResponse {
     pub failed_product_list: Option<Vec<FailedProductListItem>>,
 }
 ::shop_api::object!(
-    ProductSalesInheritSubmitResponse { success_product_ids, failed_product_list }
+    ProductSalesInheritSubmitResponse { "failed_product_list" failed_product_list,
+    "success_product_ids" success_product_ids }
 );
 impl ::shop_api::runtime::ApiRequest for ProductSalesInheritSubmitRequest {
     ::shop_api::endpoint!(
@@ -6060,7 +6551,8 @@ pub struct ProductSalesInheritSubmitListRequest {
     pub page: PageItem,
 }
 ::shop_api::object!(
-    ProductSalesInheritSubmitListRequest { product_ids, outside_product_ids, page }
+    ProductSalesInheritSubmitListRequest { "outside_product_ids" outside_product_ids,
+    "page" page, "product_ids" product_ids }
 );
 /// Response data of `product.salesInherit.submitList` ([`ProductSalesInheritSubmitListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6071,7 +6563,8 @@ pub struct ProductSalesInheritSubmitListResponse {
     pub total: Option<i64>,
 }
 ::shop_api::object!(
-    ProductSalesInheritSubmitListResponse { sales_extend_record_list, total }
+    ProductSalesInheritSubmitListResponse { "sales_extend_record_list"
+    sales_extend_record_list, "total" total }
 );
 impl ::shop_api::runtime::ApiRequest for ProductSalesInheritSubmitListRequest {
     ::shop_api::endpoint!(
@@ -6118,10 +6611,14 @@ pub struct ProductUpdateChannelProductRequest {
     pub sku_code_follow_main: Option<bool>,
 }
 ::shop_api::object!(
-    ProductUpdateChannelProductRequest { main_product_id, channel_id, channel_type, name,
-    main_img_list, start_time, end_time, price_follow_main, share_main_stock,
-    is_kol_exclusive, channel_buy_limit, sku_channel, detail_brief_img, freight_template,
-    detail_brief_follow_main, sku_code_follow_main }
+    ProductUpdateChannelProductRequest { "channel_buy_limit" channel_buy_limit,
+    "channel_id" channel_id, "channel_type" channel_type, "detail_brief_follow_main"
+    detail_brief_follow_main, "detail_brief_img" detail_brief_img, "end_time" end_time,
+    "freight_template" freight_template, "is_kol_exclusive" is_kol_exclusive,
+    "main_img_list" main_img_list, "main_product_id" main_product_id, "name" name,
+    "price_follow_main" price_follow_main, "share_main_stock" share_main_stock,
+    "sku_channel" sku_channel, "sku_code_follow_main" sku_code_follow_main, "start_time"
+    start_time }
 );
 /// Response data of `product.updateChannelProduct` ([`ProductUpdateChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6136,8 +6633,8 @@ pub struct ProductUpdateChannelProductResponse {
     pub is_kol_exclusive: Option<bool>,
 }
 ::shop_api::object!(
-    ProductUpdateChannelProductResponse { shop_id, product_id, channel, is_kol_exclusive
-    }
+    ProductUpdateChannelProductResponse { "channel" channel, "is_kol_exclusive"
+    is_kol_exclusive, "product_id" product_id, "shop_id" shop_id }
 );
 impl ::shop_api::runtime::ApiRequest for ProductUpdateChannelProductRequest {
     ::shop_api::endpoint!(

@@ -11,7 +11,7 @@ pub struct ProductsItem {
     /// 1 same-day shipping; 2 next-day shipping
     pub ship_mode: Option<i32>,
 }
-::shop_api::object!(ProductsItem { product_id, ship_mode });
+::shop_api::object!(ProductsItem { "product_id" product_id, "ship_mode" ship_mode });
 /// SKU shipping time rules
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RulesItem {
@@ -27,7 +27,9 @@ pub struct RulesItem {
     pub pre_sell_end_time: Option<i64>,
 }
 ::shop_api::object!(
-    RulesItem { sku_id, out_warehouse_id, pre_sell_type, delay_day, pre_sell_end_time }
+    RulesItem { "delay_day" delay_day, "out_warehouse_id" out_warehouse_id,
+    "pre_sell_end_time" pre_sell_end_time, "pre_sell_type" pre_sell_type, "sku_id" sku_id
+    }
 );
 /// 其他信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -35,7 +37,7 @@ pub struct ExtraInfo {
     /// 是否同意了协议
     pub is_protocol_accepted: Option<bool>,
 }
-::shop_api::object!(ExtraInfo { is_protocol_accepted });
+::shop_api::object!(ExtraInfo { "is_protocol_accepted" is_protocol_accepted });
 /// 仓库信息。warehouse_id和warehouse_name可以同时不填。若不填，则该模板的生效范围为全店生效。如果填写了仓库信息，则该模板的生效范围为按仓生效。
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseInfo {
@@ -44,7 +46,9 @@ pub struct WarehouseInfo {
     /// 仓名称
     pub warehouse_name: Option<String>,
 }
-::shop_api::object!(WarehouseInfo { warehouse_id, warehouse_name });
+::shop_api::object!(
+    WarehouseInfo { "warehouse_id" warehouse_id, "warehouse_name" warehouse_name }
+);
 /// 模板信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TemplateInfo {
@@ -74,9 +78,13 @@ pub struct TemplateInfo {
     pub min_hour_for_modify_appointment: Option<i64>,
 }
 ::shop_api::object!(
-    TemplateInfo { c_shop_id, template_id, time_type, is_support_appointment,
-    is_support_modify_appointment, status, template_name, warehouse_info,
-    support_appoinment_day, shop_name, biz_tag, min_hour_for_modify_appointment }
+    TemplateInfo { "biz_tag" biz_tag, "c_shop_id" c_shop_id, "is_support_appointment"
+    is_support_appointment, "is_support_modify_appointment"
+    is_support_modify_appointment, "min_hour_for_modify_appointment"
+    min_hour_for_modify_appointment, "shop_name" shop_name, "status" status,
+    "support_appoinment_day" support_appoinment_day, "template_id" template_id,
+    "template_name" template_name, "time_type" time_type, "warehouse_info" warehouse_info
+    }
 );
 /// 可在这里配置制定日期的产能。如果is_default为true，则date和capacity都不填，表示常规产能。如果is_default为false，填写date和capacity，表示指定日期的产能。例子，表示2024-07-17产能为111。
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -88,7 +96,9 @@ pub struct Capacity {
     /// 指定日期还是default
     pub is_default: Option<bool>,
 }
-::shop_api::object!(Capacity { date, capacity, is_default });
+::shop_api::object!(
+    Capacity { "capacity" capacity, "date" date, "is_default" is_default }
+);
 /// 地址列表。当time_type = 2时，可以填写address_list，表示承诺送达的地址列表。当time_type = 1时，该参数不填。
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromiseSaveTemplateAddress {
@@ -110,8 +120,10 @@ pub struct PromiseSaveTemplateAddress {
     pub street_name: Option<String>,
 }
 ::shop_api::object!(
-    PromiseSaveTemplateAddress { province_code, province_name, city_code, city_name,
-    district_code, district_name, street_code, street_name }
+    PromiseSaveTemplateAddress { "city_code" city_code, "city_name" city_name,
+    "district_code" district_code, "district_name" district_name, "province_code"
+    province_code, "province_name" province_name, "street_code" street_code,
+    "street_name" street_name }
 );
 /// 波次规则配置。
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -136,8 +148,9 @@ pub struct WaveRuleConfig {
     pub address_list: Option<Vec<PromiseSaveTemplateAddress>>,
 }
 ::shop_api::object!(
-    WaveRuleConfig { time_type, wave_id, day, detail_id, capacity, warehouse_info,
-    cutoff_time_hms, wave_type, address_list }
+    WaveRuleConfig { "address_list" address_list, "capacity" capacity, "cutoff_time_hms"
+    cutoff_time_hms, "day" day, "detail_id" detail_id, "time_type" time_type,
+    "warehouse_info" warehouse_info, "wave_id" wave_id, "wave_type" wave_type }
 );
 /// Request of `promise.deliveryList` (`POST /promise/deliveryList`): List products with their same-day or next-day shipping mode. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1529)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -149,7 +162,9 @@ pub struct PromiseDeliveryListRequest {
     /// Items per page
     pub size: Option<i64>,
 }
-::shop_api::object!(PromiseDeliveryListRequest { product_id, page, size });
+::shop_api::object!(
+    PromiseDeliveryListRequest { "page" page, "product_id" product_id, "size" size }
+);
 /// Response data of `promise.deliveryList` ([`PromiseDeliveryListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1529)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromiseDeliveryListResponse {
@@ -158,7 +173,7 @@ pub struct PromiseDeliveryListResponse {
     /// Total count
     pub total: Option<i64>,
 }
-::shop_api::object!(PromiseDeliveryListResponse { products, total });
+::shop_api::object!(PromiseDeliveryListResponse { "products" products, "total" total });
 impl ::shop_api::runtime::ApiRequest for PromiseDeliveryListRequest {
     ::shop_api::endpoint!(
         PromiseDeliveryListResponse, super::super::Doudian, "doudian" "promise"
@@ -195,7 +210,7 @@ pub struct PromiseSetSkuShipTimeRequest {
     /// SKU shipping time rules
     pub rules: Option<Vec<RulesItem>>,
 }
-::shop_api::object!(PromiseSetSkuShipTimeRequest { rules });
+::shop_api::object!(PromiseSetSkuShipTimeRequest { "rules" rules });
 /// Response data of `promise.setSkuShipTime` ([`PromiseSetSkuShipTimeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/569)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromiseSetSkuShipTimeResponse {}
@@ -219,7 +234,8 @@ pub struct PromiseSaveTemplateRequest {
     pub extra_info: Option<ExtraInfo>,
 }
 ::shop_api::object!(
-    PromiseSaveTemplateRequest { template_info, wave_rule_configs, extra_info }
+    PromiseSaveTemplateRequest { "extra_info" extra_info, "template_info" template_info,
+    "wave_rule_configs" wave_rule_configs }
 );
 /// Response data of `promise.SaveTemplate` ([`PromiseSaveTemplateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -227,7 +243,7 @@ pub struct PromiseSaveTemplateResponse {
     /// 模板ID
     pub template_id: Option<String>,
 }
-::shop_api::object!(PromiseSaveTemplateResponse { template_id });
+::shop_api::object!(PromiseSaveTemplateResponse { "template_id" template_id });
 impl ::shop_api::runtime::ApiRequest for PromiseSaveTemplateRequest {
     ::shop_api::endpoint!(
         PromiseSaveTemplateResponse, super::super::Doudian, "doudian" "promise"

@@ -13,7 +13,10 @@ pub struct RightsInfoRequest {
     /// 抖店服务市场服务ID，非必传，不可与outer_biz_id同传
     pub service_id: Option<i64>,
 }
-::shop_api::object!(RightsInfoRequest { biz_type, outer_biz_id, service_id });
+::shop_api::object!(
+    RightsInfoRequest { "biz_type" biz_type, "outer_biz_id" outer_biz_id, "service_id"
+    service_id }
+);
 /// Response data of `rights.info` ([`RightsInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/162/352)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RightsInfoResponse {
@@ -27,7 +30,8 @@ pub struct RightsInfoResponse {
     pub spec_val: Option<String>,
 }
 ::shop_api::object!(
-    RightsInfoResponse { expire_time, rights_type, spec_type, spec_val }
+    RightsInfoResponse { "expire_time" expire_time, "rights_type" rights_type,
+    "spec_type" spec_type, "spec_val" spec_val }
 );
 impl ::shop_api::runtime::ApiRequest for RightsInfoRequest {
     ::shop_api::endpoint!(

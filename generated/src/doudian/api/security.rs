@@ -11,7 +11,7 @@ pub struct IdentifyInfoListItem {
     /// Whether this field is encrypted when sent to third parties
     pub encrypted: Option<bool>,
 }
-::shop_api::object!(IdentifyInfoListItem { name, encrypted });
+::shop_api::object!(IdentifyInfoListItem { "encrypted" encrypted, "name" name });
 /// Purchased product info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PurchaseProductInfoListItem {
@@ -25,8 +25,9 @@ pub struct PurchaseProductInfoListItem {
     pub product_name: Option<String>,
 }
 ::shop_api::object!(
-    PurchaseProductInfoListItem { purchase_platform_type, purchase_product_url,
-    external_purchaser_id, product_name }
+    PurchaseProductInfoListItem { "external_purchaser_id" external_purchaser_id,
+    "product_name" product_name, "purchase_platform_type" purchase_platform_type,
+    "purchase_product_url" purchase_product_url }
 );
 /// Order event list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -67,9 +68,12 @@ pub struct EventsItem {
     pub purchase_product_info_list: Option<Vec<PurchaseProductInfoListItem>>,
 }
 ::shop_api::object!(
-    EventsItem { event_id, account_id, account_type, order_related_shop_id, shop_ids,
-    order_ids, operation_type, operate_time, url, ip, mac, identify_info_list,
-    device_type, device_id, referer, user_agent, purchase_product_info_list }
+    EventsItem { "account_id" account_id, "account_type" account_type, "device_id"
+    device_id, "device_type" device_type, "event_id" event_id, "identify_info_list"
+    identify_info_list, "ip" ip, "mac" mac, "operate_time" operate_time, "operation_type"
+    operation_type, "order_ids" order_ids, "order_related_shop_id" order_related_shop_id,
+    "purchase_product_info_list" purchase_product_info_list, "referer" referer,
+    "shop_ids" shop_ids, "url" url, "user_agent" user_agent }
 );
 /// Error message
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -79,7 +83,7 @@ pub struct CustomError {
     /// Error reason
     pub err_msg: Option<String>,
 }
-::shop_api::object!(CustomError { err_no = "ErrNo", err_msg = "ErrMsg" });
+::shop_api::object!(CustomError { "ErrMsg" err_msg, "ErrNo" err_no });
 /// Request of `security.batchReportOrderSecurityEvent` (`POST /security/batchReportOrderSecurityEvent`): Report order data access or outflow events for security audit. — [official documentation](https://op.jinritemai.com/docs/api-docs/162/1655)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SecurityBatchReportOrderSecurityEventRequest {
@@ -88,7 +92,10 @@ pub struct SecurityBatchReportOrderSecurityEventRequest {
     /// Order event list
     pub events: Option<Vec<EventsItem>>,
 }
-::shop_api::object!(SecurityBatchReportOrderSecurityEventRequest { event_type, events });
+::shop_api::object!(
+    SecurityBatchReportOrderSecurityEventRequest { "event_type" event_type, "events"
+    events }
+);
 /// Response data of `security.batchReportOrderSecurityEvent` ([`SecurityBatchReportOrderSecurityEventRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/162/1655)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SecurityBatchReportOrderSecurityEventResponse {
@@ -96,7 +103,7 @@ pub struct SecurityBatchReportOrderSecurityEventResponse {
     pub custom_error: Option<CustomError>,
 }
 ::shop_api::object!(
-    SecurityBatchReportOrderSecurityEventResponse { custom_error = "CustomError" }
+    SecurityBatchReportOrderSecurityEventResponse { "CustomError" custom_error }
 );
 impl ::shop_api::runtime::ApiRequest for SecurityBatchReportOrderSecurityEventRequest {
     ::shop_api::endpoint!(

@@ -15,7 +15,10 @@ pub struct Brand {
     /// Trademark registration number.
     pub brand_reg_num: Option<String>,
 }
-::shop_api::object!(Brand { id, brand_chinese_name, brand_english_name, brand_reg_num });
+::shop_api::object!(
+    Brand { "brand_chinese_name" brand_chinese_name, "brand_english_name"
+    brand_english_name, "brand_reg_num" brand_reg_num, "id" id }
+);
 /// A product category available to the shop.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopCategory {
@@ -32,7 +35,10 @@ pub struct ShopCategory {
     /// Whether the category is usable; false means it is retired and must not be used.
     pub enable: Option<bool>,
 }
-::shop_api::object!(ShopCategory { id, name, level, parent_id, is_leaf, enable });
+::shop_api::object!(
+    ShopCategory { "enable" enable, "id" id, "is_leaf" is_leaf, "level" level, "name"
+    name, "parent_id" parent_id }
+);
 /// 售后处理时长达成率
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AftersaleDealReachRate {
@@ -43,7 +49,10 @@ pub struct AftersaleDealReachRate {
     /// 加权分数
     pub node_score_weight: Option<f64>,
 }
-::shop_api::object!(AftersaleDealReachRate { node_score, score, node_score_weight });
+::shop_api::object!(
+    AftersaleDealReachRate { "node_score" node_score, "node_score_weight"
+    node_score_weight, "score" score }
+);
 /// 飞鸽平均响应时长
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AverageFeedbackTime {
@@ -54,7 +63,10 @@ pub struct AverageFeedbackTime {
     /// 指标值
     pub score: Option<f64>,
 }
-::shop_api::object!(AverageFeedbackTime { node_score, node_score_weight, score });
+::shop_api::object!(
+    AverageFeedbackTime { "node_score" node_score, "node_score_weight" node_score_weight,
+    "score" score }
+);
 /// 运单配送时效达成率
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeliveryAccomplishRate {
@@ -65,7 +77,10 @@ pub struct DeliveryAccomplishRate {
     /// 指标值
     pub score: Option<f64>,
 }
-::shop_api::object!(DeliveryAccomplishRate { node_score_weight, node_score, score });
+::shop_api::object!(
+    DeliveryAccomplishRate { "node_score" node_score, "node_score_weight"
+    node_score_weight, "score" score }
+);
 /// 体验分总分
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SellerRatingInfo {
@@ -74,7 +89,7 @@ pub struct SellerRatingInfo {
     /// 权重后分数
     pub score_weight: Option<f64>,
 }
-::shop_api::object!(SellerRatingInfo { score, score_weight });
+::shop_api::object!(SellerRatingInfo { "score" score, "score_weight" score_weight });
 /// Request of `shop.brandList` (`POST /shop/brandList`): List the brands the shop is authorized to sell. — [official documentation](https://op.jinritemai.com/docs/api-docs/13/54)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopBrandListRequest {}
@@ -85,7 +100,7 @@ pub struct ShopBrandListResponse {
     /// Authorized brands.
     pub data: Option<Vec<Brand>>,
 }
-::shop_api::object!(ShopBrandListResponse { data });
+::shop_api::object!(ShopBrandListResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for ShopBrandListRequest {
     ::shop_api::endpoint!(
         ShopBrandListResponse, super::super::Doudian, "doudian" "shop" "shop.brandList"
@@ -101,14 +116,14 @@ pub struct ShopGetShopCategoryRequest {
     /// Parent category ID; 0 returns the level-1 categories. Required.
     pub cid: i64,
 }
-::shop_api::object!(ShopGetShopCategoryRequest { cid });
+::shop_api::object!(ShopGetShopCategoryRequest { "cid" cid });
 /// Response data of `shop.getShopCategory` ([`ShopGetShopCategoryRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/13/821)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopGetShopCategoryResponse {
     /// Child categories.
     pub data: Option<Vec<ShopCategory>>,
 }
-::shop_api::object!(ShopGetShopCategoryResponse { data });
+::shop_api::object!(ShopGetShopCategoryResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for ShopGetShopCategoryRequest {
     ::shop_api::endpoint!(
         ShopGetShopCategoryResponse, super::super::Doudian, "doudian" "shop"
@@ -142,9 +157,11 @@ pub struct ShopGetExperienceScoreResponse {
     pub seller_rating_info: Option<SellerRatingInfo>,
 }
 ::shop_api::object!(
-    ShopGetExperienceScoreResponse { aftersale_deal_reach_rate, average_feedback_time,
-    collect_ontime_rate, delivery_accomplish_rate, lgt_qreturn_rate, prod_dsr,
-    quality_return_rate, seller_rating_info }
+    ShopGetExperienceScoreResponse { "aftersale_deal_reach_rate"
+    aftersale_deal_reach_rate, "average_feedback_time" average_feedback_time,
+    "collect_ontime_rate" collect_ontime_rate, "delivery_accomplish_rate"
+    delivery_accomplish_rate, "lgt_qreturn_rate" lgt_qreturn_rate, "prod_dsr" prod_dsr,
+    "quality_return_rate" quality_return_rate, "seller_rating_info" seller_rating_info }
 );
 impl ::shop_api::runtime::ApiRequest for ShopGetExperienceScoreRequest {
     ::shop_api::endpoint!(
@@ -175,8 +192,9 @@ pub struct ShopReputationResponse {
     pub service_score: Option<String>,
 }
 ::shop_api::object!(
-    ShopReputationResponse { shop_id, shop_name, shop_score, product_score,
-    logistics_score, service_score }
+    ShopReputationResponse { "logistics_score" logistics_score, "product_score"
+    product_score, "service_score" service_score, "shop_id" shop_id, "shop_name"
+    shop_name, "shop_score" shop_score }
 );
 impl ::shop_api::runtime::ApiRequest for ShopReputationRequest {
     ::shop_api::endpoint!(

@@ -47,7 +47,10 @@ pub struct ShipRule {
     /// End of the full-payment pre-sale (presell_type 1).
     pub presell_end_time: Option<i64>,
 }
-::shop_api::object!(ShipRule { presell_type, delay_day, presell_end_time });
+::shop_api::object!(
+    ShipRule { "delay_day" delay_day, "presell_end_time" presell_end_time, "presell_type"
+    presell_type }
+);
 /// A sale-attribute value of a SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SellProperty {
@@ -56,7 +59,9 @@ pub struct SellProperty {
     /// Specification value name.
     pub value_name: Option<String>,
 }
-::shop_api::object!(SellProperty { value_spec_detail_id, value_name });
+::shop_api::object!(
+    SellProperty { "value_name" value_name, "value_spec_detail_id" value_spec_detail_id }
+);
 /// A SKU as returned by sku.list.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Sku {
@@ -130,13 +135,20 @@ pub struct Sku {
     pub volume: Option<i64>,
 }
 ::shop_api::object!(
-    Sku { id, out_sku_id, product_id, product_id_str, spec_id, spec_detail_id1,
-    spec_detail_id2, spec_detail_id3, spec_detail_name1, spec_detail_name2,
-    spec_detail_name3, sell_properties, price, settlement_price, create_time, code,
-    sku_type, supplier_id, stock_num, prehold_stock_num, prom_stock_num, step_stock_num,
-    prehold_step_stock_num, prom_step_stock_num, stock_map, prehold_stock_map,
-    ship_rule_map, normal_stock_num, channel_stock_num, customs_report_info, is_suit,
-    open_user_id, suit_num, volume }
+    Sku { "channel_stock_num" channel_stock_num, "code" code, "create_time" create_time,
+    "customs_report_info" customs_report_info, "id" id, "is_suit" is_suit,
+    "normal_stock_num" normal_stock_num, "open_user_id" open_user_id, "out_sku_id"
+    out_sku_id, "prehold_step_stock_num" prehold_step_stock_num, "prehold_stock_map"
+    prehold_stock_map, "prehold_stock_num" prehold_stock_num, "price" price, "product_id"
+    product_id, "product_id_str" product_id_str, "prom_step_stock_num"
+    prom_step_stock_num, "prom_stock_num" prom_stock_num, "sell_properties"
+    sell_properties, "settlement_price" settlement_price, "ship_rule_map" ship_rule_map,
+    "sku_type" sku_type, "spec_detail_id1" spec_detail_id1, "spec_detail_id2"
+    spec_detail_id2, "spec_detail_id3" spec_detail_id3, "spec_detail_name1"
+    spec_detail_name1, "spec_detail_name2" spec_detail_name2, "spec_detail_name3"
+    spec_detail_name3, "spec_id" spec_id, "step_stock_num" step_stock_num, "stock_map"
+    stock_map, "stock_num" stock_num, "suit_num" suit_num, "supplier_id" supplier_id,
+    "volume" volume }
 );
 /// Stock of a SKU in one warehouse (sku.syncStockBatch).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -148,7 +160,10 @@ pub struct StockMapItem {
     /// 批次库存项
     pub batch_stock_items: Option<Vec<::serde_json::Value>>,
 }
-::shop_api::object!(StockMapItem { out_warehouse_id, stock_num, batch_stock_items });
+::shop_api::object!(
+    StockMapItem { "batch_stock_items" batch_stock_items, "out_warehouse_id"
+    out_warehouse_id, "stock_num" stock_num }
+);
 /// New stock of one SKU (sku.syncStockBatch).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuStockSync {
@@ -172,8 +187,10 @@ pub struct SkuStockSync {
     pub outer_sku_id: Option<String>,
 }
 ::shop_api::object!(
-    SkuStockSync { sku_id, sku_type, stock_num, step_stock_num, stock_map, supplier_id,
-    batch_stock_items, multi_time_stocks, outer_sku_id }
+    SkuStockSync { "batch_stock_items" batch_stock_items, "multi_time_stocks"
+    multi_time_stocks, "outer_sku_id" outer_sku_id, "sku_id" sku_id, "sku_type" sku_type,
+    "step_stock_num" step_stock_num, "stock_map" stock_map, "stock_num" stock_num,
+    "supplier_id" supplier_id }
 );
 /// Request list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -204,9 +221,11 @@ pub struct ItemsItem {
     pub uniq_id: Option<String>,
 }
 ::shop_api::object!(
-    ItemsItem { product_id, sku_id, out_warehouse_id, stock_num, step_stock_num,
-    out_product_id, out_sku_id, outer_product_id, sku_code, store_code, store_id, uniq_id
-    }
+    ItemsItem { "out_product_id" out_product_id, "out_sku_id" out_sku_id,
+    "out_warehouse_id" out_warehouse_id, "outer_product_id" outer_product_id,
+    "product_id" product_id, "sku_code" sku_code, "sku_id" sku_id, "step_stock_num"
+    step_stock_num, "stock_num" stock_num, "store_code" store_code, "store_id" store_id,
+    "uniq_id" uniq_id }
 );
 /// Result list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -231,8 +250,10 @@ pub struct ResultsItem {
     pub uniq_id: Option<String>,
 }
 ::shop_api::object!(
-    ResultsItem { sku_id, warehouse_id, stock_num, step_stock_num, change_num,
-    step_change_num, status_code, status_message, uniq_id }
+    ResultsItem { "change_num" change_num, "sku_id" sku_id, "status_code" status_code,
+    "status_message" status_message, "step_change_num" step_change_num, "step_stock_num"
+    step_stock_num, "stock_num" stock_num, "uniq_id" uniq_id, "warehouse_id" warehouse_id
+    }
 );
 /// 批次库存项
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -244,7 +265,10 @@ pub struct BatchStockItem {
     /// 唯一码
     pub unique_id: Option<String>,
 }
-::shop_api::object!(BatchStockItem { batch_type, stock_num, unique_id });
+::shop_api::object!(
+    BatchStockItem { "batch_type" batch_type, "stock_num" stock_num, "unique_id"
+    unique_id }
+);
 /// 时效库存
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MultiTimeStock {
@@ -255,7 +279,10 @@ pub struct MultiTimeStock {
     /// 时效
     pub time_type: Option<i64>,
 }
-::shop_api::object!(MultiTimeStock { stock_num, time_desc, time_type });
+::shop_api::object!(
+    MultiTimeStock { "stock_num" stock_num, "time_desc" time_desc, "time_type" time_type
+    }
+);
 /// 批次库存
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchStock {
@@ -264,7 +291,10 @@ pub struct BatchStock {
     /// 外部仓编码，区域库存模式有值
     pub out_warehouse_id: Option<String>,
 }
-::shop_api::object!(BatchStock { batch_stock_items, out_warehouse_id });
+::shop_api::object!(
+    BatchStock { "batch_stock_items" batch_stock_items, "out_warehouse_id"
+    out_warehouse_id }
+);
 /// 如果sku_type=0，为空 如果sku_type=1，则为区域仓库存映射表，key为out_warehouse_id，value为sku 在对应仓中的发货时效
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShipRuleMap {
@@ -275,7 +305,10 @@ pub struct ShipRuleMap {
     /// 0 现货模式 1 全款预售模式
     pub presell_type: Option<i64>,
 }
-::shop_api::object!(ShipRuleMap { presell_end_time, delay_day, presell_type });
+::shop_api::object!(
+    ShipRuleMap { "delay_day" delay_day, "presell_end_time" presell_end_time,
+    "presell_type" presell_type }
+);
 /// Request of `sku.list` (`POST /sku/list`): List the SKUs of a product with price and stock. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuListRequest {
@@ -284,14 +317,16 @@ pub struct SkuListRequest {
     /// External product ID set by the merchant.
     pub out_product_id: Option<i64>,
 }
-::shop_api::object!(SkuListRequest { product_id, out_product_id });
+::shop_api::object!(
+    SkuListRequest { "out_product_id" out_product_id, "product_id" product_id }
+);
 /// Response data of `sku.list` ([`SkuListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuListResponse {
     /// SKUs of the product.
     pub data: Option<Vec<Sku>>,
 }
-::shop_api::object!(SkuListResponse { data });
+::shop_api::object!(SkuListResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for SkuListRequest {
     ::shop_api::endpoint!(
         SkuListResponse, super::super::Doudian, "doudian" "sku" "sku.list" Post
@@ -309,7 +344,10 @@ pub struct SkuStockNumRequest {
     /// Warehouse code; with regional stock returns the stock of that warehouse.
     pub out_warehouse_id: Option<String>,
 }
-::shop_api::object!(SkuStockNumRequest { sku_id, code, out_warehouse_id });
+::shop_api::object!(
+    SkuStockNumRequest { "code" code, "out_warehouse_id" out_warehouse_id, "sku_id"
+    sku_id }
+);
 /// Response data of `sku.stockNum` ([`SkuStockNumRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/936)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuStockNumResponse {
@@ -347,10 +385,13 @@ pub struct SkuStockNumResponse {
     pub batch_stocks: Option<Vec<::serde_json::Value>>,
 }
 ::shop_api::object!(
-    SkuStockNumResponse { sku_id, out_sku_id, code, sku_type, stock_num,
-    prehold_stock_num, prom_stock_num, step_stock_num, prehold_step_stock_num,
-    prom_step_stock_num, stock_num_map, prehold_stock_map, ship_rule_map,
-    normal_stock_num, channel_stock_num, batch_stocks }
+    SkuStockNumResponse { "batch_stocks" batch_stocks, "channel_stock_num"
+    channel_stock_num, "code" code, "normal_stock_num" normal_stock_num, "out_sku_id"
+    out_sku_id, "prehold_step_stock_num" prehold_step_stock_num, "prehold_stock_map"
+    prehold_stock_map, "prehold_stock_num" prehold_stock_num, "prom_step_stock_num"
+    prom_step_stock_num, "prom_stock_num" prom_stock_num, "ship_rule_map" ship_rule_map,
+    "sku_id" sku_id, "sku_type" sku_type, "step_stock_num" step_stock_num, "stock_num"
+    stock_num, "stock_num_map" stock_num_map }
 );
 impl ::shop_api::runtime::ApiRequest for SkuStockNumRequest {
     ::shop_api::endpoint!(
@@ -398,9 +439,12 @@ pub struct SkuSyncStockRequest {
     pub store_id: Option<i64>,
 }
 ::shop_api::object!(
-    SkuSyncStockRequest { code, sku_id, out_sku_id, product_id, out_product_id,
-    out_warehouse_id, supplier_id, incremental, idempotent_id, stock_num, step_stock_num,
-    batch_stock_items, multi_time_stocks, store_id }
+    SkuSyncStockRequest { "batch_stock_items" batch_stock_items, "code" code,
+    "idempotent_id" idempotent_id, "incremental" incremental, "multi_time_stocks"
+    multi_time_stocks, "out_product_id" out_product_id, "out_sku_id" out_sku_id,
+    "out_warehouse_id" out_warehouse_id, "product_id" product_id, "sku_id" sku_id,
+    "step_stock_num" step_stock_num, "stock_num" stock_num, "store_id" store_id,
+    "supplier_id" supplier_id }
 );
 /// Response data of `sku.syncStock` ([`SkuSyncStockRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/155)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -435,8 +479,9 @@ pub struct SkuSyncStockBatchRequest {
     pub store_id: Option<i64>,
 }
 ::shop_api::object!(
-    SkuSyncStockBatchRequest { product_id, idempotent_id, incremental, sku_sync_list,
-    outer_product_id, store_id }
+    SkuSyncStockBatchRequest { "idempotent_id" idempotent_id, "incremental" incremental,
+    "outer_product_id" outer_product_id, "product_id" product_id, "sku_sync_list"
+    sku_sync_list, "store_id" store_id }
 );
 /// Response data of `sku.syncStockBatch` ([`SkuSyncStockBatchRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/298)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -475,8 +520,9 @@ pub struct SkuAddRequest {
     pub code: Option<String>,
 }
 ::shop_api::object!(
-    SkuAddRequest { product_id, out_sku_id, spec_id, spec_detail_ids, stock_num, price,
-    settlement_price, code }
+    SkuAddRequest { "code" code, "out_sku_id" out_sku_id, "price" price, "product_id"
+    product_id, "settlement_price" settlement_price, "spec_detail_ids" spec_detail_ids,
+    "spec_id" spec_id, "stock_num" stock_num }
 );
 /// Response data of `sku.add` ([`SkuAddRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/81)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -484,7 +530,7 @@ pub struct SkuAddResponse {
     /// ID of the new SKU (sent as a number).
     pub data: Option<String>,
 }
-::shop_api::object!(SkuAddResponse { data });
+::shop_api::object!(SkuAddResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for SkuAddRequest {
     ::shop_api::endpoint!(
         SkuAddResponse, super::super::Doudian, "doudian" "sku" "sku.add" Post "/sku/add"
@@ -502,7 +548,7 @@ pub struct SkuDetailRequest {
     /// SKU code
     pub code: Option<String>,
 }
-::shop_api::object!(SkuDetailRequest { sku_id, code });
+::shop_api::object!(SkuDetailRequest { "code" code, "sku_id" sku_id });
 /// Response data of `sku.detail` ([`SkuDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuDetailResponse {
@@ -576,13 +622,20 @@ pub struct SkuDetailResponse {
     pub stock_map: Option<::std::collections::BTreeMap<String, i64>>,
 }
 ::shop_api::object!(
-    SkuDetailResponse { id, open_user_id, out_sku_id, product_id, spec_detail_id1,
-    spec_detail_id2, spec_detail_id3, spec_detail_name1, spec_detail_name2,
-    spec_detail_name3, customs_report_info, price, settlement_price, spec_id,
-    create_time, code, sku_type, supplier_id, stock_num, prehold_stock_num,
-    prom_stock_num, step_stock_num, prehold_step_stock_num, prom_step_stock_num,
-    product_id_str, is_suit, suit_num, volume, batch_stocks, multi_time_stocks,
-    prehold_stock_map, ship_rule_map, status, stock_map }
+    SkuDetailResponse { "batch_stocks" batch_stocks, "code" code, "create_time"
+    create_time, "customs_report_info" customs_report_info, "id" id, "is_suit" is_suit,
+    "multi_time_stocks" multi_time_stocks, "open_user_id" open_user_id, "out_sku_id"
+    out_sku_id, "prehold_step_stock_num" prehold_step_stock_num, "prehold_stock_map"
+    prehold_stock_map, "prehold_stock_num" prehold_stock_num, "price" price, "product_id"
+    product_id, "product_id_str" product_id_str, "prom_step_stock_num"
+    prom_step_stock_num, "prom_stock_num" prom_stock_num, "settlement_price"
+    settlement_price, "ship_rule_map" ship_rule_map, "sku_type" sku_type,
+    "spec_detail_id1" spec_detail_id1, "spec_detail_id2" spec_detail_id2,
+    "spec_detail_id3" spec_detail_id3, "spec_detail_name1" spec_detail_name1,
+    "spec_detail_name2" spec_detail_name2, "spec_detail_name3" spec_detail_name3,
+    "spec_id" spec_id, "status" status, "step_stock_num" step_stock_num, "stock_map"
+    stock_map, "stock_num" stock_num, "suit_num" suit_num, "supplier_id" supplier_id,
+    "volume" volume }
 );
 impl ::shop_api::runtime::ApiRequest for SkuDetailRequest {
     ::shop_api::endpoint!(
@@ -608,7 +661,8 @@ pub struct SkuEditCodeRequest {
     pub out_product_id: Option<i64>,
 }
 ::shop_api::object!(
-    SkuEditCodeRequest { code, sku_id, out_sku_id, product_id, out_product_id }
+    SkuEditCodeRequest { "code" code, "out_product_id" out_product_id, "out_sku_id"
+    out_sku_id, "product_id" product_id, "sku_id" sku_id }
 );
 /// Response data of `sku.editCode` ([`SkuEditCodeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/86)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -642,7 +696,8 @@ pub struct SkuEditPriceRequest {
     pub store_id: Option<i64>,
 }
 ::shop_api::object!(
-    SkuEditPriceRequest { price, code, sku_id, out_sku_id, product_id, out_product_id,
+    SkuEditPriceRequest { "code" code, "out_product_id" out_product_id, "out_sku_id"
+    out_sku_id, "price" price, "product_id" product_id, "sku_id" sku_id, "store_id"
     store_id }
 );
 /// Response data of `sku.editPrice` ([`SkuEditPriceRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/84)
@@ -671,8 +726,9 @@ pub struct SkuSyncStockBatchMultiProductsRequest {
     pub allow_partial_success: Option<bool>,
 }
 ::shop_api::object!(
-    SkuSyncStockBatchMultiProductsRequest { items, idempotent_id, incremental, source,
-    allow_partial_success }
+    SkuSyncStockBatchMultiProductsRequest { "allow_partial_success"
+    allow_partial_success, "idempotent_id" idempotent_id, "incremental" incremental,
+    "items" items, "source" source }
 );
 /// Response data of `sku.syncStockBatchMultiProducts` ([`SkuSyncStockBatchMultiProductsRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2847)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -680,7 +736,7 @@ pub struct SkuSyncStockBatchMultiProductsResponse {
     /// Result list
     pub results: Option<Vec<ResultsItem>>,
 }
-::shop_api::object!(SkuSyncStockBatchMultiProductsResponse { results });
+::shop_api::object!(SkuSyncStockBatchMultiProductsResponse { "results" results });
 impl ::shop_api::runtime::ApiRequest for SkuSyncStockBatchMultiProductsRequest {
     ::shop_api::endpoint!(
         SkuSyncStockBatchMultiProductsResponse, super::super::Doudian, "doudian" "sku"

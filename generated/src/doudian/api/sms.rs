@@ -16,7 +16,8 @@ pub struct SmsMessageListItem {
     pub outbound_id: Option<String>,
 }
 ::shop_api::object!(
-    SmsMessageListItem { post_tel, template_param, douyin_open_id, outbound_id }
+    SmsMessageListItem { "douyin_open_id" douyin_open_id, "outbound_id" outbound_id,
+    "post_tel" post_tel, "template_param" template_param }
 );
 /// Send result list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -28,7 +29,9 @@ pub struct SendResultListItem {
     /// Unique message identifier, can be used to query SMS delivery etc.
     pub message_id: Option<String>,
 }
-::shop_api::object!(SendResultListItem { code, message, message_id });
+::shop_api::object!(
+    SendResultListItem { "code" code, "message" message, "message_id" message_id }
+);
 /// List page data
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PublicTemplateListItem {
@@ -42,7 +45,8 @@ pub struct PublicTemplateListItem {
     pub channel_type: Option<String>,
 }
 ::shop_api::object!(
-    PublicTemplateListItem { template_id, template_name, template_content, channel_type }
+    PublicTemplateListItem { "channel_type" channel_type, "template_content"
+    template_content, "template_id" template_id, "template_name" template_name }
 );
 /// SMS result list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -65,8 +69,9 @@ pub struct SmsSendResultListItem {
     pub tag: Option<String>,
 }
 ::shop_api::object!(
-    SmsSendResultListItem { send_time, sms_content, status, count, code, message,
-    message_id, tag }
+    SmsSendResultListItem { "code" code, "count" count, "message" message, "message_id"
+    message_id, "send_time" send_time, "sms_content" sms_content, "status" status, "tag"
+    tag }
 );
 /// SMS signature application list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -83,7 +88,8 @@ pub struct ApplyListItem {
     pub status_remark: Option<String>,
 }
 ::shop_api::object!(
-    ApplyListItem { sms_sign_apply_id, sign, sms_account, status, status_remark }
+    ApplyListItem { "sign" sign, "sms_account" sms_account, "sms_sign_apply_id"
+    sms_sign_apply_id, "status" status, "status_remark" status_remark }
 );
 /// Signature list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -93,7 +99,7 @@ pub struct SignSearchListItem {
     /// Signature
     pub sign: Option<String>,
 }
-::shop_api::object!(SignSearchListItem { sms_account, sign });
+::shop_api::object!(SignSearchListItem { "sign" sign, "sms_account" sms_account });
 /// SMS template application list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TemplateApplyListItem {
@@ -115,8 +121,10 @@ pub struct TemplateApplyListItem {
     pub template_id: Option<String>,
 }
 ::shop_api::object!(
-    TemplateApplyListItem { sms_account, sms_template_apply_id, template_name,
-    template_content, channel_type, status, status_remark, template_id }
+    TemplateApplyListItem { "channel_type" channel_type, "sms_account" sms_account,
+    "sms_template_apply_id" sms_template_apply_id, "status" status, "status_remark"
+    status_remark, "template_content" template_content, "template_id" template_id,
+    "template_name" template_name }
 );
 /// Template list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -133,7 +141,8 @@ pub struct TemplateSearchListItem {
     pub template_name: Option<String>,
 }
 ::shop_api::object!(
-    TemplateSearchListItem { sms_account, template_content, template_id, channel_type,
+    TemplateSearchListItem { "channel_type" channel_type, "sms_account" sms_account,
+    "template_content" template_content, "template_id" template_id, "template_name"
     template_name }
 );
 /// Request of `sms.batchSend` (`POST /sms/batchSend`): Send one SMS template to several phone numbers. — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1521)
@@ -157,8 +166,9 @@ pub struct SmsBatchSendRequest {
     pub mini_app_link_id: Option<String>,
 }
 ::shop_api::object!(
-    SmsBatchSendRequest { sms_account, sign, sms_message_list, template_id, tag,
-    user_ext_code, link_id, mini_app_link_id }
+    SmsBatchSendRequest { "link_id" link_id, "mini_app_link_id" mini_app_link_id, "sign"
+    sign, "sms_account" sms_account, "sms_message_list" sms_message_list, "tag" tag,
+    "template_id" template_id, "user_ext_code" user_ext_code }
 );
 /// Response data of `sms.batchSend` ([`SmsBatchSendRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1521)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -166,7 +176,7 @@ pub struct SmsBatchSendResponse {
     /// Send result list
     pub send_result_list: Option<Vec<SendResultListItem>>,
 }
-::shop_api::object!(SmsBatchSendResponse { send_result_list });
+::shop_api::object!(SmsBatchSendResponse { "send_result_list" send_result_list });
 impl ::shop_api::runtime::ApiRequest for SmsBatchSendRequest {
     ::shop_api::endpoint!(
         SmsBatchSendResponse, super::super::Doudian, "doudian" "sms" "sms.batchSend" Post
@@ -184,7 +194,9 @@ pub struct SmsPublicTemplateRequest {
     /// Template ID
     pub template_id: Option<String>,
 }
-::shop_api::object!(SmsPublicTemplateRequest { size, page, template_id });
+::shop_api::object!(
+    SmsPublicTemplateRequest { "page" page, "size" size, "template_id" template_id }
+);
 /// Response data of `sms.public.template` ([`SmsPublicTemplateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1526)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SmsPublicTemplateResponse {
@@ -193,7 +205,10 @@ pub struct SmsPublicTemplateResponse {
     /// List page data
     pub public_template_list: Option<Vec<PublicTemplateListItem>>,
 }
-::shop_api::object!(SmsPublicTemplateResponse { total, public_template_list });
+::shop_api::object!(
+    SmsPublicTemplateResponse { "public_template_list" public_template_list, "total"
+    total }
+);
 impl ::shop_api::runtime::ApiRequest for SmsPublicTemplateRequest {
     ::shop_api::endpoint!(
         SmsPublicTemplateResponse, super::super::Doudian, "doudian" "sms"
@@ -249,8 +264,10 @@ pub struct SmsSendRequest {
     pub outbound_id: Option<String>,
 }
 ::shop_api::object!(
-    SmsSendRequest { sms_account, sign, template_id, template_param, tag, post_tel,
-    user_ext_code, douyin_open_id, link_id, mini_app_link_id, outbound_id }
+    SmsSendRequest { "douyin_open_id" douyin_open_id, "link_id" link_id,
+    "mini_app_link_id" mini_app_link_id, "outbound_id" outbound_id, "post_tel" post_tel,
+    "sign" sign, "sms_account" sms_account, "tag" tag, "template_id" template_id,
+    "template_param" template_param, "user_ext_code" user_ext_code }
 );
 /// Response data of `sms.send` ([`SmsSendRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1522)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -262,7 +279,9 @@ pub struct SmsSendResponse {
     /// Unique message identifier, can be used to query SMS delivery etc.
     pub message_id: Option<String>,
 }
-::shop_api::object!(SmsSendResponse { code, message, message_id });
+::shop_api::object!(
+    SmsSendResponse { "code" code, "message" message, "message_id" message_id }
+);
 impl ::shop_api::runtime::ApiRequest for SmsSendRequest {
     ::shop_api::endpoint!(
         SmsSendResponse, super::super::Doudian, "doudian" "sms" "sms.send" Post
@@ -297,8 +316,9 @@ pub struct SmsSendResultRequest {
     pub tpl_type: Option<i64>,
 }
 ::shop_api::object!(
-    SmsSendResultRequest { from_time, to_time, sms_account, template_id, status, size,
-    page, sign, post_tel, message_id, tpl_type }
+    SmsSendResultRequest { "from_time" from_time, "message_id" message_id, "page" page,
+    "post_tel" post_tel, "sign" sign, "size" size, "sms_account" sms_account, "status"
+    status, "template_id" template_id, "to_time" to_time, "tpl_type" tpl_type }
 );
 /// Response data of `sms.sendResult` ([`SmsSendResultRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1517)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -308,7 +328,9 @@ pub struct SmsSendResultResponse {
     /// SMS result list
     pub sms_send_result_list: Option<Vec<SmsSendResultListItem>>,
 }
-::shop_api::object!(SmsSendResultResponse { total, sms_send_result_list });
+::shop_api::object!(
+    SmsSendResultResponse { "sms_send_result_list" sms_send_result_list, "total" total }
+);
 impl ::shop_api::runtime::ApiRequest for SmsSendResultRequest {
     ::shop_api::endpoint!(
         SmsSendResultResponse, super::super::Doudian, "doudian" "sms" "sms.sendResult"
@@ -345,7 +367,7 @@ pub struct SmsSignApplyRequest {
     /// Signature
     pub sign: Option<String>,
 }
-::shop_api::object!(SmsSignApplyRequest { sms_account, sign });
+::shop_api::object!(SmsSignApplyRequest { "sign" sign, "sms_account" sms_account });
 /// Response data of `sms.sign.apply` ([`SmsSignApplyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1525)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SmsSignApplyResponse {
@@ -363,7 +385,8 @@ pub struct SmsSignApplyResponse {
     pub status: Option<i64>,
 }
 ::shop_api::object!(
-    SmsSignApplyResponse { sms_account, sms_sign_apply_id, code, message, sign, status }
+    SmsSignApplyResponse { "code" code, "message" message, "sign" sign, "sms_account"
+    sms_account, "sms_sign_apply_id" sms_sign_apply_id, "status" status }
 );
 impl ::shop_api::runtime::ApiRequest for SmsSignApplyRequest {
     ::shop_api::endpoint!(
@@ -387,7 +410,8 @@ pub struct SmsSignApplyListRequest {
     pub sms_sign_apply_id: Option<String>,
 }
 ::shop_api::object!(
-    SmsSignApplyListRequest { sms_account, like, page, size, sms_sign_apply_id }
+    SmsSignApplyListRequest { "like" like, "page" page, "size" size, "sms_account"
+    sms_account, "sms_sign_apply_id" sms_sign_apply_id }
 );
 /// Response data of `sms.sign.apply.list` ([`SmsSignApplyListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1523)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -397,7 +421,7 @@ pub struct SmsSignApplyListResponse {
     /// SMS signature application list
     pub apply_list: Option<Vec<ApplyListItem>>,
 }
-::shop_api::object!(SmsSignApplyListResponse { total, apply_list });
+::shop_api::object!(SmsSignApplyListResponse { "apply_list" apply_list, "total" total });
 impl ::shop_api::runtime::ApiRequest for SmsSignApplyListRequest {
     ::shop_api::endpoint!(
         SmsSignApplyListResponse, super::super::Doudian, "doudian" "sms"
@@ -434,7 +458,10 @@ pub struct SmsSignApplyRevokeRequest {
     /// Application ID
     pub sms_sign_apply_id: Option<String>,
 }
-::shop_api::object!(SmsSignApplyRevokeRequest { sms_account, sms_sign_apply_id });
+::shop_api::object!(
+    SmsSignApplyRevokeRequest { "sms_account" sms_account, "sms_sign_apply_id"
+    sms_sign_apply_id }
+);
 /// Response data of `sms.sign.apply.revoke` ([`SmsSignApplyRevokeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1519)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SmsSignApplyRevokeResponse {
@@ -443,7 +470,7 @@ pub struct SmsSignApplyRevokeResponse {
     /// Description
     pub message: Option<String>,
 }
-::shop_api::object!(SmsSignApplyRevokeResponse { code, message });
+::shop_api::object!(SmsSignApplyRevokeResponse { "code" code, "message" message });
 impl ::shop_api::runtime::ApiRequest for SmsSignApplyRevokeRequest {
     ::shop_api::endpoint!(
         SmsSignApplyRevokeResponse, super::super::Doudian, "doudian" "sms"
@@ -460,7 +487,7 @@ pub struct SmsSignDeleteRequest {
     /// Signature
     pub sign: Option<String>,
 }
-::shop_api::object!(SmsSignDeleteRequest { sms_account, sign });
+::shop_api::object!(SmsSignDeleteRequest { "sign" sign, "sms_account" sms_account });
 /// Response data of `sms.sign.delete` ([`SmsSignDeleteRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1520)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SmsSignDeleteResponse {
@@ -469,7 +496,7 @@ pub struct SmsSignDeleteResponse {
     /// Description
     pub message: Option<String>,
 }
-::shop_api::object!(SmsSignDeleteResponse { code, message });
+::shop_api::object!(SmsSignDeleteResponse { "code" code, "message" message });
 impl ::shop_api::runtime::ApiRequest for SmsSignDeleteRequest {
     ::shop_api::endpoint!(
         SmsSignDeleteResponse, super::super::Doudian, "doudian" "sms" "sms.sign.delete"
@@ -489,7 +516,10 @@ pub struct SmsSignSearchRequest {
     /// Page number, default 0
     pub page: Option<i64>,
 }
-::shop_api::object!(SmsSignSearchRequest { sms_account, like, size, page });
+::shop_api::object!(
+    SmsSignSearchRequest { "like" like, "page" page, "size" size, "sms_account"
+    sms_account }
+);
 /// Response data of `sms.sign.search` ([`SmsSignSearchRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1515)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SmsSignSearchResponse {
@@ -498,7 +528,9 @@ pub struct SmsSignSearchResponse {
     /// Total count
     pub total: Option<i64>,
 }
-::shop_api::object!(SmsSignSearchResponse { sign_search_list, total });
+::shop_api::object!(
+    SmsSignSearchResponse { "sign_search_list" sign_search_list, "total" total }
+);
 impl ::shop_api::runtime::ApiRequest for SmsSignSearchRequest {
     ::shop_api::endpoint!(
         SmsSignSearchResponse, super::super::Doudian, "doudian" "sms" "sms.sign.search"
@@ -539,8 +571,8 @@ pub struct SmsTemplateApplyRequest {
     pub template_content: Option<String>,
 }
 ::shop_api::object!(
-    SmsTemplateApplyRequest { sms_account, template_type, template_name, template_content
-    }
+    SmsTemplateApplyRequest { "sms_account" sms_account, "template_content"
+    template_content, "template_name" template_name, "template_type" template_type }
 );
 /// Response data of `sms.template.apply` ([`SmsTemplateApplyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1527)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -561,8 +593,9 @@ pub struct SmsTemplateApplyResponse {
     pub message: Option<String>,
 }
 ::shop_api::object!(
-    SmsTemplateApplyResponse { sms_account, template_content, template_name,
-    sms_template_id, sms_template_apply_id, code, message }
+    SmsTemplateApplyResponse { "code" code, "message" message, "sms_account" sms_account,
+    "sms_template_apply_id" sms_template_apply_id, "sms_template_id" sms_template_id,
+    "template_content" template_content, "template_name" template_name }
 );
 impl ::shop_api::runtime::ApiRequest for SmsTemplateApplyRequest {
     ::shop_api::endpoint!(
@@ -588,8 +621,9 @@ pub struct SmsTemplateApplyListRequest {
     pub status: Option<i64>,
 }
 ::shop_api::object!(
-    SmsTemplateApplyListRequest { sms_account, template_content, sms_template_apply_id,
-    size, page, status }
+    SmsTemplateApplyListRequest { "page" page, "size" size, "sms_account" sms_account,
+    "sms_template_apply_id" sms_template_apply_id, "status" status, "template_content"
+    template_content }
 );
 /// Response data of `sms.template.apply.list` ([`SmsTemplateApplyListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1516)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -599,7 +633,10 @@ pub struct SmsTemplateApplyListResponse {
     /// Total count
     pub total: Option<i64>,
 }
-::shop_api::object!(SmsTemplateApplyListResponse { template_apply_list, total });
+::shop_api::object!(
+    SmsTemplateApplyListResponse { "template_apply_list" template_apply_list, "total"
+    total }
+);
 impl ::shop_api::runtime::ApiRequest for SmsTemplateApplyListRequest {
     ::shop_api::endpoint!(
         SmsTemplateApplyListResponse, super::super::Doudian, "doudian" "sms"
@@ -636,7 +673,9 @@ pub struct SmsTemplateDeleteRequest {
     /// SMS template ID
     pub template_id: Option<String>,
 }
-::shop_api::object!(SmsTemplateDeleteRequest { sms_account, template_id });
+::shop_api::object!(
+    SmsTemplateDeleteRequest { "sms_account" sms_account, "template_id" template_id }
+);
 /// Response data of `sms.template.delete` ([`SmsTemplateDeleteRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1518)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SmsTemplateDeleteResponse {
@@ -645,7 +684,7 @@ pub struct SmsTemplateDeleteResponse {
     /// Description
     pub message: Option<String>,
 }
-::shop_api::object!(SmsTemplateDeleteResponse { code, message });
+::shop_api::object!(SmsTemplateDeleteResponse { "code" code, "message" message });
 impl ::shop_api::runtime::ApiRequest for SmsTemplateDeleteRequest {
     ::shop_api::endpoint!(
         SmsTemplateDeleteResponse, super::super::Doudian, "doudian" "sms"
@@ -661,7 +700,10 @@ pub struct SmsTemplateRevokeRequest {
     /// SMS template application ID
     pub sms_template_apply_id: Option<String>,
 }
-::shop_api::object!(SmsTemplateRevokeRequest { sms_account, sms_template_apply_id });
+::shop_api::object!(
+    SmsTemplateRevokeRequest { "sms_account" sms_account, "sms_template_apply_id"
+    sms_template_apply_id }
+);
 /// Response data of `sms.template.revoke` ([`SmsTemplateRevokeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1524)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SmsTemplateRevokeResponse {
@@ -670,7 +712,7 @@ pub struct SmsTemplateRevokeResponse {
     /// Description
     pub message: Option<String>,
 }
-::shop_api::object!(SmsTemplateRevokeResponse { code, message });
+::shop_api::object!(SmsTemplateRevokeResponse { "code" code, "message" message });
 impl ::shop_api::runtime::ApiRequest for SmsTemplateRevokeRequest {
     ::shop_api::endpoint!(
         SmsTemplateRevokeResponse, super::super::Doudian, "doudian" "sms"
@@ -696,7 +738,8 @@ pub struct SmsTemplateSearchRequest {
     pub template_name: Option<String>,
 }
 ::shop_api::object!(
-    SmsTemplateSearchRequest { sms_account, template_id, template_content, page, size,
+    SmsTemplateSearchRequest { "page" page, "size" size, "sms_account" sms_account,
+    "template_content" template_content, "template_id" template_id, "template_name"
     template_name }
 );
 /// Response data of `sms.template.search` ([`SmsTemplateSearchRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1514)
@@ -707,7 +750,10 @@ pub struct SmsTemplateSearchResponse {
     /// Total number of records
     pub total: Option<i64>,
 }
-::shop_api::object!(SmsTemplateSearchResponse { template_search_list, total });
+::shop_api::object!(
+    SmsTemplateSearchResponse { "template_search_list" template_search_list, "total"
+    total }
+);
 impl ::shop_api::runtime::ApiRequest for SmsTemplateSearchRequest {
     ::shop_api::endpoint!(
         SmsTemplateSearchResponse, super::super::Doudian, "doudian" "sms"

@@ -19,7 +19,10 @@ pub struct SpecValue {
     /// Status.
     pub status: Option<i64>,
 }
-::shop_api::object!(SpecValue { id, spec_id, name, pid, is_leaf, status });
+::shop_api::object!(
+    SpecValue { "id" id, "is_leaf" is_leaf, "name" name, "pid" pid, "spec_id" spec_id,
+    "status" status }
+);
 /// A specification in the shop's list.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecSummary {
@@ -28,7 +31,7 @@ pub struct SpecSummary {
     /// Specification name.
     pub name: Option<String>,
 }
-::shop_api::object!(SpecSummary { id, name });
+::shop_api::object!(SpecSummary { "id" id, "name" name });
 /// A specification attribute (e.g. colour) with its values.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecAttribute {
@@ -45,7 +48,10 @@ pub struct SpecAttribute {
     /// Values.
     pub values: Option<Vec<SpecValue>>,
 }
-::shop_api::object!(SpecAttribute { id, spec_id, name, pid, is_leaf, values });
+::shop_api::object!(
+    SpecAttribute { "id" id, "is_leaf" is_leaf, "name" name, "pid" pid, "spec_id"
+    spec_id, "values" values }
+);
 /// Request of `spec.add` (`POST /spec/add`): Add a shop-wide specification (attributes and values). — [official documentation](https://op.jinritemai.com/docs/api-docs/14/62)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecAddRequest {
@@ -54,7 +60,7 @@ pub struct SpecAddRequest {
     /// Specification name; generated from the value names joined by '-' when empty.
     pub name: Option<String>,
 }
-::shop_api::object!(SpecAddRequest { specs, name });
+::shop_api::object!(SpecAddRequest { "name" name, "specs" specs });
 /// Response data of `spec.add` ([`SpecAddRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/62)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecAddResponse {
@@ -65,7 +71,7 @@ pub struct SpecAddResponse {
     /// Attributes with their values.
     pub specs: Option<Vec<SpecAttribute>>,
 }
-::shop_api::object!(SpecAddResponse { id, name, specs = "Specs" });
+::shop_api::object!(SpecAddResponse { "Specs" specs, "id" id, "name" name });
 impl ::shop_api::runtime::ApiRequest for SpecAddRequest {
     ::shop_api::endpoint!(
         SpecAddResponse, super::super::Doudian, "doudian" "spec" "spec.add" Post
@@ -79,7 +85,7 @@ pub struct SpecSpecDetailRequest {
     /// Specification ID (spec_id). Required.
     pub id: String,
 }
-::shop_api::object!(SpecSpecDetailRequest { id });
+::shop_api::object!(SpecSpecDetailRequest { "id" id });
 /// Response data of `spec.specDetail` ([`SpecSpecDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/63)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecSpecDetailResponse {
@@ -90,7 +96,7 @@ pub struct SpecSpecDetailResponse {
     /// Attributes with their values.
     pub specs: Option<Vec<SpecAttribute>>,
 }
-::shop_api::object!(SpecSpecDetailResponse { id, name, specs = "Specs" });
+::shop_api::object!(SpecSpecDetailResponse { "Specs" specs, "id" id, "name" name });
 impl ::shop_api::runtime::ApiRequest for SpecSpecDetailRequest {
     ::shop_api::endpoint!(
         SpecSpecDetailResponse, super::super::Doudian, "doudian" "spec" "spec.specDetail"
@@ -111,7 +117,7 @@ pub struct SpecListResponse {
     /// The shop's specifications.
     pub data: Option<Vec<SpecSummary>>,
 }
-::shop_api::object!(SpecListResponse { data });
+::shop_api::object!(SpecListResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for SpecListRequest {
     ::shop_api::endpoint!(
         SpecListResponse, super::super::Doudian, "doudian" "spec" "spec.list" Post
@@ -128,14 +134,14 @@ pub struct SpecDelRequest {
     /// Specification ID (spec_id). Required.
     pub id: String,
 }
-::shop_api::object!(SpecDelRequest { id });
+::shop_api::object!(SpecDelRequest { "id" id });
 /// Response data of `spec.del` ([`SpecDelRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/65)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecDelResponse {
     /// Whether the specification was deleted.
     pub data: Option<bool>,
 }
-::shop_api::object!(SpecDelResponse { data });
+::shop_api::object!(SpecDelResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for SpecDelRequest {
     ::shop_api::endpoint!(
         SpecDelResponse, super::super::Doudian, "doudian" "spec" "spec.del" Post

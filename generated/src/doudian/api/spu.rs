@@ -18,7 +18,8 @@ pub struct PropertyInfosItem {
     pub value_name: Option<String>,
 }
 ::shop_api::object!(
-    PropertyInfosItem { property_id, value_id, parent_value_id, level, value_name }
+    PropertyInfosItem { "level" level, "parent_value_id" parent_value_id, "property_id"
+    property_id, "value_id" value_id, "value_name" value_name }
 );
 /// Attribute info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -35,7 +36,8 @@ pub struct PropertyInfoItem {
     pub value_name: Option<String>,
 }
 ::shop_api::object!(
-    PropertyInfoItem { rel_value_id, property_id, property_name, value_id, value_name }
+    PropertyInfoItem { "property_id" property_id, "property_name" property_name,
+    "rel_value_id" rel_value_id, "value_id" value_id, "value_name" value_name }
 );
 /// Brand info (brand handled separately)
 ///
@@ -51,7 +53,10 @@ pub struct SpuPropertyValueInfoItem {
     /// Attribute value alias
     pub value_alias: Option<String>,
 }
-::shop_api::object!(SpuPropertyValueInfoItem { value_id, value_name, value_alias });
+::shop_api::object!(
+    SpuPropertyValueInfoItem { "value_alias" value_alias, "value_id" value_id,
+    "value_name" value_name }
+);
 /// SPU attribute info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuPropertyInfosItem {
@@ -67,8 +72,9 @@ pub struct SpuPropertyInfosItem {
     pub spu_property_value_info: Option<Vec<SpuPropertyValueInfoItem>>,
 }
 ::shop_api::object!(
-    SpuPropertyInfosItem { property_id, property_name, kind = "type", property_alias,
-    spu_property_value_info }
+    SpuPropertyInfosItem { "property_alias" property_alias, "property_id" property_id,
+    "property_name" property_name, "spu_property_value_info" spu_property_value_info,
+    "type" kind }
 );
 /// SPU info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -95,8 +101,9 @@ pub struct SpuInfo {
     pub audit_time: Option<String>,
 }
 ::shop_api::object!(
-    SpuInfo { spu_name, upc_code, category_id, brand_id, status, update_time,
-    create_time, spu_id, op_status, audit_time }
+    SpuInfo { "audit_time" audit_time, "brand_id" brand_id, "category_id" category_id,
+    "create_time" create_time, "op_status" op_status, "spu_id" spu_id, "spu_name"
+    spu_name, "status" status, "upc_code" upc_code, "update_time" update_time }
 );
 /// Options
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -108,7 +115,9 @@ pub struct OptionsItem {
     /// Attribute value order
     pub sequence: Option<i64>,
 }
-::shop_api::object!(OptionsItem { name, value_id, sequence });
+::shop_api::object!(
+    OptionsItem { "name" name, "sequence" sequence, "value_id" value_id }
+);
 /// Attribute info
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductFormatItem {
@@ -132,8 +141,9 @@ pub struct ProductFormatItem {
     pub sequence: Option<i64>,
 }
 ::shop_api::object!(
-    ProductFormatItem { name, options, require, kind = "type", category_id,
-    multi_select_max, property_type, property_id, sequence }
+    ProductFormatItem { "category_id" category_id, "multi_select_max" multi_select_max,
+    "name" name, "options" options, "property_id" property_id, "property_type"
+    property_type, "require" require, "sequence" sequence, "type" kind }
 );
 /// ImageUrlListItem of spu.batchUploadImg.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -143,7 +153,7 @@ pub struct ImageUrlListItem {
     /// 公网可访问URL
     pub url: Option<String>,
 }
-::shop_api::object!(ImageUrlListItem { name, url });
+::shop_api::object!(ImageUrlListItem { "name" name, "url" url });
 /// SuccessListItem of spu.batchUploadImg.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SuccessListItem {
@@ -154,7 +164,9 @@ pub struct SuccessListItem {
     /// 抖店SPU专用URL
     pub spu_url: Option<String>,
 }
-::shop_api::object!(SuccessListItem { name, origin_url, spu_url });
+::shop_api::object!(
+    SuccessListItem { "name" name, "origin_url" origin_url, "spu_url" spu_url }
+);
 /// FailedListItem of spu.batchUploadImg.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FailedListItem {
@@ -167,7 +179,10 @@ pub struct FailedListItem {
     /// 失败原因
     pub err_msg: Option<String>,
 }
-::shop_api::object!(FailedListItem { name, origin_url, err_code, err_msg });
+::shop_api::object!(
+    FailedListItem { "err_code" err_code, "err_msg" err_msg, "name" name, "origin_url"
+    origin_url }
+);
 /// CreateSpuPropertyInfosItem of spu.createSpu.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateSpuPropertyInfosItem {
@@ -176,7 +191,9 @@ pub struct CreateSpuPropertyInfosItem {
     /// 属性值
     pub values: Option<Vec<ValuesItem>>,
 }
-::shop_api::object!(CreateSpuPropertyInfosItem { property_id, values });
+::shop_api::object!(
+    CreateSpuPropertyInfosItem { "property_id" property_id, "values" values }
+);
 /// KeyPropertiesItem of spu.getSpu.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct KeyPropertiesItem {
@@ -185,7 +202,9 @@ pub struct KeyPropertiesItem {
     /// 属性值
     pub property_values: Option<Vec<ValuesItem>>,
 }
-::shop_api::object!(KeyPropertiesItem { property_id, property_values });
+::shop_api::object!(
+    KeyPropertiesItem { "property_id" property_id, "property_values" property_values }
+);
 /// GetSpuPropertyInfosItem of spu.getSpu.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetSpuPropertyInfosItem {
@@ -199,8 +218,8 @@ pub struct GetSpuPropertyInfosItem {
     pub property_type: Option<i64>,
 }
 ::shop_api::object!(
-    GetSpuPropertyInfosItem { property_id, property_values, property_name, property_type
-    }
+    GetSpuPropertyInfosItem { "property_id" property_id, "property_name" property_name,
+    "property_type" property_type, "property_values" property_values }
 );
 /// CspusItem of spu.getSpu.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -212,7 +231,9 @@ pub struct CspusItem {
     /// 销售属性
     pub sale_properties: Option<Vec<SalePropertiesItem>>,
 }
-::shop_api::object!(CspusItem { cspu_id, spu_id, sale_properties });
+::shop_api::object!(
+    CspusItem { "cspu_id" cspu_id, "sale_properties" sale_properties, "spu_id" spu_id }
+);
 /// SpuPropertyRuleItem of spu.getSpuRule.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuPropertyRuleItem {
@@ -234,8 +255,10 @@ pub struct SpuPropertyRuleItem {
     pub values: Option<Vec<ValuesItem>>,
 }
 ::shop_api::object!(
-    SpuPropertyRuleItem { property_name, property_id, is_required, value_type,
-    property_type, diy_type, max_select_num, values }
+    SpuPropertyRuleItem { "diy_type" diy_type, "is_required" is_required,
+    "max_select_num" max_select_num, "property_id" property_id, "property_name"
+    property_name, "property_type" property_type, "value_type" value_type, "values"
+    values }
 );
 /// SpuImagesRule of spu.getSpuRule.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -247,7 +270,9 @@ pub struct SpuImagesRule {
     /// 最小数量
     pub min_num: Option<i64>,
 }
-::shop_api::object!(SpuImagesRule { is_required, max_num, min_num });
+::shop_api::object!(
+    SpuImagesRule { "is_required" is_required, "max_num" max_num, "min_num" min_num }
+);
 /// QueryBookNameByISBNDataItem of spu.queryBookNameByISBN.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueryBookNameByISBNDataItem {
@@ -258,7 +283,10 @@ pub struct QueryBookNameByISBNDataItem {
     /// 类目ID
     pub category_leaf_id: Option<i64>,
 }
-::shop_api::object!(QueryBookNameByISBNDataItem { spu_id, book_name, category_leaf_id });
+::shop_api::object!(
+    QueryBookNameByISBNDataItem { "book_name" book_name, "category_leaf_id"
+    category_leaf_id, "spu_id" spu_id }
+);
 /// 属性信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuPropertyInfo {
@@ -272,8 +300,8 @@ pub struct SpuPropertyInfo {
     pub property_type: Option<i64>,
 }
 ::shop_api::object!(
-    SpuPropertyInfo { property_id = "propertyId", property_name = "propertyName",
-    property_values = "propertyValues", property_type = "propertyType" }
+    SpuPropertyInfo { "propertyId" property_id, "propertyName" property_name,
+    "propertyType" property_type, "propertyValues" property_values }
 );
 /// 条码
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -281,14 +309,14 @@ pub struct Barcode {
     /// 条码值
     pub barcode: Option<String>,
 }
-::shop_api::object!(Barcode { barcode });
+::shop_api::object!(Barcode { "barcode" barcode });
 /// 内容
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Content {
     /// 内容
     pub content: Option<String>,
 }
-::shop_api::object!(Content { content });
+::shop_api::object!(Content { "content" content });
 /// 素材
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Material {
@@ -297,7 +325,7 @@ pub struct Material {
     /// 内容
     pub content: Option<Vec<Content>>,
 }
-::shop_api::object!(Material { kind = "type", content });
+::shop_api::object!(Material { "content" content, "type" kind });
 /// SPU信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuList {
@@ -319,9 +347,9 @@ pub struct SpuList {
     pub materials: Option<Vec<Material>>,
 }
 ::shop_api::object!(
-    SpuList { spu_id = "spuId", spu_name = "spuName", category_id = "categoryId",
-    brand_id = "brandId", status, spu_property_infos = "spuPropertyInfos", barcodes,
-    materials }
+    SpuList { "barcodes" barcodes, "brandId" brand_id, "categoryId" category_id,
+    "materials" materials, "spuId" spu_id, "spuName" spu_name, "spuPropertyInfos"
+    spu_property_infos, "status" status }
 );
 /// 条码图
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -331,7 +359,7 @@ pub struct BarcodeImage {
     /// 条码图名称
     pub name: Option<String>,
 }
-::shop_api::object!(BarcodeImage { content, name });
+::shop_api::object!(BarcodeImage { "content" content, "name" name });
 /// 条码
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuCreateSpuBarcode {
@@ -342,7 +370,10 @@ pub struct SpuCreateSpuBarcode {
     /// 条码图
     pub barcode_image: Option<Vec<BarcodeImage>>,
 }
-::shop_api::object!(SpuCreateSpuBarcode { barcode_type, barcode, barcode_image });
+::shop_api::object!(
+    SpuCreateSpuBarcode { "barcode" barcode, "barcode_image" barcode_image,
+    "barcode_type" barcode_type }
+);
 /// 素材的实际内容
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuCreateSpuContent {
@@ -351,7 +382,7 @@ pub struct SpuCreateSpuContent {
     /// 文件的名称
     pub name: String,
 }
-::shop_api::object!(SpuCreateSpuContent { content, name });
+::shop_api::object!(SpuCreateSpuContent { "content" content, "name" name });
 /// SPU素材
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuCreateSpuMaterial {
@@ -364,7 +395,10 @@ pub struct SpuCreateSpuMaterial {
     /// 素材的实际内容
     pub content: Vec<SpuCreateSpuContent>,
 }
-::shop_api::object!(SpuCreateSpuMaterial { kind = "type", name, description, content });
+::shop_api::object!(
+    SpuCreateSpuMaterial { "content" content, "description" description, "name" name,
+    "type" kind }
+);
 /// 条码值
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BarcodeRule {
@@ -375,7 +409,9 @@ pub struct BarcodeRule {
     /// 最大数量
     pub max_num: Option<i64>,
 }
-::shop_api::object!(BarcodeRule { is_required, min_num, max_num });
+::shop_api::object!(
+    BarcodeRule { "is_required" is_required, "max_num" max_num, "min_num" min_num }
+);
 /// 条码图
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BarcodeImageRule {
@@ -388,7 +424,10 @@ pub struct BarcodeImageRule {
     /// 最大数量
     pub max_num: Option<i64>,
 }
-::shop_api::object!(BarcodeImageRule { data_format, is_required, min_num, max_num });
+::shop_api::object!(
+    BarcodeImageRule { "data_format" data_format, "is_required" is_required, "max_num"
+    max_num, "min_num" min_num }
+);
 /// 条码规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuBarcodeRule {
@@ -397,7 +436,10 @@ pub struct SpuBarcodeRule {
     /// 条码图
     pub barcode_image_rule: Option<BarcodeImageRule>,
 }
-::shop_api::object!(SpuBarcodeRule { barcode_rule, barcode_image_rule });
+::shop_api::object!(
+    SpuBarcodeRule { "barcode_image_rule" barcode_image_rule, "barcode_rule" barcode_rule
+    }
+);
 /// SPU素材规则（素材类型：主图）
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuMaterialRule {
@@ -406,7 +448,9 @@ pub struct SpuMaterialRule {
     /// 素材类型枚举值：1-主图
     pub material_type: Option<i64>,
 }
-::shop_api::object!(SpuMaterialRule { material_rule, material_type });
+::shop_api::object!(
+    SpuMaterialRule { "material_rule" material_rule, "material_type" material_type }
+);
 /// SPU证明材料的具体规则
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProofRule {
@@ -428,8 +472,9 @@ pub struct ProofRule {
     pub data_format: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ProofRule { name, is_required, min_num, max_num, max_size, aspect_ratio, pixel,
-    data_format }
+    ProofRule { "aspect_ratio" aspect_ratio, "data_format" data_format, "is_required"
+    is_required, "max_num" max_num, "max_size" max_size, "min_num" min_num, "name" name,
+    "pixel" pixel }
 );
 /// 证明材料规则（证明材料类型：实物图、版权页）
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -439,7 +484,7 @@ pub struct SpuProofRule {
     /// SPU证明材料的具体规则
     pub proof_rule: Option<ProofRule>,
 }
-::shop_api::object!(SpuProofRule { proof_type, proof_rule });
+::shop_api::object!(SpuProofRule { "proof_rule" proof_rule, "proof_type" proof_type });
 /// 【选填】属性
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuQuerySpuProperty {
@@ -463,8 +508,9 @@ pub struct SpuQuerySpuProperty {
     pub isbn: Option<String>,
 }
 ::shop_api::object!(
-    SpuQuerySpuProperty { brand_id, model, book_name, product_name, goods_number, series,
-    registration_approval, ccc, isbn }
+    SpuQuerySpuProperty { "book_name" book_name, "brand_id" brand_id, "ccc" ccc,
+    "goods_number" goods_number, "isbn" isbn, "model" model, "product_name" product_name,
+    "registration_approval" registration_approval, "series" series }
 );
 /// Request of `spu.addShopSpu` (`POST /spu/addShopSpu`): Create a shop SPU with brand, category and properties. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/645)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -481,7 +527,8 @@ pub struct SpuAddShopSpuRequest {
     pub property_infos: Option<Vec<PropertyInfosItem>>,
 }
 ::shop_api::object!(
-    SpuAddShopSpuRequest { spu_name, upc_code, category_id, brand_id, property_infos }
+    SpuAddShopSpuRequest { "brand_id" brand_id, "category_id" category_id,
+    "property_infos" property_infos, "spu_name" spu_name, "upc_code" upc_code }
 );
 /// Response data of `spu.addShopSpu` ([`SpuAddShopSpuRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/645)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -489,7 +536,7 @@ pub struct SpuAddShopSpuResponse {
     /// SPU ID
     pub spu_id: Option<String>,
 }
-::shop_api::object!(SpuAddShopSpuResponse { spu_id });
+::shop_api::object!(SpuAddShopSpuResponse { "spu_id" spu_id });
 impl ::shop_api::runtime::ApiRequest for SpuAddShopSpuRequest {
     ::shop_api::endpoint!(
         SpuAddShopSpuResponse, super::super::Doudian, "doudian" "spu" "spu.addShopSpu"
@@ -507,7 +554,9 @@ pub struct SpuGetKeyPropertyByCidRequest {
     /// Page size
     pub size: Option<i64>,
 }
-::shop_api::object!(SpuGetKeyPropertyByCidRequest { category_id, page, size });
+::shop_api::object!(
+    SpuGetKeyPropertyByCidRequest { "category_id" category_id, "page" page, "size" size }
+);
 /// Response data of `spu.getKeyPropertyByCid` ([`SpuGetKeyPropertyByCidRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/642)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetKeyPropertyByCidResponse {
@@ -518,7 +567,10 @@ pub struct SpuGetKeyPropertyByCidResponse {
     /// Total count
     pub total: Option<i64>,
 }
-::shop_api::object!(SpuGetKeyPropertyByCidResponse { property_info, brand_info, total });
+::shop_api::object!(
+    SpuGetKeyPropertyByCidResponse { "brand_info" brand_info, "property_info"
+    property_info, "total" total }
+);
 impl ::shop_api::runtime::ApiRequest for SpuGetKeyPropertyByCidRequest {
     ::shop_api::endpoint!(
         SpuGetKeyPropertyByCidResponse, super::super::Doudian, "doudian" "spu"
@@ -553,7 +605,7 @@ pub struct SpuGetSpuInfoBySpuIdRequest {
     /// SPU ID
     pub spu_id: Option<i64>,
 }
-::shop_api::object!(SpuGetSpuInfoBySpuIdRequest { spu_id });
+::shop_api::object!(SpuGetSpuInfoBySpuIdRequest { "spu_id" spu_id });
 /// Response data of `spu.getSpuInfoBySpuId` ([`SpuGetSpuInfoBySpuIdRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/643)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetSpuInfoBySpuIdResponse {
@@ -562,7 +614,10 @@ pub struct SpuGetSpuInfoBySpuIdResponse {
     /// SPU info
     pub spu_info: Option<SpuInfo>,
 }
-::shop_api::object!(SpuGetSpuInfoBySpuIdResponse { spu_property_infos, spu_info });
+::shop_api::object!(
+    SpuGetSpuInfoBySpuIdResponse { "spu_info" spu_info, "spu_property_infos"
+    spu_property_infos }
+);
 impl ::shop_api::runtime::ApiRequest for SpuGetSpuInfoBySpuIdRequest {
     ::shop_api::endpoint!(
         SpuGetSpuInfoBySpuIdResponse, super::super::Doudian, "doudian" "spu"
@@ -577,14 +632,14 @@ pub struct SpuGetSpuTplRequest {
     /// Category ID
     pub category_id: Option<i64>,
 }
-::shop_api::object!(SpuGetSpuTplRequest { category_id });
+::shop_api::object!(SpuGetSpuTplRequest { "category_id" category_id });
 /// Response data of `spu.getSpuTpl` ([`SpuGetSpuTplRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/644)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetSpuTplResponse {
     /// Attribute info
     pub product_format: Option<Vec<ProductFormatItem>>,
 }
-::shop_api::object!(SpuGetSpuTplResponse { product_format });
+::shop_api::object!(SpuGetSpuTplResponse { "product_format" product_format });
 impl ::shop_api::runtime::ApiRequest for SpuGetSpuTplRequest {
     ::shop_api::endpoint!(
         SpuGetSpuTplResponse, super::super::Doudian, "doudian" "spu" "spu.getSpuTpl" Post
@@ -606,7 +661,10 @@ pub struct SpuQuerySpuRequest {
     /// 【选填】SPU状态：1-上线，2-下线，3-审核中，4-审核不通过
     pub status: Option<Vec<i64>>,
 }
-::shop_api::object!(SpuQuerySpuRequest { page, size, category_id, properties, status });
+::shop_api::object!(
+    SpuQuerySpuRequest { "category_id" category_id, "page" page, "properties" properties,
+    "size" size, "status" status }
+);
 /// Response data of `spu.QuerySpu` ([`SpuQuerySpuRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuQuerySpuResponse {
@@ -615,7 +673,7 @@ pub struct SpuQuerySpuResponse {
     /// 查询到的总数据量
     pub total: Option<i64>,
 }
-::shop_api::object!(SpuQuerySpuResponse { spu_list = "spuList", total });
+::shop_api::object!(SpuQuerySpuResponse { "spuList" spu_list, "total" total });
 impl ::shop_api::runtime::ApiRequest for SpuQuerySpuRequest {
     ::shop_api::endpoint!(
         SpuQuerySpuResponse, super::super::Doudian, "doudian" "spu" "spu.QuerySpu" Post
@@ -629,7 +687,7 @@ pub struct SpuBatchUploadImgRequest {
     /// 图片列表
     pub image_url_list: Option<Vec<ImageUrlListItem>>,
 }
-::shop_api::object!(SpuBatchUploadImgRequest { image_url_list });
+::shop_api::object!(SpuBatchUploadImgRequest { "image_url_list" image_url_list });
 /// Response data of `spu.batchUploadImg` ([`SpuBatchUploadImgRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuBatchUploadImgResponse {
@@ -638,7 +696,9 @@ pub struct SpuBatchUploadImgResponse {
     /// 失败列表
     pub failed_list: Option<Vec<FailedListItem>>,
 }
-::shop_api::object!(SpuBatchUploadImgResponse { success_list, failed_list });
+::shop_api::object!(
+    SpuBatchUploadImgResponse { "failed_list" failed_list, "success_list" success_list }
+);
 impl ::shop_api::runtime::ApiRequest for SpuBatchUploadImgRequest {
     ::shop_api::endpoint!(
         SpuBatchUploadImgResponse, super::super::Doudian, "doudian" "spu"
@@ -666,8 +726,9 @@ pub struct SpuCreateSpuRequest {
     pub proofs: Option<Vec<SpuCreateSpuMaterial>>,
 }
 ::shop_api::object!(
-    SpuCreateSpuRequest { category_leaf_id, spu_images, property_infos,
-    spu_actual_images, barcodes, materials, proofs }
+    SpuCreateSpuRequest { "barcodes" barcodes, "category_leaf_id" category_leaf_id,
+    "materials" materials, "proofs" proofs, "property_infos" property_infos,
+    "spu_actual_images" spu_actual_images, "spu_images" spu_images }
 );
 /// Response data of `spu.createSpu` ([`SpuCreateSpuRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -675,7 +736,7 @@ pub struct SpuCreateSpuResponse {
     /// SPU的ID
     pub spu_id: Option<String>,
 }
-::shop_api::object!(SpuCreateSpuResponse { spu_id });
+::shop_api::object!(SpuCreateSpuResponse { "spu_id" spu_id });
 impl ::shop_api::runtime::ApiRequest for SpuCreateSpuRequest {
     ::shop_api::endpoint!(
         SpuCreateSpuResponse, super::super::Doudian, "doudian" "spu" "spu.createSpu" Post
@@ -690,7 +751,7 @@ pub struct SpuGetAuditInfoRequest {
     /// SPU编号；使用【/spu/createSpu】创建spuid创建成功后，可以使用spu_id查询审核状态；建议场景成功后间隔1小时后再查询审核结果；
     pub spu_id: Option<i64>,
 }
-::shop_api::object!(SpuGetAuditInfoRequest { spu_id });
+::shop_api::object!(SpuGetAuditInfoRequest { "spu_id" spu_id });
 /// Response data of `spu.getAuditInfo` ([`SpuGetAuditInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetAuditInfoResponse {
@@ -706,8 +767,8 @@ pub struct SpuGetAuditInfoResponse {
     pub update_time: Option<String>,
 }
 ::shop_api::object!(
-    SpuGetAuditInfoResponse { spu_id, spu_status, reject_reason, create_time, update_time
-    }
+    SpuGetAuditInfoResponse { "create_time" create_time, "reject_reason" reject_reason,
+    "spu_id" spu_id, "spu_status" spu_status, "update_time" update_time }
 );
 impl ::shop_api::runtime::ApiRequest for SpuGetAuditInfoRequest {
     ::shop_api::endpoint!(
@@ -727,7 +788,10 @@ pub struct SpuGetSpuRequest {
     /// SPU ID（传SPUID时，关键属性不用传，传关键属性时，SPU ID不用传，两个都传的情况下，会以SPU ID为准，查询SPU）
     pub spu_id: Option<i64>,
 }
-::shop_api::object!(SpuGetSpuRequest { category_leaf_id, key_properties, spu_id });
+::shop_api::object!(
+    SpuGetSpuRequest { "category_leaf_id" category_leaf_id, "key_properties"
+    key_properties, "spu_id" spu_id }
+);
 /// Response data of `spu.getSpu` ([`SpuGetSpuRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetSpuResponse {
@@ -745,8 +809,9 @@ pub struct SpuGetSpuResponse {
     pub status: Option<i64>,
 }
 ::shop_api::object!(
-    SpuGetSpuResponse { spu_id, spu_name, category_leaf_id, property_infos, cspus, status
-    }
+    SpuGetSpuResponse { "category_leaf_id" category_leaf_id, "cspus" cspus,
+    "property_infos" property_infos, "spu_id" spu_id, "spu_name" spu_name, "status"
+    status }
 );
 impl ::shop_api::runtime::ApiRequest for SpuGetSpuRequest {
     ::shop_api::endpoint!(
@@ -761,7 +826,7 @@ pub struct SpuGetSpuRuleRequest {
     /// 类目ID
     pub category_id: Option<i64>,
 }
-::shop_api::object!(SpuGetSpuRuleRequest { category_id });
+::shop_api::object!(SpuGetSpuRuleRequest { "category_id" category_id });
 /// Response data of `spu.getSpuRule` ([`SpuGetSpuRuleRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetSpuRuleResponse {
@@ -785,9 +850,11 @@ pub struct SpuGetSpuRuleResponse {
     pub spu_proof_rules: Option<Vec<SpuProofRule>>,
 }
 ::shop_api::object!(
-    SpuGetSpuRuleResponse { spu_property_rule, spu_images_rule, spu_actual_images_rule,
-    control_type, support_spu_product, support_create_spu, spu_barcode_rule,
-    spu_material_rules, spu_proof_rules }
+    SpuGetSpuRuleResponse { "control_type" control_type, "spu_actual_images_rule"
+    spu_actual_images_rule, "spu_barcode_rule" spu_barcode_rule, "spu_images_rule"
+    spu_images_rule, "spu_material_rules" spu_material_rules, "spu_proof_rules"
+    spu_proof_rules, "spu_property_rule" spu_property_rule, "support_create_spu"
+    support_create_spu, "support_spu_product" support_spu_product }
 );
 impl ::shop_api::runtime::ApiRequest for SpuGetSpuRuleRequest {
     ::shop_api::endpoint!(
@@ -810,7 +877,8 @@ pub struct SpuQueryBookNameByIsbnRequest {
     pub page_size: Option<i64>,
 }
 ::shop_api::object!(
-    SpuQueryBookNameByIsbnRequest { category_leaf_id, isbn, page_no, page_size }
+    SpuQueryBookNameByIsbnRequest { "category_leaf_id" category_leaf_id, "isbn" isbn,
+    "page_no" page_no, "page_size" page_size }
 );
 /// Response data of `spu.queryBookNameByISBN` ([`SpuQueryBookNameByIsbnRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -820,7 +888,7 @@ pub struct SpuQueryBookNameByIsbnResponse {
     /// 总数
     pub total: Option<i64>,
 }
-::shop_api::object!(SpuQueryBookNameByIsbnResponse { data, total });
+::shop_api::object!(SpuQueryBookNameByIsbnResponse { "data" data, "total" total });
 impl ::shop_api::runtime::ApiRequest for SpuQueryBookNameByIsbnRequest {
     ::shop_api::endpoint!(
         SpuQueryBookNameByIsbnResponse, super::super::Doudian, "doudian" "spu"

@@ -11,7 +11,9 @@ pub struct SelectedCalendarPeriod {
     /// 时间段结束时间
     pub time_end_ts: Option<i64>,
 }
-::shop_api::object!(SelectedCalendarPeriod { time_begin_ts, time_end_ts });
+::shop_api::object!(
+    SelectedCalendarPeriod { "time_begin_ts" time_begin_ts, "time_end_ts" time_end_ts }
+);
 /// MobileInfo of superm.createVirtualMobile.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MobileInfo {
@@ -22,7 +24,10 @@ pub struct MobileInfo {
     /// 虚拟号码的过期时间
     pub expire_time: Option<String>,
 }
-::shop_api::object!(MobileInfo { is_new_create, mobile_virtual, expire_time });
+::shop_api::object!(
+    MobileInfo { "expire_time" expire_time, "is_new_create" is_new_create,
+    "mobile_virtual" mobile_virtual }
+);
 /// ShipmentInfo of superm.getShipmentInfo.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShipmentInfo {
@@ -50,9 +55,11 @@ pub struct ShipmentInfo {
     pub occurred_time: Option<String>,
 }
 ::shop_api::object!(
-    ShipmentInfo { shop_order_id, aftersale_id, track_no, shop_id, shipment_status,
-    shipment_error, rider_name, rider_phone, rider_longitude, rider_latitude,
-    occurred_time }
+    ShipmentInfo { "aftersale_id" aftersale_id, "occurred_time" occurred_time,
+    "rider_latitude" rider_latitude, "rider_longitude" rider_longitude, "rider_name"
+    rider_name, "rider_phone" rider_phone, "shipment_error" shipment_error,
+    "shipment_status" shipment_status, "shop_id" shop_id, "shop_order_id" shop_order_id,
+    "track_no" track_no }
 );
 /// AutocallInfo of superm.getStoreAutoCallRiderInfo.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -64,7 +71,10 @@ pub struct AutocallInfo {
     /// 接单后延时呼叫时间，service_type为1时生效，单位min，范围\[1,15\]
     pub delay_time: Option<i64>,
 }
-::shop_api::object!(AutocallInfo { service_status, service_type, delay_time });
+::shop_api::object!(
+    AutocallInfo { "delay_time" delay_time, "service_status" service_status,
+    "service_type" service_type }
+);
 /// Request of `superm.applyPlatformPickUp` (`POST /superm/applyPlatformPickUp`): 呼叫运力售后取件 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermApplyPlatformPickUpRequest {
@@ -74,7 +84,8 @@ pub struct SupermApplyPlatformPickUpRequest {
     pub selected_calendar_period: Option<SelectedCalendarPeriod>,
 }
 ::shop_api::object!(
-    SupermApplyPlatformPickUpRequest { aftersale_id, selected_calendar_period }
+    SupermApplyPlatformPickUpRequest { "aftersale_id" aftersale_id,
+    "selected_calendar_period" selected_calendar_period }
 );
 /// Response data of `superm.applyPlatformPickUp` ([`SupermApplyPlatformPickUpRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -82,7 +93,7 @@ pub struct SupermApplyPlatformPickUpResponse {
     /// 物流单ID
     pub logistics_id: Option<String>,
 }
-::shop_api::object!(SupermApplyPlatformPickUpResponse { logistics_id });
+::shop_api::object!(SupermApplyPlatformPickUpResponse { "logistics_id" logistics_id });
 impl ::shop_api::runtime::ApiRequest for SupermApplyPlatformPickUpRequest {
     ::shop_api::endpoint!(
         SupermApplyPlatformPickUpResponse, super::super::Doudian, "doudian" "superm"
@@ -101,7 +112,10 @@ pub struct SupermCancelPlatformPickUpRequest {
     /// 取消运力的原因，开发者自定义传入，最大支持50个字符；填写后商家可以在抖店后台查看到。
     pub cancel_reason: Option<String>,
 }
-::shop_api::object!(SupermCancelPlatformPickUpRequest { aftersale_id, cancel_reason });
+::shop_api::object!(
+    SupermCancelPlatformPickUpRequest { "aftersale_id" aftersale_id, "cancel_reason"
+    cancel_reason }
+);
 /// Response data of `superm.cancelPlatformPickUp` ([`SupermCancelPlatformPickUpRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermCancelPlatformPickUpResponse {}
@@ -120,14 +134,14 @@ pub struct SupermCreateVirtualMobileRequest {
     /// 店铺订单编号
     pub shop_order_id: Option<i64>,
 }
-::shop_api::object!(SupermCreateVirtualMobileRequest { shop_order_id });
+::shop_api::object!(SupermCreateVirtualMobileRequest { "shop_order_id" shop_order_id });
 /// Response data of `superm.createVirtualMobile` ([`SupermCreateVirtualMobileRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermCreateVirtualMobileResponse {
     /// 获取虚拟号返回结果信息
     pub mobile_info: Option<MobileInfo>,
 }
-::shop_api::object!(SupermCreateVirtualMobileResponse { mobile_info });
+::shop_api::object!(SupermCreateVirtualMobileResponse { "mobile_info" mobile_info });
 impl ::shop_api::runtime::ApiRequest for SupermCreateVirtualMobileRequest {
     ::shop_api::endpoint!(
         SupermCreateVirtualMobileResponse, super::super::Doudian, "doudian" "superm"
@@ -147,7 +161,8 @@ pub struct SupermGetDispatcherInfoRequest {
     pub dispatcher_fee_type: Option<i32>,
 }
 ::shop_api::object!(
-    SupermGetDispatcherInfoRequest { store_id, shop_order_id, dispatcher_fee_type }
+    SupermGetDispatcherInfoRequest { "dispatcher_fee_type" dispatcher_fee_type,
+    "shop_order_id" shop_order_id, "store_id" store_id }
 );
 /// Response data of `superm.getDispatcherInfo` ([`SupermGetDispatcherInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -155,7 +170,7 @@ pub struct SupermGetDispatcherInfoResponse {
     /// 运力费用，单位：分
     pub dispatcher_fee: Option<i64>,
 }
-::shop_api::object!(SupermGetDispatcherInfoResponse { dispatcher_fee });
+::shop_api::object!(SupermGetDispatcherInfoResponse { "dispatcher_fee" dispatcher_fee });
 impl ::shop_api::runtime::ApiRequest for SupermGetDispatcherInfoRequest {
     ::shop_api::endpoint!(
         SupermGetDispatcherInfoResponse, super::super::Doudian, "doudian" "superm"
@@ -170,7 +185,9 @@ pub struct SupermGetPlatformPickUpCalendarRequest {
     /// 售后单号
     pub aftersale_id: Option<i64>,
 }
-::shop_api::object!(SupermGetPlatformPickUpCalendarRequest { aftersale_id });
+::shop_api::object!(
+    SupermGetPlatformPickUpCalendarRequest { "aftersale_id" aftersale_id }
+);
 /// Response data of `superm.getPlatformPickUpCalendar` ([`SupermGetPlatformPickUpCalendarRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermGetPlatformPickUpCalendarResponse {
@@ -182,8 +199,8 @@ pub struct SupermGetPlatformPickUpCalendarResponse {
     pub period_list: Option<Vec<SelectedCalendarPeriod>>,
 }
 ::shop_api::object!(
-    SupermGetPlatformPickUpCalendarResponse { is_support, un_support_reason, period_list
-    }
+    SupermGetPlatformPickUpCalendarResponse { "is_support" is_support, "period_list"
+    period_list, "un_support_reason" un_support_reason }
 );
 impl ::shop_api::runtime::ApiRequest for SupermGetPlatformPickUpCalendarRequest {
     ::shop_api::endpoint!(
@@ -205,8 +222,9 @@ pub struct SupermGetPlatformPickUpEstimatedChargeRequest {
     pub dispatcher_fee_type: Option<i32>,
 }
 ::shop_api::object!(
-    SupermGetPlatformPickUpEstimatedChargeRequest { aftersale_id,
-    selected_calendar_period, dispatcher_fee_type }
+    SupermGetPlatformPickUpEstimatedChargeRequest { "aftersale_id" aftersale_id,
+    "dispatcher_fee_type" dispatcher_fee_type, "selected_calendar_period"
+    selected_calendar_period }
 );
 /// Response data of `superm.getPlatformPickUpEstimatedCharge` ([`SupermGetPlatformPickUpEstimatedChargeRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -214,7 +232,9 @@ pub struct SupermGetPlatformPickUpEstimatedChargeResponse {
     /// 运力费用预估，单位：分
     pub dispatcher_fee: Option<i64>,
 }
-::shop_api::object!(SupermGetPlatformPickUpEstimatedChargeResponse { dispatcher_fee });
+::shop_api::object!(
+    SupermGetPlatformPickUpEstimatedChargeResponse { "dispatcher_fee" dispatcher_fee }
+);
 impl ::shop_api::runtime::ApiRequest for SupermGetPlatformPickUpEstimatedChargeRequest {
     ::shop_api::endpoint!(
         SupermGetPlatformPickUpEstimatedChargeResponse, super::super::Doudian, "doudian"
@@ -235,7 +255,8 @@ pub struct SupermGetShipmentInfoRequest {
     pub shipment_type: Option<i32>,
 }
 ::shop_api::object!(
-    SupermGetShipmentInfoRequest { shop_order_id, aftersale_id, shipment_type }
+    SupermGetShipmentInfoRequest { "aftersale_id" aftersale_id, "shipment_type"
+    shipment_type, "shop_order_id" shop_order_id }
 );
 /// Response data of `superm.getShipmentInfo` ([`SupermGetShipmentInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -243,7 +264,7 @@ pub struct SupermGetShipmentInfoResponse {
     /// 配送状态信息
     pub shipment_info: Option<ShipmentInfo>,
 }
-::shop_api::object!(SupermGetShipmentInfoResponse { shipment_info });
+::shop_api::object!(SupermGetShipmentInfoResponse { "shipment_info" shipment_info });
 impl ::shop_api::runtime::ApiRequest for SupermGetShipmentInfoRequest {
     ::shop_api::endpoint!(
         SupermGetShipmentInfoResponse, super::super::Doudian, "doudian" "superm"
@@ -258,14 +279,16 @@ pub struct SupermGetStoreAutoCallRiderInfoRequest {
     /// 商家的门店编号
     pub store_id: Option<i64>,
 }
-::shop_api::object!(SupermGetStoreAutoCallRiderInfoRequest { store_id });
+::shop_api::object!(SupermGetStoreAutoCallRiderInfoRequest { "store_id" store_id });
 /// Response data of `superm.getStoreAutoCallRiderInfo` ([`SupermGetStoreAutoCallRiderInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermGetStoreAutoCallRiderInfoResponse {
     /// 自动呼叫设置信息
     pub autocall_info: Option<AutocallInfo>,
 }
-::shop_api::object!(SupermGetStoreAutoCallRiderInfoResponse { autocall_info });
+::shop_api::object!(
+    SupermGetStoreAutoCallRiderInfoResponse { "autocall_info" autocall_info }
+);
 impl ::shop_api::runtime::ApiRequest for SupermGetStoreAutoCallRiderInfoRequest {
     ::shop_api::endpoint!(
         SupermGetStoreAutoCallRiderInfoResponse, super::super::Doudian, "doudian"
@@ -289,7 +312,8 @@ pub struct SupermSetStoreAutoCallRiderRequest {
     pub delay_time: Option<i64>,
 }
 ::shop_api::object!(
-    SupermSetStoreAutoCallRiderRequest { store_id, op_type, service_type, delay_time }
+    SupermSetStoreAutoCallRiderRequest { "delay_time" delay_time, "op_type" op_type,
+    "service_type" service_type, "store_id" store_id }
 );
 /// Response data of `superm.setStoreAutoCallRider` ([`SupermSetStoreAutoCallRiderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -318,8 +342,9 @@ pub struct SupermShopOrderDispatcherRequest {
     pub verify_code_type: Option<i32>,
 }
 ::shop_api::object!(
-    SupermShopOrderDispatcherRequest { store_id, shop_order_id, dispatcher_type,
-    serial_number_list, verify_code_type }
+    SupermShopOrderDispatcherRequest { "dispatcher_type" dispatcher_type,
+    "serial_number_list" serial_number_list, "shop_order_id" shop_order_id, "store_id"
+    store_id, "verify_code_type" verify_code_type }
 );
 /// Response data of `superm.shopOrderDispatcher` ([`SupermShopOrderDispatcherRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -327,7 +352,7 @@ pub struct SupermShopOrderDispatcherResponse {
     /// 取件码
     pub pickup_code: Option<String>,
 }
-::shop_api::object!(SupermShopOrderDispatcherResponse { pickup_code });
+::shop_api::object!(SupermShopOrderDispatcherResponse { "pickup_code" pickup_code });
 impl ::shop_api::runtime::ApiRequest for SupermShopOrderDispatcherRequest {
     ::shop_api::endpoint!(
         SupermShopOrderDispatcherResponse, super::super::Doudian, "doudian" "superm"

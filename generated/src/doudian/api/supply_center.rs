@@ -13,7 +13,10 @@ pub struct PropertyValue {
     /// 规格值图片
     pub value_pic: Option<ValuePicItem>,
 }
-::shop_api::object!(PropertyValue { property_value_id, property_value_name, value_pic });
+::shop_api::object!(
+    PropertyValue { "property_value_id" property_value_id, "property_value_name"
+    property_value_name, "value_pic" value_pic }
+);
 /// 属性
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Property {
@@ -22,7 +25,9 @@ pub struct Property {
     /// 属性值
     pub property_values: Option<Vec<PropertyValue>>,
 }
-::shop_api::object!(Property { property_id, property_values });
+::shop_api::object!(
+    Property { "property_id" property_id, "property_values" property_values }
+);
 /// Request of `supplyCenter.cargo.getCategoryPropertyValue` (`POST /supplyCenter/cargo/getCategoryPropertyValue`): Read the values of a category property (supply centre cargo). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupplyCenterCargoGetCategoryPropertyValueRequest {
@@ -32,7 +37,8 @@ pub struct SupplyCenterCargoGetCategoryPropertyValueRequest {
     pub property_id: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    SupplyCenterCargoGetCategoryPropertyValueRequest { category_id, property_id }
+    SupplyCenterCargoGetCategoryPropertyValueRequest { "category_id" category_id,
+    "property_id" property_id }
 );
 /// Response data of `supplyCenter.cargo.getCategoryPropertyValue` ([`SupplyCenterCargoGetCategoryPropertyValueRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -40,7 +46,9 @@ pub struct SupplyCenterCargoGetCategoryPropertyValueResponse {
     /// 属性
     pub property: Option<Property>,
 }
-::shop_api::object!(SupplyCenterCargoGetCategoryPropertyValueResponse { property });
+::shop_api::object!(
+    SupplyCenterCargoGetCategoryPropertyValueResponse { "property" property }
+);
 impl ::shop_api::runtime::ApiRequest
 for SupplyCenterCargoGetCategoryPropertyValueRequest {
     ::shop_api::endpoint!(

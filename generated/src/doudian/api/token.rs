@@ -108,8 +108,8 @@ pub struct TokenCreateRequest {
     pub auth_subject_type: Option<AuthSubjectType>,
 }
 ::shop_api::object!(
-    TokenCreateRequest { code, grant_type, test_shop, shop_id, auth_id, auth_subject_type
-    }
+    TokenCreateRequest { "auth_id" auth_id, "auth_subject_type" auth_subject_type, "code"
+    code, "grant_type" grant_type, "shop_id" shop_id, "test_shop" test_shop }
 );
 /// Response data of `token.create` ([`TokenCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/162/1600)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -142,9 +142,11 @@ pub struct TokenCreateResponse {
     pub toutiao_id: Option<String>,
 }
 ::shop_api::object!(
-    TokenCreateResponse { access_token, expires_in, refresh_token, scope, shop_id,
-    shop_name, authority_id, auth_subject_type, encrypt_operator, operator_name,
-    shop_biz_type, token_type, toutiao_id }
+    TokenCreateResponse { "access_token" access_token, "auth_subject_type"
+    auth_subject_type, "authority_id" authority_id, "encrypt_operator" encrypt_operator,
+    "expires_in" expires_in, "operator_name" operator_name, "refresh_token"
+    refresh_token, "scope" scope, "shop_biz_type" shop_biz_type, "shop_id" shop_id,
+    "shop_name" shop_name, "token_type" token_type, "toutiao_id" toutiao_id }
 );
 impl ::shop_api::runtime::ApiRequest for TokenCreateRequest {
     ::shop_api::endpoint!(
@@ -167,7 +169,9 @@ pub struct TokenRefreshRequest {
     /// Always refresh_token. Required.
     pub grant_type: GrantType,
 }
-::shop_api::object!(TokenRefreshRequest { refresh_token, grant_type });
+::shop_api::object!(
+    TokenRefreshRequest { "grant_type" grant_type, "refresh_token" refresh_token }
+);
 /// Response data of `token.refresh` ([`TokenRefreshRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/162/1601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TokenRefreshResponse {
@@ -191,8 +195,10 @@ pub struct TokenRefreshResponse {
     pub shop_biz_type: Option<i64>,
 }
 ::shop_api::object!(
-    TokenRefreshResponse { access_token, expires_in, refresh_token, scope, shop_id,
-    shop_name, authority_id, auth_subject_type, shop_biz_type }
+    TokenRefreshResponse { "access_token" access_token, "auth_subject_type"
+    auth_subject_type, "authority_id" authority_id, "expires_in" expires_in,
+    "refresh_token" refresh_token, "scope" scope, "shop_biz_type" shop_biz_type,
+    "shop_id" shop_id, "shop_name" shop_name }
 );
 impl ::shop_api::runtime::ApiRequest for TokenRefreshRequest {
     ::shop_api::endpoint!(

@@ -11,21 +11,21 @@ pub struct TemplateListItem {
     /// 模板名称
     pub name: Option<String>,
 }
-::shop_api::object!(TemplateListItem { template_id, name });
+::shop_api::object!(TemplateListItem { "name" name, "template_id" template_id });
 /// Request of `topup.accountTemplateList` (`POST /topup/accountTemplateList`): 发布话费、流量、生活娱乐充值商品时，account_template_id必填 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopupAccountTemplateListRequest {
     /// 叶子类目id Required.
     pub category_id: i64,
 }
-::shop_api::object!(TopupAccountTemplateListRequest { category_id });
+::shop_api::object!(TopupAccountTemplateListRequest { "category_id" category_id });
 /// Response data of `topup.accountTemplateList` ([`TopupAccountTemplateListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopupAccountTemplateListResponse {
     /// 模板列表
     pub template_list: Option<Vec<TemplateListItem>>,
 }
-::shop_api::object!(TopupAccountTemplateListResponse { template_list });
+::shop_api::object!(TopupAccountTemplateListResponse { "template_list" template_list });
 impl ::shop_api::runtime::ApiRequest for TopupAccountTemplateListRequest {
     ::shop_api::endpoint!(
         TopupAccountTemplateListResponse, super::super::Doudian, "doudian" "topup"
@@ -57,8 +57,10 @@ pub struct TopupResultRequest {
     pub url_type: Option<String>,
 }
 ::shop_api::object!(
-    TopupResultRequest { trade_order_no, topup_biz, seller_order_no, seller_order_status,
-    err_code, err_desc, topup_failure_reason_code, url, url_type }
+    TopupResultRequest { "err_code" err_code, "err_desc" err_desc, "seller_order_no"
+    seller_order_no, "seller_order_status" seller_order_status, "topup_biz" topup_biz,
+    "topup_failure_reason_code" topup_failure_reason_code, "trade_order_no"
+    trade_order_no, "url" url, "url_type" url_type }
 );
 /// Response data of `topup.result` ([`TopupResultRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -77,8 +79,9 @@ pub struct TopupResultResponse {
     pub err_desc: Option<String>,
 }
 ::shop_api::object!(
-    TopupResultResponse { trade_order_no, topup_biz, result, seller_order_no, err_code,
-    err_desc }
+    TopupResultResponse { "err_code" err_code, "err_desc" err_desc, "result" result,
+    "seller_order_no" seller_order_no, "topup_biz" topup_biz, "trade_order_no"
+    trade_order_no }
 );
 impl ::shop_api::runtime::ApiRequest for TopupResultRequest {
     ::shop_api::endpoint!(

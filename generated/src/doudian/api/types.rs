@@ -9,7 +9,7 @@ pub struct IdName {
     /// The name.
     pub name: Option<String>,
 }
-::shop_api::object!(IdName { id, name });
+::shop_api::object!(IdName { "id" id, "name" name });
 /// A name and its value (a SKU specification, an option).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NameValue {
@@ -22,7 +22,10 @@ pub struct NameValue {
     /// sku分类对应举例
     pub example: Option<String>,
 }
-::shop_api::object!(NameValue { name, value, description, example });
+::shop_api::object!(
+    NameValue { "description" description, "example" example, "name" name, "value" value
+    }
+);
 /// A code and its name (a logistics company, a region of an address).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CodeName {
@@ -31,7 +34,7 @@ pub struct CodeName {
     /// The name.
     pub name: Option<String>,
 }
-::shop_api::object!(CodeName { code, name });
+::shop_api::object!(CodeName { "code" code, "name" name });
 /// Province
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Province {
@@ -40,7 +43,7 @@ pub struct Province {
     /// code
     pub code: Option<String>,
 }
-::shop_api::object!(Province { name, code });
+::shop_api::object!(Province { "code" code, "name" name });
 /// City
 ///
 /// The same fields as [`Province`].
@@ -80,9 +83,11 @@ pub struct CustomsReportInfo {
     pub bar_code: Option<String>,
 }
 ::shop_api::object!(
-    CustomsReportInfo { hs_code, first_measure_qty, second_measure_qty,
-    first_measure_unit, second_measure_unit, unit, report_name, report_brand_name, usage,
-    g_model, bar_code }
+    CustomsReportInfo { "bar_code" bar_code, "first_measure_qty" first_measure_qty,
+    "first_measure_unit" first_measure_unit, "g_model" g_model, "hs_code" hs_code,
+    "report_brand_name" report_brand_name, "report_name" report_name,
+    "second_measure_qty" second_measure_qty, "second_measure_unit" second_measure_unit,
+    "unit" unit, "usage" usage }
 );
 /// 称重品信息
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -94,7 +99,10 @@ pub struct AfterSaleDetailDeliveryInfo {
     /// weight
     pub info_type: Option<String>,
 }
-::shop_api::object!(AfterSaleDetailDeliveryInfo { info_unit, info_value, info_type });
+::shop_api::object!(
+    AfterSaleDetailDeliveryInfo { "info_type" info_type, "info_unit" info_unit,
+    "info_value" info_value }
+);
 /// SalePropertiesItem of spu.getSpu.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SalePropertiesItem {
@@ -108,7 +116,8 @@ pub struct SalePropertiesItem {
     pub value_name: Option<String>,
 }
 ::shop_api::object!(
-    SalePropertiesItem { property_id, property_name, value_id, value_name }
+    SalePropertiesItem { "property_id" property_id, "property_name" property_name,
+    "value_id" value_id, "value_name" value_name }
 );
 /// ValuePicItem of product.getCategoryPropertyValue.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -118,7 +127,7 @@ pub struct ValuePicItem {
     /// 属性值图片类型,url或rgb
     pub pic_type: Option<String>,
 }
-::shop_api::object!(ValuePicItem { pic_value, pic_type });
+::shop_api::object!(ValuePicItem { "pic_type" pic_type, "pic_value" pic_value });
 /// 操作人信息
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsExtendCertValidEndByOrderOp {
@@ -127,7 +136,9 @@ pub struct CouponsExtendCertValidEndByOrderOp {
     /// 操作人id
     pub op_uid: Option<i64>,
 }
-::shop_api::object!(CouponsExtendCertValidEndByOrderOp { platform, op_uid });
+::shop_api::object!(
+    CouponsExtendCertValidEndByOrderOp { "op_uid" op_uid, "platform" platform }
+);
 /// ValuesItem of spu.createSpu.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValuesItem {
@@ -136,6 +147,6 @@ pub struct ValuesItem {
     /// 属性值
     pub value_name: Option<String>,
 }
-::shop_api::object!(ValuesItem { value_id, value_name });
+::shop_api::object!(ValuesItem { "value_id" value_id, "value_name" value_name });
 impl super::super::Client {}
 ::shop_api::module_index!(super::super::Doudian;);

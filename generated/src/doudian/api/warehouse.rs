@@ -15,7 +15,10 @@ pub struct AddrFilter {
     /// Level-4 (street) address ID.
     pub addr_id4: Option<i64>,
 }
-::shop_api::object!(AddrFilter { addr_id1, addr_id2, addr_id3, addr_id4 });
+::shop_api::object!(
+    AddrFilter { "addr_id1" addr_id1, "addr_id2" addr_id2, "addr_id3" addr_id3,
+    "addr_id4" addr_id4 }
+);
 /// A coverage area of a warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CoverageAddr {
@@ -33,7 +36,8 @@ pub struct CoverageAddr {
     pub create_time: Option<i64>,
 }
 ::shop_api::object!(
-    CoverageAddr { addr_id1, addr_id2, addr_id3, addr_id4, update_time, create_time }
+    CoverageAddr { "addr_id1" addr_id1, "addr_id2" addr_id2, "addr_id3" addr_id3,
+    "addr_id4" addr_id4, "create_time" create_time, "update_time" update_time }
 );
 /// Address codes of the warehouse itself.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -56,8 +60,10 @@ pub struct WarehouseLocation {
     pub address_name4: Option<String>,
 }
 ::shop_api::object!(
-    WarehouseLocation { address_id1, address_id2, address_id3, address_id4,
-    address_name1, address_name2, address_name3, address_name4 }
+    WarehouseLocation { "address_id1" address_id1, "address_id2" address_id2,
+    "address_id3" address_id3, "address_id4" address_id4, "address_name1" address_name1,
+    "address_name2" address_name2, "address_name3" address_name3, "address_name4"
+    address_name4 }
 );
 /// A merchant warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -86,8 +92,10 @@ pub struct Warehouse {
     pub create_time: Option<i64>,
 }
 ::shop_api::object!(
-    Warehouse { warehouse_id, out_warehouse_id, name, intro, addr, shop_id,
-    out_fence_ids, address_detail, warehouse_location, update_time, create_time }
+    Warehouse { "addr" addr, "address_detail" address_detail, "create_time" create_time,
+    "intro" intro, "name" name, "out_fence_ids" out_fence_ids, "out_warehouse_id"
+    out_warehouse_id, "shop_id" shop_id, "update_time" update_time, "warehouse_id"
+    warehouse_id, "warehouse_location" warehouse_location }
 );
 /// Warehouse address code; required when creating warehouses for Apple store shops and supermarket hourly-delivery shops
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -102,8 +110,8 @@ pub struct WarehouseCreateBatchWarehouseLocation {
     pub address_id4: Option<i64>,
 }
 ::shop_api::object!(
-    WarehouseCreateBatchWarehouseLocation { address_id1, address_id2, address_id3,
-    address_id4 }
+    WarehouseCreateBatchWarehouseLocation { "address_id1" address_id1, "address_id2"
+    address_id2, "address_id3" address_id3, "address_id4" address_id4 }
 );
 /// External warehouse info list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -120,8 +128,8 @@ pub struct OutWarehouseListItem {
     pub warehouse_location: Option<WarehouseCreateBatchWarehouseLocation>,
 }
 ::shop_api::object!(
-    OutWarehouseListItem { out_warehouse_id, name, intro, address_detail,
-    warehouse_location }
+    OutWarehouseListItem { "address_detail" address_detail, "intro" intro, "name" name,
+    "out_warehouse_id" out_warehouse_id, "warehouse_location" warehouse_location }
 );
 /// Warehouse delivery address list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -135,7 +143,10 @@ pub struct AddrListItem {
     /// Level-4 address ID
     pub addr_id4: Option<i64>,
 }
-::shop_api::object!(AddrListItem { addr_id1, addr_id2, addr_id3, addr_id4 });
+::shop_api::object!(
+    AddrListItem { "addr_id1" addr_id1, "addr_id2" addr_id2, "addr_id3" addr_id3,
+    "addr_id4" addr_id4 }
+);
 /// Delivery address
 ///
 /// The same fields as [`AddrListItem`].
@@ -148,7 +159,10 @@ pub struct CreateV2Warehouse {
     /// 仓的地址详情
     pub address_detail: Option<String>,
 }
-::shop_api::object!(CreateV2Warehouse { warehouse_location, address_detail });
+::shop_api::object!(
+    CreateV2Warehouse { "address_detail" address_detail, "warehouse_location"
+    warehouse_location }
+);
 /// Request of `warehouse.list` (`POST /warehouse/list`): List the shop's warehouses. — [official documentation](https://op.jinritemai.com/docs/api-docs/34/693)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseListRequest {
@@ -170,8 +184,9 @@ pub struct WarehouseListRequest {
     pub size: i64,
 }
 ::shop_api::object!(
-    WarehouseListRequest { out_warehouse_id, warehouse_name, addr, out_warehouse_ids,
-    order_by, rank, page, size }
+    WarehouseListRequest { "addr" addr, "order_by" order_by, "out_warehouse_id"
+    out_warehouse_id, "out_warehouse_ids" out_warehouse_ids, "page" page, "rank" rank,
+    "size" size, "warehouse_name" warehouse_name }
 );
 /// Response data of `warehouse.list` ([`WarehouseListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/693)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -181,7 +196,7 @@ pub struct WarehouseListResponse {
     /// Number of warehouses matching.
     pub total: Option<i64>,
 }
-::shop_api::object!(WarehouseListResponse { warehouses, total });
+::shop_api::object!(WarehouseListResponse { "total" total, "warehouses" warehouses });
 impl ::shop_api::runtime::ApiRequest for WarehouseListRequest {
     ::shop_api::endpoint!(
         WarehouseListResponse, super::super::Doudian, "doudian" "warehouse"
@@ -215,7 +230,7 @@ pub struct WarehouseInfoRequest {
     /// External warehouse ID. Required.
     pub out_warehouse_id: String,
 }
-::shop_api::object!(WarehouseInfoRequest { out_warehouse_id });
+::shop_api::object!(WarehouseInfoRequest { "out_warehouse_id" out_warehouse_id });
 /// Response data of `warehouse.info` ([`WarehouseInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/694)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseInfoResponse {
@@ -245,9 +260,10 @@ pub struct WarehouseInfoResponse {
     pub warehouse_location: Option<WarehouseLocation>,
 }
 ::shop_api::object!(
-    WarehouseInfoResponse { data, addr, address_detail, create_time, intro, name,
-    out_fence_ids, out_warehouse_id, shop_id, update_time, warehouse_id,
-    warehouse_location }
+    WarehouseInfoResponse { "addr" addr, "address_detail" address_detail, "create_time"
+    create_time, "data" data, "intro" intro, "name" name, "out_fence_ids" out_fence_ids,
+    "out_warehouse_id" out_warehouse_id, "shop_id" shop_id, "update_time" update_time,
+    "warehouse_id" warehouse_id, "warehouse_location" warehouse_location }
 );
 impl ::shop_api::runtime::ApiRequest for WarehouseInfoRequest {
     ::shop_api::endpoint!(
@@ -267,14 +283,17 @@ pub struct WarehouseCreateRequest {
     /// Description. Required.
     pub intro: String,
 }
-::shop_api::object!(WarehouseCreateRequest { out_warehouse_id, name, intro });
+::shop_api::object!(
+    WarehouseCreateRequest { "intro" intro, "name" name, "out_warehouse_id"
+    out_warehouse_id }
+);
 /// Response data of `warehouse.create` ([`WarehouseCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/691)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseCreateResponse {
     /// ID of the new warehouse (sent as a number).
     pub data: Option<String>,
 }
-::shop_api::object!(WarehouseCreateResponse { data });
+::shop_api::object!(WarehouseCreateResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for WarehouseCreateRequest {
     ::shop_api::endpoint!(
         WarehouseCreateResponse, super::super::Doudian, "doudian" "warehouse"
@@ -304,8 +323,9 @@ pub struct WarehouseEditRequest {
     pub address_detail: Option<String>,
 }
 ::shop_api::object!(
-    WarehouseEditRequest { out_warehouse_id, name, intro, address_id1, address_id2,
-    address_id3, address_id4, address_detail }
+    WarehouseEditRequest { "address_detail" address_detail, "address_id1" address_id1,
+    "address_id2" address_id2, "address_id3" address_id3, "address_id4" address_id4,
+    "intro" intro, "name" name, "out_warehouse_id" out_warehouse_id }
 );
 /// Response data of `warehouse.edit` ([`WarehouseEditRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/692)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -313,7 +333,7 @@ pub struct WarehouseEditResponse {
     /// Whether the edit succeeded.
     pub data: Option<bool>,
 }
-::shop_api::object!(WarehouseEditResponse { data });
+::shop_api::object!(WarehouseEditResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for WarehouseEditRequest {
     ::shop_api::endpoint!(
         WarehouseEditResponse, super::super::Doudian, "doudian" "warehouse"
@@ -333,7 +353,9 @@ pub struct WarehouseSetAddrRequest {
     /// Coverage area to add. Required.
     pub addr: AddrFilter,
 }
-::shop_api::object!(WarehouseSetAddrRequest { out_warehouse_id, addr });
+::shop_api::object!(
+    WarehouseSetAddrRequest { "addr" addr, "out_warehouse_id" out_warehouse_id }
+);
 /// Response data of `warehouse.setAddr` ([`WarehouseSetAddrRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/697)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseSetAddrResponse {}
@@ -357,7 +379,9 @@ pub struct WarehouseRemoveAddrRequest {
     /// Coverage area to remove. Required.
     pub addr: AddrFilter,
 }
-::shop_api::object!(WarehouseRemoveAddrRequest { out_warehouse_id, addr });
+::shop_api::object!(
+    WarehouseRemoveAddrRequest { "addr" addr, "out_warehouse_id" out_warehouse_id }
+);
 /// Response data of `warehouse.removeAddr` ([`WarehouseRemoveAddrRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/699)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseRemoveAddrResponse {}
@@ -377,14 +401,16 @@ pub struct WarehouseCreateBatchRequest {
     /// External warehouse info list
     pub out_warehouse_list: Option<Vec<OutWarehouseListItem>>,
 }
-::shop_api::object!(WarehouseCreateBatchRequest { out_warehouse_list });
+::shop_api::object!(
+    WarehouseCreateBatchRequest { "out_warehouse_list" out_warehouse_list }
+);
 /// Response data of `warehouse.createBatch` ([`WarehouseCreateBatchRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/695)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseCreateBatchResponse {
     /// Key is outWarehouseId, value indicates success/failure
     pub data: Option<::std::collections::BTreeMap<String, bool>>,
 }
-::shop_api::object!(WarehouseCreateBatchResponse { data });
+::shop_api::object!(WarehouseCreateBatchResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for WarehouseCreateBatchRequest {
     ::shop_api::endpoint!(
         WarehouseCreateBatchResponse, super::super::Doudian, "doudian" "warehouse"
@@ -403,7 +429,10 @@ pub struct WarehouseSetAddrBatchRequest {
     /// Warehouse delivery address list
     pub addr_list: Option<Vec<AddrListItem>>,
 }
-::shop_api::object!(WarehouseSetAddrBatchRequest { out_warehouse_id, addr_list });
+::shop_api::object!(
+    WarehouseSetAddrBatchRequest { "addr_list" addr_list, "out_warehouse_id"
+    out_warehouse_id }
+);
 /// Response data of `warehouse.setAddrBatch` ([`WarehouseSetAddrBatchRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/696)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseSetAddrBatchResponse {}
@@ -426,7 +455,9 @@ pub struct WarehouseSetPriorityRequest {
     /// Key is out_warehouse_id, value is warehouse priority 0-5, 0 highest, 5 lowest
     pub priorities: Option<::std::collections::BTreeMap<String, i64>>,
 }
-::shop_api::object!(WarehouseSetPriorityRequest { addr, priorities });
+::shop_api::object!(
+    WarehouseSetPriorityRequest { "addr" addr, "priorities" priorities }
+);
 /// Response data of `warehouse.setPriority` ([`WarehouseSetPriorityRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/698)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseSetPriorityResponse {}
@@ -452,7 +483,8 @@ pub struct WarehouseCreateV2Request {
     pub intro: Option<String>,
 }
 ::shop_api::object!(
-    WarehouseCreateV2Request { warehouse, out_warehouse_id, name, intro }
+    WarehouseCreateV2Request { "intro" intro, "name" name, "out_warehouse_id"
+    out_warehouse_id, "warehouse" warehouse }
 );
 /// Response data of `warehouse.createV2` ([`WarehouseCreateV2Request`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -460,7 +492,7 @@ pub struct WarehouseCreateV2Response {
     /// 内部仓id
     pub warehouse_id: Option<String>,
 }
-::shop_api::object!(WarehouseCreateV2Response { warehouse_id });
+::shop_api::object!(WarehouseCreateV2Response { "warehouse_id" warehouse_id });
 impl ::shop_api::runtime::ApiRequest for WarehouseCreateV2Request {
     ::shop_api::endpoint!(
         WarehouseCreateV2Response, super::super::Doudian, "doudian" "warehouse"

@@ -9,7 +9,7 @@ pub struct EventSubscription {
     /// Subscription status as sent by the platform (SDKs use 1 = subscribed, 0 = not subscribed).
     pub status: String,
 }
-::shop_api::object!(EventSubscription { event, status });
+::shop_api::object!(EventSubscription { "event" event, "status" status });
 /// New subscription state for one event type.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventSubscriptionChange {
@@ -18,7 +18,7 @@ pub struct EventSubscriptionChange {
     /// 1 to subscribe, 0 to unsubscribe (as used by the SDKs).
     pub status: i32,
 }
-::shop_api::object!(EventSubscriptionChange { event, status });
+::shop_api::object!(EventSubscriptionChange { "event" event, "status" status });
 /// Webhook event `verify_webhook` (verify_webhook): URL verification sent when the webhook URL is saved; echo the challenge back.
 ///
 /// [Official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/summarize)
@@ -31,7 +31,9 @@ pub struct VerifyWebhookEvent {
     /// An object (not a string) {"challenge": &lt;number>}; reply with body {"challenge": &lt;same number>}.
     pub content: ::serde_json::Value,
 }
-::shop_api::object!(VerifyWebhookEvent { event, client_key, content });
+::shop_api::object!(
+    VerifyWebhookEvent { "client_key" client_key, "content" content, "event" event }
+);
 /// Webhook event `service_market_order` (service_market_order): The status of a service-market order for a platform-app service changed.
 ///
 /// [Official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/service-market-order)
@@ -47,7 +49,8 @@ pub struct ServiceMarketOrderEvent {
     pub content: String,
 }
 ::shop_api::object!(
-    ServiceMarketOrderEvent { event, client_key, from_user_id, content }
+    ServiceMarketOrderEvent { "client_key" client_key, "content" content, "event" event,
+    "from_user_id" from_user_id }
 );
 /// Request of `event.status.list` (`GET /event/status/list/`): List the app's webhook event subscriptions and their status. — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/get-event-subscription-status)
 ///
@@ -66,7 +69,10 @@ pub struct EventStatusListResponse {
     /// Error description; empty on success.
     pub description: Option<String>,
 }
-::shop_api::object!(EventStatusListResponse { list, error_code, description });
+::shop_api::object!(
+    EventStatusListResponse { "description" description, "error_code" error_code, "list"
+    list }
+);
 impl ::shop_api::runtime::ApiRequest for EventStatusListRequest {
     ::shop_api::endpoint!(
         EventStatusListResponse, super::super::Douyin, "douyin" "event"
@@ -87,7 +93,7 @@ pub struct EventStatusUpdateRequest {
     /// Events to change and their new status. Required.
     pub list: Vec<EventSubscriptionChange>,
 }
-::shop_api::object!(EventStatusUpdateRequest { list });
+::shop_api::object!(EventStatusUpdateRequest { "list" list });
 /// Response data of `event.status.update` ([`EventStatusUpdateRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/update-event-subscription-status)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventStatusUpdateResponse {
@@ -96,7 +102,9 @@ pub struct EventStatusUpdateResponse {
     /// Error description; empty on success.
     pub description: Option<String>,
 }
-::shop_api::object!(EventStatusUpdateResponse { error_code, description });
+::shop_api::object!(
+    EventStatusUpdateResponse { "description" description, "error_code" error_code }
+);
 impl ::shop_api::runtime::ApiRequest for EventStatusUpdateRequest {
     ::shop_api::endpoint!(
         EventStatusUpdateResponse, super::super::Douyin, "douyin" "event"

@@ -24,9 +24,11 @@ pub struct PurchaseInfo {
     pub expire_time: Option<i64>,
 }
 ::shop_api::object!(
-    PurchaseInfo { service_id, service_name, service_status, service_mode_id,
-    specification_type, specification_title, remain_service_times, effective_time,
-    expire_time }
+    PurchaseInfo { "effective_time" effective_time, "expire_time" expire_time,
+    "remain_service_times" remain_service_times, "service_id" service_id,
+    "service_mode_id" service_mode_id, "service_name" service_name, "service_status"
+    service_status, "specification_title" specification_title, "specification_type"
+    specification_type }
 );
 /// Request of `market.service.user.purchase.list` (`GET /market/service/user/purchase/list/`): Query which specifications of a service a user has bought, with remaining uses or validity. — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/get-user-service-purchase-list)
 ///
@@ -43,8 +45,8 @@ pub struct MarketServiceUserPurchaseListRequest {
     pub is_test_env: bool,
 }
 ::shop_api::object!(
-    MarketServiceUserPurchaseListRequest { @ query open_id, @ query service_id, @ query
-    is_test_env }
+    MarketServiceUserPurchaseListRequest {} { "open_id" open_id, "service_id" service_id,
+    "is_test_env" is_test_env }
 );
 /// Response data of `market.service.user.purchase.list` ([`MarketServiceUserPurchaseListRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/get-user-service-purchase-list)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -57,7 +59,8 @@ pub struct MarketServiceUserPurchaseListResponse {
     pub description: String,
 }
 ::shop_api::object!(
-    MarketServiceUserPurchaseListResponse { purchase_info_list, error_code, description }
+    MarketServiceUserPurchaseListResponse { "description" description, "error_code"
+    error_code, "purchase_info_list" purchase_info_list }
 );
 impl ::shop_api::runtime::ApiRequest for MarketServiceUserPurchaseListRequest {
     ::shop_api::endpoint!(
@@ -95,8 +98,9 @@ pub struct MarketServiceUserRemaintimesDecrRequest {
     pub service_mode_id: String,
 }
 ::shop_api::object!(
-    MarketServiceUserRemaintimesDecrRequest { count, is_test_env, open_id, out_trade_no,
-    service_id, service_mode_id }
+    MarketServiceUserRemaintimesDecrRequest { "count" count, "is_test_env" is_test_env,
+    "open_id" open_id, "out_trade_no" out_trade_no, "service_id" service_id,
+    "service_mode_id" service_mode_id }
 );
 /// Response data of `market.service.user.remaintimes.decr` ([`MarketServiceUserRemaintimesDecrRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/decr-product-user-remain-times)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -107,7 +111,8 @@ pub struct MarketServiceUserRemaintimesDecrResponse {
     pub description: String,
 }
 ::shop_api::object!(
-    MarketServiceUserRemaintimesDecrResponse { error_code, description }
+    MarketServiceUserRemaintimesDecrResponse { "description" description, "error_code"
+    error_code }
 );
 impl ::shop_api::runtime::ApiRequest for MarketServiceUserRemaintimesDecrRequest {
     ::shop_api::endpoint!(
@@ -145,8 +150,10 @@ pub struct MarketServiceUserInsertPurchaseInfoRequest {
     pub usage_times: Option<i64>,
 }
 ::shop_api::object!(
-    MarketServiceUserInsertPurchaseInfoRequest { open_id, out_trade_no, period_type,
-    purchase_time, service_id, service_mode_id, duration, usage_times }
+    MarketServiceUserInsertPurchaseInfoRequest { "duration" duration, "open_id" open_id,
+    "out_trade_no" out_trade_no, "period_type" period_type, "purchase_time"
+    purchase_time, "service_id" service_id, "service_mode_id" service_mode_id,
+    "usage_times" usage_times }
 );
 /// Response data of `market.service.user.insert.purchase.info` ([`MarketServiceUserInsertPurchaseInfoRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/InsertPurchaseInfo)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -157,7 +164,8 @@ pub struct MarketServiceUserInsertPurchaseInfoResponse {
     pub description: String,
 }
 ::shop_api::object!(
-    MarketServiceUserInsertPurchaseInfoResponse { error_code, description }
+    MarketServiceUserInsertPurchaseInfoResponse { "description" description, "error_code"
+    error_code }
 );
 impl ::shop_api::runtime::ApiRequest for MarketServiceUserInsertPurchaseInfoRequest {
     ::shop_api::endpoint!(
@@ -186,8 +194,8 @@ pub struct MarketServiceUserDeletePurchaseInfoRequest {
     pub service_mode_id: String,
 }
 ::shop_api::object!(
-    MarketServiceUserDeletePurchaseInfoRequest { open_id, out_trade_no, service_id,
-    service_mode_id }
+    MarketServiceUserDeletePurchaseInfoRequest { "open_id" open_id, "out_trade_no"
+    out_trade_no, "service_id" service_id, "service_mode_id" service_mode_id }
 );
 /// Response data of `market.service.user.delete.purchase.info` ([`MarketServiceUserDeletePurchaseInfoRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/DeletePurchaseInfo)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -198,7 +206,8 @@ pub struct MarketServiceUserDeletePurchaseInfoResponse {
     pub description: String,
 }
 ::shop_api::object!(
-    MarketServiceUserDeletePurchaseInfoResponse { error_code, description }
+    MarketServiceUserDeletePurchaseInfoResponse { "description" description, "error_code"
+    error_code }
 );
 impl ::shop_api::runtime::ApiRequest for MarketServiceUserDeletePurchaseInfoRequest {
     ::shop_api::endpoint!(

@@ -14,7 +14,10 @@ pub struct OauthClientTokenRequest {
     /// Always "client_credential". Required.
     pub grant_type: String,
 }
-::shop_api::object!(OauthClientTokenRequest { client_key, client_secret, grant_type });
+::shop_api::object!(
+    OauthClientTokenRequest { "client_key" client_key, "client_secret" client_secret,
+    "grant_type" grant_type }
+);
 /// Response data of `oauth.client_token` ([`OauthClientTokenRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/client-token)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OauthClientTokenResponse {
@@ -28,7 +31,8 @@ pub struct OauthClientTokenResponse {
     pub description: Option<String>,
 }
 ::shop_api::object!(
-    OauthClientTokenResponse { access_token, expires_in, error_code, description }
+    OauthClientTokenResponse { "access_token" access_token, "description" description,
+    "error_code" error_code, "expires_in" expires_in }
 );
 impl ::shop_api::runtime::ApiRequest for OauthClientTokenRequest {
     ::shop_api::endpoint!(
@@ -53,7 +57,8 @@ pub struct OauthStableClientTokenRequest {
     pub grant_type: String,
 }
 ::shop_api::object!(
-    OauthStableClientTokenRequest { client_key, client_secret, grant_type }
+    OauthStableClientTokenRequest { "client_key" client_key, "client_secret"
+    client_secret, "grant_type" grant_type }
 );
 /// Response data of `oauth.stable_client_token` ([`OauthStableClientTokenRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/generate-stable-client-token)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -68,7 +73,8 @@ pub struct OauthStableClientTokenResponse {
     pub description: Option<String>,
 }
 ::shop_api::object!(
-    OauthStableClientTokenResponse { access_token, expires_in, error_code, description }
+    OauthStableClientTokenResponse { "access_token" access_token, "description"
+    description, "error_code" error_code, "expires_in" expires_in }
 );
 impl ::shop_api::runtime::ApiRequest for OauthStableClientTokenRequest {
     ::shop_api::endpoint!(
@@ -95,7 +101,8 @@ pub struct OauthAccessTokenRequest {
     pub grant_type: String,
 }
 ::shop_api::object!(
-    OauthAccessTokenRequest { client_key, client_secret, code, grant_type }
+    OauthAccessTokenRequest { "client_key" client_key, "client_secret" client_secret,
+    "code" code, "grant_type" grant_type }
 );
 /// Response data of `oauth.access_token` ([`OauthAccessTokenRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/get-access-token)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -124,8 +131,10 @@ pub struct OauthAccessTokenResponse {
     pub desc_url: Option<String>,
 }
 ::shop_api::object!(
-    OauthAccessTokenResponse { access_token, expires_in, open_id, refresh_token,
-    refresh_expires_in, scope, error_code, description, log_id, captcha, desc_url }
+    OauthAccessTokenResponse { "access_token" access_token, "captcha" captcha, "desc_url"
+    desc_url, "description" description, "error_code" error_code, "expires_in"
+    expires_in, "log_id" log_id, "open_id" open_id, "refresh_expires_in"
+    refresh_expires_in, "refresh_token" refresh_token, "scope" scope }
 );
 impl ::shop_api::runtime::ApiRequest for OauthAccessTokenRequest {
     ::shop_api::endpoint!(
@@ -150,7 +159,10 @@ pub struct OauthRefreshTokenRequest {
     /// The refresh_token from oauth.access_token. Required.
     pub refresh_token: String,
 }
-::shop_api::object!(OauthRefreshTokenRequest { client_key, grant_type, refresh_token });
+::shop_api::object!(
+    OauthRefreshTokenRequest { "client_key" client_key, "grant_type" grant_type,
+    "refresh_token" refresh_token }
+);
 /// Response data of `oauth.refresh_token` ([`OauthRefreshTokenRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-access-token)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OauthRefreshTokenResponse {
@@ -172,8 +184,10 @@ pub struct OauthRefreshTokenResponse {
     pub description: Option<String>,
 }
 ::shop_api::object!(
-    OauthRefreshTokenResponse { access_token, expires_in, open_id, refresh_token,
-    refresh_expires_in, scope, error_code, description }
+    OauthRefreshTokenResponse { "access_token" access_token, "description" description,
+    "error_code" error_code, "expires_in" expires_in, "open_id" open_id,
+    "refresh_expires_in" refresh_expires_in, "refresh_token" refresh_token, "scope" scope
+    }
 );
 impl ::shop_api::runtime::ApiRequest for OauthRefreshTokenRequest {
     ::shop_api::endpoint!(
@@ -195,7 +209,10 @@ pub struct OauthRenewRefreshTokenRequest {
     /// The current refresh_token. Required.
     pub refresh_token: String,
 }
-::shop_api::object!(OauthRenewRefreshTokenRequest { client_key, refresh_token });
+::shop_api::object!(
+    OauthRenewRefreshTokenRequest { "client_key" client_key, "refresh_token"
+    refresh_token }
+);
 /// Response data of `oauth.renew_refresh_token` ([`OauthRenewRefreshTokenRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OauthRenewRefreshTokenResponse {
@@ -209,7 +226,8 @@ pub struct OauthRenewRefreshTokenResponse {
     pub description: Option<String>,
 }
 ::shop_api::object!(
-    OauthRenewRefreshTokenResponse { refresh_token, expires_in, error_code, description }
+    OauthRenewRefreshTokenResponse { "description" description, "error_code" error_code,
+    "expires_in" expires_in, "refresh_token" refresh_token }
 );
 impl ::shop_api::runtime::ApiRequest for OauthRenewRefreshTokenRequest {
     ::shop_api::endpoint!(
@@ -233,7 +251,9 @@ pub struct OauthUserinfoRequest {
     /// The user's identifier within this app. Required.
     pub open_id: String,
 }
-::shop_api::object!(OauthUserinfoRequest { access_token, open_id });
+::shop_api::object!(
+    OauthUserinfoRequest { "access_token" access_token, "open_id" open_id }
+);
 /// Response data of `oauth.userinfo` ([`OauthUserinfoRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/get-account-open-info)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OauthUserinfoResponse {
@@ -257,8 +277,9 @@ pub struct OauthUserinfoResponse {
     pub log_id: Option<String>,
 }
 ::shop_api::object!(
-    OauthUserinfoResponse { open_id, union_id, nickname, avatar, e_account_role,
-    client_key, error_code, description, log_id }
+    OauthUserinfoResponse { "avatar" avatar, "client_key" client_key, "description"
+    description, "e_account_role" e_account_role, "error_code" error_code, "log_id"
+    log_id, "nickname" nickname, "open_id" open_id, "union_id" union_id }
 );
 impl ::shop_api::runtime::ApiRequest for OauthUserinfoRequest {
     ::shop_api::endpoint!(

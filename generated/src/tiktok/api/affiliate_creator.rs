@@ -17,14 +17,14 @@ pub struct CustomizedMainImage {
     /// The product's TikTok Shop image URL.
     pub url: Option<String>,
 }
-::shop_api::object!(CustomizedMainImage { width, heigth, url });
+::shop_api::object!(CustomizedMainImage { "heigth" heigth, "url" url, "width" width });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Addition {
     /// A list of product images.
     pub customized_main_images: Option<Vec<CustomizedMainImage>>,
 }
-::shop_api::object!(Addition { customized_main_images });
+::shop_api::object!(Addition { "customized_main_images" customized_main_images });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OriginalPrice {
@@ -35,7 +35,10 @@ pub struct OriginalPrice {
     /// The ISO 4217 currency code.
     pub currency: Option<String>,
 }
-::shop_api::object!(OriginalPrice { minimum_amount, maximum_amount, currency });
+::shop_api::object!(
+    OriginalPrice { "currency" currency, "maximum_amount" maximum_amount,
+    "minimum_amount" minimum_amount }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Price {
@@ -47,7 +50,8 @@ pub struct Price {
     pub platform_discount_price: Option<OriginalPrice>,
 }
 ::shop_api::object!(
-    Price { original_price, seller_discount_price, platform_discount_price }
+    Price { "original_price" original_price, "platform_discount_price"
+    platform_discount_price, "seller_discount_price" seller_discount_price }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -61,7 +65,10 @@ pub struct Status {
     /// The product's add status for the request origin.
     pub added_status: Option<String>,
 }
-::shop_api::object!(Status { inventory_status, review_status, is_hidden, added_status });
+::shop_api::object!(
+    Status { "added_status" added_status, "inventory_status" inventory_status,
+    "is_hidden" is_hidden, "review_status" review_status }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Commission {
@@ -70,7 +77,7 @@ pub struct Commission {
     /// The reward commission rate in hundredths of a percent. For example, `3587` is a commission rate of `35.87%`.
     pub reward_rate: Option<i64>,
 }
-::shop_api::object!(Commission { rate, reward_rate });
+::shop_api::object!(Commission { "rate" rate, "reward_rate" reward_rate });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Collaboration {
@@ -81,7 +88,7 @@ pub struct Collaboration {
     /// Not described in the official docs.
     pub partner: Option<IdName>,
 }
-::shop_api::object!(Collaboration { id, kind = "type", partner });
+::shop_api::object!(Collaboration { "id" id, "partner" partner, "type" kind });
 /// A list of products.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShowcaseProductsProduct {
@@ -113,8 +120,10 @@ pub struct ShowcaseProductsProduct {
     pub collaboration: Option<Collaboration>,
 }
 ::shop_api::object!(
-    ShowcaseProductsProduct { id, shop, addition, price, title, main_images, status,
-    source, detail_link, third_party_link, sale_regions, commission, collaboration }
+    ShowcaseProductsProduct { "addition" addition, "collaboration" collaboration,
+    "commission" commission, "detail_link" detail_link, "id" id, "main_images"
+    main_images, "price" price, "sale_regions" sale_regions, "shop" shop, "source"
+    source, "status" status, "third_party_link" third_party_link, "title" title }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -122,7 +131,7 @@ pub struct Detail {
     /// The product identifier.
     pub product_id: Option<String>,
 }
-::shop_api::object!(Detail { product_id });
+::shop_api::object!(Detail { "product_id" product_id });
 /// A list of product showcase addition errors.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Error {
@@ -133,7 +142,7 @@ pub struct Error {
     /// Not described in the official docs.
     pub detail: Option<Detail>,
 }
-::shop_api::object!(Error { code, message, detail });
+::shop_api::object!(Error { "code" code, "detail" detail, "message" message });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchCreatorTargetCollaborationsCommission {
@@ -145,7 +154,8 @@ pub struct SearchCreatorTargetCollaborationsCommission {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    SearchCreatorTargetCollaborationsCommission { rate, amount, currency }
+    SearchCreatorTargetCollaborationsCommission { "amount" amount, "currency" currency,
+    "rate" rate }
 );
 /// A list of products associated with the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -160,7 +170,8 @@ pub struct TargetCollaborationProduct {
     pub commission: Option<SearchCreatorTargetCollaborationsCommission>,
 }
 ::shop_api::object!(
-    TargetCollaborationProduct { id, title, main_image_url, commission }
+    TargetCollaborationProduct { "commission" commission, "id" id, "main_image_url"
+    main_image_url, "title" title }
 );
 /// A list of target collaboration objects.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -174,7 +185,9 @@ pub struct TargetCollaboration {
     /// A list of products associated with the target collaboration.
     pub products: Option<Vec<TargetCollaborationProduct>>,
 }
-::shop_api::object!(TargetCollaboration { id, name, status, products });
+::shop_api::object!(
+    TargetCollaboration { "id" id, "name" name, "products" products, "status" status }
+);
 /// Creator fulfillment contents.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Fulfillment {
@@ -198,8 +211,10 @@ pub struct Fulfillment {
     pub bound_product_status: Option<String>,
 }
 ::shop_api::object!(
-    Fulfillment { id, shop_id, application_id, sample_application_type, product_id,
-    expiration_time, total_suspend_duration, status, bound_product_status }
+    Fulfillment { "application_id" application_id, "bound_product_status"
+    bound_product_status, "expiration_time" expiration_time, "id" id, "product_id"
+    product_id, "sample_application_type" sample_application_type, "shop_id" shop_id,
+    "status" status, "total_suspend_duration" total_suspend_duration }
 );
 /// A list of SKUs associated with the order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -286,17 +301,27 @@ pub struct Skus {
     pub is_carousel: Option<bool>,
 }
 ::shop_api::object!(
-    Skus { id, campaign_id, open_collaboration_id, target_collaboration_id, product_name,
-    product_id, price, shop_name, content_type, content_id, quantity, commission_rate,
-    commission_tier_setting, commission_model, commission_bonus_rate,
-    estimated_commission_base, standard_commission_rate, shop_ads_commission_rate,
-    estimated_bonus_commission, estimated_standard_commission,
-    estimated_shop_ads_commission, estimated_commission, actual_commission,
-    actual_bonus_commission, actual_commission_base, actual_standard_commission,
-    actual_shop_ads_commission, returned_quantity, refunded_quantity, tag,
-    creator_commission_reward_rate, estimated_creator_commission_reward_fee,
-    actual_creator_commission_reward_fee, isr, iva, pit, shared_with_partner, trace_info,
-    last_update_time, is_carousel }
+    Skus { "actual_bonus_commission" actual_bonus_commission, "actual_commission"
+    actual_commission, "actual_commission_base" actual_commission_base,
+    "actual_creator_commission_reward_fee" actual_creator_commission_reward_fee,
+    "actual_shop_ads_commission" actual_shop_ads_commission, "actual_standard_commission"
+    actual_standard_commission, "campaign_id" campaign_id, "commission_bonus_rate"
+    commission_bonus_rate, "commission_model" commission_model, "commission_rate"
+    commission_rate, "commission_tier_setting" commission_tier_setting, "content_id"
+    content_id, "content_type" content_type, "creator_commission_reward_rate"
+    creator_commission_reward_rate, "estimated_bonus_commission"
+    estimated_bonus_commission, "estimated_commission" estimated_commission,
+    "estimated_commission_base" estimated_commission_base,
+    "estimated_creator_commission_reward_fee" estimated_creator_commission_reward_fee,
+    "estimated_shop_ads_commission" estimated_shop_ads_commission,
+    "estimated_standard_commission" estimated_standard_commission, "id" id, "is_carousel"
+    is_carousel, "isr" isr, "iva" iva, "last_update_time" last_update_time,
+    "open_collaboration_id" open_collaboration_id, "pit" pit, "price" price, "product_id"
+    product_id, "product_name" product_name, "quantity" quantity, "refunded_quantity"
+    refunded_quantity, "returned_quantity" returned_quantity, "shared_with_partner"
+    shared_with_partner, "shop_ads_commission_rate" shop_ads_commission_rate, "shop_name"
+    shop_name, "standard_commission_rate" standard_commission_rate, "tag" tag,
+    "target_collaboration_id" target_collaboration_id, "trace_info" trace_info }
 );
 /// The order resource.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -312,7 +337,10 @@ pub struct Order {
     /// A list of SKUs associated with the order.
     pub skus: Option<Vec<Skus>>,
 }
-::shop_api::object!(Order { id, create_time, delivery_time, status, skus });
+::shop_api::object!(
+    Order { "create_time" create_time, "delivery_time" delivery_time, "id" id, "skus"
+    skus, "status" status }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SampleProduct {
@@ -323,7 +351,10 @@ pub struct SampleProduct {
     /// Sku property name list for this sku id.
     pub sku_sale_property_value_names: Option<Vec<String>>,
 }
-::shop_api::object!(SampleProduct { id, sku_id, sku_sale_property_value_names });
+::shop_api::object!(
+    SampleProduct { "id" id, "sku_id" sku_id, "sku_sale_property_value_names"
+    sku_sale_property_value_names }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatorFulfillment {
@@ -339,8 +370,9 @@ pub struct CreatorFulfillment {
     pub bound_product_status: Option<String>,
 }
 ::shop_api::object!(
-    CreatorFulfillment { id, expiration_time, total_suspend_duration, status,
-    bound_product_status }
+    CreatorFulfillment { "bound_product_status" bound_product_status, "expiration_time"
+    expiration_time, "id" id, "status" status, "total_suspend_duration"
+    total_suspend_duration }
 );
 /// The sample application information.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -359,8 +391,9 @@ pub struct SampleApplication {
     pub creator_fulfillment: Option<CreatorFulfillment>,
 }
 ::shop_api::object!(
-    SampleApplication { id, sample_product, main_order_id, activity_id, status,
-    creator_fulfillment }
+    SampleApplication { "activity_id" activity_id, "creator_fulfillment"
+    creator_fulfillment, "id" id, "main_order_id" main_order_id, "sample_product"
+    sample_product, "status" status }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -375,8 +408,8 @@ pub struct SampleApplicationCreatorFulfillment {
     pub status: Option<String>,
 }
 ::shop_api::object!(
-    SampleApplicationCreatorFulfillment { id, expiration_time, total_suspend_duration,
-    status }
+    SampleApplicationCreatorFulfillment { "expiration_time" expiration_time, "id" id,
+    "status" status, "total_suspend_duration" total_suspend_duration }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -399,8 +432,10 @@ pub struct CreatorSampleApplicationDetailSampleApplication {
     pub creator_fulfillment: Option<SampleApplicationCreatorFulfillment>,
 }
 ::shop_api::object!(
-    CreatorSampleApplicationDetailSampleApplication { id, create_time, sample_product,
-    main_order_id, activity_id, kind = "type", status, creator_fulfillment }
+    CreatorSampleApplicationDetailSampleApplication { "activity_id" activity_id,
+    "create_time" create_time, "creator_fulfillment" creator_fulfillment, "id" id,
+    "main_order_id" main_order_id, "sample_product" sample_product, "status" status,
+    "type" kind }
 );
 /// The SKU property information.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -414,7 +449,9 @@ pub struct SaleProperty {
     /// The SKU property value name.
     pub value_name: Option<String>,
 }
-::shop_api::object!(SaleProperty { id, name, value_id, value_name });
+::shop_api::object!(
+    SaleProperty { "id" id, "name" name, "value_id" value_id, "value_name" value_name }
+);
 /// The sample product SKU information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SampleSku {
@@ -432,8 +469,9 @@ pub struct SampleSku {
     pub unavailable_reason: Option<String>,
 }
 ::shop_api::object!(
-    SampleSku { id, sale_property_value_ids, price, sale_properties, is_available,
-    unavailable_reason }
+    SampleSku { "id" id, "is_available" is_available, "price" price, "sale_properties"
+    sale_properties, "sale_property_value_ids" sale_property_value_ids,
+    "unavailable_reason" unavailable_reason }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -441,7 +479,7 @@ pub struct LabelSampleProduct {
     /// The sample product SKU information.
     pub sample_sku_list: Option<Vec<SampleSku>>,
 }
-::shop_api::object!(LabelSampleProduct { sample_sku_list });
+::shop_api::object!(LabelSampleProduct { "sample_sku_list" sample_sku_list });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Label {
@@ -457,7 +495,8 @@ pub struct Label {
     pub sample_product: Option<LabelSampleProduct>,
 }
 ::shop_api::object!(
-    Label { can_apply, status, application_id, reach_limit, sample_product }
+    Label { "application_id" application_id, "can_apply" can_apply, "reach_limit"
+    reach_limit, "sample_product" sample_product, "status" status }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -469,7 +508,10 @@ pub struct Material {
     /// When `type` is set to `CAMPAIGN`, this field is required. This schema is associated with the Campaign page.
     pub promotion_campaign_schema: Option<String>,
 }
-::shop_api::object!(Material { ids, kind = "type", promotion_campaign_schema });
+::shop_api::object!(
+    Material { "ids" ids, "promotion_campaign_schema" promotion_campaign_schema, "type"
+    kind }
+);
 /// Generated affiliate sharing links for successfully processed materials for the publisher specified in the path.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SharingLink {
@@ -482,7 +524,10 @@ pub struct SharingLink {
     /// A product promotion one-link that opens the corresponding TikTok Shop product detail page.
     pub one_link: Option<String>,
 }
-::shop_api::object!(SharingLink { material_id, sharing_link, deep_link, one_link });
+::shop_api::object!(
+    SharingLink { "deep_link" deep_link, "material_id" material_id, "one_link" one_link,
+    "sharing_link" sharing_link }
+);
 /// The list of materials which failed to generate sharing links for.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FailedMaterial {
@@ -491,7 +536,9 @@ pub struct FailedMaterial {
     /// Fail reason.
     pub fail_reason: Option<String>,
 }
-::shop_api::object!(FailedMaterial { material_id, fail_reason });
+::shop_api::object!(
+    FailedMaterial { "fail_reason" fail_reason, "material_id" material_id }
+);
 /// The successfully generated sharing links.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GenerateGeneralSharingLinksSharingLink {
@@ -505,8 +552,8 @@ pub struct GenerateGeneralSharingLinksSharingLink {
     pub one_link: Option<String>,
 }
 ::shop_api::object!(
-    GenerateGeneralSharingLinksSharingLink { material_id, sharing_link, deep_link,
-    one_link }
+    GenerateGeneralSharingLinksSharingLink { "deep_link" deep_link, "material_id"
+    material_id, "one_link" one_link, "sharing_link" sharing_link }
 );
 /// A list of SKUs associated with the order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -567,14 +614,21 @@ pub struct OrderSkus {
     pub actual_bonus_commission: Option<Amount>,
 }
 ::shop_api::object!(
-    OrderSkus { id, product_id, price, quantity, commission_rate,
-    estimated_commission_base, actual_commission, shop_ads_commission_rate,
-    commission_bonus_rate, product_name, shop_name, returned_quantity, refunded_quantity,
-    campaign_id, actual_commission_base, actual_shop_ads_commission,
-    estimated_shop_ads_commission, estimated_bonus_commission, delivery_time,
-    creator_commission_reward_rate, estimated_creator_commission_reward_fee,
-    actual_creator_commission_reward_fee, content_type, content_id, trace,
-    estimated_commission, actual_bonus_commission }
+    OrderSkus { "actual_bonus_commission" actual_bonus_commission, "actual_commission"
+    actual_commission, "actual_commission_base" actual_commission_base,
+    "actual_creator_commission_reward_fee" actual_creator_commission_reward_fee,
+    "actual_shop_ads_commission" actual_shop_ads_commission, "campaign_id" campaign_id,
+    "commission_bonus_rate" commission_bonus_rate, "commission_rate" commission_rate,
+    "content_id" content_id, "content_type" content_type,
+    "creator_commission_reward_rate" creator_commission_reward_rate, "delivery_time"
+    delivery_time, "estimated_bonus_commission" estimated_bonus_commission,
+    "estimated_commission" estimated_commission, "estimated_commission_base"
+    estimated_commission_base, "estimated_creator_commission_reward_fee"
+    estimated_creator_commission_reward_fee, "estimated_shop_ads_commission"
+    estimated_shop_ads_commission, "id" id, "price" price, "product_id" product_id,
+    "product_name" product_name, "quantity" quantity, "refunded_quantity"
+    refunded_quantity, "returned_quantity" returned_quantity, "shop_ads_commission_rate"
+    shop_ads_commission_rate, "shop_name" shop_name, "trace" trace }
 );
 /// The order resource.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -591,7 +645,8 @@ pub struct SearchAffiliateOrdersByCreatorOrder {
     pub delivery_time: Option<i64>,
 }
 ::shop_api::object!(
-    SearchAffiliateOrdersByCreatorOrder { id, status, skus, create_time, delivery_time }
+    SearchAffiliateOrdersByCreatorOrder { "create_time" create_time, "delivery_time"
+    delivery_time, "id" id, "skus" skus, "status" status }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -601,7 +656,7 @@ pub struct VideoFile {
     /// Upload file md5 checksum
     pub md5: Option<String>,
 }
-::shop_api::object!(VideoFile { id, md5 });
+::shop_api::object!(VideoFile { "id" id, "md5" md5 });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Avatar {
@@ -612,14 +667,14 @@ pub struct Avatar {
     /// The URL for the TikTok creator's avatar image file.
     pub url: Option<String>,
 }
-::shop_api::object!(Avatar { width, height, url });
+::shop_api::object!(Avatar { "height" height, "url" url, "width" width });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopAdsCommission {
     /// The Shop Ads commission rate for this product, multiplied by 10,000. The range is 100 to 8,000. For example, 3,000 represents 30.00% and 3,555 represents 35.55%.
     pub rate: Option<i64>,
 }
-::shop_api::object!(ShopAdsCommission { rate });
+::shop_api::object!(ShopAdsCommission { "rate" rate });
 /// Products found for the requested product IDs. The response may contain fewer products than requested.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenCollaborationProductListByProductIdsProduct {
@@ -651,9 +706,11 @@ pub struct OpenCollaborationProductListByProductIdsProduct {
     pub shop_ads_commission: Option<ShopAdsCommission>,
 }
 ::shop_api::object!(
-    OpenCollaborationProductListByProductIdsProduct { shop, id, has_inventory,
-    units_sold, title, sale_region, main_image_url, detail_link, original_price,
-    category_chains, commission, sales_price, shop_ads_commission }
+    OpenCollaborationProductListByProductIdsProduct { "category_chains" category_chains,
+    "commission" commission, "detail_link" detail_link, "has_inventory" has_inventory,
+    "id" id, "main_image_url" main_image_url, "original_price" original_price,
+    "sale_region" sale_region, "sales_price" sales_price, "shop" shop,
+    "shop_ads_commission" shop_ads_commission, "title" title, "units_sold" units_sold }
 );
 /// The searched product list. It will be empty when there are no search results.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -674,8 +731,8 @@ pub struct ShopProductsProduct {
     pub sales_count: Option<i64>,
 }
 ::shop_api::object!(
-    ShopProductsProduct { id, title, price, added_status, brand_name, images, sales_count
-    }
+    ShopProductsProduct { "added_status" added_status, "brand_name" brand_name, "id" id,
+    "images" images, "price" price, "sales_count" sales_count, "title" title }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -687,21 +744,21 @@ pub struct Video {
     /// Returned if the video has been successfully posted, i.e. `posting_status = SUCCESS`. Represented in seconds.
     pub post_time: Option<i64>,
 }
-::shop_api::object!(Video { id, post_status, post_time });
+::shop_api::object!(Video { "id" id, "post_status" post_status, "post_time" post_time });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PhotoFile {
     /// In \[Post Shoppable Photos\], use this photo URI to fill photo_file_uris field
     pub photo_uri: Option<String>,
 }
-::shop_api::object!(PhotoFile { photo_uri });
+::shop_api::object!(PhotoFile { "photo_uri" photo_uri });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VideoInfo {
     /// Video file_id from [Upload Shoppable Video File](https://api/affiliate_creator/202505/videos/video_files)
     pub file_id: String,
 }
-::shop_api::object!(VideoInfo { file_id });
+::shop_api::object!(VideoInfo { "file_id" file_id });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductLinkInfo {
@@ -710,14 +767,14 @@ pub struct ProductLinkInfo {
     /// The title to be shown on the product anchor. Anchor title should be shorter than 30 characters. Titles may be rejected for punctuation, emoji, or offensive language.
     pub title: String,
 }
-::shop_api::object!(ProductLinkInfo { product_id, title });
+::shop_api::object!(ProductLinkInfo { "product_id" product_id, "title" title });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Precheck {
     /// The ID of the created video pre-check task. Pass this value as the `task_id` path parameter to `GET /affiliate_creator/202511/videos/precheck_tasks/{task_id}` to retrieve the result.
     pub task_id: Option<String>,
 }
-::shop_api::object!(Precheck { task_id });
+::shop_api::object!(Precheck { "task_id" task_id });
 /// A list of policy violation details returned when violation check fails
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Issue {
@@ -726,7 +783,7 @@ pub struct Issue {
     /// Detailed guidance to resolve the detected violation.
     pub suggestions: Option<String>,
 }
-::shop_api::object!(Issue { risk, suggestions });
+::shop_api::object!(Issue { "risk" risk, "suggestions" suggestions });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ViolationCheckResult {
@@ -735,7 +792,7 @@ pub struct ViolationCheckResult {
     /// A list of policy violation details returned when violation check fails
     pub issues: Option<Vec<Issue>>,
 }
-::shop_api::object!(ViolationCheckResult { status, issues });
+::shop_api::object!(ViolationCheckResult { "issues" issues, "status" status });
 /// A list of quality issues and improvement suggestions when the good quality check fails.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GoodQualityCheckResultIssue {
@@ -744,7 +801,9 @@ pub struct GoodQualityCheckResultIssue {
     /// Recommended improvements based on the quality finding.
     pub suggestions: Option<String>,
 }
-::shop_api::object!(GoodQualityCheckResultIssue { code, suggestions });
+::shop_api::object!(
+    GoodQualityCheckResultIssue { "code" code, "suggestions" suggestions }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GoodQualityCheckResult {
@@ -753,7 +812,7 @@ pub struct GoodQualityCheckResult {
     /// A list of quality issues and improvement suggestions when the good quality check fails.
     pub issues: Option<Vec<GoodQualityCheckResultIssue>>,
 }
-::shop_api::object!(GoodQualityCheckResult { status, issues });
+::shop_api::object!(GoodQualityCheckResult { "issues" issues, "status" status });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PrecheckTask {
@@ -765,7 +824,8 @@ pub struct PrecheckTask {
     pub good_quality_check_result: Option<GoodQualityCheckResult>,
 }
 ::shop_api::object!(
-    PrecheckTask { id, violation_check_result, good_quality_check_result }
+    PrecheckTask { "good_quality_check_result" good_quality_check_result, "id" id,
+    "violation_check_result" violation_check_result }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -782,8 +842,8 @@ pub struct PostShoppableVideoVideoInfo {
     pub music_id: Option<String>,
 }
 ::shop_api::object!(
-    PostShoppableVideoVideoInfo { file_id, title, cover_uri, cover_timestamp_ms, music_id
-    }
+    PostShoppableVideoVideoInfo { "cover_timestamp_ms" cover_timestamp_ms, "cover_uri"
+    cover_uri, "file_id" file_id, "music_id" music_id, "title" title }
 );
 /// list of product data
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -793,14 +853,16 @@ pub struct MapTokopediaToTikTokShopProductIDsProduct {
     /// product id in tts format
     pub tts_pid: Option<i64>,
 }
-::shop_api::object!(MapTokopediaToTikTokShopProductIDsProduct { toko_pid, tts_pid });
+::shop_api::object!(
+    MapTokopediaToTikTokShopProductIDsProduct { "toko_pid" toko_pid, "tts_pid" tts_pid }
+);
 /// Photo Info Metadata
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PhotosInfo {
     /// Photo file uris, not a file upload. Use \[Upload Shoppable Photo File\] to upload the image and obtain the photo_file_uri, then pass that URI in this field
     pub photo_file_uris: String,
 }
-::shop_api::object!(PhotosInfo { photo_file_uris });
+::shop_api::object!(PhotosInfo { "photo_file_uris" photo_file_uris });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopInfo {
@@ -811,7 +873,9 @@ pub struct ShopInfo {
     /// Category ID/Collection ID. Use \[Get Shop Category And Collection\] to retrieve a valid category_id or collection_id, then set it in this field
     pub group_id: Option<String>,
 }
-::shop_api::object!(ShopInfo { shop_id, group_type, group_id });
+::shop_api::object!(
+    ShopInfo { "group_id" group_id, "group_type" group_type, "shop_id" shop_id }
+);
 /// Photo Anchor List
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Link {
@@ -820,7 +884,7 @@ pub struct Link {
     /// Photo Anchor Title:The title to be shown on the product anchor. Anchor title should be shorter than 30 characters
     pub link_title: Option<String>,
 }
-::shop_api::object!(Link { product_id, link_title });
+::shop_api::object!(Link { "link_title" link_title, "product_id" product_id });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LinkInfo {
@@ -831,14 +895,16 @@ pub struct LinkInfo {
     /// Photo Anchor List
     pub links: Option<Vec<Link>>,
 }
-::shop_api::object!(LinkInfo { post_type, shop_info, links });
+::shop_api::object!(
+    LinkInfo { "links" links, "post_type" post_type, "shop_info" shop_info }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Photo {
     /// Photo post ID
     pub photo_post_id: Option<String>,
 }
-::shop_api::object!(Photo { photo_post_id });
+::shop_api::object!(Photo { "photo_post_id" photo_post_id });
 /// Values of `sort_field` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1146,9 +1212,10 @@ pub struct AffiliateCreatorSearchOpenCollaborationProductsRequest {
     pub commission_rate_range: Option<CommissionRateRange>,
 }
 ::shop_api::object!(
-    AffiliateCreatorSearchOpenCollaborationProductsRequest { @ query page_token, @ query
-    page_size, @ query sort_field, @ query sort_order, title_keywords, sales_price_range,
-    category, commission_rate_range }
+    AffiliateCreatorSearchOpenCollaborationProductsRequest { "category" category,
+    "commission_rate_range" commission_rate_range, "sales_price_range" sales_price_range,
+    "title_keywords" title_keywords } { "page_token" page_token, "page_size" page_size,
+    "sort_field" sort_field, "sort_order" sort_order }
 );
 /// Response data of `affiliate_creator.search_open_collaboration_products` ([`AffiliateCreatorSearchOpenCollaborationProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-open-collaboration-products-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1161,8 +1228,8 @@ pub struct AffiliateCreatorSearchOpenCollaborationProductsResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliateCreatorSearchOpenCollaborationProductsResponse { products, next_page_token,
-    total_count }
+    AffiliateCreatorSearchOpenCollaborationProductsResponse { "next_page_token"
+    next_page_token, "products" products, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorSearchOpenCollaborationProductsRequest {
@@ -1212,8 +1279,8 @@ pub struct AffiliateCreatorShowcaseProductsRequest {
     pub origin: String,
 }
 ::shop_api::object!(
-    AffiliateCreatorShowcaseProductsRequest { @ query page_size, @ query page_token, @
-    query origin }
+    AffiliateCreatorShowcaseProductsRequest {} { "page_size" page_size, "page_token"
+    page_token, "origin" origin }
 );
 /// Response data of `affiliate_creator.showcase_products` ([`AffiliateCreatorShowcaseProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-showcase-products-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1226,7 +1293,8 @@ pub struct AffiliateCreatorShowcaseProductsResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliateCreatorShowcaseProductsResponse { products, next_page_token, total_count }
+    AffiliateCreatorShowcaseProductsResponse { "next_page_token" next_page_token,
+    "products" products, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for AffiliateCreatorShowcaseProductsRequest {
     ::shop_api::endpoint!(
@@ -1271,7 +1339,8 @@ pub struct AffiliateCreatorAddShowcaseProductsRequest {
     pub product_link: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateCreatorAddShowcaseProductsRequest { add_type, product_ids, product_link }
+    AffiliateCreatorAddShowcaseProductsRequest { "add_type" add_type, "product_ids"
+    product_ids, "product_link" product_link }
 );
 /// Response data of `affiliate_creator.add_showcase_products` ([`AffiliateCreatorAddShowcaseProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/add-showcase-products-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1279,7 +1348,7 @@ pub struct AffiliateCreatorAddShowcaseProductsResponse {
     /// A list of product showcase addition errors.
     pub errors: Option<Vec<Error>>,
 }
-::shop_api::object!(AffiliateCreatorAddShowcaseProductsResponse { errors });
+::shop_api::object!(AffiliateCreatorAddShowcaseProductsResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for AffiliateCreatorAddShowcaseProductsRequest {
     ::shop_api::endpoint!(
         AffiliateCreatorAddShowcaseProductsResponse, super::super::Tiktok, "tiktok"
@@ -1305,8 +1374,9 @@ pub struct AffiliateCreatorSearchCreatorTargetCollaborationsRequest {
     pub keyword: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateCreatorSearchCreatorTargetCollaborationsRequest { @ query page_token, @
-    query page_size, shop_id, keyword_type, keyword }
+    AffiliateCreatorSearchCreatorTargetCollaborationsRequest { "keyword" keyword,
+    "keyword_type" keyword_type, "shop_id" shop_id } { "page_token" page_token,
+    "page_size" page_size }
 );
 /// Response data of `affiliate_creator.search_creator_target_collaborations` ([`AffiliateCreatorSearchCreatorTargetCollaborationsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creator-target-collaborations-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1319,8 +1389,9 @@ pub struct AffiliateCreatorSearchCreatorTargetCollaborationsResponse {
     pub target_collaborations: Option<Vec<TargetCollaboration>>,
 }
 ::shop_api::object!(
-    AffiliateCreatorSearchCreatorTargetCollaborationsResponse { total_count,
-    next_page_token, target_collaborations }
+    AffiliateCreatorSearchCreatorTargetCollaborationsResponse { "next_page_token"
+    next_page_token, "target_collaborations" target_collaborations, "total_count"
+    total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorSearchCreatorTargetCollaborationsRequest {
@@ -1366,8 +1437,9 @@ pub struct AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest {
     pub fulfillment_statuses: Vec<FulfillmentStatus>,
 }
 ::shop_api::object!(
-    AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest { @ query
-    sort_order, @ query sort_field, fulfillment_statuses }
+    AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest {
+    "fulfillment_statuses" fulfillment_statuses } { "sort_order" sort_order, "sort_field"
+    sort_field }
 );
 /// Response data of `affiliate_creator.creator_search_sample_application_fulfillments` ([`AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/creator-search-sample-application-fulfillments-202409)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1376,7 +1448,8 @@ pub struct AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsResponse {
     pub fulfillments: Option<Vec<Fulfillment>>,
 }
 ::shop_api::object!(
-    AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsResponse { fulfillments }
+    AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsResponse { "fulfillments"
+    fulfillments }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest {
@@ -1400,7 +1473,9 @@ pub struct AffiliateCreatorRemoveShowcaseProductsRequest {
     /// The product IDs to remove from the creator's showcase. Specify at least one product ID. The maximum number of products to delete at once is 200. Required.
     pub product_ids: Vec<String>,
 }
-::shop_api::object!(AffiliateCreatorRemoveShowcaseProductsRequest { product_ids });
+::shop_api::object!(
+    AffiliateCreatorRemoveShowcaseProductsRequest { "product_ids" product_ids }
+);
 /// Response data of `affiliate_creator.remove_showcase_products` ([`AffiliateCreatorRemoveShowcaseProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/remove-showcase-products-202409)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorRemoveShowcaseProductsResponse {
@@ -1412,7 +1487,8 @@ pub struct AffiliateCreatorRemoveShowcaseProductsResponse {
     pub request_id: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateCreatorRemoveShowcaseProductsResponse { code, message, request_id }
+    AffiliateCreatorRemoveShowcaseProductsResponse { "code" code, "message" message,
+    "request_id" request_id }
 );
 impl ::shop_api::runtime::ApiRequest for AffiliateCreatorRemoveShowcaseProductsRequest {
     ::shop_api::endpoint!(
@@ -1432,7 +1508,9 @@ pub struct AffiliateCreatorMoveShowcaseProductsToTheTopRequest {
     /// The IDs of products that are already in the creator's showcase and should be moved to the top. If you provide multiple product IDs, the products are displayed at the top in the same order as the IDs in this array. Required.
     pub product_ids: Vec<String>,
 }
-::shop_api::object!(AffiliateCreatorMoveShowcaseProductsToTheTopRequest { product_ids });
+::shop_api::object!(
+    AffiliateCreatorMoveShowcaseProductsToTheTopRequest { "product_ids" product_ids }
+);
 /// Response data of `affiliate_creator.move_showcase_products_to_the_top` ([`AffiliateCreatorMoveShowcaseProductsToTheTopRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/move-showcase-products-to-the-top-202409)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorMoveShowcaseProductsToTheTopResponse {
@@ -1444,7 +1522,8 @@ pub struct AffiliateCreatorMoveShowcaseProductsToTheTopResponse {
     pub request_id: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateCreatorMoveShowcaseProductsToTheTopResponse { code, message, request_id }
+    AffiliateCreatorMoveShowcaseProductsToTheTopResponse { "code" code, "message"
+    message, "request_id" request_id }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorMoveShowcaseProductsToTheTopRequest {
@@ -1473,8 +1552,9 @@ pub struct AffiliateCreatorSearchCreatorAffiliateOrdersRequest {
     pub create_time_lt: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliateCreatorSearchCreatorAffiliateOrdersRequest { @ query page_token, @ query
-    page_size, create_time_ge, create_time_lt }
+    AffiliateCreatorSearchCreatorAffiliateOrdersRequest { "create_time_ge"
+    create_time_ge, "create_time_lt" create_time_lt } { "page_token" page_token,
+    "page_size" page_size }
 );
 /// Response data of `affiliate_creator.search_creator_affiliate_orders` ([`AffiliateCreatorSearchCreatorAffiliateOrdersRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creator-affiliate-orders-202410)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1487,8 +1567,8 @@ pub struct AffiliateCreatorSearchCreatorAffiliateOrdersResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliateCreatorSearchCreatorAffiliateOrdersResponse { orders, next_page_token,
-    total_count }
+    AffiliateCreatorSearchCreatorAffiliateOrdersResponse { "next_page_token"
+    next_page_token, "orders" orders, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorSearchCreatorAffiliateOrdersRequest {
@@ -1533,8 +1613,8 @@ pub struct AffiliateCreatorSearchCreatorSampleApplicationsRequest {
     pub application_statuses: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    AffiliateCreatorSearchCreatorSampleApplicationsRequest { @ query page_token, @ query
-    page_size, application_statuses }
+    AffiliateCreatorSearchCreatorSampleApplicationsRequest { "application_statuses"
+    application_statuses } { "page_token" page_token, "page_size" page_size }
 );
 /// Response data of `affiliate_creator.search_creator_sample_applications` ([`AffiliateCreatorSearchCreatorSampleApplicationsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creator-sample-applications-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1545,8 +1625,8 @@ pub struct AffiliateCreatorSearchCreatorSampleApplicationsResponse {
     pub sample_applications: Option<Vec<SampleApplication>>,
 }
 ::shop_api::object!(
-    AffiliateCreatorSearchCreatorSampleApplicationsResponse { next_page_token,
-    sample_applications }
+    AffiliateCreatorSearchCreatorSampleApplicationsResponse { "next_page_token"
+    next_page_token, "sample_applications" sample_applications }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorSearchCreatorSampleApplicationsRequest {
@@ -1593,8 +1673,9 @@ pub struct AffiliateCreatorCreatorSampleApplicationDetailRequest {
     pub main_order_id: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateCreatorCreatorSampleApplicationDetailRequest { product_id, application_type,
-    application_id, main_order_id }
+    AffiliateCreatorCreatorSampleApplicationDetailRequest { "application_id"
+    application_id, "application_type" application_type, "main_order_id" main_order_id,
+    "product_id" product_id }
 );
 /// Response data of `affiliate_creator.creator_sample_application_detail` ([`AffiliateCreatorCreatorSampleApplicationDetailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-sample-application-detail-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1603,7 +1684,8 @@ pub struct AffiliateCreatorCreatorSampleApplicationDetailResponse {
     pub sample_application: Option<CreatorSampleApplicationDetailSampleApplication>,
 }
 ::shop_api::object!(
-    AffiliateCreatorCreatorSampleApplicationDetailResponse { sample_application }
+    AffiliateCreatorCreatorSampleApplicationDetailResponse { "sample_application"
+    sample_application }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorCreatorSampleApplicationDetailRequest {
@@ -1624,7 +1706,7 @@ pub struct AffiliateCreatorCheckCreatorSampleEligibilityRequest {
     pub product_id: String,
 }
 ::shop_api::object!(
-    AffiliateCreatorCheckCreatorSampleEligibilityRequest { @ query product_id }
+    AffiliateCreatorCheckCreatorSampleEligibilityRequest {} { "product_id" product_id }
 );
 /// Response data of `affiliate_creator.check_creator_sample_eligibility` ([`AffiliateCreatorCheckCreatorSampleEligibilityRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-creator-sample-eligibility-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1632,7 +1714,9 @@ pub struct AffiliateCreatorCheckCreatorSampleEligibilityResponse {
     /// Not described in the official docs.
     pub label: Option<Label>,
 }
-::shop_api::object!(AffiliateCreatorCheckCreatorSampleEligibilityResponse { label });
+::shop_api::object!(
+    AffiliateCreatorCheckCreatorSampleEligibilityResponse { "label" label }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorCheckCreatorSampleEligibilityRequest {
     ::shop_api::endpoint!(
@@ -1662,8 +1746,9 @@ pub struct AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest {
     pub link_type: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest { @ path publisher_id,
-    material, campaign_id, link_type }
+    AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest { "campaign_id"
+    campaign_id, "link_type" link_type, "material" material } { "publisher_id"
+    publisher_id }
 );
 /// Response data of `affiliate_creator.generate_publisher_sharing_links_in_batch` ([`AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-publisher-sharing-links-in-batch-202504)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1674,8 +1759,8 @@ pub struct AffiliateCreatorGeneratePublisherSharingLinksInBatchResponse {
     pub failed_materials: Option<Vec<FailedMaterial>>,
 }
 ::shop_api::object!(
-    AffiliateCreatorGeneratePublisherSharingLinksInBatchResponse { sharing_links,
-    failed_materials }
+    AffiliateCreatorGeneratePublisherSharingLinksInBatchResponse { "failed_materials"
+    failed_materials, "sharing_links" sharing_links }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest {
@@ -1710,8 +1795,8 @@ pub struct AffiliateCreatorGenerateGeneralSharingLinksRequest {
     pub link_type: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateCreatorGenerateGeneralSharingLinksRequest { material, campaign_id, link_type
-    }
+    AffiliateCreatorGenerateGeneralSharingLinksRequest { "campaign_id" campaign_id,
+    "link_type" link_type, "material" material }
 );
 /// Response data of `affiliate_creator.generate_general_sharing_links` ([`AffiliateCreatorGenerateGeneralSharingLinksRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-general-sharing-links-202505)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1722,8 +1807,8 @@ pub struct AffiliateCreatorGenerateGeneralSharingLinksResponse {
     pub failed_materials: Option<Vec<FailedMaterial>>,
 }
 ::shop_api::object!(
-    AffiliateCreatorGenerateGeneralSharingLinksResponse { sharing_links, failed_materials
-    }
+    AffiliateCreatorGenerateGeneralSharingLinksResponse { "failed_materials"
+    failed_materials, "sharing_links" sharing_links }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorGenerateGeneralSharingLinksRequest {
@@ -1754,8 +1839,8 @@ pub struct AffiliateCreatorSearchAffiliateOrdersByCreatorRequest {
     pub time_type: Option<TimeType>,
 }
 ::shop_api::object!(
-    AffiliateCreatorSearchAffiliateOrdersByCreatorRequest { @ query page_token, @ query
-    page_size, time_ge, time_lt, time_type }
+    AffiliateCreatorSearchAffiliateOrdersByCreatorRequest { "time_ge" time_ge, "time_lt"
+    time_lt, "time_type" time_type } { "page_token" page_token, "page_size" page_size }
 );
 /// Response data of `affiliate_creator.search_affiliate_orders_by_creator` ([`AffiliateCreatorSearchAffiliateOrdersByCreatorRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-affiliate-orders-by-creator-202505)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1768,8 +1853,8 @@ pub struct AffiliateCreatorSearchAffiliateOrdersByCreatorResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliateCreatorSearchAffiliateOrdersByCreatorResponse { orders, next_page_token,
-    total_count }
+    AffiliateCreatorSearchAffiliateOrdersByCreatorResponse { "next_page_token"
+    next_page_token, "orders" orders, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorSearchAffiliateOrdersByCreatorRequest {
@@ -1812,14 +1897,16 @@ pub struct AffiliateCreatorUploadShoppableVideoFileRequest {
     /// The local file to be uploaded. Note： - For files larger than 10 MB, use the [Large File Uploads](https://partner.tiktokshop.com/docv2/page/wfi3nz36). Required.
     pub data: String,
 }
-::shop_api::object!(AffiliateCreatorUploadShoppableVideoFileRequest { data });
+::shop_api::object!(AffiliateCreatorUploadShoppableVideoFileRequest { "data" data });
 /// Response data of `affiliate_creator.upload_shoppable_video_file` ([`AffiliateCreatorUploadShoppableVideoFileRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-shoppable-video-file-202505)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorUploadShoppableVideoFileResponse {
     /// Not described in the official docs.
     pub video_file: Option<VideoFile>,
 }
-::shop_api::object!(AffiliateCreatorUploadShoppableVideoFileResponse { video_file });
+::shop_api::object!(
+    AffiliateCreatorUploadShoppableVideoFileResponse { "video_file" video_file }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorUploadShoppableVideoFileRequest {
     ::shop_api::endpoint!(
@@ -1858,8 +1945,10 @@ pub struct AffiliateCreatorCreatorProfileResponse {
     pub creator_user_open_id: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateCreatorCreatorProfileResponse { avatar, username, selection_region,
-    register_region, seller_type, permissions, user_type, creator_user_open_id }
+    AffiliateCreatorCreatorProfileResponse { "avatar" avatar, "creator_user_open_id"
+    creator_user_open_id, "permissions" permissions, "register_region" register_region,
+    "selection_region" selection_region, "seller_type" seller_type, "user_type"
+    user_type, "username" username }
 );
 impl ::shop_api::runtime::ApiRequest for AffiliateCreatorCreatorProfileRequest {
     ::shop_api::endpoint!(
@@ -1878,8 +1967,8 @@ pub struct AffiliateCreatorOpenCollaborationProductListByProductIdsRequest {
     pub product_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    AffiliateCreatorOpenCollaborationProductListByProductIdsRequest { @ query product_ids
-    }
+    AffiliateCreatorOpenCollaborationProductListByProductIdsRequest {} { "product_ids"
+    product_ids }
 );
 /// Response data of `affiliate_creator.open_collaboration_product_list_by_product_ids` ([`AffiliateCreatorOpenCollaborationProductListByProductIdsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-open-collaboration-product-list-by-product-ids-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1888,7 +1977,8 @@ pub struct AffiliateCreatorOpenCollaborationProductListByProductIdsResponse {
     pub products: Option<Vec<OpenCollaborationProductListByProductIdsProduct>>,
 }
 ::shop_api::object!(
-    AffiliateCreatorOpenCollaborationProductListByProductIdsResponse { products }
+    AffiliateCreatorOpenCollaborationProductListByProductIdsResponse { "products"
+    products }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorOpenCollaborationProductListByProductIdsRequest {
@@ -1922,8 +2012,8 @@ pub struct AffiliateCreatorShopProductsRequest {
     pub page_token: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateCreatorShopProductsRequest { @ query title_keyword, @ query sort_field, @
-    query sort_order, @ query page_size, @ query page_token }
+    AffiliateCreatorShopProductsRequest {} { "title_keyword" title_keyword, "sort_field"
+    sort_field, "sort_order" sort_order, "page_size" page_size, "page_token" page_token }
 );
 /// Response data of `affiliate_creator.shop_products` ([`AffiliateCreatorShopProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-products-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1936,7 +2026,8 @@ pub struct AffiliateCreatorShopProductsResponse {
     pub next_page_token: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateCreatorShopProductsResponse { products, total_count, next_page_token }
+    AffiliateCreatorShopProductsResponse { "next_page_token" next_page_token, "products"
+    products, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for AffiliateCreatorShopProductsRequest {
     ::shop_api::endpoint!(
@@ -1977,14 +2068,16 @@ pub struct AffiliateCreatorShoppableVideoStatusRequest {
     /// Not described in the official docs. Required.
     pub video_id: String,
 }
-::shop_api::object!(AffiliateCreatorShoppableVideoStatusRequest { @ path video_id });
+::shop_api::object!(
+    AffiliateCreatorShoppableVideoStatusRequest {} { "video_id" video_id }
+);
 /// Response data of `affiliate_creator.shoppable_video_status` ([`AffiliateCreatorShoppableVideoStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-status-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorShoppableVideoStatusResponse {
     /// Not described in the official docs.
     pub video: Option<Video>,
 }
-::shop_api::object!(AffiliateCreatorShoppableVideoStatusResponse { video });
+::shop_api::object!(AffiliateCreatorShoppableVideoStatusResponse { "video" video });
 impl ::shop_api::runtime::ApiRequest for AffiliateCreatorShoppableVideoStatusRequest {
     ::shop_api::endpoint!(
         AffiliateCreatorShoppableVideoStatusResponse, super::super::Tiktok, "tiktok"
@@ -2009,14 +2102,16 @@ pub struct AffiliateCreatorUploadShoppablePhotoFileRequest {
     /// The local image file to upload. Requirements: - Supported formats: JPG, JPEG, PNG, WEBP, HEIC, BMP - Zero-byte files are rejected. - Maximum file size: 10 MiB (10,485,760 bytes). - Aspect ratio: 9:16 to 16:9 Required.
     pub data: String,
 }
-::shop_api::object!(AffiliateCreatorUploadShoppablePhotoFileRequest { data });
+::shop_api::object!(AffiliateCreatorUploadShoppablePhotoFileRequest { "data" data });
 /// Response data of `affiliate_creator.upload_shoppable_photo_file` ([`AffiliateCreatorUploadShoppablePhotoFileRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-shoppable-photo-file-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorUploadShoppablePhotoFileResponse {
     /// Not described in the official docs.
     pub photo_file: Option<PhotoFile>,
 }
-::shop_api::object!(AffiliateCreatorUploadShoppablePhotoFileResponse { photo_file });
+::shop_api::object!(
+    AffiliateCreatorUploadShoppablePhotoFileResponse { "photo_file" photo_file }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorUploadShoppablePhotoFileRequest {
     ::shop_api::endpoint!(
@@ -2039,7 +2134,8 @@ pub struct AffiliateCreatorCreateVideoPrecheckTaskRequest {
     pub product_link_info: ProductLinkInfo,
 }
 ::shop_api::object!(
-    AffiliateCreatorCreateVideoPrecheckTaskRequest { video_info, product_link_info }
+    AffiliateCreatorCreateVideoPrecheckTaskRequest { "product_link_info"
+    product_link_info, "video_info" video_info }
 );
 /// Response data of `affiliate_creator.create_video_precheck_task` ([`AffiliateCreatorCreateVideoPrecheckTaskRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-video-precheck-task-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2047,7 +2143,9 @@ pub struct AffiliateCreatorCreateVideoPrecheckTaskResponse {
     /// Not described in the official docs.
     pub precheck: Option<Precheck>,
 }
-::shop_api::object!(AffiliateCreatorCreateVideoPrecheckTaskResponse { precheck });
+::shop_api::object!(
+    AffiliateCreatorCreateVideoPrecheckTaskResponse { "precheck" precheck }
+);
 impl ::shop_api::runtime::ApiRequest for AffiliateCreatorCreateVideoPrecheckTaskRequest {
     ::shop_api::endpoint!(
         AffiliateCreatorCreateVideoPrecheckTaskResponse, super::super::Tiktok, "tiktok"
@@ -2067,7 +2165,7 @@ pub struct AffiliateCreatorShoppableVideoPrecheckResultRequest {
     pub task_id: String,
 }
 ::shop_api::object!(
-    AffiliateCreatorShoppableVideoPrecheckResultRequest { @ path task_id }
+    AffiliateCreatorShoppableVideoPrecheckResultRequest {} { "task_id" task_id }
 );
 /// Response data of `affiliate_creator.shoppable_video_precheck_result` ([`AffiliateCreatorShoppableVideoPrecheckResultRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-precheck-result-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2076,7 +2174,8 @@ pub struct AffiliateCreatorShoppableVideoPrecheckResultResponse {
     pub precheck_task: Option<PrecheckTask>,
 }
 ::shop_api::object!(
-    AffiliateCreatorShoppableVideoPrecheckResultResponse { precheck_task }
+    AffiliateCreatorShoppableVideoPrecheckResultResponse { "precheck_task" precheck_task
+    }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorShoppableVideoPrecheckResultRequest {
@@ -2108,7 +2207,8 @@ pub struct AffiliateCreatorPostShoppableVideoRequest {
     pub product_link_info: ProductLinkInfo,
 }
 ::shop_api::object!(
-    AffiliateCreatorPostShoppableVideoRequest { video_info, product_link_info }
+    AffiliateCreatorPostShoppableVideoRequest { "product_link_info" product_link_info,
+    "video_info" video_info }
 );
 /// Response data of `affiliate_creator.post_shoppable_video` ([`AffiliateCreatorPostShoppableVideoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/post-shoppable-video-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2116,7 +2216,7 @@ pub struct AffiliateCreatorPostShoppableVideoResponse {
     /// Not described in the official docs.
     pub video: Option<Id>,
 }
-::shop_api::object!(AffiliateCreatorPostShoppableVideoResponse { video });
+::shop_api::object!(AffiliateCreatorPostShoppableVideoResponse { "video" video });
 impl ::shop_api::runtime::ApiRequest for AffiliateCreatorPostShoppableVideoRequest {
     ::shop_api::endpoint!(
         AffiliateCreatorPostShoppableVideoResponse, super::super::Tiktok, "tiktok"
@@ -2134,7 +2234,7 @@ pub struct AffiliateCreatorMapTokopediaToTiktokShopProductIdsRequest {
     pub toko_pids: Option<Vec<i64>>,
 }
 ::shop_api::object!(
-    AffiliateCreatorMapTokopediaToTiktokShopProductIdsRequest { toko_pids }
+    AffiliateCreatorMapTokopediaToTiktokShopProductIdsRequest { "toko_pids" toko_pids }
 );
 /// Response data of `affiliate_creator.map_tokopedia_to_tiktok_shop_product_ids` ([`AffiliateCreatorMapTokopediaToTiktokShopProductIdsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/map-tokopedia-to-tiktok-shop-product-ids-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2145,7 +2245,8 @@ pub struct AffiliateCreatorMapTokopediaToTiktokShopProductIdsResponse {
     pub product: Option<Vec<MapTokopediaToTikTokShopProductIDsProduct>>,
 }
 ::shop_api::object!(
-    AffiliateCreatorMapTokopediaToTiktokShopProductIdsResponse { error, product }
+    AffiliateCreatorMapTokopediaToTiktokShopProductIdsResponse { "error" error, "product"
+    product }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorMapTokopediaToTiktokShopProductIdsRequest {
@@ -2166,7 +2267,8 @@ pub struct AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsRequest {
     pub toko_pids: Option<Vec<i64>>,
 }
 ::shop_api::object!(
-    AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsRequest { toko_pids }
+    AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsRequest { "toko_pids"
+    toko_pids }
 );
 /// Response data of `affiliate_creator.tokopedia_and_tiktok_shop_product_id_mappings` ([`AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-tokopedia-and-tiktok-shop-product-id-mappings-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2177,7 +2279,8 @@ pub struct AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsResponse {
     pub product: Option<Vec<MapTokopediaToTikTokShopProductIDsProduct>>,
 }
 ::shop_api::object!(
-    AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsResponse { error, product }
+    AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsResponse { "error" error,
+    "product" product }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsRequest {
@@ -2206,8 +2309,9 @@ pub struct AffiliateCreatorPostShoppablePhotosRequest {
     pub is_ai_generated: Option<bool>,
 }
 ::shop_api::object!(
-    AffiliateCreatorPostShoppablePhotosRequest { photos_info, music_id, title, link_info,
-    is_ai_generated }
+    AffiliateCreatorPostShoppablePhotosRequest { "is_ai_generated" is_ai_generated,
+    "link_info" link_info, "music_id" music_id, "photos_info" photos_info, "title" title
+    }
 );
 /// Response data of `affiliate_creator.post_shoppable_photos` ([`AffiliateCreatorPostShoppablePhotosRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/post-shoppable-photos-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2217,7 +2321,9 @@ pub struct AffiliateCreatorPostShoppablePhotosResponse {
     /// Content posting quota for the creator. Returned on successful publish; included in the error message on failure; omitted if no quota restriction applies.
     pub quota: Option<String>,
 }
-::shop_api::object!(AffiliateCreatorPostShoppablePhotosResponse { photo, quota });
+::shop_api::object!(
+    AffiliateCreatorPostShoppablePhotosResponse { "photo" photo, "quota" quota }
+);
 impl ::shop_api::runtime::ApiRequest for AffiliateCreatorPostShoppablePhotosRequest {
     ::shop_api::endpoint!(
         AffiliateCreatorPostShoppablePhotosResponse, super::super::Tiktok, "tiktok"

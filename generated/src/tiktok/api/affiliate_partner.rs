@@ -27,8 +27,10 @@ pub struct Campaign {
     pub campaign_end_time: Option<i64>,
 }
 ::shop_api::object!(
-    Campaign { id, name, status, registration_start_time, registration_end_time,
-    campaign_start_time, campaign_end_time }
+    Campaign { "campaign_end_time" campaign_end_time, "campaign_start_time"
+    campaign_start_time, "id" id, "name" name, "registration_end_time"
+    registration_end_time, "registration_start_time" registration_start_time, "status"
+    status }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -46,7 +48,10 @@ pub struct ContactInfo {
     /// The partner's phone number registered in LINE, in E.164 international format. Required if the target market is TH; otherwise, not applicable.
     pub line: Option<String>,
 }
-::shop_api::object!(ContactInfo { email, whatsapp, phone, zalo, viber, line });
+::shop_api::object!(
+    ContactInfo { "email" email, "line" line, "phone" phone, "viber" viber, "whatsapp"
+    whatsapp, "zalo" zalo }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerCampaignDetailContactInfo {
@@ -64,8 +69,8 @@ pub struct AffiliatePartnerCampaignDetailContactInfo {
     pub line: Option<String>,
 }
 ::shop_api::object!(
-    AffiliatePartnerCampaignDetailContactInfo { whatsapp, email, phone, zalo, viber, line
-    }
+    AffiliatePartnerCampaignDetailContactInfo { "email" email, "line" line, "phone"
+    phone, "viber" viber, "whatsapp" whatsapp, "zalo" zalo }
 );
 /// A list of TikTok Shop seller shop codes and names with permission to register for the campaign.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -75,14 +80,14 @@ pub struct TargetShop {
     /// The TikTok Shop name.
     pub name: Option<String>,
 }
-::shop_api::object!(TargetShop { code, name });
+::shop_api::object!(TargetShop { "code" code, "name" name });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Inventory {
     /// The total SKU quantity available in the warehouse.
     pub available_quantity: Option<String>,
 }
-::shop_api::object!(Inventory { available_quantity });
+::shop_api::object!(Inventory { "available_quantity" available_quantity });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BasePrice {
@@ -98,7 +103,8 @@ pub struct BasePrice {
     pub localized_dutiable_price: Option<String>,
 }
 ::shop_api::object!(
-    BasePrice { region_code, currency, list_price, sale_price, localized_dutiable_price }
+    BasePrice { "currency" currency, "list_price" list_price, "localized_dutiable_price"
+    localized_dutiable_price, "region_code" region_code, "sale_price" sale_price }
 );
 /// The properties of the sku
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -108,7 +114,7 @@ pub struct Property {
     /// the name of the value
     pub value_name: Option<String>,
 }
-::shop_api::object!(Property { name, value_name });
+::shop_api::object!(Property { "name" name, "value_name" value_name });
 /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuInformation {
@@ -126,7 +132,8 @@ pub struct SkuInformation {
     pub properties: Option<Vec<Property>>,
 }
 ::shop_api::object!(
-    SkuInformation { sku_name, sku_id, inventory, base_price, region_prices, properties }
+    SkuInformation { "base_price" base_price, "inventory" inventory, "properties"
+    properties, "region_prices" region_prices, "sku_id" sku_id, "sku_name" sku_name }
 );
 /// The list of products.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -169,10 +176,14 @@ pub struct Product {
     pub product_description: Option<String>,
 }
 ::shop_api::object!(
-    Product { id, review_status, name, main_image_url, lowest_price, highest_price,
-    inventory, shop_name, total_commission_rate, creator_commission_rate,
-    partner_commission_rate, open_collaboration_commission_rate, is_available,
-    product_sales, category, sample_quota, sku_information_list, product_description }
+    Product { "category" category, "creator_commission_rate" creator_commission_rate,
+    "highest_price" highest_price, "id" id, "inventory" inventory, "is_available"
+    is_available, "lowest_price" lowest_price, "main_image_url" main_image_url, "name"
+    name, "open_collaboration_commission_rate" open_collaboration_commission_rate,
+    "partner_commission_rate" partner_commission_rate, "product_description"
+    product_description, "product_sales" product_sales, "review_status" review_status,
+    "sample_quota" sample_quota, "shop_name" shop_name, "sku_information_list"
+    sku_information_list, "total_commission_rate" total_commission_rate }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -184,7 +195,9 @@ pub struct ProductPrice {
     /// The currency code for the maximum and minimum offered price for the product.
     pub currency: Option<String>,
 }
-::shop_api::object!(ProductPrice { min_price, max_price, currency });
+::shop_api::object!(
+    ProductPrice { "currency" currency, "max_price" max_price, "min_price" min_price }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductThumbnail {
@@ -193,7 +206,7 @@ pub struct ProductThumbnail {
     /// A list of URLs for the product thumbnail image.
     pub url_list: Option<Vec<String>>,
 }
-::shop_api::object!(ProductThumbnail { uri, url_list });
+::shop_api::object!(ProductThumbnail { "uri" uri, "url_list" url_list });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IndicatorData {
@@ -219,9 +232,12 @@ pub struct IndicatorData {
     pub sample_requested_creator_num: Option<String>,
 }
 ::shop_api::object!(
-    IndicatorData { paid_order_num, actual_order_num, estimated_amount, actual_amount,
-    estimated_partner_commission, actual_partner_commission, creator_sales_num,
-    collaborated_creators_num, promoted_creator_num, sample_requested_creator_num }
+    IndicatorData { "actual_amount" actual_amount, "actual_order_num" actual_order_num,
+    "actual_partner_commission" actual_partner_commission, "collaborated_creators_num"
+    collaborated_creators_num, "creator_sales_num" creator_sales_num, "estimated_amount"
+    estimated_amount, "estimated_partner_commission" estimated_partner_commission,
+    "paid_order_num" paid_order_num, "promoted_creator_num" promoted_creator_num,
+    "sample_requested_creator_num" sample_requested_creator_num }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -250,10 +266,13 @@ pub struct CampaignProductDetail {
     pub indicator_data: Option<IndicatorData>,
 }
 ::shop_api::object!(
-    CampaignProductDetail { product_id, product_status, product_name,
-    product_stock_count, total_commission_percent, creator_commission_percent,
-    partner_commission_percent, plan_commission_percent, product_price,
-    product_thumbnail, indicator_data }
+    CampaignProductDetail { "creator_commission_percent" creator_commission_percent,
+    "indicator_data" indicator_data, "partner_commission_percent"
+    partner_commission_percent, "plan_commission_percent" plan_commission_percent,
+    "product_id" product_id, "product_name" product_name, "product_price" product_price,
+    "product_status" product_status, "product_stock_count" product_stock_count,
+    "product_thumbnail" product_thumbnail, "total_commission_percent"
+    total_commission_percent }
 );
 /// A list of objects representing campaign product statistics.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -272,9 +291,10 @@ pub struct CampaignProductStatistic {
     pub campaign_product_detail: Option<CampaignProductDetail>,
 }
 ::shop_api::object!(
-    CampaignProductStatistic { data_update_time, creator_sales_num,
-    collaborated_creators_num, promoted_creator_num, sample_requested_creator_num,
-    campaign_product_detail }
+    CampaignProductStatistic { "campaign_product_detail" campaign_product_detail,
+    "collaborated_creators_num" collaborated_creators_num, "creator_sales_num"
+    creator_sales_num, "data_update_time" data_update_time, "promoted_creator_num"
+    promoted_creator_num, "sample_requested_creator_num" sample_requested_creator_num }
 );
 /// The list of products for which the promotion links are generated successfully.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -284,7 +304,7 @@ pub struct ProductPromotionLink {
     /// This is the product promotion link that agencies can share with collaborated creators.
     pub link: Option<String>,
 }
-::shop_api::object!(ProductPromotionLink { product_id, link });
+::shop_api::object!(ProductPromotionLink { "link" link, "product_id" product_id });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatorContentStatistic {
@@ -312,9 +332,11 @@ pub struct CreatorContentStatistic {
     pub content_end_date: Option<String>,
 }
 ::shop_api::object!(
-    CreatorContentStatistic { content_type, cover_img_url, source_url, view_count,
-    like_count, comment_num, paid_order_num, paid_amount, linked_tiktok_video,
-    published_date, content_end_date }
+    CreatorContentStatistic { "comment_num" comment_num, "content_end_date"
+    content_end_date, "content_type" content_type, "cover_img_url" cover_img_url,
+    "like_count" like_count, "linked_tiktok_video" linked_tiktok_video, "paid_amount"
+    paid_amount, "paid_order_num" paid_order_num, "published_date" published_date,
+    "source_url" source_url, "view_count" view_count }
 );
 /// A list of objects representing tracking events.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -327,8 +349,9 @@ pub struct TrackingResult {
     pub tracking_event_description_extended: Option<String>,
 }
 ::shop_api::object!(
-    TrackingResult { tracking_event_update_date, tracking_event_description,
-    tracking_event_description_extended }
+    TrackingResult { "tracking_event_description" tracking_event_description,
+    "tracking_event_description_extended" tracking_event_description_extended,
+    "tracking_event_update_date" tracking_event_update_date }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -347,9 +370,10 @@ pub struct SampleStatus {
     pub tracking_results: Option<Vec<TrackingResult>>,
 }
 ::shop_api::object!(
-    SampleStatus { shipping_provider_name, delivery_option,
-    estimated_earliest_delivery_date, estimated_latest_delivery_date, quantity,
-    tracking_results }
+    SampleStatus { "delivery_option" delivery_option, "estimated_earliest_delivery_date"
+    estimated_earliest_delivery_date, "estimated_latest_delivery_date"
+    estimated_latest_delivery_date, "quantity" quantity, "shipping_provider_name"
+    shipping_provider_name, "tracking_results" tracking_results }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -366,7 +390,8 @@ pub struct Creator {
     pub creator_open_id: Option<String>,
 }
 ::shop_api::object!(
-    Creator { nick_name, avatar_url, follower_num, user_name, creator_open_id }
+    Creator { "avatar_url" avatar_url, "creator_open_id" creator_open_id, "follower_num"
+    follower_num, "nick_name" nick_name, "user_name" user_name }
 );
 /// A list of objects representing information about the Affiliate Creator associated with the product promotion.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -391,8 +416,10 @@ pub struct PromotionCreator {
     pub affiliate_product_id: Option<String>,
 }
 ::shop_api::object!(
-    PromotionCreator { paid_amount, room_count, video_count, free_sample_status,
-    commission, effective_end_time, effective_start_time, creator, affiliate_product_id }
+    PromotionCreator { "affiliate_product_id" affiliate_product_id, "commission"
+    commission, "creator" creator, "effective_end_time" effective_end_time,
+    "effective_start_time" effective_start_time, "free_sample_status" free_sample_status,
+    "paid_amount" paid_amount, "room_count" room_count, "video_count" video_count }
 );
 /// SKU orders returned for the current page.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -503,22 +530,38 @@ pub struct SkuOrder {
     pub is_carousel: Option<bool>,
 }
 ::shop_api::object!(
-    SkuOrder { id, tags, create_time, delivery_time, settle_status, sku_id,
-    open_collaboration_id, target_collaboration_id, creator_username, product_name,
-    product_id, price, quantity, shop_name, content_type, content_id, attribution_type,
-    commission_model, commission_tier_setting, standard_commission_rate,
-    commission_bonus_rate, shop_ads_commission_rate, tap_bonus_commission_rate,
-    revenue_sharing_portion_rate, estimated_commission_base,
-    estimated_standard_commission, estimated_bonus_commission,
-    estimated_shop_ads_commission, estimated_tap_bonus_commission,
-    estimated_creator_tax_isr, estimated_creator_tax_iva, estimated_creator_tax_pit,
-    estimated_creator_total_earnings_after_tax, estimated_total_agency_earnings,
-    estimated_agency_isr, estimated_agency_iva, actual_commission_base,
-    actual_standard_commission, actual_bonus_commission, actual_shop_ads_commission,
-    actual_tap_bonus_commission, actual_creator_tax_isr, actual_creator_tax_iva,
-    actual_creator_tax_pit, actual_creator_total_earnings_after_tax,
-    actual_total_agency_commission, actual_agency_isr, actual_agency_iva, fully_return,
-    settlement_time, last_update_time, is_carousel }
+    SkuOrder { "actual_agency_isr" actual_agency_isr, "actual_agency_iva"
+    actual_agency_iva, "actual_bonus_commission" actual_bonus_commission,
+    "actual_commission_base" actual_commission_base, "actual_creator_tax_isr"
+    actual_creator_tax_isr, "actual_creator_tax_iva" actual_creator_tax_iva,
+    "actual_creator_tax_pit" actual_creator_tax_pit,
+    "actual_creator_total_earnings_after_tax" actual_creator_total_earnings_after_tax,
+    "actual_shop_ads_commission" actual_shop_ads_commission, "actual_standard_commission"
+    actual_standard_commission, "actual_tap_bonus_commission"
+    actual_tap_bonus_commission, "actual_total_agency_commission"
+    actual_total_agency_commission, "attribution_type" attribution_type,
+    "commission_bonus_rate" commission_bonus_rate, "commission_model" commission_model,
+    "commission_tier_setting" commission_tier_setting, "content_id" content_id,
+    "content_type" content_type, "create_time" create_time, "creator_username"
+    creator_username, "delivery_time" delivery_time, "estimated_agency_isr"
+    estimated_agency_isr, "estimated_agency_iva" estimated_agency_iva,
+    "estimated_bonus_commission" estimated_bonus_commission, "estimated_commission_base"
+    estimated_commission_base, "estimated_creator_tax_isr" estimated_creator_tax_isr,
+    "estimated_creator_tax_iva" estimated_creator_tax_iva, "estimated_creator_tax_pit"
+    estimated_creator_tax_pit, "estimated_creator_total_earnings_after_tax"
+    estimated_creator_total_earnings_after_tax, "estimated_shop_ads_commission"
+    estimated_shop_ads_commission, "estimated_standard_commission"
+    estimated_standard_commission, "estimated_tap_bonus_commission"
+    estimated_tap_bonus_commission, "estimated_total_agency_earnings"
+    estimated_total_agency_earnings, "fully_return" fully_return, "id" id, "is_carousel"
+    is_carousel, "last_update_time" last_update_time, "open_collaboration_id"
+    open_collaboration_id, "price" price, "product_id" product_id, "product_name"
+    product_name, "quantity" quantity, "revenue_sharing_portion_rate"
+    revenue_sharing_portion_rate, "settle_status" settle_status, "settlement_time"
+    settlement_time, "shop_ads_commission_rate" shop_ads_commission_rate, "shop_name"
+    shop_name, "sku_id" sku_id, "standard_commission_rate" standard_commission_rate,
+    "tags" tags, "tap_bonus_commission_rate" tap_bonus_commission_rate,
+    "target_collaboration_id" target_collaboration_id }
 );
 /// SKU-level affiliate order records. Estimated commission amount fields are populated when the corresponding estimated component is available.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -607,21 +650,34 @@ pub struct SearchTapAffiliateOrdersSkuOrder {
     pub is_carousel: Option<bool>,
 }
 ::shop_api::object!(
-    SearchTapAffiliateOrdersSkuOrder { id, create_time, delivery_time, settle_status,
-    sku_id, campaign_id, creator_username, product_name, product_id, price, quantity,
-    content_type, content_id, creator_standard_commission_rate,
-    partner_standard_commission_rate, creator_shop_ads_commission_rate,
-    partner_shop_ads_commission_rate, partner_tap_bonus_commission_rate,
-    creator_tap_bonus_commission_rate, estimated_commission_base,
-    estimated_creator_standard_commission, estimated_partner_standard_commission,
-    estimated_creator_shop_ads_commission, estimated_partner_shop_ads_commission,
-    estimated_partner_tap_bonus_commission, estimated_creator_tap_bonus_commission,
-    estimated_partner_isr, estimated_partner_iva, actual_commission_base,
-    actual_creator_standard_commission, actual_partner_standard_commission,
-    actual_creator_shop_ads_commission, actual_partner_shop_ads_commission,
-    actual_partner_isr, actual_partner_iva, actual_partner_tap_bonus_commission,
-    actual_creator_tap_bonus_commission, fully_return, settlement_time, last_update_time,
-    is_carousel }
+    SearchTapAffiliateOrdersSkuOrder { "actual_commission_base" actual_commission_base,
+    "actual_creator_shop_ads_commission" actual_creator_shop_ads_commission,
+    "actual_creator_standard_commission" actual_creator_standard_commission,
+    "actual_creator_tap_bonus_commission" actual_creator_tap_bonus_commission,
+    "actual_partner_isr" actual_partner_isr, "actual_partner_iva" actual_partner_iva,
+    "actual_partner_shop_ads_commission" actual_partner_shop_ads_commission,
+    "actual_partner_standard_commission" actual_partner_standard_commission,
+    "actual_partner_tap_bonus_commission" actual_partner_tap_bonus_commission,
+    "campaign_id" campaign_id, "content_id" content_id, "content_type" content_type,
+    "create_time" create_time, "creator_shop_ads_commission_rate"
+    creator_shop_ads_commission_rate, "creator_standard_commission_rate"
+    creator_standard_commission_rate, "creator_tap_bonus_commission_rate"
+    creator_tap_bonus_commission_rate, "creator_username" creator_username,
+    "delivery_time" delivery_time, "estimated_commission_base" estimated_commission_base,
+    "estimated_creator_shop_ads_commission" estimated_creator_shop_ads_commission,
+    "estimated_creator_standard_commission" estimated_creator_standard_commission,
+    "estimated_creator_tap_bonus_commission" estimated_creator_tap_bonus_commission,
+    "estimated_partner_isr" estimated_partner_isr, "estimated_partner_iva"
+    estimated_partner_iva, "estimated_partner_shop_ads_commission"
+    estimated_partner_shop_ads_commission, "estimated_partner_standard_commission"
+    estimated_partner_standard_commission, "estimated_partner_tap_bonus_commission"
+    estimated_partner_tap_bonus_commission, "fully_return" fully_return, "id" id,
+    "is_carousel" is_carousel, "last_update_time" last_update_time,
+    "partner_shop_ads_commission_rate" partner_shop_ads_commission_rate,
+    "partner_standard_commission_rate" partner_standard_commission_rate,
+    "partner_tap_bonus_commission_rate" partner_tap_bonus_commission_rate, "price" price,
+    "product_id" product_id, "product_name" product_name, "quantity" quantity,
+    "settle_status" settle_status, "settlement_time" settlement_time, "sku_id" sku_id }
 );
 /// Values of `target_seller_types` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -708,9 +764,9 @@ pub struct AffiliatePartnerAffiliatePartnerCampaignListRequest {
     pub query_type_filter: Option<String>,
 }
 ::shop_api::object!(
-    AffiliatePartnerAffiliatePartnerCampaignListRequest { @ query category_asset_cipher,
-    @ query page_size, @ query page_token, @ query status, @ query kind = "type", @ query
-    query_type_filter }
+    AffiliatePartnerAffiliatePartnerCampaignListRequest {} { "category_asset_cipher"
+    category_asset_cipher, "page_size" page_size, "page_token" page_token, "status"
+    status, "type" kind, "query_type_filter" query_type_filter }
 );
 /// Response data of `affiliate_partner.affiliate_partner_campaign_list` ([`AffiliatePartnerAffiliatePartnerCampaignListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-list-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -723,8 +779,8 @@ pub struct AffiliatePartnerAffiliatePartnerCampaignListResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliatePartnerAffiliatePartnerCampaignListResponse { campaigns, next_page_token,
-    total_count }
+    AffiliatePartnerAffiliatePartnerCampaignListResponse { "campaigns" campaigns,
+    "next_page_token" next_page_token, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliatePartnerAffiliatePartnerCampaignListRequest {
@@ -789,10 +845,13 @@ pub struct AffiliatePartnerCreateAffiliatePartnerCampaignRequest {
     pub target_seller_types: Option<Vec<TargetSellerType>>,
 }
 ::shop_api::object!(
-    AffiliatePartnerCreateAffiliatePartnerCampaignRequest { @ query
-    category_asset_cipher, name, description, campaign_start_time, campaign_end_time,
-    registration_start_time, registration_end_time, commission_rate, contact_info,
-    target_shop_codes, target_seller_types }
+    AffiliatePartnerCreateAffiliatePartnerCampaignRequest { "campaign_end_time"
+    campaign_end_time, "campaign_start_time" campaign_start_time, "commission_rate"
+    commission_rate, "contact_info" contact_info, "description" description, "name" name,
+    "registration_end_time" registration_end_time, "registration_start_time"
+    registration_start_time, "target_seller_types" target_seller_types,
+    "target_shop_codes" target_shop_codes } { "category_asset_cipher"
+    category_asset_cipher }
 );
 /// Response data of `affiliate_partner.create_affiliate_partner_campaign` ([`AffiliatePartnerCreateAffiliatePartnerCampaignRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-affiliate-partner-campaign-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -801,7 +860,7 @@ pub struct AffiliatePartnerCreateAffiliatePartnerCampaignResponse {
     pub campaign_id: Option<String>,
 }
 ::shop_api::object!(
-    AffiliatePartnerCreateAffiliatePartnerCampaignResponse { campaign_id }
+    AffiliatePartnerCreateAffiliatePartnerCampaignResponse { "campaign_id" campaign_id }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliatePartnerCreateAffiliatePartnerCampaignRequest {
@@ -829,8 +888,8 @@ pub struct AffiliatePartnerAffiliatePartnerCampaignDetailRequest {
     pub category_asset_cipher: String,
 }
 ::shop_api::object!(
-    AffiliatePartnerAffiliatePartnerCampaignDetailRequest { @ path campaign_id, @ query
-    category_asset_cipher }
+    AffiliatePartnerAffiliatePartnerCampaignDetailRequest {} { "campaign_id" campaign_id,
+    "category_asset_cipher" category_asset_cipher }
 );
 /// Response data of `affiliate_partner.affiliate_partner_campaign_detail` ([`AffiliatePartnerAffiliatePartnerCampaignDetailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-detail-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -863,9 +922,12 @@ pub struct AffiliatePartnerAffiliatePartnerCampaignDetailResponse {
     pub target_seller_types: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    AffiliatePartnerAffiliatePartnerCampaignDetailResponse { id, name, description,
-    status, region, registration_start_time, registration_end_time, campaign_start_time,
-    campaign_end_time, commission_rate, contact_info, target_shops, target_seller_types }
+    AffiliatePartnerAffiliatePartnerCampaignDetailResponse { "campaign_end_time"
+    campaign_end_time, "campaign_start_time" campaign_start_time, "commission_rate"
+    commission_rate, "contact_info" contact_info, "description" description, "id" id,
+    "name" name, "region" region, "registration_end_time" registration_end_time,
+    "registration_start_time" registration_start_time, "status" status,
+    "target_seller_types" target_seller_types, "target_shops" target_shops }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliatePartnerAffiliatePartnerCampaignDetailRequest {
@@ -923,10 +985,13 @@ pub struct AffiliatePartnerEditAffiliatePartnerCampaignRequest {
     pub target_seller_types: Option<Vec<TargetSellerType>>,
 }
 ::shop_api::object!(
-    AffiliatePartnerEditAffiliatePartnerCampaignRequest { @ path campaign_id, @ query
-    category_asset_cipher, name, description, campaign_start_time, campaign_end_time,
-    registration_start_time, registration_end_time, commission_rate, contact_info,
-    target_shop_codes, target_seller_types }
+    AffiliatePartnerEditAffiliatePartnerCampaignRequest { "campaign_end_time"
+    campaign_end_time, "campaign_start_time" campaign_start_time, "commission_rate"
+    commission_rate, "contact_info" contact_info, "description" description, "name" name,
+    "registration_end_time" registration_end_time, "registration_start_time"
+    registration_start_time, "target_seller_types" target_seller_types,
+    "target_shop_codes" target_shop_codes } { "campaign_id" campaign_id,
+    "category_asset_cipher" category_asset_cipher }
 );
 /// Response data of `affiliate_partner.edit_affiliate_partner_campaign` ([`AffiliatePartnerEditAffiliatePartnerCampaignRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/edit-affiliate-partner-campaign-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -977,10 +1042,10 @@ pub struct AffiliatePartnerAffiliatePartnerCampaignProductListRequest {
     pub category_id: Option<String>,
 }
 ::shop_api::object!(
-    AffiliatePartnerAffiliatePartnerCampaignProductListRequest { @ path campaign_id, @
-    query category_asset_cipher, @ query page_size, @ query page_token, @ query
-    review_status, @ query product_name, @ query product_id, @ query shop_name, @ query
-    category_id }
+    AffiliatePartnerAffiliatePartnerCampaignProductListRequest {} { "campaign_id"
+    campaign_id, "category_asset_cipher" category_asset_cipher, "page_size" page_size,
+    "page_token" page_token, "review_status" review_status, "product_name" product_name,
+    "product_id" product_id, "shop_name" shop_name, "category_id" category_id }
 );
 /// Response data of `affiliate_partner.affiliate_partner_campaign_product_list` ([`AffiliatePartnerAffiliatePartnerCampaignProductListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-product-list-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -993,8 +1058,8 @@ pub struct AffiliatePartnerAffiliatePartnerCampaignProductListResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliatePartnerAffiliatePartnerCampaignProductListResponse { products,
-    next_page_token, total_count }
+    AffiliatePartnerAffiliatePartnerCampaignProductListResponse { "next_page_token"
+    next_page_token, "products" products, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliatePartnerAffiliatePartnerCampaignProductListRequest {
@@ -1058,9 +1123,9 @@ pub struct AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkRequest {
     pub creator_commission_rate: i64,
 }
 ::shop_api::object!(
-    AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkRequest { @ path
-    campaign_id, @ path product_id, @ query category_asset_cipher,
-    creator_commission_rate }
+    AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkRequest {
+    "creator_commission_rate" creator_commission_rate } { "campaign_id" campaign_id,
+    "product_id" product_id, "category_asset_cipher" category_asset_cipher }
 );
 /// Response data of `affiliate_partner.generate_affiliate_partner_campaign_product_link` ([`AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-affiliate-partner-campaign-product-link-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1070,7 +1135,7 @@ pub struct AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkResponse {
 }
 ::shop_api::object!(
     AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkResponse {
-    product_promotion_link }
+    "product_promotion_link" product_promotion_link }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkRequest {
@@ -1114,8 +1179,9 @@ pub struct AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest {
     pub reject_reasons: Option<Vec<ReviewAffiliatePartnerCampaignProductRejectReason>>,
 }
 ::shop_api::object!(
-    AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest { @ path campaign_id, @
-    path product_id, @ query category_asset_cipher, review_result, reject_reasons }
+    AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest { "reject_reasons"
+    reject_reasons, "review_result" review_result } { "campaign_id" campaign_id,
+    "product_id" product_id, "category_asset_cipher" category_asset_cipher }
 );
 /// Response data of `affiliate_partner.review_affiliate_partner_campaign_product` ([`AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/review-affiliate-partner-campaign-product-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1156,8 +1222,8 @@ pub struct AffiliatePartnerPublishAffiliatePartnerCampaignRequest {
     pub category_asset_cipher: String,
 }
 ::shop_api::object!(
-    AffiliatePartnerPublishAffiliatePartnerCampaignRequest { @ path campaign_id, @ query
-    category_asset_cipher }
+    AffiliatePartnerPublishAffiliatePartnerCampaignRequest {} { "campaign_id"
+    campaign_id, "category_asset_cipher" category_asset_cipher }
 );
 /// Response data of `affiliate_partner.publish_affiliate_partner_campaign` ([`AffiliatePartnerPublishAffiliatePartnerCampaignRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/publish-affiliate-partner-campaign-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1199,8 +1265,9 @@ pub struct AffiliatePartnerCampaignProductPerformanceListRequest {
     pub category_asset_cipher: String,
 }
 ::shop_api::object!(
-    AffiliatePartnerCampaignProductPerformanceListRequest { @ path campaign_id, @ query
-    page_size, @ query page_token, @ query category_asset_cipher }
+    AffiliatePartnerCampaignProductPerformanceListRequest {} { "campaign_id" campaign_id,
+    "page_size" page_size, "page_token" page_token, "category_asset_cipher"
+    category_asset_cipher }
 );
 /// Response data of `affiliate_partner.campaign_product_performance_list` ([`AffiliatePartnerCampaignProductPerformanceListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-campaign-product-performance-list-202501)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1213,8 +1280,9 @@ pub struct AffiliatePartnerCampaignProductPerformanceListResponse {
     pub next_page_token: Option<String>,
 }
 ::shop_api::object!(
-    AffiliatePartnerCampaignProductPerformanceListResponse { total_count,
-    campaign_product_statistics, next_page_token }
+    AffiliatePartnerCampaignProductPerformanceListResponse {
+    "campaign_product_statistics" campaign_product_statistics, "next_page_token"
+    next_page_token, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliatePartnerCampaignProductPerformanceListRequest {
@@ -1271,8 +1339,9 @@ pub struct AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchRequest {
     pub product_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchRequest { @ path
-    campaign_id, @ query category_asset_cipher, product_ids }
+    AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchRequest { "product_ids"
+    product_ids } { "campaign_id" campaign_id, "category_asset_cipher"
+    category_asset_cipher }
 );
 /// Response data of `affiliate_partner.generate_campaign_product_promotion_links_in_batch` ([`AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-campaign-product-promotion-links-in-batch-202505)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1284,7 +1353,8 @@ pub struct AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchResponse 
 }
 ::shop_api::object!(
     AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchResponse {
-    product_promotion_links, failed_product_ids }
+    "failed_product_ids" failed_product_ids, "product_promotion_links"
+    product_promotion_links }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchRequest {
@@ -1326,9 +1396,10 @@ pub struct AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsReque
     pub category_asset_cipher: String,
 }
 ::shop_api::object!(
-    AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsRequest { @ path
-    campaign_id, @ path product_id, @ path creator_temp_id, @ query affiliate_product_id,
-    @ query content_type, @ query category_asset_cipher }
+    AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsRequest {} {
+    "campaign_id" campaign_id, "product_id" product_id, "creator_temp_id"
+    creator_temp_id, "affiliate_product_id" affiliate_product_id, "content_type"
+    content_type, "category_asset_cipher" category_asset_cipher }
 );
 /// Response data of `affiliate_partner.affiliate_campaign_creator_product_content_statistics` ([`AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-content-statistics-202508)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1338,7 +1409,7 @@ pub struct AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsRespo
 }
 ::shop_api::object!(
     AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsResponse {
-    creator_content_statistics }
+    "creator_content_statistics" creator_content_statistics }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsRequest {
@@ -1383,9 +1454,9 @@ pub struct AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusRequest {
     pub category_asset_cipher: String,
 }
 ::shop_api::object!(
-    AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusRequest { @ path
-    campaign_id, @ path product_id, @ path creator_temp_id, @ query category_asset_cipher
-    }
+    AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusRequest {} { "campaign_id"
+    campaign_id, "product_id" product_id, "creator_temp_id" creator_temp_id,
+    "category_asset_cipher" category_asset_cipher }
 );
 /// Response data of `affiliate_partner.affiliate_campaign_creator_product_sample_status` ([`AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-sample-status-202508)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1394,7 +1465,8 @@ pub struct AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusResponse {
     pub sample_status: Option<SampleStatus>,
 }
 ::shop_api::object!(
-    AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusResponse { sample_status }
+    AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusResponse { "sample_status"
+    sample_status }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusRequest {
@@ -1439,9 +1511,9 @@ pub struct AffiliatePartnerCreatorPerformanceForCampaignProductRequest {
     pub category_asset_cipher: String,
 }
 ::shop_api::object!(
-    AffiliatePartnerCreatorPerformanceForCampaignProductRequest { @ path campaign_id, @
-    path product_id, @ query page_size, @ query page_token, @ query category_asset_cipher
-    }
+    AffiliatePartnerCreatorPerformanceForCampaignProductRequest {} { "campaign_id"
+    campaign_id, "product_id" product_id, "page_size" page_size, "page_token" page_token,
+    "category_asset_cipher" category_asset_cipher }
 );
 /// Response data of `affiliate_partner.creator_performance_for_campaign_product` ([`AffiliatePartnerCreatorPerformanceForCampaignProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-performance-for-campaign-product-202508)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1454,8 +1526,9 @@ pub struct AffiliatePartnerCreatorPerformanceForCampaignProductResponse {
     pub next_page_token: Option<String>,
 }
 ::shop_api::object!(
-    AffiliatePartnerCreatorPerformanceForCampaignProductResponse { total_creator_count,
-    promotion_creators, next_page_token }
+    AffiliatePartnerCreatorPerformanceForCampaignProductResponse { "next_page_token"
+    next_page_token, "promotion_creators" promotion_creators, "total_creator_count"
+    total_creator_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliatePartnerCreatorPerformanceForCampaignProductRequest {
@@ -1523,9 +1596,10 @@ pub struct AffiliatePartnerSearchCapAffiliateOrdersRequest {
     pub create_time_lt: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliatePartnerSearchCapAffiliateOrdersRequest { @ query page_token, @ query
-    page_size, @ query category_asset_cipher, order_id, product_id, settle_status,
-    create_time_ge, create_time_lt }
+    AffiliatePartnerSearchCapAffiliateOrdersRequest { "create_time_ge" create_time_ge,
+    "create_time_lt" create_time_lt, "order_id" order_id, "product_id" product_id,
+    "settle_status" settle_status } { "page_token" page_token, "page_size" page_size,
+    "category_asset_cipher" category_asset_cipher }
 );
 /// Response data of `affiliate_partner.search_cap_affiliate_orders` ([`AffiliatePartnerSearchCapAffiliateOrdersRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-cap-affiliate-orders-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1538,8 +1612,8 @@ pub struct AffiliatePartnerSearchCapAffiliateOrdersResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliatePartnerSearchCapAffiliateOrdersResponse { sku_orders, next_page_token,
-    total_count }
+    AffiliatePartnerSearchCapAffiliateOrdersResponse { "next_page_token" next_page_token,
+    "sku_orders" sku_orders, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliatePartnerSearchCapAffiliateOrdersRequest {
@@ -1590,9 +1664,9 @@ pub struct AffiliatePartnerSearchTapAffiliateOrdersRequest {
     pub campaign_id: Option<String>,
 }
 ::shop_api::object!(
-    AffiliatePartnerSearchTapAffiliateOrdersRequest { @ query page_token, @ query
-    page_size, @ query category_asset_cipher, create_time_ge, create_time_lt, campaign_id
-    }
+    AffiliatePartnerSearchTapAffiliateOrdersRequest { "campaign_id" campaign_id,
+    "create_time_ge" create_time_ge, "create_time_lt" create_time_lt } { "page_token"
+    page_token, "page_size" page_size, "category_asset_cipher" category_asset_cipher }
 );
 /// Response data of `affiliate_partner.search_tap_affiliate_orders` ([`AffiliatePartnerSearchTapAffiliateOrdersRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-tap-affiliate-orders-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1605,8 +1679,8 @@ pub struct AffiliatePartnerSearchTapAffiliateOrdersResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliatePartnerSearchTapAffiliateOrdersResponse { sku_orders, next_page_token,
-    total_count }
+    AffiliatePartnerSearchTapAffiliateOrdersResponse { "next_page_token" next_page_token,
+    "sku_orders" sku_orders, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliatePartnerSearchTapAffiliateOrdersRequest {

@@ -71,16 +71,25 @@ pub struct AffiliateOrderSku {
     pub returned_quantity: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliateOrderSku { sku_id, product_id, settlement_status, open_collaboration_id,
-    target_collaboration_id, campaign_id, creator_username, price, quantity,
-    content_type, content_id, commission_model, commission_rate, partner_commission_rate,
-    shop_ads_commission_rate, actual_paid_commission, actual_paid_partner_commission,
-    actual_paid_shop_ads_commission, fully_return, is_carousel,
-    actual_cofunded_creator_bonus_amount, actual_commission_base,
-    commission_tier_setting, estimated_cofunded_creator_bonus_amount,
-    estimated_commission_base, estimated_paid_commission,
-    estimated_paid_partner_commission, estimated_paid_shop_ads_commission,
-    refunded_quantity, returned_quantity }
+    AffiliateOrderSku { "actual_cofunded_creator_bonus_amount"
+    actual_cofunded_creator_bonus_amount, "actual_commission_base"
+    actual_commission_base, "actual_paid_commission" actual_paid_commission,
+    "actual_paid_partner_commission" actual_paid_partner_commission,
+    "actual_paid_shop_ads_commission" actual_paid_shop_ads_commission, "campaign_id"
+    campaign_id, "commission_model" commission_model, "commission_rate" commission_rate,
+    "commission_tier_setting" commission_tier_setting, "content_id" content_id,
+    "content_type" content_type, "creator_username" creator_username,
+    "estimated_cofunded_creator_bonus_amount" estimated_cofunded_creator_bonus_amount,
+    "estimated_commission_base" estimated_commission_base, "estimated_paid_commission"
+    estimated_paid_commission, "estimated_paid_partner_commission"
+    estimated_paid_partner_commission, "estimated_paid_shop_ads_commission"
+    estimated_paid_shop_ads_commission, "fully_return" fully_return, "is_carousel"
+    is_carousel, "open_collaboration_id" open_collaboration_id, "partner_commission_rate"
+    partner_commission_rate, "price" price, "product_id" product_id, "quantity" quantity,
+    "refunded_quantity" refunded_quantity, "returned_quantity" returned_quantity,
+    "settlement_status" settlement_status, "shop_ads_commission_rate"
+    shop_ads_commission_rate, "sku_id" sku_id, "target_collaboration_id"
+    target_collaboration_id }
 );
 /// An order creators brought in.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -96,7 +105,10 @@ pub struct AffiliateOrder {
     /// Deprecated. This field is not returned. Use each SKU's `settlement_status` instead.
     pub status: Option<String>,
 }
-::shop_api::object!(AffiliateOrder { id, create_time, delivery_time, skus, status });
+::shop_api::object!(
+    AffiliateOrder { "create_time" create_time, "delivery_time" delivery_time, "id" id,
+    "skus" skus, "status" status }
+);
 /// Setting for auto add products to affiliate
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AutoAddProduct {
@@ -105,14 +117,16 @@ pub struct AutoAddProduct {
     /// The default commission rate of open collaboration created for the auto-added products.
     pub commission_rate: Option<i64>,
 }
-::shop_api::object!(AutoAddProduct { enable, commission_rate });
+::shop_api::object!(
+    AutoAddProduct { "commission_rate" commission_rate, "enable" enable }
+);
 /// Settings detail
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenCollaborationSetting {
     /// Setting for auto add products to affiliate
     pub auto_add_product: Option<AutoAddProduct>,
 }
-::shop_api::object!(OpenCollaborationSetting { auto_add_product });
+::shop_api::object!(OpenCollaborationSetting { "auto_add_product" auto_add_product });
 /// The threshold criteria that a creator must meet to be eligible to apply for the sample.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Threshold {
@@ -128,8 +142,9 @@ pub struct Threshold {
     pub predicted_fulfillment_rank: Option<String>,
 }
 ::shop_api::object!(
-    Threshold { minimum_follower_count, minimum_gmv, avg_ec_video_views, category_ids,
-    predicted_fulfillment_rank }
+    Threshold { "avg_ec_video_views" avg_ec_video_views, "category_ids" category_ids,
+    "minimum_follower_count" minimum_follower_count, "minimum_gmv" minimum_gmv,
+    "predicted_fulfillment_rank" predicted_fulfillment_rank }
 );
 /// Sample rules
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -152,8 +167,10 @@ pub struct SampleRule {
     pub thresholds: Option<Threshold>,
 }
 ::shop_api::object!(
-    SampleRule { product_id, sample_quota, is_sample_time_unlimited, status,
-    available_quantity, start_time, end_time, thresholds }
+    SampleRule { "available_quantity" available_quantity, "end_time" end_time,
+    "is_sample_time_unlimited" is_sample_time_unlimited, "product_id" product_id,
+    "sample_quota" sample_quota, "start_time" start_time, "status" status, "thresholds"
+    thresholds }
 );
 /// Message's content
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -172,7 +189,8 @@ pub struct MessageBody {
     pub sender_id: Option<String>,
 }
 ::shop_api::object!(
-    MessageBody { id, conversation_id, kind = "type", content, create_time, sender_id }
+    MessageBody { "content" content, "conversation_id" conversation_id, "create_time"
+    create_time, "id" id, "sender_id" sender_id, "type" kind }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -182,7 +200,9 @@ pub struct Message {
     /// Message's content
     pub message_body: Option<MessageBody>,
 }
-::shop_api::object!(Message { conversation_index, message_body });
+::shop_api::object!(
+    Message { "conversation_index" conversation_index, "message_body" message_body }
+);
 /// The conversation list.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Conversation {
@@ -197,7 +217,10 @@ pub struct Conversation {
     /// Creators' IM User ID.
     pub creator_im_id: Option<String>,
 }
-::shop_api::object!(Conversation { id, unread_count, username, avatar, creator_im_id });
+::shop_api::object!(
+    Conversation { "avatar" avatar, "creator_im_id" creator_im_id, "id" id,
+    "unread_count" unread_count, "username" username }
+);
 /// The list of unread messages from the last minute.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewestMessageList {
@@ -213,8 +236,8 @@ pub struct NewestMessageList {
     pub unread_message_count: Option<i64>,
 }
 ::shop_api::object!(
-    NewestMessageList { conversation_id, content, kind = "type", sender_id,
-    unread_message_count }
+    NewestMessageList { "content" content, "conversation_id" conversation_id, "sender_id"
+    sender_id, "type" kind, "unread_message_count" unread_message_count }
 );
 /// Metadata and data associated with the creator's TikTok profile avatar.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -222,7 +245,7 @@ pub struct Avatar {
     /// The URL for the creator's TikTok profile avatar.
     pub url: Option<String>,
 }
-::shop_api::object!(Avatar { url });
+::shop_api::object!(Avatar { "url" url });
 /// The range of minimum number of units sold to maximum number of units sold over the lifetime of the creator account.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnitsSoldRange {
@@ -233,7 +256,10 @@ pub struct UnitsSoldRange {
     /// The formatted range of minimum number of units sold to maximum number of units sold over the lifetime of the creator account.
     pub formatted_range: Option<String>,
 }
-::shop_api::object!(UnitsSoldRange { minimum_amount, maximum_amount, formatted_range });
+::shop_api::object!(
+    UnitsSoldRange { "formatted_range" formatted_range, "maximum_amount" maximum_amount,
+    "minimum_amount" minimum_amount }
+);
 /// The range of GMV values associated with this creator.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GmvRange {
@@ -247,7 +273,8 @@ pub struct GmvRange {
     pub formatted_range: Option<String>,
 }
 ::shop_api::object!(
-    GmvRange { currency, minimum_amount, maximum_amount, formatted_range }
+    GmvRange { "currency" currency, "formatted_range" formatted_range, "maximum_amount"
+    maximum_amount, "minimum_amount" minimum_amount }
 );
 /// GMV distribution by category.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -257,7 +284,9 @@ pub struct CategoryGmvDistribution {
     /// GMV associated with the category in hundredths of a percent.
     pub value: Option<String>,
 }
-::shop_api::object!(CategoryGmvDistribution { category_id, value });
+::shop_api::object!(
+    CategoryGmvDistribution { "category_id" category_id, "value" value }
+);
 /// GMV associated with creator content by content type.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContentGmvDistribution {
@@ -266,7 +295,9 @@ pub struct ContentGmvDistribution {
     /// Content GMV distribution value in hundredths of a percent.
     pub value: Option<String>,
 }
-::shop_api::object!(ContentGmvDistribution { content_type, value });
+::shop_api::object!(
+    ContentGmvDistribution { "content_type" content_type, "value" value }
+);
 /// The range of GPM values associated with the creator.
 ///
 /// The same fields as [`GmvRange`].
@@ -287,7 +318,10 @@ pub struct AvgCommissionRateRange {
     /// The largest average commission rate in hundredths of a percent.
     pub maximum_amount: Option<i64>,
 }
-::shop_api::object!(AvgCommissionRateRange { minimum_amount, maximum_amount });
+::shop_api::object!(
+    AvgCommissionRateRange { "maximum_amount" maximum_amount, "minimum_amount"
+    minimum_amount }
+);
 /// The range of average GMV per buyer associated with the creator.
 ///
 /// The same fields as [`GmvRange`].
@@ -300,7 +334,7 @@ pub struct FollowerLocation {
     /// The proportion of followers from this location, expressed as a decimal (e.g., 0.3705 = 37.05%).
     pub value: Option<String>,
 }
-::shop_api::object!(FollowerLocation { key, value });
+::shop_api::object!(FollowerLocation { "key" key, "value" value });
 /// A list of key–value pairs representing the distribution of followers by age range.
 ///
 /// The same fields as [`FollowerLocation`].
@@ -408,18 +442,29 @@ pub struct Creator {
     pub ec_video_engagement_rate: Option<String>,
 }
 ::shop_api::object!(
-    Creator { username, nickname, avatar, selection_region, bio_description,
-    follower_count, profile_tt_uri, category_ids, top_collaborated_brand_ids,
-    brand_collaboration_count, units_sold, units_sold_range, gmv, video_gmv, live_gmv,
-    gmv_range, ec_live_engagement_rate, category_gmv_distribution,
-    content_gmv_distribution, product_original_price_range, gpm, live_gpm, video_gpm,
-    gpm_range, video_gpm_range, live_gpm_range, promoted_product_num, ec_live_count,
-    ec_video_count, avg_ec_video_play_count, avg_commission_rate,
-    avg_commission_rate_range, avg_gmv_per_buyer, avg_gmv_per_buyer_range,
-    avg_ec_live_view_count, avg_ec_live_like_count, avg_ec_live_comment_count,
-    avg_ec_live_share_count, avg_ec_video_like_count, avg_ec_video_comment_count,
-    avg_ec_video_share_count, follower_location, follower_age, follower_gender, pps,
-    rating, ec_video_engagement_rate }
+    Creator { "avatar" avatar, "avg_commission_rate" avg_commission_rate,
+    "avg_commission_rate_range" avg_commission_rate_range, "avg_ec_live_comment_count"
+    avg_ec_live_comment_count, "avg_ec_live_like_count" avg_ec_live_like_count,
+    "avg_ec_live_share_count" avg_ec_live_share_count, "avg_ec_live_view_count"
+    avg_ec_live_view_count, "avg_ec_video_comment_count" avg_ec_video_comment_count,
+    "avg_ec_video_like_count" avg_ec_video_like_count, "avg_ec_video_play_count"
+    avg_ec_video_play_count, "avg_ec_video_share_count" avg_ec_video_share_count,
+    "avg_gmv_per_buyer" avg_gmv_per_buyer, "avg_gmv_per_buyer_range"
+    avg_gmv_per_buyer_range, "bio_description" bio_description,
+    "brand_collaboration_count" brand_collaboration_count, "category_gmv_distribution"
+    category_gmv_distribution, "category_ids" category_ids, "content_gmv_distribution"
+    content_gmv_distribution, "ec_live_count" ec_live_count, "ec_live_engagement_rate"
+    ec_live_engagement_rate, "ec_video_count" ec_video_count, "ec_video_engagement_rate"
+    ec_video_engagement_rate, "follower_age" follower_age, "follower_count"
+    follower_count, "follower_gender" follower_gender, "follower_location"
+    follower_location, "gmv" gmv, "gmv_range" gmv_range, "gpm" gpm, "gpm_range"
+    gpm_range, "live_gmv" live_gmv, "live_gpm" live_gpm, "live_gpm_range" live_gpm_range,
+    "nickname" nickname, "pps" pps, "product_original_price_range"
+    product_original_price_range, "profile_tt_uri" profile_tt_uri, "promoted_product_num"
+    promoted_product_num, "rating" rating, "selection_region" selection_region,
+    "top_collaborated_brand_ids" top_collaborated_brand_ids, "units_sold" units_sold,
+    "units_sold_range" units_sold_range, "username" username, "video_gmv" video_gmv,
+    "video_gpm" video_gpm, "video_gpm_range" video_gpm_range }
 );
 /// Creator's profile details.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -436,7 +481,8 @@ pub struct CreatorProfile {
     pub creator_open_id: Option<String>,
 }
 ::shop_api::object!(
-    CreatorProfile { username, nickname, follower_count, avatar, creator_open_id }
+    CreatorProfile { "avatar" avatar, "creator_open_id" creator_open_id, "follower_count"
+    follower_count, "nickname" nickname, "username" username }
 );
 /// Creators' posting content details.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -453,8 +499,9 @@ pub struct CreatorContentDetail {
     pub promotion_end_time: Option<i64>,
 }
 ::shop_api::object!(
-    CreatorContentDetail { creator_profile, video_count, live_count, promotion_status,
-    promotion_end_time }
+    CreatorContentDetail { "creator_profile" creator_profile, "live_count" live_count,
+    "promotion_end_time" promotion_end_time, "promotion_status" promotion_status,
+    "video_count" video_count }
 );
 /// Product details.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -464,7 +511,7 @@ pub struct Product {
     /// The product image url.
     pub image_url: Option<String>,
 }
-::shop_api::object!(Product { id, image_url });
+::shop_api::object!(Product { "id" id, "image_url" image_url });
 /// Contact information for the seller in the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SellerContactInfo {
@@ -479,7 +526,10 @@ pub struct SellerContactInfo {
     /// The phone number used by the seller to register for WhatsApp.
     pub whatsapp: Option<String>,
 }
-::shop_api::object!(SellerContactInfo { email, line, phone_number, telegram, whatsapp });
+::shop_api::object!(
+    SellerContactInfo { "email" email, "line" line, "phone_number" phone_number,
+    "telegram" telegram, "whatsapp" whatsapp }
+);
 /// The free sample rules set by the seller in the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreeSampleRule {
@@ -488,7 +538,10 @@ pub struct FreeSampleRule {
     /// If true, creators invited to the target collaboration are exempt from seller review and will automatically be approved for a free sample.
     pub is_sample_approval_exempt: Option<bool>,
 }
-::shop_api::object!(FreeSampleRule { has_free_sample, is_sample_approval_exempt });
+::shop_api::object!(
+    FreeSampleRule { "has_free_sample" has_free_sample, "is_sample_approval_exempt"
+    is_sample_approval_exempt }
+);
 /// Commission info.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Commission {
@@ -506,8 +559,9 @@ pub struct Commission {
     pub shop_ads_commission_rate: Option<i64>,
 }
 ::shop_api::object!(
-    Commission { rate, effective_time, currency, minimum_amount, maximum_amount,
-    shop_ads_commission_rate }
+    Commission { "currency" currency, "effective_time" effective_time, "maximum_amount"
+    maximum_amount, "minimum_amount" minimum_amount, "rate" rate,
+    "shop_ads_commission_rate" shop_ads_commission_rate }
 );
 /// The information of products in the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -530,8 +584,10 @@ pub struct TargetCollaborationProduct {
     pub collaboration_status: Option<String>,
 }
 ::shop_api::object!(
-    TargetCollaborationProduct { id, main_image_url, title, original_price, commission,
-    status, commission_effective_status, collaboration_status }
+    TargetCollaborationProduct { "collaboration_status" collaboration_status,
+    "commission" commission, "commission_effective_status" commission_effective_status,
+    "id" id, "main_image_url" main_image_url, "original_price" original_price, "status"
+    status, "title" title }
 );
 /// The information of creators in the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -556,9 +612,11 @@ pub struct TargetCollaborationCreator {
     pub creator_open_id: Option<String>,
 }
 ::shop_api::object!(
-    TargetCollaborationCreator { username, nickname, avatar, selection_region,
-    showcase_product_count, content_product_count, collaboration_status,
-    product_effective_status, creator_open_id }
+    TargetCollaborationCreator { "avatar" avatar, "collaboration_status"
+    collaboration_status, "content_product_count" content_product_count,
+    "creator_open_id" creator_open_id, "nickname" nickname, "product_effective_status"
+    product_effective_status, "selection_region" selection_region,
+    "showcase_product_count" showcase_product_count, "username" username }
 );
 /// Target Collaboration detail.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -595,9 +653,12 @@ pub struct TargetCollaboration {
     pub kind: Option<String>,
 }
 ::shop_api::object!(
-    TargetCollaboration { id, name, message, seller_contact_info, start_time, end_time,
-    update_time, creator_invited_count, showcase_creator_count, content_creator_count,
-    product_count, free_sample_rule, products, creators, kind = "type" }
+    TargetCollaboration { "content_creator_count" content_creator_count,
+    "creator_invited_count" creator_invited_count, "creators" creators, "end_time"
+    end_time, "free_sample_rule" free_sample_rule, "id" id, "message" message, "name"
+    name, "product_count" product_count, "products" products, "seller_contact_info"
+    seller_contact_info, "showcase_creator_count" showcase_creator_count, "start_time"
+    start_time, "type" kind, "update_time" update_time }
 );
 /// Product information
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -607,7 +668,7 @@ pub struct FulfillmentProduct {
     /// The cover image url of product.
     pub main_image_url: Option<String>,
 }
-::shop_api::object!(FulfillmentProduct { id, main_image_url });
+::shop_api::object!(FulfillmentProduct { "id" id, "main_image_url" main_image_url });
 /// Fulfillment content information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Content {
@@ -635,8 +696,10 @@ pub struct Content {
     pub live_end_time: Option<i64>,
 }
 ::shop_api::object!(
-    Content { id, format, url, view_count, like_count, comment_count, paid_order_count,
-    page_link, description, create_time, live_end_time }
+    Content { "comment_count" comment_count, "create_time" create_time, "description"
+    description, "format" format, "id" id, "like_count" like_count, "live_end_time"
+    live_end_time, "page_link" page_link, "paid_order_count" paid_order_count, "url" url,
+    "view_count" view_count }
 );
 /// Fulfillments
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -646,7 +709,7 @@ pub struct Fulfillment {
     /// Fulfillment content information.
     pub content: Option<Content>,
 }
-::shop_api::object!(Fulfillment { product, content });
+::shop_api::object!(Fulfillment { "content" content, "product" product });
 /// Sample rule
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EditOpenCollaborationSampleRuleSampleRule {
@@ -664,8 +727,9 @@ pub struct EditOpenCollaborationSampleRuleSampleRule {
     pub activate_status: Option<String>,
 }
 ::shop_api::object!(
-    EditOpenCollaborationSampleRuleSampleRule { sample_quota, is_sample_time_unlimited,
-    start_time, end_time, thresholds, activate_status }
+    EditOpenCollaborationSampleRuleSampleRule { "activate_status" activate_status,
+    "end_time" end_time, "is_sample_time_unlimited" is_sample_time_unlimited,
+    "sample_quota" sample_quota, "start_time" start_time, "thresholds" thresholds }
 );
 /// The open collaboration.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -677,7 +741,10 @@ pub struct OpenCollaboration {
     /// The effective time of the open collaboration in Unix epoch time format.
     pub effective_time: Option<i64>,
 }
-::shop_api::object!(OpenCollaboration { id, product_id, effective_time });
+::shop_api::object!(
+    OpenCollaboration { "effective_time" effective_time, "id" id, "product_id" product_id
+    }
+);
 /// The commission information is currently in effect for this open collaboration.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CurrentCommission {
@@ -688,7 +755,9 @@ pub struct CurrentCommission {
     /// The effective end time of the commission rate.
     pub end_time: Option<i64>,
 }
-::shop_api::object!(CurrentCommission { rate, start_time, end_time });
+::shop_api::object!(
+    CurrentCommission { "end_time" end_time, "rate" rate, "start_time" start_time }
+);
 /// The open collaboration bound product information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenCollaborationProduct {
@@ -706,8 +775,8 @@ pub struct OpenCollaborationProduct {
     pub original_price: Option<ProductOriginalPriceRange>,
 }
 ::shop_api::object!(
-    OpenCollaborationProduct { id, title, main_image_url, status, inventory,
-    original_price }
+    OpenCollaborationProduct { "id" id, "inventory" inventory, "main_image_url"
+    main_image_url, "original_price" original_price, "status" status, "title" title }
 );
 /// The open collaborations
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -726,8 +795,9 @@ pub struct SearchOpenCollaborationOpenCollaboration {
     pub product: Option<OpenCollaborationProduct>,
 }
 ::shop_api::object!(
-    SearchOpenCollaborationOpenCollaboration { id, status, current_commission,
-    showcase_creator_count, content_creator_count, product }
+    SearchOpenCollaborationOpenCollaboration { "content_creator_count"
+    content_creator_count, "current_commission" current_commission, "id" id, "product"
+    product, "showcase_creator_count" showcase_creator_count, "status" status }
 );
 /// Follower count filtering
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -737,7 +807,7 @@ pub struct CountRange {
     /// The maximum value of follower count.
     pub count_le: Option<i64>,
 }
-::shop_api::object!(CountRange { count_ge, count_le });
+::shop_api::object!(CountRange { "count_ge" count_ge, "count_le" count_le });
 /// Filtering creators by follower gender which includes: "male", "female"
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GenderDistribution {
@@ -746,7 +816,9 @@ pub struct GenderDistribution {
     /// Greater than or equal to a certain percentage, scaled up by 10,000 times.
     pub percentage_ge: Option<i64>,
 }
-::shop_api::object!(GenderDistribution { gender, percentage_ge });
+::shop_api::object!(
+    GenderDistribution { "gender" gender, "percentage_ge" percentage_ge }
+);
 /// Filtering creators by follower demographics
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FollowerDemographic {
@@ -758,7 +830,8 @@ pub struct FollowerDemographic {
     pub gender_distribution: Option<GenderDistribution>,
 }
 ::shop_api::object!(
-    FollowerDemographic { age_ranges, count_range, gender_distribution }
+    FollowerDemographic { "age_ranges" age_ranges, "count_range" count_range,
+    "gender_distribution" gender_distribution }
 );
 /// Major gender of the followers
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -768,7 +841,7 @@ pub struct MajorGender {
     /// Percentage of top follower gender, scaled up by 10,000 times.
     pub percentage: Option<i64>,
 }
-::shop_api::object!(MajorGender { gender, percentage });
+::shop_api::object!(MajorGender { "gender" gender, "percentage" percentage });
 /// Top follower information of the creator
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopFollowerDemographic {
@@ -777,7 +850,9 @@ pub struct TopFollowerDemographic {
     /// Major gender of the followers
     pub major_gender: Option<MajorGender>,
 }
-::shop_api::object!(TopFollowerDemographic { age_ranges, major_gender });
+::shop_api::object!(
+    TopFollowerDemographic { "age_ranges" age_ranges, "major_gender" major_gender }
+);
 /// Creator's basic information
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchCreatorOnMarketplaceCreator {
@@ -813,9 +888,12 @@ pub struct SearchCreatorOnMarketplaceCreator {
     pub creator_open_id: Option<String>,
 }
 ::shop_api::object!(
-    SearchCreatorOnMarketplaceCreator { username, nickname, avatar, selection_region,
-    category_ids, avg_ec_live_uv, avg_ec_video_view_count, follower_count, gmv, live_gmv,
-    video_gmv, gmv_range, units_sold_range, top_follower_demographics, creator_open_id }
+    SearchCreatorOnMarketplaceCreator { "avatar" avatar, "avg_ec_live_uv" avg_ec_live_uv,
+    "avg_ec_video_view_count" avg_ec_video_view_count, "category_ids" category_ids,
+    "creator_open_id" creator_open_id, "follower_count" follower_count, "gmv" gmv,
+    "gmv_range" gmv_range, "live_gmv" live_gmv, "nickname" nickname, "selection_region"
+    selection_region, "top_follower_demographics" top_follower_demographics,
+    "units_sold_range" units_sold_range, "username" username, "video_gmv" video_gmv }
 );
 /// Creator detailed information.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -840,8 +918,10 @@ pub struct SampleApplicationCreator {
     pub ec_video_view: Option<i64>,
 }
 ::shop_api::object!(
-    SampleApplicationCreator { creator_open_id, username, nickname, follower_count,
-    avatar_url, gmv, content_count, fulfillment_percentage, ec_video_view }
+    SampleApplicationCreator { "avatar_url" avatar_url, "content_count" content_count,
+    "creator_open_id" creator_open_id, "ec_video_view" ec_video_view, "follower_count"
+    follower_count, "fulfillment_percentage" fulfillment_percentage, "gmv" gmv,
+    "nickname" nickname, "username" username }
 );
 /// product information
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -858,7 +938,8 @@ pub struct SampleApplicationProduct {
     pub sku_name: Option<String>,
 }
 ::shop_api::object!(
-    SampleApplicationProduct { id, title, sku_id, sku_image_url, sku_name }
+    SampleApplicationProduct { "id" id, "sku_id" sku_id, "sku_image_url" sku_image_url,
+    "sku_name" sku_name, "title" title }
 );
 /// The sample applications from creators
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -893,10 +974,12 @@ pub struct SampleApplication {
     pub product: Option<SampleApplicationProduct>,
 }
 ::shop_api::object!(
-    SampleApplication { id, commission_rate, status, order_id, available_quantity,
-    approve_expiration_time, shipment_expiration_time, tracking_number,
-    fulfillment_status, is_approvable, disapprovable_reasons, partner_name, creator,
-    product }
+    SampleApplication { "approve_expiration_time" approve_expiration_time,
+    "available_quantity" available_quantity, "commission_rate" commission_rate, "creator"
+    creator, "disapprovable_reasons" disapprovable_reasons, "fulfillment_status"
+    fulfillment_status, "id" id, "is_approvable" is_approvable, "order_id" order_id,
+    "partner_name" partner_name, "product" product, "shipment_expiration_time"
+    shipment_expiration_time, "status" status, "tracking_number" tracking_number }
 );
 /// A list of metadata and data for the products provided by the seller for target collaboration.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -909,8 +992,8 @@ pub struct CreateTargetCollaborationProduct {
     pub shop_ads_commission_rate: Option<i64>,
 }
 ::shop_api::object!(
-    CreateTargetCollaborationProduct { id, target_commission_rate,
-    shop_ads_commission_rate }
+    CreateTargetCollaborationProduct { "id" id, "shop_ads_commission_rate"
+    shop_ads_commission_rate, "target_commission_rate" target_commission_rate }
 );
 /// A list of user and product identifiers with target collaboration conflicts that caused target collaboration failure.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -920,7 +1003,10 @@ pub struct TargetCollaborationConflict {
     /// The product identifier.
     pub product_id: Option<String>,
 }
-::shop_api::object!(TargetCollaborationConflict { creator_user_open_id, product_id });
+::shop_api::object!(
+    TargetCollaborationConflict { "creator_user_open_id" creator_user_open_id,
+    "product_id" product_id }
+);
 /// The search param.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchParam {
@@ -929,7 +1015,7 @@ pub struct SearchParam {
     /// Search Keyword.
     pub keyword: Option<String>,
 }
-::shop_api::object!(SearchParam { keyword_type, keyword });
+::shop_api::object!(SearchParam { "keyword" keyword, "keyword_type" keyword_type });
 /// The basic information of target collaboration which creators can view in Targeted Invitation on TikTok EC Center.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchTargetCollaborationsTargetCollaboration {
@@ -961,9 +1047,12 @@ pub struct SearchTargetCollaborationsTargetCollaboration {
     pub create_time: Option<i64>,
 }
 ::shop_api::object!(
-    SearchTargetCollaborationsTargetCollaboration { id, name, message, start_time,
-    end_time, update_time, creator_inivited_count, showcase_creator_count,
-    content_creator_count, product_count, free_sample_rule, kind = "type", create_time }
+    SearchTargetCollaborationsTargetCollaboration { "content_creator_count"
+    content_creator_count, "create_time" create_time, "creator_inivited_count"
+    creator_inivited_count, "end_time" end_time, "free_sample_rule" free_sample_rule,
+    "id" id, "message" message, "name" name, "product_count" product_count,
+    "showcase_creator_count" showcase_creator_count, "start_time" start_time, "type"
+    kind, "update_time" update_time }
 );
 /// The information about the products provided by the seller for target collaboration with creators in the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -976,7 +1065,8 @@ pub struct UpdateTargetCollaborationProduct {
     pub target_ad_commission_rate: Option<i64>,
 }
 ::shop_api::object!(
-    UpdateTargetCollaborationProduct { id, commission_rate, target_ad_commission_rate }
+    UpdateTargetCollaborationProduct { "commission_rate" commission_rate, "id" id,
+    "target_ad_commission_rate" target_ad_commission_rate }
 );
 /// The list of products that have not been successfully added.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -986,7 +1076,7 @@ pub struct AddProduct {
     /// The desired commission rate for the target collaboration.
     pub commission_rate: Option<i64>,
 }
-::shop_api::object!(AddProduct { id, commission_rate });
+::shop_api::object!(AddProduct { "commission_rate" commission_rate, "id" id });
 /// The list of commission information that has not been successfully changed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChangeCommission {
@@ -995,7 +1085,9 @@ pub struct ChangeCommission {
     /// The desired commission rate for the target collaboration.
     pub commission_rate: Option<i64>,
 }
-::shop_api::object!(ChangeCommission { product_id, commission_rate });
+::shop_api::object!(
+    ChangeCommission { "commission_rate" commission_rate, "product_id" product_id }
+);
 /// Describe which fields were not updated successfully.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateFailed {
@@ -1021,9 +1113,12 @@ pub struct UpdateFailed {
     pub invalid_product_id_list: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    UpdateFailed { remove_creator_open_ids, remove_product_ids, add_creator_open_ids,
-    add_products, change_commissions, end_time, seller_contact_info, name,
-    invalid_open_id_list, invalid_product_id_list }
+    UpdateFailed { "add_creator_open_ids" add_creator_open_ids, "add_products"
+    add_products, "change_commissions" change_commissions, "end_time" end_time,
+    "invalid_open_id_list" invalid_open_id_list, "invalid_product_id_list"
+    invalid_product_id_list, "name" name, "remove_creator_open_ids"
+    remove_creator_open_ids, "remove_product_ids" remove_product_ids,
+    "seller_contact_info" seller_contact_info }
 );
 /// The list of the task
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1037,14 +1132,16 @@ pub struct Task {
     /// The status of the task. - RUNNING - SUCCEEDED - FAILED
     pub status: Option<String>,
 }
-::shop_api::object!(Task { module_type, id, file_name, status });
+::shop_api::object!(
+    Task { "file_name" file_name, "id" id, "module_type" module_type, "status" status }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct File {
     /// The Base64-encoded contents of the export result file.
     pub base64: Option<String>,
 }
-::shop_api::object!(File { base64 });
+::shop_api::object!(File { "base64" base64 });
 /// A list of creator- product combinations whose conflicts caused the target collaboration to fail. Each item identifies the creator, product, and existing target collaboration involved.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConflictItem {
@@ -1056,7 +1153,8 @@ pub struct ConflictItem {
     pub existing_collaboration_id: Option<String>,
 }
 ::shop_api::object!(
-    ConflictItem { creator_open_id, product_id, existing_collaboration_id }
+    ConflictItem { "creator_open_id" creator_open_id, "existing_collaboration_id"
+    existing_collaboration_id, "product_id" product_id }
 );
 /// A list of creators and their existing target collaborations involved in conflicts that caused target collaboration failure. Each item identifies a creator and the existing target collaboration from which that creator will be removed.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1067,8 +1165,8 @@ pub struct ResolveTargetCollaborationConflictsConflictItem {
     pub creator_open_id: String,
 }
 ::shop_api::object!(
-    ResolveTargetCollaborationConflictsConflictItem { existing_collaboration_id,
-    creator_open_id }
+    ResolveTargetCollaborationConflictsConflictItem { "creator_open_id" creator_open_id,
+    "existing_collaboration_id" existing_collaboration_id }
 );
 /// success update items
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1078,7 +1176,10 @@ pub struct SuccessItem {
     /// The confict target collaboration id
     pub existing_collaboration_id: Option<String>,
 }
-::shop_api::object!(SuccessItem { creator_open_id, existing_collaboration_id });
+::shop_api::object!(
+    SuccessItem { "creator_open_id" creator_open_id, "existing_collaboration_id"
+    existing_collaboration_id }
+);
 /// Creator- level quota detail rules
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QuotaDetail {
@@ -1089,7 +1190,10 @@ pub struct QuotaDetail {
     /// Bonus quota num in the current quota tiering, if the seller meet the exposure posts percentile threshold, will gain quota bonus
     pub quota_bonus_sum: Option<i64>,
 }
-::shop_api::object!(QuotaDetail { creator_levels, quota_period_sum, quota_bonus_sum });
+::shop_api::object!(
+    QuotaDetail { "creator_levels" creator_levels, "quota_bonus_sum" quota_bonus_sum,
+    "quota_period_sum" quota_period_sum }
+);
 /// Quota GMV level rules
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GmvLevelRule {
@@ -1105,8 +1209,9 @@ pub struct GmvLevelRule {
     pub quota_details: Option<Vec<QuotaDetail>>,
 }
 ::shop_api::object!(
-    GmvLevelRule { reached_max_follower_cnt, gmv_tier, left_gmv, right_gmv, quota_details
-    }
+    GmvLevelRule { "gmv_tier" gmv_tier, "left_gmv" left_gmv, "quota_details"
+    quota_details, "reached_max_follower_cnt" reached_max_follower_cnt, "right_gmv"
+    right_gmv }
 );
 /// Creator-level quota detail information
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1123,8 +1228,9 @@ pub struct DataQuotaDetail {
     pub quota_bonus_use: Option<i64>,
 }
 ::shop_api::object!(
-    DataQuotaDetail { creator_levels, quota_period_sum, quota_period_use,
-    quota_bonus_sum, quota_bonus_use }
+    DataQuotaDetail { "creator_levels" creator_levels, "quota_bonus_sum" quota_bonus_sum,
+    "quota_bonus_use" quota_bonus_use, "quota_period_sum" quota_period_sum,
+    "quota_period_use" quota_period_use }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1159,9 +1265,13 @@ pub struct Data {
     pub bonus_exposure_post_percentile_threshold: Option<String>,
 }
 ::shop_api::object!(
-    Data { shop_id, quota_type, gmv_tier, quota_sum, quota_use, unlimited,
-    reached_max_follower_cnt, new_connect_count, pair_connect_count, start_time,
-    end_time, gmv_level_rule, quota_details, bonus_exposure_post_percentile_threshold }
+    Data { "bonus_exposure_post_percentile_threshold"
+    bonus_exposure_post_percentile_threshold, "end_time" end_time, "gmv_level_rule"
+    gmv_level_rule, "gmv_tier" gmv_tier, "new_connect_count" new_connect_count,
+    "pair_connect_count" pair_connect_count, "quota_details" quota_details, "quota_sum"
+    quota_sum, "quota_type" quota_type, "quota_use" quota_use, "reached_max_follower_cnt"
+    reached_max_follower_cnt, "shop_id" shop_id, "start_time" start_time, "unlimited"
+    unlimited }
 );
 /// Conversation counts for each inbox category.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1171,14 +1281,14 @@ pub struct GroupCount {
     /// Conversation count in this group
     pub count: Option<i64>,
 }
-::shop_api::object!(GroupCount { group_type, count });
+::shop_api::object!(GroupCount { "count" count, "group_type" group_type });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InboxCategoryCountsData {
     /// Conversation counts for each inbox category.
     pub group_counts: Option<Vec<GroupCount>>,
 }
-::shop_api::object!(InboxCategoryCountsData { group_counts });
+::shop_api::object!(InboxCategoryCountsData { "group_counts" group_counts });
 /// Return the list of newly connected creator records for the shop
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Connect {
@@ -1194,7 +1304,9 @@ pub struct Connect {
     pub is_paired: Option<bool>,
 }
 ::shop_api::object!(
-    Connect { id, creator_open_id, has_sent_im_message, has_sent_invitation, is_paired }
+    Connect { "creator_open_id" creator_open_id, "has_sent_im_message"
+    has_sent_im_message, "has_sent_invitation" has_sent_invitation, "id" id, "is_paired"
+    is_paired }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1204,7 +1316,9 @@ pub struct WeeklyCreatorOutreachRecordsData {
     /// Return the list of newly connected creator records for the shop
     pub connect_list: Option<Vec<Connect>>,
 }
-::shop_api::object!(WeeklyCreatorOutreachRecordsData { total, connect_list });
+::shop_api::object!(
+    WeeklyCreatorOutreachRecordsData { "connect_list" connect_list, "total" total }
+);
 /// Array of category filter objects. Use [Get Categories](https://partner.tiktokshop.com/docv2/page/get-categories-202309) to retrieve category IDs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Category {
@@ -1213,7 +1327,10 @@ pub struct Category {
     /// If you are using the category ID for a child category, you must pass the parent category as well.
     pub child_category_id_list: Option<Vec<String>>,
 }
-::shop_api::object!(Category { parent_category_id, child_category_id_list });
+::shop_api::object!(
+    Category { "child_category_id_list" child_category_id_list, "parent_category_id"
+    parent_category_id }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContentPerformance {
@@ -1231,9 +1348,11 @@ pub struct ContentPerformance {
     pub avg_shoppable_live_avg_viewers_ge: Option<String>,
 }
 ::shop_api::object!(
-    ContentPerformance { avg_video_views, avg_shoppable_video_views, avg_engagement_rate,
-    avg_shopable_engagement_rate, avg_live_avg_viewers_ge,
-    avg_shoppable_live_avg_viewers_ge }
+    ContentPerformance { "avg_engagement_rate" avg_engagement_rate,
+    "avg_live_avg_viewers_ge" avg_live_avg_viewers_ge, "avg_shopable_engagement_rate"
+    avg_shopable_engagement_rate, "avg_shoppable_live_avg_viewers_ge"
+    avg_shoppable_live_avg_viewers_ge, "avg_shoppable_video_views"
+    avg_shoppable_video_views, "avg_video_views" avg_video_views }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1250,8 +1369,9 @@ pub struct AffiliateData {
     pub not_invited_l90_days: Option<bool>,
 }
 ::shop_api::object!(
-    AffiliateData { avg_commission_rate, post_rate, creator_agency_staus,
-    is_fast_growing, not_invited_l90_days }
+    AffiliateData { "avg_commission_rate" avg_commission_rate, "creator_agency_staus"
+    creator_agency_staus, "is_fast_growing" is_fast_growing, "not_invited_l90_days"
+    not_invited_l90_days, "post_rate" post_rate }
 );
 /// Options in this option type
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1263,7 +1383,9 @@ pub struct FilterOption {
     /// Children option detail list, used if the option has sub option choices
     pub option_children: Option<Vec<IdName>>,
 }
-::shop_api::object!(FilterOption { id, name, option_children });
+::shop_api::object!(
+    FilterOption { "id" id, "name" name, "option_children" option_children }
+);
 /// Creator Marketplace Advanced Filter Option List.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AdvancedFiltersOption {
@@ -1272,7 +1394,9 @@ pub struct AdvancedFiltersOption {
     /// option type
     pub option_type: Option<String>,
 }
-::shop_api::object!(AdvancedFiltersOption { options, option_type });
+::shop_api::object!(
+    AdvancedFiltersOption { "option_type" option_type, "options" options }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AdvancedFilters {
@@ -1286,8 +1410,9 @@ pub struct AdvancedFilters {
     pub sorter_algorithm_id: Option<String>,
 }
 ::shop_api::object!(
-    AdvancedFilters { content_preference_type, eligible_flat_fee, option_list,
-    sorter_algorithm_id }
+    AdvancedFilters { "content_preference_type" content_preference_type,
+    "eligible_flat_fee" eligible_flat_fee, "option_list" option_list,
+    "sorter_algorithm_id" sorter_algorithm_id }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1316,9 +1441,12 @@ pub struct CreatorCreatorProfile {
     pub creator_level: Option<i64>,
 }
 ::shop_api::object!(
-    CreatorCreatorProfile { is_official_recommend, creator_bind_mcn_name,
-    is_fast_growing, has_collaborated, user_type_tag, has_invited_90d,
-    is_creator_blocked, pps_score, is_eligible_flat_fee, is_rising_star, creator_level }
+    CreatorCreatorProfile { "creator_bind_mcn_name" creator_bind_mcn_name,
+    "creator_level" creator_level, "has_collaborated" has_collaborated, "has_invited_90d"
+    has_invited_90d, "is_creator_blocked" is_creator_blocked, "is_eligible_flat_fee"
+    is_eligible_flat_fee, "is_fast_growing" is_fast_growing, "is_official_recommend"
+    is_official_recommend, "is_rising_star" is_rising_star, "pps_score" pps_score,
+    "user_type_tag" user_type_tag }
 );
 /// Creator records with basic profile, content performance, follower, GMV, and sales-range information. Included fields depend on the requested `data_groups`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1357,10 +1485,13 @@ pub struct SearchCreatorOnMarketplace202608Creator {
     pub creator_profile: Option<CreatorCreatorProfile>,
 }
 ::shop_api::object!(
-    SearchCreatorOnMarketplace202608Creator { username, nickname, avatar,
-    selection_region, category_ids, avg_ec_live_uv, avg_ec_video_view_count,
-    follower_count, gmv, live_gmv, video_gmv, gmv_range, units_sold_range,
-    top_follower_demographics, creator_open_id, creator_profile }
+    SearchCreatorOnMarketplace202608Creator { "avatar" avatar, "avg_ec_live_uv"
+    avg_ec_live_uv, "avg_ec_video_view_count" avg_ec_video_view_count, "category_ids"
+    category_ids, "creator_open_id" creator_open_id, "creator_profile" creator_profile,
+    "follower_count" follower_count, "gmv" gmv, "gmv_range" gmv_range, "live_gmv"
+    live_gmv, "nickname" nickname, "selection_region" selection_region,
+    "top_follower_demographics" top_follower_demographics, "units_sold_range"
+    units_sold_range, "username" username, "video_gmv" video_gmv }
 );
 /// The filter option types to retrieve. If this field is omitted or empty, both `option_list` and `sorters` are returned as empty arrays.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1368,7 +1499,9 @@ pub struct CreatorMarketplaceAdvancedSearchFiltersOption {
     /// Filter option type to retrieve. Possible values: - `OPTION_VERTICAL_PRO`: Category Pro, a label for creators who regularly post about one product category and generated most of their sales in that category during the past 60 days. Values: OPTION_BRAND, OPTION_CREATOR_LEVEL, OPTION_LANGUAGE, OPTION_SORTER, OPTION_VERTICAL_PRO.
     pub option_type: Option<OptionType>,
 }
-::shop_api::object!(CreatorMarketplaceAdvancedSearchFiltersOption { option_type });
+::shop_api::object!(
+    CreatorMarketplaceAdvancedSearchFiltersOption { "option_type" option_type }
+);
 /// Creator Marketplace Advanced Filter Option List. If we return an empty object, it means this filter is not currently supported by your account or region.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataOption {
@@ -1377,7 +1510,7 @@ pub struct DataOption {
     /// The available values for this filter option type.
     pub options: Option<Vec<FilterOption>>,
 }
-::shop_api::object!(DataOption { option_type, options });
+::shop_api::object!(DataOption { "option_type" option_type, "options" options });
 /// The available sorting options for Creator Marketplace search results.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Sorter {
@@ -1386,7 +1519,7 @@ pub struct Sorter {
     /// sort algorithm name
     pub name: Option<String>,
 }
-::shop_api::object!(Sorter { algorithm_id, name });
+::shop_api::object!(Sorter { "algorithm_id" algorithm_id, "name" name });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatorMarketplaceAdvancedSearchFiltersData {
@@ -1396,7 +1529,8 @@ pub struct CreatorMarketplaceAdvancedSearchFiltersData {
     pub sorters: Option<Vec<Sorter>>,
 }
 ::shop_api::object!(
-    CreatorMarketplaceAdvancedSearchFiltersData { option_list, sorters }
+    CreatorMarketplaceAdvancedSearchFiltersData { "option_list" option_list, "sorters"
+    sorters }
 );
 /// creator_trend_profile (list\[GetMarketplaceCreatorPerformanceResponseDataCreatorCreatorProfileCreatorTrendProfile\] | Unset): Creator trend infomation
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1408,7 +1542,10 @@ pub struct CreatorConnectInfo {
     /// Creator is blocked or not
     pub is_blocked: Option<bool>,
 }
-::shop_api::object!(CreatorConnectInfo { is_paired, is_connect, is_blocked });
+::shop_api::object!(
+    CreatorConnectInfo { "is_blocked" is_blocked, "is_connect" is_connect, "is_paired"
+    is_paired }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatorTrendProfileGmv {
@@ -1417,7 +1554,7 @@ pub struct CreatorTrendProfileGmv {
     /// GMV symbol
     pub symbol: Option<String>,
 }
-::shop_api::object!(CreatorTrendProfileGmv { amount, symbol });
+::shop_api::object!(CreatorTrendProfileGmv { "amount" amount, "symbol" symbol });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatorTrendProfile {
@@ -1435,8 +1572,9 @@ pub struct CreatorTrendProfile {
     pub engagement_rate: Option<i64>,
 }
 ::shop_api::object!(
-    CreatorTrendProfile { start_timestamp, end_timestamp, gmv, units_sold, follower,
-    engagement_rate }
+    CreatorTrendProfile { "end_timestamp" end_timestamp, "engagement_rate"
+    engagement_rate, "follower" follower, "gmv" gmv, "start_timestamp" start_timestamp,
+    "units_sold" units_sold }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1483,13 +1621,19 @@ pub struct MarketplaceCreatorPerformance202608CreatorProfile {
     pub creator_trend_profile: Option<Vec<CreatorTrendProfile>>,
 }
 ::shop_api::object!(
-    MarketplaceCreatorPerformance202608CreatorProfile { is_official_recommend,
-    contact_info_available, creator_bind_mcn_name, live_engagement_rate_30d,
-    video_play_cnt_30d_med, live_view_cnt_30d_med, live_like_cnt_30d,
-    live_comment_cnt_30d_med, live_share_cnt_30d_med, video_publish_cnt_30d_med,
-    has_invited_90d, is_creator_blocked, creator_level, creator_fulfillment_reviews,
-    is_eligible_flat_fee, is_rising_star, creator_fulfillment_score_90d, sample_score,
-    creator_connect_info, creator_trend_profile }
+    MarketplaceCreatorPerformance202608CreatorProfile { "contact_info_available"
+    contact_info_available, "creator_bind_mcn_name" creator_bind_mcn_name,
+    "creator_connect_info" creator_connect_info, "creator_fulfillment_reviews"
+    creator_fulfillment_reviews, "creator_fulfillment_score_90d"
+    creator_fulfillment_score_90d, "creator_level" creator_level, "creator_trend_profile"
+    creator_trend_profile, "has_invited_90d" has_invited_90d, "is_creator_blocked"
+    is_creator_blocked, "is_eligible_flat_fee" is_eligible_flat_fee,
+    "is_official_recommend" is_official_recommend, "is_rising_star" is_rising_star,
+    "live_comment_cnt_30d_med" live_comment_cnt_30d_med, "live_engagement_rate_30d"
+    live_engagement_rate_30d, "live_like_cnt_30d" live_like_cnt_30d,
+    "live_share_cnt_30d_med" live_share_cnt_30d_med, "live_view_cnt_30d_med"
+    live_view_cnt_30d_med, "sample_score" sample_score, "video_play_cnt_30d_med"
+    video_play_cnt_30d_med, "video_publish_cnt_30d_med" video_publish_cnt_30d_med }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1594,19 +1738,30 @@ pub struct MarketplaceCreatorPerformance202608Creator {
     pub creator_profile: Option<MarketplaceCreatorPerformance202608CreatorProfile>,
 }
 ::shop_api::object!(
-    MarketplaceCreatorPerformance202608Creator { username, nickname, avatar,
-    selection_region, bio_description, follower_count, profile_tt_uri, category_ids,
-    top_collaborated_brand_ids, brand_collaboration_count, units_sold, units_sold_range,
-    gmv, video_gmv, live_gmv, gmv_range, ec_live_engagement_rate,
-    category_gmv_distribution, content_gmv_distribution, product_original_price_range,
-    gpm, live_gpm, video_gpm, gpm_range, video_gpm_range, live_gpm_range,
-    promoted_product_num, ec_live_count, ec_video_count, avg_ec_video_play_count,
-    avg_commission_rate, avg_commission_rate_range, avg_gmv_per_buyer,
-    avg_gmv_per_buyer_range, avg_ec_live_view_count, avg_ec_live_like_count,
-    avg_ec_live_comment_count, avg_ec_live_share_count, avg_ec_video_like_count,
-    avg_ec_video_comment_count, avg_ec_video_share_count, follower_location,
-    follower_age, follower_gender, pps, rating, ec_video_engagement_rate, post_rate,
-    creator_profile }
+    MarketplaceCreatorPerformance202608Creator { "avatar" avatar, "avg_commission_rate"
+    avg_commission_rate, "avg_commission_rate_range" avg_commission_rate_range,
+    "avg_ec_live_comment_count" avg_ec_live_comment_count, "avg_ec_live_like_count"
+    avg_ec_live_like_count, "avg_ec_live_share_count" avg_ec_live_share_count,
+    "avg_ec_live_view_count" avg_ec_live_view_count, "avg_ec_video_comment_count"
+    avg_ec_video_comment_count, "avg_ec_video_like_count" avg_ec_video_like_count,
+    "avg_ec_video_play_count" avg_ec_video_play_count, "avg_ec_video_share_count"
+    avg_ec_video_share_count, "avg_gmv_per_buyer" avg_gmv_per_buyer,
+    "avg_gmv_per_buyer_range" avg_gmv_per_buyer_range, "bio_description" bio_description,
+    "brand_collaboration_count" brand_collaboration_count, "category_gmv_distribution"
+    category_gmv_distribution, "category_ids" category_ids, "content_gmv_distribution"
+    content_gmv_distribution, "creator_profile" creator_profile, "ec_live_count"
+    ec_live_count, "ec_live_engagement_rate" ec_live_engagement_rate, "ec_video_count"
+    ec_video_count, "ec_video_engagement_rate" ec_video_engagement_rate, "follower_age"
+    follower_age, "follower_count" follower_count, "follower_gender" follower_gender,
+    "follower_location" follower_location, "gmv" gmv, "gmv_range" gmv_range, "gpm" gpm,
+    "gpm_range" gpm_range, "live_gmv" live_gmv, "live_gpm" live_gpm, "live_gpm_range"
+    live_gpm_range, "nickname" nickname, "post_rate" post_rate, "pps" pps,
+    "product_original_price_range" product_original_price_range, "profile_tt_uri"
+    profile_tt_uri, "promoted_product_num" promoted_product_num, "rating" rating,
+    "selection_region" selection_region, "top_collaborated_brand_ids"
+    top_collaborated_brand_ids, "units_sold" units_sold, "units_sold_range"
+    units_sold_range, "username" username, "video_gmv" video_gmv, "video_gpm" video_gpm,
+    "video_gpm_range" video_gpm_range }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1614,7 +1769,7 @@ pub struct ProductFilter {
     /// Product added type list, support status: -ALL: all status -ADDED: creator added product NOT_ADDED: creator not added product
     pub added_types: Option<Vec<String>>,
 }
-::shop_api::object!(ProductFilter { added_types });
+::shop_api::object!(ProductFilter { "added_types" added_types });
 /// promotion_price (QueryCreatorPromotionDetailsInTargetCollaborationResponseDataDataProductDetailProductBaseInfoPromotionPrice | Unset):
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Price {
@@ -1623,7 +1778,7 @@ pub struct Price {
     /// Not described in the official docs.
     pub max_price: Option<Amount>,
 }
-::shop_api::object!(Price { min_price, max_price });
+::shop_api::object!(Price { "max_price" max_price, "min_price" min_price });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductBaseInfo {
@@ -1655,10 +1810,13 @@ pub struct ProductBaseInfo {
     pub product_status: Option<String>,
 }
 ::shop_api::object!(
-    ProductBaseInfo { product_id, title, image, price, promotion_price,
-    target_commission, open_commission, target_ads_commission, old_target_commission,
-    old_target_ads_commission, commission_effective_time, ads_commission_effective_time,
-    product_status }
+    ProductBaseInfo { "ads_commission_effective_time" ads_commission_effective_time,
+    "commission_effective_time" commission_effective_time, "image" image,
+    "old_target_ads_commission" old_target_ads_commission, "old_target_commission"
+    old_target_commission, "open_commission" open_commission, "price" price, "product_id"
+    product_id, "product_status" product_status, "promotion_price" promotion_price,
+    "target_ads_commission" target_ads_commission, "target_commission" target_commission,
+    "title" title }
 );
 /// Product detail infomation
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1675,8 +1833,9 @@ pub struct ProductDetail {
     pub is_commission_effective: Option<bool>,
 }
 ::shop_api::object!(
-    ProductDetail { product_base_info, product_add_status, video_count, live_count,
-    is_commission_effective }
+    ProductDetail { "is_commission_effective" is_commission_effective, "live_count"
+    live_count, "product_add_status" product_add_status, "product_base_info"
+    product_base_info, "video_count" video_count }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1685,7 +1844,8 @@ pub struct QueryCreatorPromotionDetailsInTargetCollaborationData {
     pub product_details: Option<Vec<ProductDetail>>,
 }
 ::shop_api::object!(
-    QueryCreatorPromotionDetailsInTargetCollaborationData { product_details }
+    QueryCreatorPromotionDetailsInTargetCollaborationData { "product_details"
+    product_details }
 );
 /// Creator information to evaluate for the shop's outreach eligibility. Provide one to 100 entries with unique Creator Open IDs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1693,7 +1853,7 @@ pub struct CreatorInfo {
     /// Creator Open ID.
     pub creator_open_id: String,
 }
-::shop_api::object!(CreatorInfo { creator_open_id });
+::shop_api::object!(CreatorInfo { "creator_open_id" creator_open_id });
 /// Per-creator raw connection and quota eligibility facts.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatorEligibilityResult {
@@ -1713,9 +1873,11 @@ pub struct CreatorEligibilityResult {
     pub is_paired: Option<bool>,
 }
 ::shop_api::object!(
-    CreatorEligibilityResult { creator_level, creator_open_id, is_blocked, is_connected,
-    is_creator_follower_count_threshold_met, is_creator_level_quota_available, is_paired
-    }
+    CreatorEligibilityResult { "creator_level" creator_level, "creator_open_id"
+    creator_open_id, "is_blocked" is_blocked, "is_connected" is_connected,
+    "is_creator_follower_count_threshold_met" is_creator_follower_count_threshold_met,
+    "is_creator_level_quota_available" is_creator_level_quota_available, "is_paired"
+    is_paired }
 );
 /// Values of `conversation_status` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -2359,8 +2521,9 @@ pub struct AffiliateSellerSearchOrdersRequest {
     pub program_id: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchOrdersRequest { @ query page_size, @ query page_token,
-    create_time_ge, create_time_lt, program_id }
+    AffiliateSellerSearchOrdersRequest { "create_time_ge" create_time_ge,
+    "create_time_lt" create_time_lt, "program_id" program_id } { "page_size" page_size,
+    "page_token" page_token }
 );
 /// Response data of `affiliate_seller.search_orders` ([`AffiliateSellerSearchOrdersRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2373,7 +2536,8 @@ pub struct AffiliateSellerSearchOrdersResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchOrdersResponse { orders, next_page_token, total_count }
+    AffiliateSellerSearchOrdersResponse { "next_page_token" next_page_token, "orders"
+    orders, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOrdersRequest {
     ::shop_api::endpoint!(
@@ -2412,7 +2576,7 @@ pub struct AffiliateSellerGenerateProductPromotionLinkRequest {
     pub product_id: String,
 }
 ::shop_api::object!(
-    AffiliateSellerGenerateProductPromotionLinkRequest { @ path product_id }
+    AffiliateSellerGenerateProductPromotionLinkRequest {} { "product_id" product_id }
 );
 /// Response data of `affiliate_seller.generate_product_promotion_link` ([`AffiliateSellerGenerateProductPromotionLinkRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2421,7 +2585,8 @@ pub struct AffiliateSellerGenerateProductPromotionLinkResponse {
     pub product_promotion_link: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateSellerGenerateProductPromotionLinkResponse { product_promotion_link }
+    AffiliateSellerGenerateProductPromotionLinkResponse { "product_promotion_link"
+    product_promotion_link }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerGenerateProductPromotionLinkRequest {
@@ -2451,7 +2616,8 @@ pub struct AffiliateSellerRemoveTargetCollaborationRequest {
     pub target_collaboration_id: String,
 }
 ::shop_api::object!(
-    AffiliateSellerRemoveTargetCollaborationRequest { @ path target_collaboration_id }
+    AffiliateSellerRemoveTargetCollaborationRequest {} { "target_collaboration_id"
+    target_collaboration_id }
 );
 /// Response data of `affiliate_seller.remove_target_collaboration` ([`AffiliateSellerRemoveTargetCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6729857b6672ad030898ba8b)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2487,7 +2653,8 @@ pub struct AffiliateSellerOpenCollaborationSettingsResponse {
     pub open_collaboration_settings: Option<OpenCollaborationSetting>,
 }
 ::shop_api::object!(
-    AffiliateSellerOpenCollaborationSettingsResponse { open_collaboration_settings }
+    AffiliateSellerOpenCollaborationSettingsResponse { "open_collaboration_settings"
+    open_collaboration_settings }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerOpenCollaborationSettingsRequest {
@@ -2507,7 +2674,7 @@ pub struct AffiliateSellerOpenCollaborationSampleRulesRequest {
     pub product_ids: Vec<String>,
 }
 ::shop_api::object!(
-    AffiliateSellerOpenCollaborationSampleRulesRequest { @ query product_ids }
+    AffiliateSellerOpenCollaborationSampleRulesRequest {} { "product_ids" product_ids }
 );
 /// Response data of `affiliate_seller.open_collaboration_sample_rules` ([`AffiliateSellerOpenCollaborationSampleRulesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d60741d9402f83bf8ce)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2516,7 +2683,7 @@ pub struct AffiliateSellerOpenCollaborationSampleRulesResponse {
     pub sample_rules: Option<Vec<SampleRule>>,
 }
 ::shop_api::object!(
-    AffiliateSellerOpenCollaborationSampleRulesResponse { sample_rules }
+    AffiliateSellerOpenCollaborationSampleRulesResponse { "sample_rules" sample_rules }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerOpenCollaborationSampleRulesRequest {
@@ -2543,8 +2710,8 @@ pub struct AffiliateSellerMessageInTheConversationRequest {
     pub page_token: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateSellerMessageInTheConversationRequest { @ path conversation_id, @ query
-    page_size, @ query page_token }
+    AffiliateSellerMessageInTheConversationRequest {} { "conversation_id"
+    conversation_id, "page_size" page_size, "page_token" page_token }
 );
 /// Response data of `affiliate_seller.message_in_the_conversation` ([`AffiliateSellerMessageInTheConversationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2557,8 +2724,8 @@ pub struct AffiliateSellerMessageInTheConversationResponse {
     pub messages: Option<Vec<Message>>,
 }
 ::shop_api::object!(
-    AffiliateSellerMessageInTheConversationResponse { has_more, next_page_token, messages
-    }
+    AffiliateSellerMessageInTheConversationResponse { "has_more" has_more, "messages"
+    messages, "next_page_token" next_page_token }
 );
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerMessageInTheConversationRequest {
     ::shop_api::endpoint!(
@@ -2611,8 +2778,9 @@ pub struct AffiliateSellerConversationListRequest {
     pub conversation_status: Option<ConversationStatus>,
 }
 ::shop_api::object!(
-    AffiliateSellerConversationListRequest { @ query page_size, @ query page_token, @
-    query only_need_conversation_id, @ query conversation_status }
+    AffiliateSellerConversationListRequest {} { "page_size" page_size, "page_token"
+    page_token, "only_need_conversation_id" only_need_conversation_id,
+    "conversation_status" conversation_status }
 );
 /// Response data of `affiliate_seller.conversation_list` ([`AffiliateSellerConversationListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2625,7 +2793,8 @@ pub struct AffiliateSellerConversationListResponse {
     pub conversations: Option<Vec<Conversation>>,
 }
 ::shop_api::object!(
-    AffiliateSellerConversationListResponse { has_more, next_page_token, conversations }
+    AffiliateSellerConversationListResponse { "conversations" conversations, "has_more"
+    has_more, "next_page_token" next_page_token }
 );
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerConversationListRequest {
     ::shop_api::endpoint!(
@@ -2667,7 +2836,10 @@ pub struct AffiliateSellerLatestUnreadMessagesResponse {
     /// The list of unread messages from the last minute.
     pub newest_message_list: Option<Vec<NewestMessageList>>,
 }
-::shop_api::object!(AffiliateSellerLatestUnreadMessagesResponse { newest_message_list });
+::shop_api::object!(
+    AffiliateSellerLatestUnreadMessagesResponse { "newest_message_list"
+    newest_message_list }
+);
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerLatestUnreadMessagesRequest {
     ::shop_api::endpoint!(
         AffiliateSellerLatestUnreadMessagesResponse, super::super::Tiktok, "tiktok"
@@ -2687,7 +2859,8 @@ pub struct AffiliateSellerMarketplaceCreatorPerformanceRequest {
     pub creator_user_id: String,
 }
 ::shop_api::object!(
-    AffiliateSellerMarketplaceCreatorPerformanceRequest { @ path creator_user_id }
+    AffiliateSellerMarketplaceCreatorPerformanceRequest {} { "creator_user_id"
+    creator_user_id }
 );
 /// Response data of `affiliate_seller.marketplace_creator_performance` ([`AffiliateSellerMarketplaceCreatorPerformanceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2695,7 +2868,9 @@ pub struct AffiliateSellerMarketplaceCreatorPerformanceResponse {
     /// Data associated with the creator's TikTok profile.
     pub creator: Option<Creator>,
 }
-::shop_api::object!(AffiliateSellerMarketplaceCreatorPerformanceResponse { creator });
+::shop_api::object!(
+    AffiliateSellerMarketplaceCreatorPerformanceResponse { "creator" creator }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerMarketplaceCreatorPerformanceRequest {
     ::shop_api::endpoint!(
@@ -2726,8 +2901,8 @@ pub struct AffiliateSellerOpenCollaborationCreatorContentDetailRequest {
     pub product_id: String,
 }
 ::shop_api::object!(
-    AffiliateSellerOpenCollaborationCreatorContentDetailRequest { @ query page_token, @
-    query page_size, @ query product_id }
+    AffiliateSellerOpenCollaborationCreatorContentDetailRequest {} { "page_token"
+    page_token, "page_size" page_size, "product_id" product_id }
 );
 /// Response data of `affiliate_seller.open_collaboration_creator_content_detail` ([`AffiliateSellerOpenCollaborationCreatorContentDetailRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2742,8 +2917,9 @@ pub struct AffiliateSellerOpenCollaborationCreatorContentDetailResponse {
     pub product: Option<Product>,
 }
 ::shop_api::object!(
-    AffiliateSellerOpenCollaborationCreatorContentDetailResponse { next_page_token,
-    total_count, creator_content_details, product }
+    AffiliateSellerOpenCollaborationCreatorContentDetailResponse {
+    "creator_content_details" creator_content_details, "next_page_token" next_page_token,
+    "product" product, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerOpenCollaborationCreatorContentDetailRequest {
@@ -2786,8 +2962,8 @@ pub struct AffiliateSellerQueryTargetCollaborationDetailRequest {
     pub target_collaboration_id: String,
 }
 ::shop_api::object!(
-    AffiliateSellerQueryTargetCollaborationDetailRequest { @ path target_collaboration_id
-    }
+    AffiliateSellerQueryTargetCollaborationDetailRequest {} { "target_collaboration_id"
+    target_collaboration_id }
 );
 /// Response data of `affiliate_seller.query_target_collaboration_detail` ([`AffiliateSellerQueryTargetCollaborationDetailRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9eb35ae0604895ad5a6)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2796,7 +2972,8 @@ pub struct AffiliateSellerQueryTargetCollaborationDetailResponse {
     pub target_collaboration: Option<TargetCollaboration>,
 }
 ::shop_api::object!(
-    AffiliateSellerQueryTargetCollaborationDetailResponse { target_collaboration }
+    AffiliateSellerQueryTargetCollaborationDetailResponse { "target_collaboration"
+    target_collaboration }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerQueryTargetCollaborationDetailRequest {
@@ -2826,7 +3003,8 @@ pub struct AffiliateSellerEditOpenCollaborationSettingsRequest {
     pub auto_add_product: Option<AutoAddProduct>,
 }
 ::shop_api::object!(
-    AffiliateSellerEditOpenCollaborationSettingsRequest { auto_add_product }
+    AffiliateSellerEditOpenCollaborationSettingsRequest { "auto_add_product"
+    auto_add_product }
 );
 /// Response data of `affiliate_seller.edit_open_collaboration_settings` ([`AffiliateSellerEditOpenCollaborationSettingsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6656d987a0778602df27629e)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2864,9 +3042,10 @@ pub struct AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
     pub commission_rate_range: Option<CommissionRateRange>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchAffiliateOpenCollaborationProductRequest { @ query sort_order, @
-    query sort_field, @ query page_token, @ query page_size, title_keywords,
-    sales_price_range, category, commission_rate_range }
+    AffiliateSellerSearchAffiliateOpenCollaborationProductRequest { "category" category,
+    "commission_rate_range" commission_rate_range, "sales_price_range" sales_price_range,
+    "title_keywords" title_keywords } { "sort_order" sort_order, "sort_field" sort_field,
+    "page_token" page_token, "page_size" page_size }
 );
 /// Response data of `affiliate_seller.search_affiliate_open_collaboration_product` ([`AffiliateSellerSearchAffiliateOpenCollaborationProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2879,8 +3058,8 @@ pub struct AffiliateSellerSearchAffiliateOpenCollaborationProductResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchAffiliateOpenCollaborationProductResponse { products,
-    next_page_token, total_count }
+    AffiliateSellerSearchAffiliateOpenCollaborationProductResponse { "next_page_token"
+    next_page_token, "products" products, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
@@ -2926,8 +3105,8 @@ pub struct AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
     pub content_format: Option<ContentFormat>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchSampleApplicationsFulfillmentsRequest { @ path application_id,
-    content_format }
+    AffiliateSellerSearchSampleApplicationsFulfillmentsRequest { "content_format"
+    content_format } { "application_id" application_id }
 );
 /// Response data of `affiliate_seller.search_sample_applications_fulfillments` ([`AffiliateSellerSearchSampleApplicationsFulfillmentsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2936,7 +3115,8 @@ pub struct AffiliateSellerSearchSampleApplicationsFulfillmentsResponse {
     pub fulfillments: Option<Vec<Fulfillment>>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchSampleApplicationsFulfillmentsResponse { fulfillments }
+    AffiliateSellerSearchSampleApplicationsFulfillmentsResponse { "fulfillments"
+    fulfillments }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
@@ -2969,7 +3149,8 @@ pub struct AffiliateSellerEditOpenCollaborationSampleRuleRequest {
     pub sample_rule: Option<EditOpenCollaborationSampleRuleSampleRule>,
 }
 ::shop_api::object!(
-    AffiliateSellerEditOpenCollaborationSampleRuleRequest { product_id, sample_rule }
+    AffiliateSellerEditOpenCollaborationSampleRuleRequest { "product_id" product_id,
+    "sample_rule" sample_rule }
 );
 /// Response data of `affiliate_seller.edit_open_collaboration_sample_rule` ([`AffiliateSellerEditOpenCollaborationSampleRuleRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d63696a9f02ffc05923)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2998,7 +3179,8 @@ pub struct AffiliateSellerSendImMessageRequest {
     pub content: String,
 }
 ::shop_api::object!(
-    AffiliateSellerSendImMessageRequest { @ path conversation_id, msg_type, content }
+    AffiliateSellerSendImMessageRequest { "content" content, "msg_type" msg_type } {
+    "conversation_id" conversation_id }
 );
 /// Response data of `affiliate_seller.send_im_message` ([`AffiliateSellerSendImMessageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3006,7 +3188,7 @@ pub struct AffiliateSellerSendImMessageResponse {
     /// The message ID.
     pub message_id: Option<String>,
 }
-::shop_api::object!(AffiliateSellerSendImMessageResponse { message_id });
+::shop_api::object!(AffiliateSellerSendImMessageResponse { "message_id" message_id });
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerSendImMessageRequest {
     ::shop_api::endpoint!(
         AffiliateSellerSendImMessageResponse, super::super::Tiktok, "tiktok"
@@ -3031,7 +3213,9 @@ pub struct AffiliateSellerMarkConversationReadRequest {
     /// The array of conversations to read. Required.
     pub conversation_ids: Vec<String>,
 }
-::shop_api::object!(AffiliateSellerMarkConversationReadRequest { conversation_ids });
+::shop_api::object!(
+    AffiliateSellerMarkConversationReadRequest { "conversation_ids" conversation_ids }
+);
 /// Response data of `affiliate_seller.mark_conversation_read` ([`AffiliateSellerMarkConversationReadRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db761882810314a991a8)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerMarkConversationReadResponse {
@@ -3039,7 +3223,8 @@ pub struct AffiliateSellerMarkConversationReadResponse {
     pub failed_conversation_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    AffiliateSellerMarkConversationReadResponse { failed_conversation_ids }
+    AffiliateSellerMarkConversationReadResponse { "failed_conversation_ids"
+    failed_conversation_ids }
 );
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerMarkConversationReadRequest {
     ::shop_api::endpoint!(
@@ -3060,7 +3245,8 @@ pub struct AffiliateSellerCreateOpenCollaborationRequest {
     pub commission_rate: i64,
 }
 ::shop_api::object!(
-    AffiliateSellerCreateOpenCollaborationRequest { product_id, commission_rate }
+    AffiliateSellerCreateOpenCollaborationRequest { "commission_rate" commission_rate,
+    "product_id" product_id }
 );
 /// Response data of `affiliate_seller.create_open_collaboration` ([`AffiliateSellerCreateOpenCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46dc3ba9502fd020bd9)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3069,7 +3255,8 @@ pub struct AffiliateSellerCreateOpenCollaborationResponse {
     pub open_collaboration: Option<OpenCollaboration>,
 }
 ::shop_api::object!(
-    AffiliateSellerCreateOpenCollaborationResponse { open_collaboration }
+    AffiliateSellerCreateOpenCollaborationResponse { "open_collaboration"
+    open_collaboration }
 );
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerCreateOpenCollaborationRequest {
     ::shop_api::endpoint!(
@@ -3099,9 +3286,9 @@ pub struct AffiliateSellerSearchOpenCollaborationRequest {
     pub top_level_category_id: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchOpenCollaborationRequest { @ query page_token, @ query
-    page_size, @ query sort_order, @ query sort_field, keyword_type, keyword,
-    top_level_category_id }
+    AffiliateSellerSearchOpenCollaborationRequest { "keyword" keyword, "keyword_type"
+    keyword_type, "top_level_category_id" top_level_category_id } { "page_token"
+    page_token, "page_size" page_size, "sort_order" sort_order, "sort_field" sort_field }
 );
 /// Response data of `affiliate_seller.search_open_collaboration` ([`AffiliateSellerSearchOpenCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3114,8 +3301,8 @@ pub struct AffiliateSellerSearchOpenCollaborationResponse {
     pub open_collaborations: Option<Vec<SearchOpenCollaborationOpenCollaboration>>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchOpenCollaborationResponse { next_page_token, total_count,
-    open_collaborations }
+    AffiliateSellerSearchOpenCollaborationResponse { "next_page_token" next_page_token,
+    "open_collaborations" open_collaborations, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOpenCollaborationRequest {
     ::shop_api::endpoint!(
@@ -3162,8 +3349,8 @@ pub struct AffiliateSellerReviewSampleApplicationsRequest {
     pub reject_reason: Option<ReviewSampleApplicationsRejectReason>,
 }
 ::shop_api::object!(
-    AffiliateSellerReviewSampleApplicationsRequest { @ path application_id,
-    review_result, reject_reason }
+    AffiliateSellerReviewSampleApplicationsRequest { "reject_reason" reject_reason,
+    "review_result" review_result } { "application_id" application_id }
 );
 /// Response data of `affiliate_seller.review_sample_applications` ([`AffiliateSellerReviewSampleApplicationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3196,8 +3383,8 @@ pub struct AffiliateSellerCreateConversationWithCreatorRequest {
     pub only_need_conversation_id: Option<bool>,
 }
 ::shop_api::object!(
-    AffiliateSellerCreateConversationWithCreatorRequest { creator_open_id,
-    only_need_conversation_id }
+    AffiliateSellerCreateConversationWithCreatorRequest { "creator_open_id"
+    creator_open_id, "only_need_conversation_id" only_need_conversation_id }
 );
 /// Response data of `affiliate_seller.create_conversation_with_creator` ([`AffiliateSellerCreateConversationWithCreatorRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec5c61db0495090a2c)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3216,8 +3403,9 @@ pub struct AffiliateSellerCreateConversationWithCreatorResponse {
     pub creator_im_id: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateSellerCreateConversationWithCreatorResponse { conversation_id, is_new,
-    username, avatar, unread_count, creator_im_id }
+    AffiliateSellerCreateConversationWithCreatorResponse { "avatar" avatar,
+    "conversation_id" conversation_id, "creator_im_id" creator_im_id, "is_new" is_new,
+    "unread_count" unread_count, "username" username }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerCreateConversationWithCreatorRequest {
@@ -3251,9 +3439,10 @@ pub struct AffiliateSellerSearchCreatorOnMarketplaceRequest {
     pub units_sold_ranges: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchCreatorOnMarketplaceRequest { @ query page_token, @ query
-    page_size, search_key, keyword, follower_demographics, gmv_ranges, units_sold_ranges
-    }
+    AffiliateSellerSearchCreatorOnMarketplaceRequest { "follower_demographics"
+    follower_demographics, "gmv_ranges" gmv_ranges, "keyword" keyword, "search_key"
+    search_key, "units_sold_ranges" units_sold_ranges } { "page_token" page_token,
+    "page_size" page_size }
 );
 /// Response data of `affiliate_seller.search_creator_on_marketplace` ([`AffiliateSellerSearchCreatorOnMarketplaceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3266,8 +3455,8 @@ pub struct AffiliateSellerSearchCreatorOnMarketplaceResponse {
     pub creators: Option<Vec<SearchCreatorOnMarketplaceCreator>>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchCreatorOnMarketplaceResponse { next_page_token, search_key,
-    creators }
+    AffiliateSellerSearchCreatorOnMarketplaceResponse { "creators" creators,
+    "next_page_token" next_page_token, "search_key" search_key }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerSearchCreatorOnMarketplaceRequest {
@@ -3313,8 +3502,9 @@ pub struct AffiliateSellerRemoveCreatorFromOpenCollaborationRequest {
     pub product_id: String,
 }
 ::shop_api::object!(
-    AffiliateSellerRemoveCreatorFromOpenCollaborationRequest { @ path
-    open_collaboration_id, creator_user_open_id, product_id }
+    AffiliateSellerRemoveCreatorFromOpenCollaborationRequest { "creator_user_open_id"
+    creator_user_open_id, "product_id" product_id } { "open_collaboration_id"
+    open_collaboration_id }
 );
 /// Response data of `affiliate_seller.remove_creator_from_open_collaboration` ([`AffiliateSellerRemoveCreatorFromOpenCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9dba6ae03049b83ebc6)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3363,9 +3553,10 @@ pub struct AffiliateSellerSearchSampleApplicationsRequest {
     pub status: Option<SearchSampleApplicationsStatus>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchSampleApplicationsRequest { @ query page_token, @ query
-    page_size, product_id, title, creator_user_oepn_id, username, target_collabration_id,
-    order_id, status }
+    AffiliateSellerSearchSampleApplicationsRequest { "creator_user_oepn_id"
+    creator_user_oepn_id, "order_id" order_id, "product_id" product_id, "status" status,
+    "target_collabration_id" target_collabration_id, "title" title, "username" username }
+    { "page_token" page_token, "page_size" page_size }
 );
 /// Response data of `affiliate_seller.search_sample_applications` ([`AffiliateSellerSearchSampleApplicationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3378,8 +3569,8 @@ pub struct AffiliateSellerSearchSampleApplicationsResponse {
     pub sample_applications: Option<Vec<SampleApplication>>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchSampleApplicationsResponse { next_page_token, total_count,
-    sample_applications }
+    AffiliateSellerSearchSampleApplicationsResponse { "next_page_token" next_page_token,
+    "sample_applications" sample_applications, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchSampleApplicationsRequest {
     ::shop_api::endpoint!(
@@ -3432,9 +3623,10 @@ pub struct AffiliateSellerCreateTargetCollaborationRequest {
     pub preferred_content_type: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateSellerCreateTargetCollaborationRequest { name, message, end_time, products,
-    creator_user_open_ids, seller_contact_info, free_sample_rule, preferred_content_type
-    }
+    AffiliateSellerCreateTargetCollaborationRequest { "creator_user_open_ids"
+    creator_user_open_ids, "end_time" end_time, "free_sample_rule" free_sample_rule,
+    "message" message, "name" name, "preferred_content_type" preferred_content_type,
+    "products" products, "seller_contact_info" seller_contact_info }
 );
 /// Response data of `affiliate_seller.create_target_collaboration` ([`AffiliateSellerCreateTargetCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d91ead21048edf5571)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3451,9 +3643,10 @@ pub struct AffiliateSellerCreateTargetCollaborationResponse {
     pub invalid_product_id_list: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    AffiliateSellerCreateTargetCollaborationResponse { target_collaboration,
-    target_collaboration_conflicts, create_time, invalid_open_id_list,
-    invalid_product_id_list }
+    AffiliateSellerCreateTargetCollaborationResponse { "create_time" create_time,
+    "invalid_open_id_list" invalid_open_id_list, "invalid_product_id_list"
+    invalid_product_id_list, "target_collaboration" target_collaboration,
+    "target_collaboration_conflicts" target_collaboration_conflicts }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerCreateTargetCollaborationRequest {
@@ -3485,9 +3678,11 @@ pub struct AffiliateSellerSearchTargetCollaborationsRequest {
     pub collaboration_status: String,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchTargetCollaborationsRequest { @ query page_size, @ query
-    page_token, creator_accept_status, free_sample_setting, search_param,
-    creator_user_open_id, collaboration_status }
+    AffiliateSellerSearchTargetCollaborationsRequest { "collaboration_status"
+    collaboration_status, "creator_accept_status" creator_accept_status,
+    "creator_user_open_id" creator_user_open_id, "free_sample_setting"
+    free_sample_setting, "search_param" search_param } { "page_size" page_size,
+    "page_token" page_token }
 );
 /// Response data of `affiliate_seller.search_target_collaborations` ([`AffiliateSellerSearchTargetCollaborationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3502,8 +3697,9 @@ pub struct AffiliateSellerSearchTargetCollaborationsResponse {
     >,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchTargetCollaborationsResponse { total_count, next_page_token,
-    target_collaborations }
+    AffiliateSellerSearchTargetCollaborationsResponse { "next_page_token"
+    next_page_token, "target_collaborations" target_collaborations, "total_count"
+    total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerSearchTargetCollaborationsRequest {
@@ -3544,7 +3740,7 @@ pub struct AffiliateSellerGenerateTargetCollaborationLinkRequest {
     pub target_collaboration_id: String,
 }
 ::shop_api::object!(
-    AffiliateSellerGenerateTargetCollaborationLinkRequest { @ path
+    AffiliateSellerGenerateTargetCollaborationLinkRequest {} { "target_collaboration_id"
     target_collaboration_id }
 );
 /// Response data of `affiliate_seller.generate_target_collaboration_link` ([`AffiliateSellerGenerateTargetCollaborationLinkRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3)
@@ -3553,7 +3749,9 @@ pub struct AffiliateSellerGenerateTargetCollaborationLinkResponse {
     /// The link of the target invitation, the creator can jump to the page of adding products after clicking.
     pub link: Option<String>,
 }
-::shop_api::object!(AffiliateSellerGenerateTargetCollaborationLinkResponse { link });
+::shop_api::object!(
+    AffiliateSellerGenerateTargetCollaborationLinkResponse { "link" link }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerGenerateTargetCollaborationLinkRequest {
     ::shop_api::endpoint!(
@@ -3580,7 +3778,7 @@ pub struct AffiliateSellerUploadMessageImageRequest {
     /// The format of the image must be jpg, gif, webp, or png. Required.
     pub data: String,
 }
-::shop_api::object!(AffiliateSellerUploadMessageImageRequest { data });
+::shop_api::object!(AffiliateSellerUploadMessageImageRequest { "data" data });
 /// Response data of `affiliate_seller.upload_message_image` ([`AffiliateSellerUploadMessageImageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/690d5b20e059b3049f13fac2)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerUploadMessageImageResponse {
@@ -3591,7 +3789,10 @@ pub struct AffiliateSellerUploadMessageImageResponse {
     /// Image height
     pub height: Option<i64>,
 }
-::shop_api::object!(AffiliateSellerUploadMessageImageResponse { url, width, height });
+::shop_api::object!(
+    AffiliateSellerUploadMessageImageResponse { "height" height, "url" url, "width" width
+    }
+);
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerUploadMessageImageRequest {
     ::shop_api::endpoint!(
         AffiliateSellerUploadMessageImageResponse, super::super::Tiktok, "tiktok"
@@ -3621,9 +3822,10 @@ pub struct AffiliateSellerUpdateTargetCollaborationRequest {
     pub free_sample_rule: FreeSampleRule,
 }
 ::shop_api::object!(
-    AffiliateSellerUpdateTargetCollaborationRequest { @ path target_collaboration_id,
-    name, end_time, products, creator_user_open_ids, seller_contact_info,
-    free_sample_rule }
+    AffiliateSellerUpdateTargetCollaborationRequest { "creator_user_open_ids"
+    creator_user_open_ids, "end_time" end_time, "free_sample_rule" free_sample_rule,
+    "name" name, "products" products, "seller_contact_info" seller_contact_info } {
+    "target_collaboration_id" target_collaboration_id }
 );
 /// Response data of `affiliate_seller.update_target_collaboration` ([`AffiliateSellerUpdateTargetCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ddd435d6049a1ebd59)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3634,8 +3836,8 @@ pub struct AffiliateSellerUpdateTargetCollaborationResponse {
     pub update_failed: Option<UpdateFailed>,
 }
 ::shop_api::object!(
-    AffiliateSellerUpdateTargetCollaborationResponse { target_collaboration_conflicts,
-    update_failed }
+    AffiliateSellerUpdateTargetCollaborationResponse { "target_collaboration_conflicts"
+    target_collaboration_conflicts, "update_failed" update_failed }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerUpdateTargetCollaborationRequest {
@@ -3663,7 +3865,9 @@ pub struct AffiliateSellerRemoveOpenCollaborationRequest {
     /// Not described in the official docs. Required.
     pub product_id: String,
 }
-::shop_api::object!(AffiliateSellerRemoveOpenCollaborationRequest { @ path product_id });
+::shop_api::object!(
+    AffiliateSellerRemoveOpenCollaborationRequest {} { "product_id" product_id }
+);
 /// Response data of `affiliate_seller.remove_open_collaboration` ([`AffiliateSellerRemoveOpenCollaborationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/remove-open-collaboration-202409)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerRemoveOpenCollaborationResponse {
@@ -3671,7 +3875,8 @@ pub struct AffiliateSellerRemoveOpenCollaborationResponse {
     pub terminated_effective_time: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliateSellerRemoveOpenCollaborationResponse { terminated_effective_time }
+    AffiliateSellerRemoveOpenCollaborationResponse { "terminated_effective_time"
+    terminated_effective_time }
 );
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerRemoveOpenCollaborationRequest {
     ::shop_api::endpoint!(
@@ -3708,8 +3913,9 @@ pub struct AffiliateSellerSellerGetSampleRequestDeeplinkRequest {
     pub valid_days: Option<i64>,
 }
 ::shop_api::object!(
-    AffiliateSellerSellerGetSampleRequestDeeplinkRequest { @ query product_id, @ query
-    sku_id, @ query campaign_id, @ query collaboration_id, @ query valid_days }
+    AffiliateSellerSellerGetSampleRequestDeeplinkRequest {} { "product_id" product_id,
+    "sku_id" sku_id, "campaign_id" campaign_id, "collaboration_id" collaboration_id,
+    "valid_days" valid_days }
 );
 /// Response data of `affiliate_seller.seller_get_sample_request_deeplink` ([`AffiliateSellerSellerGetSampleRequestDeeplinkRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/seller-get-sample-request-deeplink-202512)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3717,7 +3923,9 @@ pub struct AffiliateSellerSellerGetSampleRequestDeeplinkResponse {
     /// Use this deeplink to invoke TikTok:
     pub deeplink: Option<String>,
 }
-::shop_api::object!(AffiliateSellerSellerGetSampleRequestDeeplinkResponse { deeplink });
+::shop_api::object!(
+    AffiliateSellerSellerGetSampleRequestDeeplinkResponse { "deeplink" deeplink }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerSellerGetSampleRequestDeeplinkRequest {
     ::shop_api::endpoint!(
@@ -3751,8 +3959,8 @@ pub struct AffiliateSellerCreateCompassOfflineExportTaskRequest {
     pub plan_type: Option<PlanType>,
 }
 ::shop_api::object!(
-    AffiliateSellerCreateCompassOfflineExportTaskRequest { module_type, window_type,
-    end_day, plan_type }
+    AffiliateSellerCreateCompassOfflineExportTaskRequest { "end_day" end_day,
+    "module_type" module_type, "plan_type" plan_type, "window_type" window_type }
 );
 /// Response data of `affiliate_seller.create_compass_offline_export_task` ([`AffiliateSellerCreateCompassOfflineExportTaskRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-compass-offline-export-task-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3760,7 +3968,9 @@ pub struct AffiliateSellerCreateCompassOfflineExportTaskResponse {
     /// Not described in the official docs.
     pub task: Option<Id>,
 }
-::shop_api::object!(AffiliateSellerCreateCompassOfflineExportTaskResponse { task });
+::shop_api::object!(
+    AffiliateSellerCreateCompassOfflineExportTaskResponse { "task" task }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerCreateCompassOfflineExportTaskRequest {
     ::shop_api::endpoint!(
@@ -3780,14 +3990,14 @@ pub struct AffiliateSellerCompassTaskListRequest {
     /// Not described in the official docs. Required.
     pub doc_type: String,
 }
-::shop_api::object!(AffiliateSellerCompassTaskListRequest { @ query doc_type });
+::shop_api::object!(AffiliateSellerCompassTaskListRequest {} { "doc_type" doc_type });
 /// Response data of `affiliate_seller.compass_task_list` ([`AffiliateSellerCompassTaskListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-compass-task-list-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCompassTaskListResponse {
     /// The list of the task
     pub tasks: Option<Vec<Task>>,
 }
-::shop_api::object!(AffiliateSellerCompassTaskListResponse { tasks });
+::shop_api::object!(AffiliateSellerCompassTaskListResponse { "tasks" tasks });
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerCompassTaskListRequest {
     ::shop_api::endpoint!(
         AffiliateSellerCompassTaskListResponse, super::super::Tiktok, "tiktok"
@@ -3807,14 +4017,16 @@ pub struct AffiliateSellerDownloadCompassTaskFileRequest {
     /// Not described in the official docs. Required.
     pub task_id: String,
 }
-::shop_api::object!(AffiliateSellerDownloadCompassTaskFileRequest { @ path task_id });
+::shop_api::object!(
+    AffiliateSellerDownloadCompassTaskFileRequest {} { "task_id" task_id }
+);
 /// Response data of `affiliate_seller.download_compass_task_file` ([`AffiliateSellerDownloadCompassTaskFileRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/download-compass-task-file-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerDownloadCompassTaskFileResponse {
     /// Not described in the official docs.
     pub file: Option<File>,
 }
-::shop_api::object!(AffiliateSellerDownloadCompassTaskFileResponse { file });
+::shop_api::object!(AffiliateSellerDownloadCompassTaskFileResponse { "file" file });
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerDownloadCompassTaskFileRequest {
     ::shop_api::endpoint!(
         AffiliateSellerDownloadCompassTaskFileResponse, super::super::Tiktok, "tiktok"
@@ -3842,8 +4054,8 @@ pub struct AffiliateSellerCheckTargetCollaborationConflictsRequest {
     pub product_id_list: Vec<String>,
 }
 ::shop_api::object!(
-    AffiliateSellerCheckTargetCollaborationConflictsRequest { creator_open_id_list,
-    product_id_list }
+    AffiliateSellerCheckTargetCollaborationConflictsRequest { "creator_open_id_list"
+    creator_open_id_list, "product_id_list" product_id_list }
 );
 /// Response data of `affiliate_seller.check_target_collaboration_conflicts` ([`AffiliateSellerCheckTargetCollaborationConflictsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-target-collaboration-conflicts-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3854,8 +4066,8 @@ pub struct AffiliateSellerCheckTargetCollaborationConflictsResponse {
     pub conflict_items: Option<Vec<ConflictItem>>,
 }
 ::shop_api::object!(
-    AffiliateSellerCheckTargetCollaborationConflictsResponse { has_conflict,
-    conflict_items }
+    AffiliateSellerCheckTargetCollaborationConflictsResponse { "conflict_items"
+    conflict_items, "has_conflict" has_conflict }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerCheckTargetCollaborationConflictsRequest {
@@ -3876,7 +4088,8 @@ pub struct AffiliateSellerResolveTargetCollaborationConflictsRequest {
     pub conflict_items: Vec<ResolveTargetCollaborationConflictsConflictItem>,
 }
 ::shop_api::object!(
-    AffiliateSellerResolveTargetCollaborationConflictsRequest { conflict_items }
+    AffiliateSellerResolveTargetCollaborationConflictsRequest { "conflict_items"
+    conflict_items }
 );
 /// Response data of `affiliate_seller.resolve_target_collaboration_conflicts` ([`AffiliateSellerResolveTargetCollaborationConflictsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/resolve-target-collaboration-conflicts-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3887,8 +4100,8 @@ pub struct AffiliateSellerResolveTargetCollaborationConflictsResponse {
     pub failed_items: Option<Vec<SuccessItem>>,
 }
 ::shop_api::object!(
-    AffiliateSellerResolveTargetCollaborationConflictsResponse { success_items,
-    failed_items }
+    AffiliateSellerResolveTargetCollaborationConflictsResponse { "failed_items"
+    failed_items, "success_items" success_items }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerResolveTargetCollaborationConflictsRequest {
@@ -3914,7 +4127,7 @@ pub struct AffiliateSellerWeeklyCreatorOutreachQuotaResponse {
     /// Not described in the official docs.
     pub data: Option<Data>,
 }
-::shop_api::object!(AffiliateSellerWeeklyCreatorOutreachQuotaResponse { data });
+::shop_api::object!(AffiliateSellerWeeklyCreatorOutreachQuotaResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerWeeklyCreatorOutreachQuotaRequest {
     ::shop_api::endpoint!(
@@ -3936,7 +4149,7 @@ pub struct AffiliateSellerInboxCategoryCountsResponse {
     /// Not described in the official docs.
     pub data: Option<InboxCategoryCountsData>,
 }
-::shop_api::object!(AffiliateSellerInboxCategoryCountsResponse { data });
+::shop_api::object!(AffiliateSellerInboxCategoryCountsResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerInboxCategoryCountsRequest {
     ::shop_api::endpoint!(
         AffiliateSellerInboxCategoryCountsResponse, super::super::Tiktok, "tiktok"
@@ -3958,7 +4171,8 @@ pub struct AffiliateSellerUpdateConversationStatusRequest {
     pub action: String,
 }
 ::shop_api::object!(
-    AffiliateSellerUpdateConversationStatusRequest { @ path conversation_id, action }
+    AffiliateSellerUpdateConversationStatusRequest { "action" action } {
+    "conversation_id" conversation_id }
 );
 /// Response data of `affiliate_seller.update_conversation_status` ([`AffiliateSellerUpdateConversationStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-conversation-status-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3993,7 +4207,8 @@ pub struct AffiliateSellerWeeklyCreatorOutreachRecordsRequest {
     pub page_size: i64,
 }
 ::shop_api::object!(
-    AffiliateSellerWeeklyCreatorOutreachRecordsRequest { page_index, page_size }
+    AffiliateSellerWeeklyCreatorOutreachRecordsRequest { "page_index" page_index,
+    "page_size" page_size }
 );
 /// Response data of `affiliate_seller.weekly_creator_outreach_records` ([`AffiliateSellerWeeklyCreatorOutreachRecordsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-records-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4001,7 +4216,7 @@ pub struct AffiliateSellerWeeklyCreatorOutreachRecordsResponse {
     /// Not described in the official docs.
     pub data: Option<WeeklyCreatorOutreachRecordsData>,
 }
-::shop_api::object!(AffiliateSellerWeeklyCreatorOutreachRecordsResponse { data });
+::shop_api::object!(AffiliateSellerWeeklyCreatorOutreachRecordsResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerWeeklyCreatorOutreachRecordsRequest {
     ::shop_api::endpoint!(
@@ -4044,9 +4259,12 @@ pub struct AffiliateSellerSearchCreatorOnMarketplace202608Request {
     pub data_groups: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchCreatorOnMarketplace202608Request { @ query page_token, @ query
-    page_size, search_key, keyword, follower_demographics, gmv_ranges, units_sold_ranges,
-    category, content_performance, affiliate_data, advanced_filters, data_groups }
+    AffiliateSellerSearchCreatorOnMarketplace202608Request { "advanced_filters"
+    advanced_filters, "affiliate_data" affiliate_data, "category" category,
+    "content_performance" content_performance, "data_groups" data_groups,
+    "follower_demographics" follower_demographics, "gmv_ranges" gmv_ranges, "keyword"
+    keyword, "search_key" search_key, "units_sold_ranges" units_sold_ranges } {
+    "page_token" page_token, "page_size" page_size }
 );
 /// Response data of `affiliate_seller.search_creator_on_marketplace_202608` ([`AffiliateSellerSearchCreatorOnMarketplace202608Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creators-in-creator-marketplace-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4059,8 +4277,8 @@ pub struct AffiliateSellerSearchCreatorOnMarketplace202608Response {
     pub creators: Option<Vec<SearchCreatorOnMarketplace202608Creator>>,
 }
 ::shop_api::object!(
-    AffiliateSellerSearchCreatorOnMarketplace202608Response { next_page_token,
-    search_key, creators }
+    AffiliateSellerSearchCreatorOnMarketplace202608Response { "creators" creators,
+    "next_page_token" next_page_token, "search_key" search_key }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerSearchCreatorOnMarketplace202608Request {
@@ -4103,7 +4321,7 @@ pub struct AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest {
     pub options: Option<Vec<CreatorMarketplaceAdvancedSearchFiltersOption>>,
 }
 ::shop_api::object!(
-    AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest { options }
+    AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest { "options" options }
 );
 /// Response data of `affiliate_seller.creator_marketplace_advanced_search_filters` ([`AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-marketplace-advanced-search-filters-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4112,7 +4330,7 @@ pub struct AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersResponse {
     pub data: Option<CreatorMarketplaceAdvancedSearchFiltersData>,
 }
 ::shop_api::object!(
-    AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersResponse { data }
+    AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersResponse { "data" data }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest {
@@ -4135,8 +4353,8 @@ pub struct AffiliateSellerMarketplaceCreatorPerformance202608Request {
     pub data_groups: Option<Vec<DataGroup>>,
 }
 ::shop_api::object!(
-    AffiliateSellerMarketplaceCreatorPerformance202608Request { @ path creator_user_id, @
-    query data_groups }
+    AffiliateSellerMarketplaceCreatorPerformance202608Request {} { "creator_user_id"
+    creator_user_id, "data_groups" data_groups }
 );
 /// Response data of `affiliate_seller.marketplace_creator_performance_202608` ([`AffiliateSellerMarketplaceCreatorPerformance202608Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-marketplace-creator-performance-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4145,7 +4363,7 @@ pub struct AffiliateSellerMarketplaceCreatorPerformance202608Response {
     pub creator: Option<MarketplaceCreatorPerformance202608Creator>,
 }
 ::shop_api::object!(
-    AffiliateSellerMarketplaceCreatorPerformance202608Response { creator }
+    AffiliateSellerMarketplaceCreatorPerformance202608Response { "creator" creator }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerMarketplaceCreatorPerformance202608Request {
@@ -4178,7 +4396,7 @@ pub struct AffiliateSellerUploadMessageImageV2Request {
     /// The format of the image must be jpg, gif, webp, or png. The size of the image must not exceed 10MB. Required.
     pub data: String,
 }
-::shop_api::object!(AffiliateSellerUploadMessageImageV2Request { data });
+::shop_api::object!(AffiliateSellerUploadMessageImageV2Request { "data" data });
 /// Response data of `affiliate_seller.upload_message_image_v2` ([`AffiliateSellerUploadMessageImageV2Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-message-image-v2-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerUploadMessageImageV2Response {
@@ -4189,7 +4407,10 @@ pub struct AffiliateSellerUploadMessageImageV2Response {
     /// Image height
     pub height: Option<i64>,
 }
-::shop_api::object!(AffiliateSellerUploadMessageImageV2Response { url, width, height });
+::shop_api::object!(
+    AffiliateSellerUploadMessageImageV2Response { "height" height, "url" url, "width"
+    width }
+);
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerUploadMessageImageV2Request {
     ::shop_api::endpoint!(
         AffiliateSellerUploadMessageImageV2Response, super::super::Tiktok, "tiktok"
@@ -4219,8 +4440,9 @@ pub struct AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationReque
 }
 ::shop_api::object!(
     AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest {
-    creator_user_open_id, invitation_group_id, query, query_type, invitation_id,
-    product_filter }
+    "creator_user_open_id" creator_user_open_id, "invitation_group_id"
+    invitation_group_id, "invitation_id" invitation_id, "product_filter" product_filter,
+    "query" query, "query_type" query_type }
 );
 /// Response data of `affiliate_seller.query_creator_promotion_details_in_target_collaboration` ([`AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/query-creator-promotion-details-in-target-collaboration-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4229,7 +4451,8 @@ pub struct AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRespo
     pub data: Option<QueryCreatorPromotionDetailsInTargetCollaborationData>,
 }
 ::shop_api::object!(
-    AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationResponse { data }
+    AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationResponse { "data"
+    data }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest {
@@ -4250,7 +4473,8 @@ pub struct AffiliateSellerCheckCreatorOutreachEligibilityRequest {
     pub creator_infos: Vec<CreatorInfo>,
 }
 ::shop_api::object!(
-    AffiliateSellerCheckCreatorOutreachEligibilityRequest { creator_infos }
+    AffiliateSellerCheckCreatorOutreachEligibilityRequest { "creator_infos" creator_infos
+    }
 );
 /// Response data of `affiliate_seller.check_creator_outreach_eligibility` ([`AffiliateSellerCheckCreatorOutreachEligibilityRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-creator-outreach-eligibility-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4263,8 +4487,10 @@ pub struct AffiliateSellerCheckCreatorOutreachEligibilityResponse {
     pub is_batch_quota_consumable: Option<bool>,
 }
 ::shop_api::object!(
-    AffiliateSellerCheckCreatorOutreachEligibilityResponse { creator_eligibility_results,
-    ineligible_creator_levels, is_batch_quota_consumable }
+    AffiliateSellerCheckCreatorOutreachEligibilityResponse {
+    "creator_eligibility_results" creator_eligibility_results,
+    "ineligible_creator_levels" ineligible_creator_levels, "is_batch_quota_consumable"
+    is_batch_quota_consumable }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerCheckCreatorOutreachEligibilityRequest {

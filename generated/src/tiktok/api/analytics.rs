@@ -13,7 +13,7 @@ pub struct GmvBreakdown {
     /// Breakdown type.
     pub kind: Option<String>,
 }
-::shop_api::object!(GmvBreakdown { amount, currency, kind = "type" });
+::shop_api::object!(GmvBreakdown { "amount" amount, "currency" currency, "type" kind });
 /// Buyer breakdowns.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyerBreakdown {
@@ -22,7 +22,7 @@ pub struct BuyerBreakdown {
     /// Breakdown type.
     pub kind: Option<String>,
 }
-::shop_api::object!(BuyerBreakdown { amount, kind = "type" });
+::shop_api::object!(BuyerBreakdown { "amount" amount, "type" kind });
 /// Product impression breakdowns.
 ///
 /// The same fields as [`BuyerBreakdown`].
@@ -76,11 +76,15 @@ pub struct Interval {
     pub cancellations_and_returns: Option<i64>,
 }
 ::shop_api::object!(
-    Interval { start_date, end_date, gmv, gmv_breakdowns, sku_orders, orders,
-    avg_order_value, units_sold, buyers, buyer_breakdowns, product_impressions,
-    product_impression_breakdowns, product_page_views, product_page_view_breakdowns,
-    avg_product_page_visitors, avg_product_page_visitor_breakdowns, refunds,
-    cancellations_and_returns }
+    Interval { "avg_order_value" avg_order_value, "avg_product_page_visitor_breakdowns"
+    avg_product_page_visitor_breakdowns, "avg_product_page_visitors"
+    avg_product_page_visitors, "buyer_breakdowns" buyer_breakdowns, "buyers" buyers,
+    "cancellations_and_returns" cancellations_and_returns, "end_date" end_date, "gmv"
+    gmv, "gmv_breakdowns" gmv_breakdowns, "orders" orders,
+    "product_impression_breakdowns" product_impression_breakdowns, "product_impressions"
+    product_impressions, "product_page_view_breakdowns" product_page_view_breakdowns,
+    "product_page_views" product_page_views, "refunds" refunds, "sku_orders" sku_orders,
+    "start_date" start_date, "units_sold" units_sold }
 );
 /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-04-01 to 2024-04-08) with granularity "ALL", the...
 ///
@@ -94,7 +98,9 @@ pub struct Performance {
     /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-04-01 to 2024-04-08) with granularity "ALL", the...
     pub comparison_intervals: Option<Vec<ComparisonInterval>>,
 }
-::shop_api::object!(Performance { intervals, comparison_intervals });
+::shop_api::object!(
+    Performance { "comparison_intervals" comparison_intervals, "intervals" intervals }
+);
 /// List of product performance metrics.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Product {
@@ -109,7 +115,10 @@ pub struct Product {
     /// Ratio of the number of product clicks compared to number of product impressions in raw decimal format.
     pub click_through_rate: Option<String>,
 }
-::shop_api::object!(Product { id, gmv, orders, units_sold, click_through_rate });
+::shop_api::object!(
+    Product { "click_through_rate" click_through_rate, "gmv" gmv, "id" id, "orders"
+    orders, "units_sold" units_sold }
+);
 /// Unit sold breakdowns.
 ///
 /// The same fields as [`BuyerBreakdown`].
@@ -134,7 +143,7 @@ pub struct ClickThroughRateBreakdown {
     /// Breakdown type.
     pub kind: Option<String>,
 }
-::shop_api::object!(ClickThroughRateBreakdown { amount, kind = "type" });
+::shop_api::object!(ClickThroughRateBreakdown { "amount" amount, "type" kind });
 /// Interval data for the requested time range.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PerformanceInterval {
@@ -170,10 +179,13 @@ pub struct PerformanceInterval {
     pub click_through_rate_breakdowns: Option<Vec<ClickThroughRateBreakdown>>,
 }
 ::shop_api::object!(
-    PerformanceInterval { start_date, end_date, gmv, gmv_breakdowns, orders, units_sold,
-    unit_sold_breakdowns, impressions, impression_breakdowns, page_views,
-    page_view_breakdowns, avg_page_visitors, avg_page_visitor_breakdowns,
-    click_through_rate, click_through_rate_breakdowns }
+    PerformanceInterval { "avg_page_visitor_breakdowns" avg_page_visitor_breakdowns,
+    "avg_page_visitors" avg_page_visitors, "click_through_rate" click_through_rate,
+    "click_through_rate_breakdowns" click_through_rate_breakdowns, "end_date" end_date,
+    "gmv" gmv, "gmv_breakdowns" gmv_breakdowns, "impression_breakdowns"
+    impression_breakdowns, "impressions" impressions, "orders" orders,
+    "page_view_breakdowns" page_view_breakdowns, "page_views" page_views, "start_date"
+    start_date, "unit_sold_breakdowns" unit_sold_breakdowns, "units_sold" units_sold }
 );
 /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-04-01 to 2024-04-08) with granularity "ALL", the...
 ///
@@ -188,7 +200,8 @@ pub struct ShopProductPerformancePerformance {
     pub comparison_intervals: Option<Vec<PerformanceComparisonInterval>>,
 }
 ::shop_api::object!(
-    ShopProductPerformancePerformance { intervals, comparison_intervals }
+    ShopProductPerformancePerformance { "comparison_intervals" comparison_intervals,
+    "intervals" intervals }
 );
 /// List of SKU performance metrics.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -204,7 +217,10 @@ pub struct Sku {
     /// Number of units sold for a SKU
     pub units_sold: Option<i64>,
 }
-::shop_api::object!(Sku { id, product_id, gmv, sku_orders, units_sold });
+::shop_api::object!(
+    Sku { "gmv" gmv, "id" id, "product_id" product_id, "sku_orders" sku_orders,
+    "units_sold" units_sold }
+);
 /// Unit sold breakdowns.
 ///
 /// The same fields as [`BuyerBreakdown`].
@@ -228,8 +244,9 @@ pub struct ShopSkuPerformanceInterval {
     pub sku_orders: Option<i64>,
 }
 ::shop_api::object!(
-    ShopSkuPerformanceInterval { start_date, end_date, gmv, gmv_breakdown, units_sold,
-    units_sold_breakdown, sku_orders }
+    ShopSkuPerformanceInterval { "end_date" end_date, "gmv" gmv, "gmv_breakdown"
+    gmv_breakdown, "sku_orders" sku_orders, "start_date" start_date, "units_sold"
+    units_sold, "units_sold_breakdown" units_sold_breakdown }
 );
 /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity as the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-04-01 to 2024-04-08) with granularity "ALL", the...
 ///
@@ -246,7 +263,8 @@ pub struct ShopSkuPerformancePerformance {
     pub comparison_intervals: Option<Vec<ShopSkuPerformanceComparisonInterval>>,
 }
 ::shop_api::object!(
-    ShopSkuPerformancePerformance { product_id, intervals, comparison_intervals }
+    ShopSkuPerformancePerformance { "comparison_intervals" comparison_intervals,
+    "intervals" intervals, "product_id" product_id }
 );
 /// Interval data for the requested time range.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -265,8 +283,9 @@ pub struct ShopVideoPerformanceOverviewInterval {
     pub units_sold: Option<i64>,
 }
 ::shop_api::object!(
-    ShopVideoPerformanceOverviewInterval { start_date, end_date, gmv, click_through_rate,
-    sku_orders, units_sold }
+    ShopVideoPerformanceOverviewInterval { "click_through_rate" click_through_rate,
+    "end_date" end_date, "gmv" gmv, "sku_orders" sku_orders, "start_date" start_date,
+    "units_sold" units_sold }
 );
 /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-09-01 to 2024-09-08) with granularity "ALL", the...
 ///
@@ -283,7 +302,8 @@ pub struct ShopVideoPerformanceOverviewPerformance {
     >,
 }
 ::shop_api::object!(
-    ShopVideoPerformanceOverviewPerformance { intervals, comparison_intervals }
+    ShopVideoPerformanceOverviewPerformance { "comparison_intervals"
+    comparison_intervals, "intervals" intervals }
 );
 /// List of video performance metrics.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -310,8 +330,9 @@ pub struct Video {
     pub video_post_time: Option<String>,
 }
 ::shop_api::object!(
-    Video { id, title, username, gmv, sku_orders, units_sold, views, click_through_rate,
-    products, video_post_time }
+    Video { "click_through_rate" click_through_rate, "gmv" gmv, "id" id, "products"
+    products, "sku_orders" sku_orders, "title" title, "units_sold" units_sold, "username"
+    username, "video_post_time" video_post_time, "views" views }
 );
 /// Interval data for the requested time range.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -330,8 +351,9 @@ pub struct ShopVideoPerformanceDetailsInterval {
     pub views: Option<i64>,
 }
 ::shop_api::object!(
-    ShopVideoPerformanceDetailsInterval { start_date, end_date, gmv, click_through_rate,
-    daily_avg_buyers, views }
+    ShopVideoPerformanceDetailsInterval { "click_through_rate" click_through_rate,
+    "daily_avg_buyers" daily_avg_buyers, "end_date" end_date, "gmv" gmv, "start_date"
+    start_date, "views" views }
 );
 /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-09-01 to 2024-09-08) with granularity "ALL", the...
 ///
@@ -348,8 +370,8 @@ pub struct ShopVideoPerformanceDetailsPerformance {
     pub video_post_time: Option<String>,
 }
 ::shop_api::object!(
-    ShopVideoPerformanceDetailsPerformance { intervals, comparison_intervals,
-    video_post_time }
+    ShopVideoPerformanceDetailsPerformance { "comparison_intervals" comparison_intervals,
+    "intervals" intervals, "video_post_time" video_post_time }
 );
 /// Engagement data for the video.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -364,7 +386,8 @@ pub struct EngagementData {
     pub total_views: Option<i64>,
 }
 ::shop_api::object!(
-    EngagementData { total_likes, total_shares, total_comments, total_views }
+    EngagementData { "total_comments" total_comments, "total_likes" total_likes,
+    "total_shares" total_shares, "total_views" total_views }
 );
 /// List of product performance metrics.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -381,8 +404,8 @@ pub struct ShopVideoProductPerformanceListProduct {
     pub daily_avg_buyers: Option<String>,
 }
 ::shop_api::object!(
-    ShopVideoProductPerformanceListProduct { id, name, gmv, units_sold, daily_avg_buyers
-    }
+    ShopVideoProductPerformanceListProduct { "daily_avg_buyers" daily_avg_buyers, "gmv"
+    gmv, "id" id, "name" name, "units_sold" units_sold }
 );
 /// Interval data for the requested time range.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -405,8 +428,10 @@ pub struct ShopLivePerformanceOverviewInterval {
     pub click_through_rate: Option<String>,
 }
 ::shop_api::object!(
-    ShopLivePerformanceOverviewInterval { start_date, end_date, gmv, sku_orders,
-    customers, units_sold, click_to_order_rate, click_through_rate }
+    ShopLivePerformanceOverviewInterval { "click_through_rate" click_through_rate,
+    "click_to_order_rate" click_to_order_rate, "customers" customers, "end_date"
+    end_date, "gmv" gmv, "sku_orders" sku_orders, "start_date" start_date, "units_sold"
+    units_sold }
 );
 /// Same structure as "intervals." It contains data for the previous time range with the same range length and granularity of the current time range.
 ///
@@ -421,7 +446,8 @@ pub struct ShopLivePerformanceOverviewPerformance {
     pub comparison_intervals: Option<Vec<ShopLivePerformanceOverviewComparisonInterval>>,
 }
 ::shop_api::object!(
-    ShopLivePerformanceOverviewPerformance { intervals, comparison_intervals }
+    ShopLivePerformanceOverviewPerformance { "comparison_intervals" comparison_intervals,
+    "intervals" intervals }
 );
 /// Sale performance data of the LIVE related to the shop
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -448,9 +474,10 @@ pub struct SalesPerformance {
     pub f_24h_live_gmv: Option<Amount>,
 }
 ::shop_api::object!(
-    SalesPerformance { gmv, products_added, different_products_sold, created_sku_orders,
-    sku_orders, unit_sold, customers, avg_price, click_to_order_rate, f_24h_live_gmv =
-    "24h_live_gmv" }
+    SalesPerformance { "24h_live_gmv" f_24h_live_gmv, "avg_price" avg_price,
+    "click_to_order_rate" click_to_order_rate, "created_sku_orders" created_sku_orders,
+    "customers" customers, "different_products_sold" different_products_sold, "gmv" gmv,
+    "products_added" products_added, "sku_orders" sku_orders, "unit_sold" unit_sold }
 );
 /// This object will return only when the account type is: - OFFICIAL_ACCOUNTS: - MARKETING_ACCOUNTS
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -481,9 +508,11 @@ pub struct InteractionPerformance {
     pub click_through_rate: Option<String>,
 }
 ::shop_api::object!(
-    InteractionPerformance { acu, pcu, viewers, views, avg_viewing_duration, comments,
-    shares, likes, new_followers, product_impressions, product_clicks, click_through_rate
-    }
+    InteractionPerformance { "acu" acu, "avg_viewing_duration" avg_viewing_duration,
+    "click_through_rate" click_through_rate, "comments" comments, "likes" likes,
+    "new_followers" new_followers, "pcu" pcu, "product_clicks" product_clicks,
+    "product_impressions" product_impressions, "shares" shares, "viewers" viewers,
+    "views" views }
 );
 /// List of live performance metrics.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -504,8 +533,9 @@ pub struct LiveStreamSession {
     pub interaction_performance: Option<InteractionPerformance>,
 }
 ::shop_api::object!(
-    LiveStreamSession { id, title, username, start_time, end_time, sales_performance,
-    interaction_performance }
+    LiveStreamSession { "end_time" end_time, "id" id, "interaction_performance"
+    interaction_performance, "sales_performance" sales_performance, "start_time"
+    start_time, "title" title, "username" username }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -522,8 +552,9 @@ pub struct Metrics {
     pub gmv: Option<Amount>,
 }
 ::shop_api::object!(
-    Metrics { anchor_display_rate, click_through_rate, order_count, item_sold_count, gmv
-    }
+    Metrics { "anchor_display_rate" anchor_display_rate, "click_through_rate"
+    click_through_rate, "gmv" gmv, "item_sold_count" item_sold_count, "order_count"
+    order_count }
 );
 /// The list of objects within will be arranged in ascending order based on the start_time field.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -533,7 +564,7 @@ pub struct VideoPerformance {
     /// Not described in the official docs.
     pub metrics: Option<Metrics>,
 }
-::shop_api::object!(VideoPerformance { time_range, metrics });
+::shop_api::object!(VideoPerformance { "metrics" metrics, "time_range" time_range });
 /// Contains a list of video objects. The inner list of objects will be organized in ascending order based on the video_id field.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VideoPerformancesVideo {
@@ -542,7 +573,7 @@ pub struct VideoPerformancesVideo {
     /// The list of objects within will be arranged in ascending order based on the start_time field.
     pub performances: Option<Vec<VideoPerformance>>,
 }
-::shop_api::object!(VideoPerformancesVideo { id, performances });
+::shop_api::object!(VideoPerformancesVideo { "id" id, "performances" performances });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Stats {
@@ -582,11 +613,16 @@ pub struct Stats {
     pub peak_concurrent_user_count: Option<i64>,
 }
 ::shop_api::object!(
-    Stats { sales, local_gmv, created_order_count, current_visitor_count,
-    paid_order_count, local_unit_price, product_reach_count, watch_pv,
-    click_through_rate, accumulated_new_follower_count, buyer_count,
-    accumulated_comment_count, product_view_count, click_order_rate,
-    avg_watching_duration, accumulated_sharing_count, peak_concurrent_user_count }
+    Stats { "accumulated_comment_count" accumulated_comment_count,
+    "accumulated_new_follower_count" accumulated_new_follower_count,
+    "accumulated_sharing_count" accumulated_sharing_count, "avg_watching_duration"
+    avg_watching_duration, "buyer_count" buyer_count, "click_order_rate"
+    click_order_rate, "click_through_rate" click_through_rate, "created_order_count"
+    created_order_count, "current_visitor_count" current_visitor_count, "local_gmv"
+    local_gmv, "local_unit_price" local_unit_price, "paid_order_count" paid_order_count,
+    "peak_concurrent_user_count" peak_concurrent_user_count, "product_reach_count"
+    product_reach_count, "product_view_count" product_view_count, "sales" sales,
+    "watch_pv" watch_pv }
 );
 /// Data points for the metric identified by `stats_type`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -598,7 +634,9 @@ pub struct DataPoint {
     /// Not described in the official docs.
     pub gmv: Option<Gmv>,
 }
-::shop_api::object!(DataPoint { order_count, timestamp, gmv });
+::shop_api::object!(
+    DataPoint { "gmv" gmv, "order_count" order_count, "timestamp" timestamp }
+);
 /// GMV and created-order trend series for the live room. Each item identifies one metric through `stats_type`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GmvTrendPerformance {
@@ -607,7 +645,9 @@ pub struct GmvTrendPerformance {
     /// Data points for the metric identified by `stats_type`.
     pub data_points: Option<Vec<DataPoint>>,
 }
-::shop_api::object!(GmvTrendPerformance { stats_type, data_points });
+::shop_api::object!(
+    GmvTrendPerformance { "data_points" data_points, "stats_type" stats_type }
+);
 /// The data point of interactive trend
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InteractiveTrendPerformanceDataPoint {
@@ -616,7 +656,9 @@ pub struct InteractiveTrendPerformanceDataPoint {
     /// The time of the data points
     pub timestamp: Option<i64>,
 }
-::shop_api::object!(InteractiveTrendPerformanceDataPoint { value, timestamp });
+::shop_api::object!(
+    InteractiveTrendPerformanceDataPoint { "timestamp" timestamp, "value" value }
+);
 /// The trend data of living room
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InteractiveTrendPerformance {
@@ -625,7 +667,9 @@ pub struct InteractiveTrendPerformance {
     /// The data point of interactive trend
     pub data_points: Option<Vec<InteractiveTrendPerformanceDataPoint>>,
 }
-::shop_api::object!(InteractiveTrendPerformance { stats_type, data_points });
+::shop_api::object!(
+    InteractiveTrendPerformance { "data_points" data_points, "stats_type" stats_type }
+);
 /// Statistics for each product in the specified live room.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductStat {
@@ -665,11 +709,15 @@ pub struct ProductStat {
     pub click_order_rate: Option<String>,
 }
 ::shop_api::object!(
-    ProductStat { main_image_url, product_id, is_live, click_through_rate,
-    sellable_region, created_order_count, exposure_count, total_click_count, local_gmv,
-    product_name, local_unit_price, paid_order_count, inventory_left_count,
-    inventory_consumption_count, created_order_user_count, paid_user_count,
-    click_order_rate }
+    ProductStat { "click_order_rate" click_order_rate, "click_through_rate"
+    click_through_rate, "created_order_count" created_order_count,
+    "created_order_user_count" created_order_user_count, "exposure_count" exposure_count,
+    "inventory_consumption_count" inventory_consumption_count, "inventory_left_count"
+    inventory_left_count, "is_live" is_live, "local_gmv" local_gmv, "local_unit_price"
+    local_unit_price, "main_image_url" main_image_url, "paid_order_count"
+    paid_order_count, "paid_user_count" paid_user_count, "product_id" product_id,
+    "product_name" product_name, "sellable_region" sellable_region, "total_click_count"
+    total_click_count }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -679,7 +727,7 @@ pub struct Source {
     /// The live room watch count attributed to the primary traffic source.
     pub watch_pv: Option<i64>,
 }
-::shop_api::object!(Source { name, watch_pv });
+::shop_api::object!(Source { "name" name, "watch_pv" watch_pv });
 /// Traffic performance grouped by primary traffic source, including any available sub-source breakdowns.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrafficPerformance {
@@ -688,7 +736,7 @@ pub struct TrafficPerformance {
     /// Traffic sub- sources associated with the primary traffic source, when available.
     pub sub_sources: Option<Vec<Source>>,
 }
-::shop_api::object!(TrafficPerformance { source, sub_sources });
+::shop_api::object!(TrafficPerformance { "source" source, "sub_sources" sub_sources });
 /// Gender indicators for advertisement
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AllAdsGenderIndicator {
@@ -697,7 +745,7 @@ pub struct AllAdsGenderIndicator {
     /// The count for the corresponding gender indicator.
     pub value: Option<String>,
 }
-::shop_api::object!(AllAdsGenderIndicator { kind = "type", value });
+::shop_api::object!(AllAdsGenderIndicator { "type" kind, "value" value });
 /// Country-level user portrait indicators for the live room.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegionIndicator {
@@ -706,7 +754,7 @@ pub struct RegionIndicator {
     /// The country of indicators
     pub kind: Option<String>,
 }
-::shop_api::object!(RegionIndicator { value, kind = "type" });
+::shop_api::object!(RegionIndicator { "type" kind, "value" value });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Sales {
@@ -717,7 +765,9 @@ pub struct Sales {
     /// Daily average count of customers.
     pub avg_customers: Option<i64>,
 }
-::shop_api::object!(Sales { gmv, items_sold, avg_customers });
+::shop_api::object!(
+    Sales { "avg_customers" avg_customers, "gmv" gmv, "items_sold" items_sold }
+);
 /// Sales breakdowns.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Breakdown {
@@ -726,7 +776,7 @@ pub struct Breakdown {
     /// Not described in the official docs.
     pub sales: Option<Sales>,
 }
-::shop_api::object!(Breakdown { content_type, sales });
+::shop_api::object!(Breakdown { "content_type" content_type, "sales" sales });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IntervalSales {
@@ -739,7 +789,10 @@ pub struct IntervalSales {
     /// Sales breakdowns.
     pub breakdowns: Option<Vec<Breakdown>>,
 }
-::shop_api::object!(IntervalSales { gmv, orders, items_sold, breakdowns });
+::shop_api::object!(
+    IntervalSales { "breakdowns" breakdowns, "gmv" gmv, "items_sold" items_sold, "orders"
+    orders }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Traffic {
@@ -755,7 +808,9 @@ pub struct Traffic {
     pub avg_conversion_rate: Option<String>,
 }
 ::shop_api::object!(
-    Traffic { impressions, page_views, avg_unique_page_views, ctr, avg_conversion_rate }
+    Traffic { "avg_conversion_rate" avg_conversion_rate, "avg_unique_page_views"
+    avg_unique_page_views, "ctr" ctr, "impressions" impressions, "page_views" page_views
+    }
 );
 /// Traffic breakdowns.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -765,14 +820,14 @@ pub struct TrafficBreakdown {
     /// Traffic breakdown content type. Possible values: - VIDEO: Video content. - LIVE: Live stream content. - PRODUCT_CARD: Product card.
     pub content_type: Option<String>,
 }
-::shop_api::object!(TrafficBreakdown { traffic, content_type });
+::shop_api::object!(TrafficBreakdown { "content_type" content_type, "traffic" traffic });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IntervalTraffic {
     /// Traffic breakdowns.
     pub breakdowns: Option<Vec<TrafficBreakdown>>,
 }
-::shop_api::object!(IntervalTraffic { breakdowns });
+::shop_api::object!(IntervalTraffic { "breakdowns" breakdowns });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CancelAndRefunds {
@@ -785,7 +840,10 @@ pub struct CancelAndRefunds {
     /// Replacements refers to units that were returned and replaced.
     pub replacements: Option<i64>,
 }
-::shop_api::object!(CancelAndRefunds { returned, canceled, refunded, replacements });
+::shop_api::object!(
+    CancelAndRefunds { "canceled" canceled, "refunded" refunded, "replacements"
+    replacements, "returned" returned }
+);
 /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopProductPerformance202509Interval {
@@ -801,8 +859,8 @@ pub struct ShopProductPerformance202509Interval {
     pub cancel_and_refunds: Option<CancelAndRefunds>,
 }
 ::shop_api::object!(
-    ShopProductPerformance202509Interval { start_date, end_date, sales, traffic,
-    cancel_and_refunds }
+    ShopProductPerformance202509Interval { "cancel_and_refunds" cancel_and_refunds,
+    "end_date" end_date, "sales" sales, "start_date" start_date, "traffic" traffic }
 );
 /// ratings within the choosen start_date_ge and end_date_ge
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -814,7 +872,7 @@ pub struct Rating {
     /// Share of all product reviews in the corresponding rating bucket.
     pub percentage: Option<String>,
 }
-::shop_api::object!(Rating { stars, count, percentage });
+::shop_api::object!(Rating { "count" count, "percentage" percentage, "stars" stars });
 /// Content details
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Content {
@@ -825,7 +883,9 @@ pub struct Content {
     /// Not described in the official docs.
     pub gmv: Option<Amount>,
 }
-::shop_api::object!(Content { content_id, items_sold, gmv });
+::shop_api::object!(
+    Content { "content_id" content_id, "gmv" gmv, "items_sold" items_sold }
+);
 /// Product-related content for the period from `start_date_ge` (inclusive) to `end_date_lt` (exclusive). Sorted by GMV; returns only the top 100.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopContent {
@@ -834,7 +894,7 @@ pub struct TopContent {
     /// Content details
     pub contents: Option<Vec<Content>>,
 }
-::shop_api::object!(TopContent { kind = "type", contents });
+::shop_api::object!(TopContent { "contents" contents, "type" kind });
 /// Product-related creators for the period from `start_date_ge` (inclusive) to `end_date_lt` (exclusive). Sorted by GMV; returns only the top 100.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopCreator {
@@ -850,7 +910,8 @@ pub struct TopCreator {
     pub items_sold: Option<i64>,
 }
 ::shop_api::object!(
-    TopCreator { creator_open_id, creator_name, creator_profile, gmv, items_sold }
+    TopCreator { "creator_name" creator_name, "creator_open_id" creator_open_id,
+    "creator_profile" creator_profile, "gmv" gmv, "items_sold" items_sold }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -865,8 +926,8 @@ pub struct ShopProductPerformance202509Performance {
     pub top_creators: Option<Vec<TopCreator>>,
 }
 ::shop_api::object!(
-    ShopProductPerformance202509Performance { intervals, ratings, top_contents,
-    top_creators }
+    ShopProductPerformance202509Performance { "intervals" intervals, "ratings" ratings,
+    "top_contents" top_contents, "top_creators" top_creators }
 );
 /// GMV breakdowns for the SKU.
 ///
@@ -895,8 +956,9 @@ pub struct ShopSkuPerformance202509Interval {
     pub sku_orders: Option<i64>,
 }
 ::shop_api::object!(
-    ShopSkuPerformance202509Interval { start_date, end_date, gmv, gmv_breakdown,
-    items_sold, items_sold_breakdown, sku_orders }
+    ShopSkuPerformance202509Interval { "end_date" end_date, "gmv" gmv, "gmv_breakdown"
+    gmv_breakdown, "items_sold" items_sold, "items_sold_breakdown" items_sold_breakdown,
+    "sku_orders" sku_orders, "start_date" start_date }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -909,7 +971,8 @@ pub struct ShopSkuPerformance202509Performance {
     pub intervals: Option<Vec<ShopSkuPerformance202509Interval>>,
 }
 ::shop_api::object!(
-    ShopSkuPerformance202509Performance { product_id, sku_id, intervals }
+    ShopSkuPerformance202509Performance { "intervals" intervals, "product_id" product_id,
+    "sku_id" sku_id }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -930,7 +993,9 @@ pub struct Overall {
     pub product_clicks: Option<i64>,
 }
 ::shop_api::object!(
-    Overall { gmv, gpm, customers, items_sold, ctr, product_impressions, product_clicks }
+    Overall { "ctr" ctr, "customers" customers, "gmv" gmv, "gpm" gpm, "items_sold"
+    items_sold, "product_clicks" product_clicks, "product_impressions"
+    product_impressions }
 );
 /// Breakdown data for product-level sales performance in each interval.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -953,8 +1018,9 @@ pub struct SalesBreakdown {
     pub product_clicks: Option<i64>,
 }
 ::shop_api::object!(
-    SalesBreakdown { product_id, gmv, gpm, customers, items_sold, ctr,
-    product_impressions, product_clicks }
+    SalesBreakdown { "ctr" ctr, "customers" customers, "gmv" gmv, "gpm" gpm, "items_sold"
+    items_sold, "product_clicks" product_clicks, "product_id" product_id,
+    "product_impressions" product_impressions }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -964,7 +1030,9 @@ pub struct ShopVideoPerformanceDetails202509Sales {
     /// Breakdown data for product-level sales performance in each interval.
     pub breakdowns: Option<Vec<SalesBreakdown>>,
 }
-::shop_api::object!(ShopVideoPerformanceDetails202509Sales { overall, breakdowns });
+::shop_api::object!(
+    ShopVideoPerformanceDetails202509Sales { "breakdowns" breakdowns, "overall" overall }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopVideoPerformanceDetails202509Traffic {
@@ -980,8 +1048,8 @@ pub struct ShopVideoPerformanceDetails202509Traffic {
     pub likes: Option<i64>,
 }
 ::shop_api::object!(
-    ShopVideoPerformanceDetails202509Traffic { views, new_followers, shares, comments,
-    likes }
+    ShopVideoPerformanceDetails202509Traffic { "comments" comments, "likes" likes,
+    "new_followers" new_followers, "shares" shares, "views" views }
 );
 /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -996,7 +1064,8 @@ pub struct ShopVideoPerformanceDetails202509Interval {
     pub traffic: Option<ShopVideoPerformanceDetails202509Traffic>,
 }
 ::shop_api::object!(
-    ShopVideoPerformanceDetails202509Interval { start_date, end_date, sales, traffic }
+    ShopVideoPerformanceDetails202509Interval { "end_date" end_date, "sales" sales,
+    "start_date" start_date, "traffic" traffic }
 );
 /// View gender distribution
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1006,7 +1075,7 @@ pub struct GenderDistribution {
     /// Proportion for the corresponding gender within this viewer profile, expressed as a decimal fraction.
     pub percentage: Option<String>,
 }
-::shop_api::object!(GenderDistribution { gender, percentage });
+::shop_api::object!(GenderDistribution { "gender" gender, "percentage" percentage });
 /// Viewer age distribution
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AgeDistribution {
@@ -1015,7 +1084,7 @@ pub struct AgeDistribution {
     /// Proportion for the corresponding age group within this viewer profile, expressed as a decimal fraction.
     pub percentage: Option<String>,
 }
-::shop_api::object!(AgeDistribution { age, percentage });
+::shop_api::object!(AgeDistribution { "age" age, "percentage" percentage });
 /// Viewer country distribution.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CountryDistribution {
@@ -1024,7 +1093,9 @@ pub struct CountryDistribution {
     /// Proportion for the corresponding country within this viewer profile, expressed as a decimal fraction.
     pub percentage: Option<String>,
 }
-::shop_api::object!(CountryDistribution { country_code, percentage });
+::shop_api::object!(
+    CountryDistribution { "country_code" country_code, "percentage" percentage }
+);
 /// Viewer profile of the video
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ViewerProfile {
@@ -1038,8 +1109,8 @@ pub struct ViewerProfile {
     pub country_distribution: Option<Vec<CountryDistribution>>,
 }
 ::shop_api::object!(
-    ViewerProfile { kind = "type", gender_distribution, age_distribution,
-    country_distribution }
+    ViewerProfile { "age_distribution" age_distribution, "country_distribution"
+    country_distribution, "gender_distribution" gender_distribution, "type" kind }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1050,7 +1121,8 @@ pub struct ShopVideoPerformanceDetails202509Performance {
     pub viewer_profile: Option<Vec<ViewerProfile>>,
 }
 ::shop_api::object!(
-    ShopVideoPerformanceDetails202509Performance { intervals, viewer_profile }
+    ShopVideoPerformanceDetails202509Performance { "intervals" intervals,
+    "viewer_profile" viewer_profile }
 );
 /// List of product performance metrics.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1077,8 +1149,10 @@ pub struct ShopVideoProductPerformanceList202509Product {
     pub units_sold: Option<i64>,
 }
 ::shop_api::object!(
-    ShopVideoProductPerformanceList202509Product { ctr, customers, daily_avg_buyers, gmv,
-    gpm, id, name, product_clicks, product_impressions, units_sold }
+    ShopVideoProductPerformanceList202509Product { "ctr" ctr, "customers" customers,
+    "daily_avg_buyers" daily_avg_buyers, "gmv" gmv, "gpm" gpm, "id" id, "name" name,
+    "product_clicks" product_clicks, "product_impressions" product_impressions,
+    "units_sold" units_sold }
 );
 /// Hourly interval data for the requested date, including hour index, GMV, customers, items sold, and visitors.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1119,10 +1193,15 @@ pub struct ShopPerformancePerHourInterval {
     pub visitors: Option<i64>,
 }
 ::shop_api::object!(
-    ShopPerformancePerHourInterval { avg_order_value, avg_sku_order_value, customers,
-    customers_count, gmv, index, items_sold, live_attributed_gmv, orders_count,
-    product_card_attributed_gmv, product_clicks, product_impressions, sku_orders_count,
-    unique_clicks, unique_product_impressions, video_attributed_gmv, visitors }
+    ShopPerformancePerHourInterval { "avg_order_value" avg_order_value,
+    "avg_sku_order_value" avg_sku_order_value, "customers" customers, "customers_count"
+    customers_count, "gmv" gmv, "index" index, "items_sold" items_sold,
+    "live_attributed_gmv" live_attributed_gmv, "orders_count" orders_count,
+    "product_card_attributed_gmv" product_card_attributed_gmv, "product_clicks"
+    product_clicks, "product_impressions" product_impressions, "sku_orders_count"
+    sku_orders_count, "unique_clicks" unique_clicks, "unique_product_impressions"
+    unique_product_impressions, "video_attributed_gmv" video_attributed_gmv, "visitors"
+    visitors }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1161,10 +1240,14 @@ pub struct PerformanceOverall {
     pub visitors: Option<i64>,
 }
 ::shop_api::object!(
-    PerformanceOverall { avg_order_value, avg_sku_order_value, customers,
-    customers_count, gmv, items_sold, live_attributed_gmv, orders_count,
-    product_card_attributed_gmv, product_clicks, product_impressions, sku_orders_count,
-    unique_clicks, unique_product_impressions, video_attributed_gmv, visitors }
+    PerformanceOverall { "avg_order_value" avg_order_value, "avg_sku_order_value"
+    avg_sku_order_value, "customers" customers, "customers_count" customers_count, "gmv"
+    gmv, "items_sold" items_sold, "live_attributed_gmv" live_attributed_gmv,
+    "orders_count" orders_count, "product_card_attributed_gmv"
+    product_card_attributed_gmv, "product_clicks" product_clicks, "product_impressions"
+    product_impressions, "sku_orders_count" sku_orders_count, "unique_clicks"
+    unique_clicks, "unique_product_impressions" unique_product_impressions,
+    "video_attributed_gmv" video_attributed_gmv, "visitors" visitors }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1177,7 +1260,8 @@ pub struct ShopPerformancePerHourPerformance {
     pub overall: Option<PerformanceOverall>,
 }
 ::shop_api::object!(
-    ShopPerformancePerHourPerformance { intervals, latest_available_timestamp, overall }
+    ShopPerformancePerHourPerformance { "intervals" intervals,
+    "latest_available_timestamp" latest_available_timestamp, "overall" overall }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1200,8 +1284,9 @@ pub struct ShopLiveMinutePerformanceOverall {
     pub impressions: Option<i64>,
 }
 ::shop_api::object!(
-    ShopLiveMinutePerformanceOverall { live_title, start_time, end_time, duration, gmv,
-    items_sold, unique_viewers, impressions }
+    ShopLiveMinutePerformanceOverall { "duration" duration, "end_time" end_time, "gmv"
+    gmv, "impressions" impressions, "items_sold" items_sold, "live_title" live_title,
+    "start_time" start_time, "unique_viewers" unique_viewers }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1218,8 +1303,8 @@ pub struct ShopLiveMinutePerformanceSales {
     pub main_orders: Option<i64>,
 }
 ::shop_api::object!(
-    ShopLiveMinutePerformanceSales { gmv, items_sold, customers, sku_orders, main_orders
-    }
+    ShopLiveMinutePerformanceSales { "customers" customers, "gmv" gmv, "items_sold"
+    items_sold, "main_orders" main_orders, "sku_orders" sku_orders }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1240,8 +1325,9 @@ pub struct ShopLiveMinutePerformanceTraffic {
     pub impressions: Option<i64>,
 }
 ::shop_api::object!(
-    ShopLiveMinutePerformanceTraffic { viewers, views, product_impressions, ctr,
-    enter_room_rate, product_clicks, impressions }
+    ShopLiveMinutePerformanceTraffic { "ctr" ctr, "enter_room_rate" enter_room_rate,
+    "impressions" impressions, "product_clicks" product_clicks, "product_impressions"
+    product_impressions, "viewers" viewers, "views" views }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1264,8 +1350,9 @@ pub struct Interactions {
     pub share_rate: Option<String>,
 }
 ::shop_api::object!(
-    Interactions { new_followers, shares, comments, likes, comment_rate, follow_rate,
-    like_rate, share_rate }
+    Interactions { "comment_rate" comment_rate, "comments" comments, "follow_rate"
+    follow_rate, "like_rate" like_rate, "likes" likes, "new_followers" new_followers,
+    "share_rate" share_rate, "shares" shares }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1275,7 +1362,10 @@ pub struct ClickToOrderRate {
     /// Percentage of times viewers who clicked LIVE product links also placed a main order.
     pub main_order_ctor: Option<String>,
 }
-::shop_api::object!(ClickToOrderRate { sku_order_ctor, main_order_ctor });
+::shop_api::object!(
+    ClickToOrderRate { "main_order_ctor" main_order_ctor, "sku_order_ctor" sku_order_ctor
+    }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Gpm {
@@ -1284,7 +1374,7 @@ pub struct Gpm {
     /// The average GMV generated from 1,000 impressions of the LIVE.
     pub show_gpm: Option<String>,
 }
-::shop_api::object!(Gpm { watch_gpm, show_gpm });
+::shop_api::object!(Gpm { "show_gpm" show_gpm, "watch_gpm" watch_gpm });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Conversion {
@@ -1300,8 +1390,8 @@ pub struct Conversion {
     pub sku_order_rate: Option<String>,
 }
 ::shop_api::object!(
-    Conversion { avg_price, click_to_order_rate, gpm, created_sku_orders, sku_order_rate
-    }
+    Conversion { "avg_price" avg_price, "click_to_order_rate" click_to_order_rate,
+    "created_sku_orders" created_sku_orders, "gpm" gpm, "sku_order_rate" sku_order_rate }
 );
 /// Minute-level interval data for the LIVE session, including traffic, interactions, conversion, and sales fields. Each page contains up to 100 intervals.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1320,8 +1410,9 @@ pub struct ShopLiveMinutePerformanceInterval {
     pub conversion: Option<Conversion>,
 }
 ::shop_api::object!(
-    ShopLiveMinutePerformanceInterval { start_time, end_time, sales, traffic,
-    interactions, conversion }
+    ShopLiveMinutePerformanceInterval { "conversion" conversion, "end_time" end_time,
+    "interactions" interactions, "sales" sales, "start_time" start_time, "traffic"
+    traffic }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1331,7 +1422,9 @@ pub struct ShopLiveMinutePerformancePerformance {
     /// Minute-level interval data for the LIVE session, including traffic, interactions, conversion, and sales fields. Each page contains up to 100 intervals.
     pub intervals: Option<Vec<ShopLiveMinutePerformanceInterval>>,
 }
-::shop_api::object!(ShopLiveMinutePerformancePerformance { overall, intervals });
+::shop_api::object!(
+    ShopLiveMinutePerformancePerformance { "intervals" intervals, "overall" overall }
+);
 /// List of bestselling creator records for the target date range.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Creator {
@@ -1351,8 +1444,9 @@ pub struct Creator {
     pub likes_count: Option<i64>,
 }
 ::shop_api::object!(
-    Creator { rank, gmv_range, open_id, user_name, nick_name, followers_count,
-    likes_count }
+    Creator { "followers_count" followers_count, "gmv_range" gmv_range, "likes_count"
+    likes_count, "nick_name" nick_name, "open_id" open_id, "rank" rank, "user_name"
+    user_name }
 );
 /// List of bestselling LIVE session records for the target date range.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1377,8 +1471,9 @@ pub struct Live {
     pub creator_nick_name: Option<String>,
 }
 ::shop_api::object!(
-    Live { rank, gmv_range, id, title, start_time, duration, creator_name, open_id,
-    creator_nick_name }
+    Live { "creator_name" creator_name, "creator_nick_name" creator_nick_name, "duration"
+    duration, "gmv_range" gmv_range, "id" id, "open_id" open_id, "rank" rank,
+    "start_time" start_time, "title" title }
 );
 /// List of bestselling product records for the target date range.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1401,8 +1496,9 @@ pub struct BestsellingProductsProduct {
     pub shop_id: Option<String>,
 }
 ::shop_api::object!(
-    BestsellingProductsProduct { rank, gmv_range, id, name, rating, product_image,
-    shop_name, shop_id }
+    BestsellingProductsProduct { "gmv_range" gmv_range, "id" id, "name" name,
+    "product_image" product_image, "rank" rank, "rating" rating, "shop_id" shop_id,
+    "shop_name" shop_name }
 );
 /// List of product anchors associated with the video, including product IDs and product names. Excludes deactivated and sold-out products.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1412,7 +1508,9 @@ pub struct ProductInfo {
     /// Product name in the product anchor. Deactivated and sold-out products are excluded.
     pub product_name: Option<String>,
 }
-::shop_api::object!(ProductInfo { product_id, product_name });
+::shop_api::object!(
+    ProductInfo { "product_id" product_id, "product_name" product_name }
+);
 /// List of bestselling video records for the target date range.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BestsellingVideosVideo {
@@ -1440,8 +1538,10 @@ pub struct BestsellingVideosVideo {
     pub duration: Option<i64>,
 }
 ::shop_api::object!(
-    BestsellingVideosVideo { rank, id, nick_name, gmv_range, views, likes, comments,
-    shares, product_infos, publish_time, duration }
+    BestsellingVideosVideo { "comments" comments, "duration" duration, "gmv_range"
+    gmv_range, "id" id, "likes" likes, "nick_name" nick_name, "product_infos"
+    product_infos, "publish_time" publish_time, "rank" rank, "shares" shares, "views"
+    views }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1464,8 +1564,9 @@ pub struct ProductSales {
     pub payment_rate: Option<String>,
 }
 ::shop_api::object!(
-    ProductSales { direct_gmv, items_sold, customers, created_sku_orders, avg_price,
-    sku_orders, main_orders, payment_rate }
+    ProductSales { "avg_price" avg_price, "created_sku_orders" created_sku_orders,
+    "customers" customers, "direct_gmv" direct_gmv, "items_sold" items_sold,
+    "main_orders" main_orders, "payment_rate" payment_rate, "sku_orders" sku_orders }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1473,7 +1574,7 @@ pub struct TrafficGpm {
     /// The Watch GPM is the average GMV generated from 1,000 views of the LIVE.
     pub watch_gpm: Option<String>,
 }
-::shop_api::object!(TrafficGpm { watch_gpm });
+::shop_api::object!(TrafficGpm { "watch_gpm" watch_gpm });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductTraffic {
@@ -1491,8 +1592,9 @@ pub struct ProductTraffic {
     pub produt_clicks: Option<i64>,
 }
 ::shop_api::object!(
-    ProductTraffic { product_impressions, ctr, add_to_cart_count, click_to_order_rate,
-    gpm, produt_clicks }
+    ProductTraffic { "add_to_cart_count" add_to_cart_count, "click_to_order_rate"
+    click_to_order_rate, "ctr" ctr, "gpm" gpm, "product_impressions" product_impressions,
+    "produt_clicks" produt_clicks }
 );
 /// List of products and their sales and traffic performance for the LIVE session.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1506,7 +1608,10 @@ pub struct ShopLiveProductsPerformanceListProduct {
     /// Not described in the official docs.
     pub traffic: Option<ProductTraffic>,
 }
-::shop_api::object!(ShopLiveProductsPerformanceListProduct { id, name, sales, traffic });
+::shop_api::object!(
+    ShopLiveProductsPerformanceListProduct { "id" id, "name" name, "sales" sales,
+    "traffic" traffic }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TotalPerformance {
@@ -1562,11 +1667,16 @@ pub struct TotalPerformance {
     pub refund_customers: Option<i64>,
 }
 ::shop_api::object!(
-    TotalPerformance { gmv, orders, sku_orders, items_sold, estimated_customers, aov,
-    product_impressions, product_clicks, ctr, add_cart_count, add_cart_rate,
-    click_order_rate, unique_product_impressions, unique_clicks, unique_ctr,
-    add_cart_users, unique_atc_rate, unique_click_order_rate, gmv_incl_tax, tax,
-    gross_merchandise_value, shipping_fees, refunds, refunded_items, refund_customers }
+    TotalPerformance { "add_cart_count" add_cart_count, "add_cart_rate" add_cart_rate,
+    "add_cart_users" add_cart_users, "aov" aov, "click_order_rate" click_order_rate,
+    "ctr" ctr, "estimated_customers" estimated_customers, "gmv" gmv, "gmv_incl_tax"
+    gmv_incl_tax, "gross_merchandise_value" gross_merchandise_value, "items_sold"
+    items_sold, "orders" orders, "product_clicks" product_clicks, "product_impressions"
+    product_impressions, "refund_customers" refund_customers, "refunded_items"
+    refunded_items, "refunds" refunds, "shipping_fees" shipping_fees, "sku_orders"
+    sku_orders, "tax" tax, "unique_atc_rate" unique_atc_rate, "unique_click_order_rate"
+    unique_click_order_rate, "unique_clicks" unique_clicks, "unique_ctr" unique_ctr,
+    "unique_product_impressions" unique_product_impressions }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1611,11 +1721,16 @@ pub struct SellerLivePerformance {
     pub unique_click_order_rate: Option<String>,
 }
 ::shop_api::object!(
-    SellerLivePerformance { attributed_gmv, attributed_orders, attributed_sku_orders,
-    attributed_sold_items, estimated_customers, aov, new_live_count, product_impressions,
-    product_clicks, ctr, add_cart_count, add_cart_rate, click_order_rate,
-    unique_product_impressions, unique_clicks, unique_ctr, add_cart_users,
-    unique_atc_rate, unique_click_order_rate }
+    SellerLivePerformance { "add_cart_count" add_cart_count, "add_cart_rate"
+    add_cart_rate, "add_cart_users" add_cart_users, "aov" aov, "attributed_gmv"
+    attributed_gmv, "attributed_orders" attributed_orders, "attributed_sku_orders"
+    attributed_sku_orders, "attributed_sold_items" attributed_sold_items,
+    "click_order_rate" click_order_rate, "ctr" ctr, "estimated_customers"
+    estimated_customers, "new_live_count" new_live_count, "product_clicks"
+    product_clicks, "product_impressions" product_impressions, "unique_atc_rate"
+    unique_atc_rate, "unique_click_order_rate" unique_click_order_rate, "unique_clicks"
+    unique_clicks, "unique_ctr" unique_ctr, "unique_product_impressions"
+    unique_product_impressions }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1660,11 +1775,16 @@ pub struct SellerVideoPerformance {
     pub unique_click_order_rate: Option<String>,
 }
 ::shop_api::object!(
-    SellerVideoPerformance { attributed_gmv, attributed_orders, attributed_sku_orders,
-    attributed_sold_items, estimated_customers, aov, new_video_count,
-    product_impressions, product_clicks, ctr, add_cart_count, add_cart_rate,
-    click_order_rate, unique_product_impressions, unique_clicks, unique_ctr,
-    add_cart_users, unique_atc_rate, unique_click_order_rate }
+    SellerVideoPerformance { "add_cart_count" add_cart_count, "add_cart_rate"
+    add_cart_rate, "add_cart_users" add_cart_users, "aov" aov, "attributed_gmv"
+    attributed_gmv, "attributed_orders" attributed_orders, "attributed_sku_orders"
+    attributed_sku_orders, "attributed_sold_items" attributed_sold_items,
+    "click_order_rate" click_order_rate, "ctr" ctr, "estimated_customers"
+    estimated_customers, "new_video_count" new_video_count, "product_clicks"
+    product_clicks, "product_impressions" product_impressions, "unique_atc_rate"
+    unique_atc_rate, "unique_click_order_rate" unique_click_order_rate, "unique_clicks"
+    unique_clicks, "unique_ctr" unique_ctr, "unique_product_impressions"
+    unique_product_impressions }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1707,11 +1827,15 @@ pub struct SellerProductCardPerformance {
     pub unique_click_order_rate: Option<String>,
 }
 ::shop_api::object!(
-    SellerProductCardPerformance { attributed_gmv, attributed_orders,
-    attributed_sku_orders, attributed_sold_items, estimated_customers, aov,
-    product_impressions, product_clicks, ctr, add_cart_count, add_cart_rate,
-    click_order_rate, unique_product_impressions, unique_clicks, unique_ctr,
-    add_cart_users, unique_atc_rate, unique_click_order_rate }
+    SellerProductCardPerformance { "add_cart_count" add_cart_count, "add_cart_rate"
+    add_cart_rate, "add_cart_users" add_cart_users, "aov" aov, "attributed_gmv"
+    attributed_gmv, "attributed_orders" attributed_orders, "attributed_sku_orders"
+    attributed_sku_orders, "attributed_sold_items" attributed_sold_items,
+    "click_order_rate" click_order_rate, "ctr" ctr, "estimated_customers"
+    estimated_customers, "product_clicks" product_clicks, "product_impressions"
+    product_impressions, "unique_atc_rate" unique_atc_rate, "unique_click_order_rate"
+    unique_click_order_rate, "unique_clicks" unique_clicks, "unique_ctr" unique_ctr,
+    "unique_product_impressions" unique_product_impressions }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1756,11 +1880,16 @@ pub struct AffiliateTotalPerformance {
     pub unique_click_order_rate: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateTotalPerformance { attributed_gmv, attributed_orders, attributed_sku_orders,
-    attributed_sold_items, estimated_customers, aov, avg_daily_creator_posted_content,
-    product_impressions, product_clicks, ctr, add_cart_count, add_cart_rate,
-    click_order_rate, unique_product_impressions, unique_clicks, unique_ctr,
-    add_cart_users, unique_atc_rate, unique_click_order_rate }
+    AffiliateTotalPerformance { "add_cart_count" add_cart_count, "add_cart_rate"
+    add_cart_rate, "add_cart_users" add_cart_users, "aov" aov, "attributed_gmv"
+    attributed_gmv, "attributed_orders" attributed_orders, "attributed_sku_orders"
+    attributed_sku_orders, "attributed_sold_items" attributed_sold_items,
+    "avg_daily_creator_posted_content" avg_daily_creator_posted_content,
+    "click_order_rate" click_order_rate, "ctr" ctr, "estimated_customers"
+    estimated_customers, "product_clicks" product_clicks, "product_impressions"
+    product_impressions, "unique_atc_rate" unique_atc_rate, "unique_click_order_rate"
+    unique_click_order_rate, "unique_clicks" unique_clicks, "unique_ctr" unique_ctr,
+    "unique_product_impressions" unique_product_impressions }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1795,10 +1924,13 @@ pub struct AffiliateLivePerformance {
     pub unique_click_order_rate: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateLivePerformance { live_attributed_gmv, new_live_count, product_impressions,
-    product_clicks, ctr, add_cart_count, add_cart_rate, click_order_rate,
-    unique_product_impressions, unique_clicks, unique_ctr, atc_users, unique_atc_rate,
-    unique_click_order_rate }
+    AffiliateLivePerformance { "add_cart_count" add_cart_count, "add_cart_rate"
+    add_cart_rate, "atc_users" atc_users, "click_order_rate" click_order_rate, "ctr" ctr,
+    "live_attributed_gmv" live_attributed_gmv, "new_live_count" new_live_count,
+    "product_clicks" product_clicks, "product_impressions" product_impressions,
+    "unique_atc_rate" unique_atc_rate, "unique_click_order_rate" unique_click_order_rate,
+    "unique_clicks" unique_clicks, "unique_ctr" unique_ctr, "unique_product_impressions"
+    unique_product_impressions }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1833,10 +1965,13 @@ pub struct AffiliateVideoPerformance {
     pub unique_click_order_rate: Option<String>,
 }
 ::shop_api::object!(
-    AffiliateVideoPerformance { attributed_video_gmv, new_video_count,
-    product_impressions, product_clicks, ctr, add_cart_count, add_cart_rate,
-    click_order_rate, unique_product_impressions, unique_clicks, unique_ctr, atc_users,
-    unique_atc_rate, unique_click_order_rate }
+    AffiliateVideoPerformance { "add_cart_count" add_cart_count, "add_cart_rate"
+    add_cart_rate, "atc_users" atc_users, "attributed_video_gmv" attributed_video_gmv,
+    "click_order_rate" click_order_rate, "ctr" ctr, "new_video_count" new_video_count,
+    "product_clicks" product_clicks, "product_impressions" product_impressions,
+    "unique_atc_rate" unique_atc_rate, "unique_click_order_rate" unique_click_order_rate,
+    "unique_clicks" unique_clicks, "unique_ctr" unique_ctr, "unique_product_impressions"
+    unique_product_impressions }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1859,9 +1994,12 @@ pub struct ShopTabPerformance {
     pub shop_tab_sold_items: Option<i64>,
 }
 ::shop_api::object!(
-    ShopTabPerformance { shop_tab_product_impressions, shop_tab_product_clicks,
-    unique_shop_tab_product_clicks, estimated_shop_tab_customers, shop_tab_ctr,
-    shop_tab_ctor_sku, shop_tab_gmv, shop_tab_sold_items }
+    ShopTabPerformance { "estimated_shop_tab_customers" estimated_shop_tab_customers,
+    "shop_tab_ctor_sku" shop_tab_ctor_sku, "shop_tab_ctr" shop_tab_ctr, "shop_tab_gmv"
+    shop_tab_gmv, "shop_tab_product_clicks" shop_tab_product_clicks,
+    "shop_tab_product_impressions" shop_tab_product_impressions, "shop_tab_sold_items"
+    shop_tab_sold_items, "unique_shop_tab_product_clicks" unique_shop_tab_product_clicks
+    }
 );
 /// List of product performance metrics.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1886,10 +2024,13 @@ pub struct ShopProductPerformanceList202605Product {
     pub shop_tab_performance: Option<ShopTabPerformance>,
 }
 ::shop_api::object!(
-    ShopProductPerformanceList202605Product { id, total_performance,
-    seller_live_performance, seller_video_performance, seller_product_card_performance,
-    affiliate_total_performance, affiliate_live_performance, affiliate_video_performance,
-    shop_tab_performance }
+    ShopProductPerformanceList202605Product { "affiliate_live_performance"
+    affiliate_live_performance, "affiliate_total_performance"
+    affiliate_total_performance, "affiliate_video_performance"
+    affiliate_video_performance, "id" id, "seller_live_performance"
+    seller_live_performance, "seller_product_card_performance"
+    seller_product_card_performance, "seller_video_performance" seller_video_performance,
+    "shop_tab_performance" shop_tab_performance, "total_performance" total_performance }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1908,7 +2049,8 @@ pub struct VideoCreator {
     pub user_name: Option<String>,
 }
 ::shop_api::object!(
-    VideoCreator { author_type, creator_country, creator_id, nick_name, open_id,
+    VideoCreator { "author_type" author_type, "creator_country" creator_country,
+    "creator_id" creator_id, "nick_name" nick_name, "open_id" open_id, "user_name"
     user_name }
 );
 /// List of video performance metrics.
@@ -1974,11 +2116,16 @@ pub struct ShopVideoPerformanceList202605Video {
     pub views: Option<i64>,
 }
 ::shop_api::object!(
-    ShopVideoPerformanceList202605Video { advertisable, attributed_gmv, avg_customers,
-    click_through_rate, comments, creator, ctor, duration, gmv, gpm, hash_tags, id,
-    indirect_gmv, items_sold, likes, new_followers, product_clicks, product_impressions,
-    products, review_type, shares, sku_orders, title, username, v_to_l_clicks,
-    v_to_l_rate, video_finish_rate, video_post_time, views }
+    ShopVideoPerformanceList202605Video { "advertisable" advertisable, "attributed_gmv"
+    attributed_gmv, "avg_customers" avg_customers, "click_through_rate"
+    click_through_rate, "comments" comments, "creator" creator, "ctor" ctor, "duration"
+    duration, "gmv" gmv, "gpm" gpm, "hash_tags" hash_tags, "id" id, "indirect_gmv"
+    indirect_gmv, "items_sold" items_sold, "likes" likes, "new_followers" new_followers,
+    "product_clicks" product_clicks, "product_impressions" product_impressions,
+    "products" products, "review_type" review_type, "shares" shares, "sku_orders"
+    sku_orders, "title" title, "username" username, "v_to_l_clicks" v_to_l_clicks,
+    "v_to_l_rate" v_to_l_rate, "video_finish_rate" video_finish_rate, "video_post_time"
+    video_post_time, "views" views }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1988,7 +2135,10 @@ pub struct Benchmarks {
     /// Poor tier threshold.
     pub poor_threshold: Option<String>,
 }
-::shop_api::object!(Benchmarks { excellent_threshold, poor_threshold });
+::shop_api::object!(
+    Benchmarks { "excellent_threshold" excellent_threshold, "poor_threshold"
+    poor_threshold }
+);
 /// Fixed complete SPS metric set for the authorized shop.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Metric {
@@ -2020,9 +2170,11 @@ pub struct Metric {
     pub top_reason_text: Option<String>,
 }
 ::shop_api::object!(
-    Metric { benchmarks, dimension, evaluate_duration_days, end_evaluation_time,
-    start_evaluation_time, metric_code, metric_name, score, status, status_text, value,
-    value_unit, top_reason_text }
+    Metric { "benchmarks" benchmarks, "dimension" dimension, "end_evaluation_time"
+    end_evaluation_time, "evaluate_duration_days" evaluate_duration_days, "metric_code"
+    metric_code, "metric_name" metric_name, "score" score, "start_evaluation_time"
+    start_evaluation_time, "status" status, "status_text" status_text, "top_reason_text"
+    top_reason_text, "value" value, "value_unit" value_unit }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2037,7 +2189,8 @@ pub struct CalculationRule {
     pub numerator_value: Option<String>,
 }
 ::shop_api::object!(
-    CalculationRule { denominator_label, denominator_value, numerator_label,
+    CalculationRule { "denominator_label" denominator_label, "denominator_value"
+    denominator_value, "numerator_label" numerator_label, "numerator_value"
     numerator_value }
 );
 /// Additional distribution details for the metric.
@@ -2050,7 +2203,9 @@ pub struct DistributionDetail {
     /// Percentage of items in the distribution bucket, from 0 to 100.
     pub percent: Option<String>,
 }
-::shop_api::object!(DistributionDetail { count, name, percent });
+::shop_api::object!(
+    DistributionDetail { "count" count, "name" name, "percent" percent }
+);
 /// Metric trend data points.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrendDataPoint {
@@ -2059,14 +2214,14 @@ pub struct TrendDataPoint {
     /// Metric value on the trend date, using the same unit as value_unit.
     pub value: Option<String>,
 }
-::shop_api::object!(TrendDataPoint { record_date, value });
+::shop_api::object!(TrendDataPoint { "record_date" record_date, "value" value });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Trend {
     /// Metric trend data points.
     pub data_points: Option<Vec<TrendDataPoint>>,
 }
-::shop_api::object!(Trend { data_points });
+::shop_api::object!(Trend { "data_points" data_points });
 /// Diagnostic insights for the selected metric.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Analyse {
@@ -2075,7 +2230,7 @@ pub struct Analyse {
     /// Detailed explanations for the selected metric diagnosis.
     pub details: Option<Vec<String>>,
 }
-::shop_api::object!(Analyse { summaries, details });
+::shop_api::object!(Analyse { "details" details, "summaries" summaries });
 /// AHT problem order items.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AhtProblemOrderItem {
@@ -2095,8 +2250,10 @@ pub struct AhtProblemOrderItem {
     pub total_handle_duration_hours: Option<String>,
 }
 ::shop_api::object!(
-    AhtProblemOrderItem { aftersales_type_name, approve_duration_hours,
-    inspect_duration_hours, order_id, return_order_id, review_count,
+    AhtProblemOrderItem { "aftersales_type_name" aftersales_type_name,
+    "approve_duration_hours" approve_duration_hours, "inspect_duration_hours"
+    inspect_duration_hours, "order_id" order_id, "return_order_id" return_order_id,
+    "review_count" review_count, "total_handle_duration_hours"
     total_handle_duration_hours }
 );
 /// IM_DSAT chat session items.
@@ -2118,8 +2275,10 @@ pub struct ImDsatChatItem {
     pub service_agent: Option<String>,
 }
 ::shop_api::object!(
-    ImDsatChatItem { chat_duration_hours, chat_record_id, customer_name, customer_rating,
-    first_reply_time, rating_reasons, service_agent }
+    ImDsatChatItem { "chat_duration_hours" chat_duration_hours, "chat_record_id"
+    chat_record_id, "customer_name" customer_name, "customer_rating" customer_rating,
+    "first_reply_time" first_reply_time, "rating_reasons" rating_reasons, "service_agent"
+    service_agent }
 );
 /// NBFR problem order items.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2140,8 +2299,9 @@ pub struct NbfrProblemOrderItem {
     pub sku_id: Option<String>,
 }
 ::shop_api::object!(
-    NbfrProblemOrderItem { deliver_time, order_create_time, order_id, product_id,
-    product_name, return_refund_reason, sku_id }
+    NbfrProblemOrderItem { "deliver_time" deliver_time, "order_create_time"
+    order_create_time, "order_id" order_id, "product_id" product_id, "product_name"
+    product_name, "return_refund_reason" return_refund_reason, "sku_id" sku_id }
 );
 /// NRR problem order items.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2162,8 +2322,9 @@ pub struct NrrProblemOrderItem {
     pub user_review_rating: Option<i64>,
 }
 ::shop_api::object!(
-    NrrProblemOrderItem { deliver_time, order_create_time, order_id, product_id,
-    product_name, sku_id, user_review_rating }
+    NrrProblemOrderItem { "deliver_time" deliver_time, "order_create_time"
+    order_create_time, "order_id" order_id, "product_id" product_id, "product_name"
+    product_name, "sku_id" sku_id, "user_review_rating" user_review_rating }
 );
 /// OTDR problem order items.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2180,8 +2341,9 @@ pub struct OtdrProblemOrderItem {
     pub sku_id: Option<String>,
 }
 ::shop_api::object!(
-    OtdrProblemOrderItem { actual_deliver_time, expect_deliver_time, order_id,
-    product_name, sku_id }
+    OtdrProblemOrderItem { "actual_deliver_time" actual_deliver_time,
+    "expect_deliver_time" expect_deliver_time, "order_id" order_id, "product_name"
+    product_name, "sku_id" sku_id }
 );
 /// SFCR problem order items.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2200,8 +2362,9 @@ pub struct SfcrProblemOrderItem {
     pub sku_id: Option<String>,
 }
 ::shop_api::object!(
-    SfcrProblemOrderItem { cancellation_reasons, order_create_time, order_id, product_id,
-    product_name, sku_id }
+    SfcrProblemOrderItem { "cancellation_reasons" cancellation_reasons,
+    "order_create_time" order_create_time, "order_id" order_id, "product_id" product_id,
+    "product_name" product_name, "sku_id" sku_id }
 );
 /// Top product items for AHT, with fields for average handle duration and the top aftersales type.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2222,8 +2385,10 @@ pub struct AhtAftersalesTypeItem {
     pub image_url: Option<String>,
 }
 ::shop_api::object!(
-    AhtAftersalesTypeItem { handle_duration_hours, product_id, product_name,
-    return_order_count, top_aftersales_type_name, top_type_order_count, image_url }
+    AhtAftersalesTypeItem { "handle_duration_hours" handle_duration_hours, "image_url"
+    image_url, "product_id" product_id, "product_name" product_name, "return_order_count"
+    return_order_count, "top_aftersales_type_name" top_aftersales_type_name,
+    "top_type_order_count" top_type_order_count }
 );
 /// NBFR top product items.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2242,8 +2407,9 @@ pub struct NbfrTopProductItem {
     pub image_url: Option<String>,
 }
 ::shop_api::object!(
-    NbfrTopProductItem { product_id, product_name, return_order_count,
-    top_reason_order_count, top_return_reasons, image_url }
+    NbfrTopProductItem { "image_url" image_url, "product_id" product_id, "product_name"
+    product_name, "return_order_count" return_order_count, "top_reason_order_count"
+    top_reason_order_count, "top_return_reasons" top_return_reasons }
 );
 /// NRR top product items.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2262,8 +2428,9 @@ pub struct NrrTopProductItem {
     pub top_review_reasons: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    NrrTopProductItem { delivered_order_count, image_url, negative_order_count,
-    product_id, product_name, top_review_reasons }
+    NrrTopProductItem { "delivered_order_count" delivered_order_count, "image_url"
+    image_url, "negative_order_count" negative_order_count, "product_id" product_id,
+    "product_name" product_name, "top_review_reasons" top_review_reasons }
 );
 /// OTDR logistics provider items.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2278,8 +2445,9 @@ pub struct OtdrLogisticsItem {
     pub on_time_deliver_rate: Option<String>,
 }
 ::shop_api::object!(
-    OtdrLogisticsItem { delivered_order_count, logistics_provider,
-    on_time_deliver_order_count, on_time_deliver_rate }
+    OtdrLogisticsItem { "delivered_order_count" delivered_order_count,
+    "logistics_provider" logistics_provider, "on_time_deliver_order_count"
+    on_time_deliver_order_count, "on_time_deliver_rate" on_time_deliver_rate }
 );
 /// Fixed complete set of benefits associated with the shop SPS score.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2291,7 +2459,10 @@ pub struct Benefit {
     /// Score required to unlock the benefit, from 0 to 5.
     pub unlock_score: Option<String>,
 }
-::shop_api::object!(Benefit { benefit_name, is_unlocked, unlock_score });
+::shop_api::object!(
+    Benefit { "benefit_name" benefit_name, "is_unlocked" is_unlocked, "unlock_score"
+    unlock_score }
+);
 /// Score details by SPS dimension.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dimension {
@@ -2306,7 +2477,10 @@ pub struct Dimension {
     /// Dimension weight as a percent from 0 to 100.
     pub weight: Option<String>,
 }
-::shop_api::object!(Dimension { name, score, status, status_text, weight });
+::shop_api::object!(
+    Dimension { "name" name, "score" score, "status" status, "status_text" status_text,
+    "weight" weight }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PrimaryCategory {
@@ -2315,7 +2489,9 @@ pub struct PrimaryCategory {
     /// The primary category name.
     pub category_name: Option<String>,
 }
-::shop_api::object!(PrimaryCategory { category_id, category_name });
+::shop_api::object!(
+    PrimaryCategory { "category_id" category_id, "category_name" category_name }
+);
 /// Ranked issue list.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Issue {
@@ -2337,8 +2513,10 @@ pub struct Issue {
     pub rank: Option<i64>,
 }
 ::shop_api::object!(
-    Issue { description, evaluate_duration_days, end_evaluation_time,
-    start_evaluation_time, metric_code, metric_name, percentile, rank }
+    Issue { "description" description, "end_evaluation_time" end_evaluation_time,
+    "evaluate_duration_days" evaluate_duration_days, "metric_code" metric_code,
+    "metric_name" metric_name, "percentile" percentile, "rank" rank,
+    "start_evaluation_time" start_evaluation_time }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2348,7 +2526,7 @@ pub struct TopIssues {
     /// Localized summary of the top issues.
     pub summary: Option<String>,
 }
-::shop_api::object!(TopIssues { issues, summary });
+::shop_api::object!(TopIssues { "issues" issues, "summary" summary });
 /// GMV breakdown by content type and channel.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContentBreakdown {
@@ -2361,7 +2539,10 @@ pub struct ContentBreakdown {
     /// Not described in the official docs.
     pub indirect_gmv: Option<Amount>,
 }
-::shop_api::object!(ContentBreakdown { channel, content_type, gmv, indirect_gmv });
+::shop_api::object!(
+    ContentBreakdown { "channel" channel, "content_type" content_type, "gmv" gmv,
+    "indirect_gmv" indirect_gmv }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopTabAndSearch {
@@ -2372,7 +2553,10 @@ pub struct ShopTabAndSearch {
     /// Not described in the official docs.
     pub shop_tab_attributed: Option<Amount>,
 }
-::shop_api::object!(ShopTabAndSearch { others, search_attributed, shop_tab_attributed });
+::shop_api::object!(
+    ShopTabAndSearch { "others" others, "search_attributed" search_attributed,
+    "shop_tab_attributed" shop_tab_attributed }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Breakdowns {
@@ -2386,8 +2570,10 @@ pub struct Breakdowns {
     pub shop_tab_and_search: Option<ShopTabAndSearch>,
 }
 ::shop_api::object!(
-    Breakdowns { affiliate_product_card_attributed_gmv, content_breakdown,
-    seller_product_card_gmv, shop_tab_and_search }
+    Breakdowns { "affiliate_product_card_attributed_gmv"
+    affiliate_product_card_attributed_gmv, "content_breakdown" content_breakdown,
+    "seller_product_card_gmv" seller_product_card_gmv, "shop_tab_and_search"
+    shop_tab_and_search }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2458,16 +2644,24 @@ pub struct ShopPerformance202609Sales {
     pub video_indirect_gmv: Option<Amount>,
 }
 ::shop_api::object!(
-    ShopPerformance202609Sales { avg_order_value, avg_sku_order_value,
-    cancellations_and_returns, creator_live_attributed_gmv, creator_live_gmv,
-    creator_live_indirect_gmv, creator_video_attributed_gmv, creator_video_gmv,
-    creator_video_indirect_gmv, customers_count, gmv, gmv_with_tax,
-    gmv_with_tiktok_co_funding, items_sold, live_attributed_gmv, live_gmv,
-    live_indirect_gmv, orders_count, product_card_attributed_gmv, refunds,
-    seller_live_attributed_gmv, seller_live_gmv, seller_live_indirect_gmv,
-    seller_video_attributed_gmv, seller_video_gmv, seller_video_indirect_gmv,
-    shipping_fees, sku_orders_count, tax, video_attributed_gmv, video_gmv,
-    video_indirect_gmv }
+    ShopPerformance202609Sales { "avg_order_value" avg_order_value, "avg_sku_order_value"
+    avg_sku_order_value, "cancellations_and_returns" cancellations_and_returns,
+    "creator_live_attributed_gmv" creator_live_attributed_gmv, "creator_live_gmv"
+    creator_live_gmv, "creator_live_indirect_gmv" creator_live_indirect_gmv,
+    "creator_video_attributed_gmv" creator_video_attributed_gmv, "creator_video_gmv"
+    creator_video_gmv, "creator_video_indirect_gmv" creator_video_indirect_gmv,
+    "customers_count" customers_count, "gmv" gmv, "gmv_with_tax" gmv_with_tax,
+    "gmv_with_tiktok_co_funding" gmv_with_tiktok_co_funding, "items_sold" items_sold,
+    "live_attributed_gmv" live_attributed_gmv, "live_gmv" live_gmv, "live_indirect_gmv"
+    live_indirect_gmv, "orders_count" orders_count, "product_card_attributed_gmv"
+    product_card_attributed_gmv, "refunds" refunds, "seller_live_attributed_gmv"
+    seller_live_attributed_gmv, "seller_live_gmv" seller_live_gmv,
+    "seller_live_indirect_gmv" seller_live_indirect_gmv, "seller_video_attributed_gmv"
+    seller_video_attributed_gmv, "seller_video_gmv" seller_video_gmv,
+    "seller_video_indirect_gmv" seller_video_indirect_gmv, "shipping_fees" shipping_fees,
+    "sku_orders_count" sku_orders_count, "tax" tax, "video_attributed_gmv"
+    video_attributed_gmv, "video_gmv" video_gmv, "video_indirect_gmv" video_indirect_gmv
+    }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2488,8 +2682,10 @@ pub struct ShopPerformance202609Traffic {
     pub unique_product_impressions: Option<i64>,
 }
 ::shop_api::object!(
-    ShopPerformance202609Traffic { avg_conversation_rate, avg_page_views, avg_visitors,
-    product_clicks, product_impressions, unique_clicks, unique_product_impressions }
+    ShopPerformance202609Traffic { "avg_conversation_rate" avg_conversation_rate,
+    "avg_page_views" avg_page_views, "avg_visitors" avg_visitors, "product_clicks"
+    product_clicks, "product_impressions" product_impressions, "unique_clicks"
+    unique_clicks, "unique_product_impressions" unique_product_impressions }
 );
 /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2506,7 +2702,8 @@ pub struct ShopPerformance202609Interval {
     pub traffic: Option<ShopPerformance202609Traffic>,
 }
 ::shop_api::object!(
-    ShopPerformance202609Interval { breakdowns, end_date, sales, start_date, traffic }
+    ShopPerformance202609Interval { "breakdowns" breakdowns, "end_date" end_date, "sales"
+    sales, "start_date" start_date, "traffic" traffic }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2514,7 +2711,7 @@ pub struct ShopPerformance202609Performance {
     /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
     pub intervals: Option<Vec<ShopPerformance202609Interval>>,
 }
-::shop_api::object!(ShopPerformance202609Performance { intervals });
+::shop_api::object!(ShopPerformance202609Performance { "intervals" intervals });
 /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopLivePerformanceOverview202609Interval {
@@ -2552,11 +2749,16 @@ pub struct ShopLivePerformanceOverview202609Interval {
     pub views: Option<i64>,
 }
 ::shop_api::object!(
-    ShopLivePerformanceOverview202609Interval { avg_live_auction_price,
-    avg_viewing_duration, ctor_sku_order, end_date, live_attributed_gmv,
-    live_attributed_items_sold, live_attributed_sku_orders, live_auction_attributed_gmv,
-    live_auction_attributed_items_sold, live_auction_attributed_sku_orders, live_ctr,
-    live_gmv, live_indirect_gmv, show_gpm, start_date, views }
+    ShopLivePerformanceOverview202609Interval { "avg_live_auction_price"
+    avg_live_auction_price, "avg_viewing_duration" avg_viewing_duration, "ctor_sku_order"
+    ctor_sku_order, "end_date" end_date, "live_attributed_gmv" live_attributed_gmv,
+    "live_attributed_items_sold" live_attributed_items_sold, "live_attributed_sku_orders"
+    live_attributed_sku_orders, "live_auction_attributed_gmv"
+    live_auction_attributed_gmv, "live_auction_attributed_items_sold"
+    live_auction_attributed_items_sold, "live_auction_attributed_sku_orders"
+    live_auction_attributed_sku_orders, "live_ctr" live_ctr, "live_gmv" live_gmv,
+    "live_indirect_gmv" live_indirect_gmv, "show_gpm" show_gpm, "start_date" start_date,
+    "views" views }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2564,7 +2766,9 @@ pub struct ShopLivePerformanceOverview202609Performance {
     /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
     pub intervals: Option<Vec<ShopLivePerformanceOverview202609Interval>>,
 }
-::shop_api::object!(ShopLivePerformanceOverview202609Performance { intervals });
+::shop_api::object!(
+    ShopLivePerformanceOverview202609Performance { "intervals" intervals }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LiveStreamSessionCreator {
@@ -2580,8 +2784,8 @@ pub struct LiveStreamSessionCreator {
     pub user_name: Option<String>,
 }
 ::shop_api::object!(
-    LiveStreamSessionCreator { author_type, creator_country, nick_name, open_id,
-    user_name }
+    LiveStreamSessionCreator { "author_type" author_type, "creator_country"
+    creator_country, "nick_name" nick_name, "open_id" open_id, "user_name" user_name }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2604,8 +2808,9 @@ pub struct LiveStreamSessionInteractionPerformance {
     pub shares: Option<i64>,
 }
 ::shop_api::object!(
-    LiveStreamSessionInteractionPerformance { comment_rate, comments, follow_rate,
-    like_rate, likes, new_followers, share_rate, shares }
+    LiveStreamSessionInteractionPerformance { "comment_rate" comment_rate, "comments"
+    comments, "follow_rate" follow_rate, "like_rate" like_rate, "likes" likes,
+    "new_followers" new_followers, "share_rate" share_rate, "shares" shares }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2650,13 +2855,18 @@ pub struct LiveStreamSessionSalesPerformance {
     pub products_sold: Option<i64>,
 }
 ::shop_api::object!(
-    LiveStreamSessionSalesPerformance { aov, attributed_customers,
-    avg_live_auction_price, avg_price, created_sku_orders, gmv_with_tiktok_coupons,
-    live_attributed_gmv, live_attributed_items_sold, live_attributed_orders,
-    live_attributed_sku_orders, live_auction_attributed_gmv,
-    live_auction_attributed_items_sold, live_auction_attributed_sku_orders,
-    live_auction_gmv, live_auction_indirect_gmv, live_gmv, live_indirect_gmv,
-    payment_rate, products_sold }
+    LiveStreamSessionSalesPerformance { "aov" aov, "attributed_customers"
+    attributed_customers, "avg_live_auction_price" avg_live_auction_price, "avg_price"
+    avg_price, "created_sku_orders" created_sku_orders, "gmv_with_tiktok_coupons"
+    gmv_with_tiktok_coupons, "live_attributed_gmv" live_attributed_gmv,
+    "live_attributed_items_sold" live_attributed_items_sold, "live_attributed_orders"
+    live_attributed_orders, "live_attributed_sku_orders" live_attributed_sku_orders,
+    "live_auction_attributed_gmv" live_auction_attributed_gmv,
+    "live_auction_attributed_items_sold" live_auction_attributed_items_sold,
+    "live_auction_attributed_sku_orders" live_auction_attributed_sku_orders,
+    "live_auction_gmv" live_auction_gmv, "live_auction_indirect_gmv"
+    live_auction_indirect_gmv, "live_gmv" live_gmv, "live_indirect_gmv"
+    live_indirect_gmv, "payment_rate" payment_rate, "products_sold" products_sold }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2707,11 +2917,15 @@ pub struct LiveStreamSessionTraffic {
     pub watch_gpm: Option<Amount>,
 }
 ::shop_api::object!(
-    LiveStreamSessionTraffic { acu, avg_viewing_duration,
-    avg_viewing_duration_per_viewer, ctor, ctor_sku_order, ctr, gmv_per_hour,
-    impressions, impressions_per_hour, live_ctr, order_rate_sku_orders,
-    over_1m_live_viewing_rate, over_1m_views, pcu, product_clicks, product_impressions,
-    products_added, show_gpm, tap_through_rate, viewers, views, watch_gpm }
+    LiveStreamSessionTraffic { "acu" acu, "avg_viewing_duration" avg_viewing_duration,
+    "avg_viewing_duration_per_viewer" avg_viewing_duration_per_viewer, "ctor" ctor,
+    "ctor_sku_order" ctor_sku_order, "ctr" ctr, "gmv_per_hour" gmv_per_hour,
+    "impressions" impressions, "impressions_per_hour" impressions_per_hour, "live_ctr"
+    live_ctr, "order_rate_sku_orders" order_rate_sku_orders, "over_1m_live_viewing_rate"
+    over_1m_live_viewing_rate, "over_1m_views" over_1m_views, "pcu" pcu, "product_clicks"
+    product_clicks, "product_impressions" product_impressions, "products_added"
+    products_added, "show_gpm" show_gpm, "tap_through_rate" tap_through_rate, "viewers"
+    viewers, "views" views, "watch_gpm" watch_gpm }
 );
 /// List of live performance metrics.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2734,8 +2948,10 @@ pub struct ShopLivePerformanceList202609LiveStreamSession {
     pub traffic: Option<LiveStreamSessionTraffic>,
 }
 ::shop_api::object!(
-    ShopLivePerformanceList202609LiveStreamSession { creator, end_time, id,
-    interaction_performance, sales_performance, start_time, title, traffic }
+    ShopLivePerformanceList202609LiveStreamSession { "creator" creator, "end_time"
+    end_time, "id" id, "interaction_performance" interaction_performance,
+    "sales_performance" sales_performance, "start_time" start_time, "title" title,
+    "traffic" traffic }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2756,7 +2972,8 @@ pub struct SalesOverall {
     pub product_impressions: Option<i64>,
 }
 ::shop_api::object!(
-    SalesOverall { ctr, customers, gmv, gpm, items_sold, product_clicks,
+    SalesOverall { "ctr" ctr, "customers" customers, "gmv" gmv, "gpm" gpm, "items_sold"
+    items_sold, "product_clicks" product_clicks, "product_impressions"
     product_impressions }
 );
 /// Not described in the official docs.
@@ -2765,7 +2982,7 @@ pub struct ShopVideosPerformanceDetailsSales {
     /// Not described in the official docs.
     pub overall: Option<SalesOverall>,
 }
-::shop_api::object!(ShopVideosPerformanceDetailsSales { overall });
+::shop_api::object!(ShopVideosPerformanceDetailsSales { "overall" overall });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopVideosPerformanceDetailsTraffic {
@@ -2781,7 +2998,8 @@ pub struct ShopVideosPerformanceDetailsTraffic {
     pub views: Option<i64>,
 }
 ::shop_api::object!(
-    ShopVideosPerformanceDetailsTraffic { comments, likes, new_followers, shares, views }
+    ShopVideosPerformanceDetailsTraffic { "comments" comments, "likes" likes,
+    "new_followers" new_followers, "shares" shares, "views" views }
 );
 /// Interval data for the requested time range.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2796,7 +3014,8 @@ pub struct ShopVideosPerformanceDetailsInterval {
     pub traffic: Option<ShopVideosPerformanceDetailsTraffic>,
 }
 ::shop_api::object!(
-    ShopVideosPerformanceDetailsInterval { end_date, sales, start_date, traffic }
+    ShopVideosPerformanceDetailsInterval { "end_date" end_date, "sales" sales,
+    "start_date" start_date, "traffic" traffic }
 );
 /// Viewer profile of the video.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2811,8 +3030,9 @@ pub struct PerformanceViewerProfile {
     pub kind: Option<String>,
 }
 ::shop_api::object!(
-    PerformanceViewerProfile { age_distribution, country_distribution,
-    gender_distribution, kind = "type" }
+    PerformanceViewerProfile { "age_distribution" age_distribution,
+    "country_distribution" country_distribution, "gender_distribution"
+    gender_distribution, "type" kind }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2823,7 +3043,8 @@ pub struct ShopVideosPerformanceDetailsPerformance {
     pub viewer_profile: Option<Vec<PerformanceViewerProfile>>,
 }
 ::shop_api::object!(
-    ShopVideosPerformanceDetailsPerformance { intervals, viewer_profile }
+    ShopVideosPerformanceDetailsPerformance { "intervals" intervals, "viewer_profile"
+    viewer_profile }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2844,7 +3065,8 @@ pub struct VideoVideo {
     pub video_post_time: Option<String>,
 }
 ::shop_api::object!(
-    VideoVideo { duration, id, play_url, thumbnail_url, title, username, video_post_time
+    VideoVideo { "duration" duration, "id" id, "play_url" play_url, "thumbnail_url"
+    thumbnail_url, "title" title, "username" username, "video_post_time" video_post_time
     }
 );
 /// Performance details for the requested videos.
@@ -2860,7 +3082,8 @@ pub struct ShopVideosPerformanceDetailsVideo {
     pub video_id: Option<String>,
 }
 ::shop_api::object!(
-    ShopVideosPerformanceDetailsVideo { error, performance, video, video_id }
+    ShopVideosPerformanceDetailsVideo { "error" error, "performance" performance, "video"
+    video, "video_id" video_id }
 );
 /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2899,11 +3122,14 @@ pub struct ShopVideoPerformanceOverview202609Interval {
     pub video_views: Option<i64>,
 }
 ::shop_api::object!(
-    ShopVideoPerformanceOverview202609Interval { avg_daily_customers, ctor_sku_order,
-    ctr, end_date, gpm, product_clicks, product_impressions,
-    shoppable_video_attributed_gmv, start_date, today, video_attributed_gmv,
-    video_attributed_sku_orders, video_gmv, video_indirect_gmv, video_product_viewers,
-    video_views }
+    ShopVideoPerformanceOverview202609Interval { "avg_daily_customers"
+    avg_daily_customers, "ctor_sku_order" ctor_sku_order, "ctr" ctr, "end_date" end_date,
+    "gpm" gpm, "product_clicks" product_clicks, "product_impressions"
+    product_impressions, "shoppable_video_attributed_gmv" shoppable_video_attributed_gmv,
+    "start_date" start_date, "today" today, "video_attributed_gmv" video_attributed_gmv,
+    "video_attributed_sku_orders" video_attributed_sku_orders, "video_gmv" video_gmv,
+    "video_indirect_gmv" video_indirect_gmv, "video_product_viewers"
+    video_product_viewers, "video_views" video_views }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2911,7 +3137,9 @@ pub struct ShopVideoPerformanceOverview202609Performance {
     /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
     pub intervals: Option<Vec<ShopVideoPerformanceOverview202609Interval>>,
 }
-::shop_api::object!(ShopVideoPerformanceOverview202609Performance { intervals });
+::shop_api::object!(
+    ShopVideoPerformanceOverview202609Performance { "intervals" intervals }
+);
 /// Values of `currency` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -3487,8 +3715,9 @@ pub struct AnalyticsShopPerformanceRequest {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopPerformanceRequest { @ query start_date_ge, @ query end_date_lt, @ query
-    with_comparison, @ query granularity, @ query currency }
+    AnalyticsShopPerformanceRequest {} { "start_date_ge" start_date_ge, "end_date_lt"
+    end_date_lt, "with_comparison" with_comparison, "granularity" granularity, "currency"
+    currency }
 );
 /// Response data of `analytics.shop_performance` ([`AnalyticsShopPerformanceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344d88c3cf02ee048106)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3499,7 +3728,8 @@ pub struct AnalyticsShopPerformanceResponse {
     pub latest_available_date: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopPerformanceResponse { performance, latest_available_date }
+    AnalyticsShopPerformanceResponse { "latest_available_date" latest_available_date,
+    "performance" performance }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopPerformanceRequest {
     ::shop_api::endpoint!(
@@ -3538,9 +3768,9 @@ pub struct AnalyticsShopProductPerformanceListRequest {
     pub page_token: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopProductPerformanceListRequest { @ query start_date_ge, @ query
-    end_date_lt, @ query page_size, @ query sort_field, @ query sort_order, @ query
-    currency, @ query page_token }
+    AnalyticsShopProductPerformanceListRequest {} { "start_date_ge" start_date_ge,
+    "end_date_lt" end_date_lt, "page_size" page_size, "sort_field" sort_field,
+    "sort_order" sort_order, "currency" currency, "page_token" page_token }
 );
 /// Response data of `analytics.shop_product_performance_list` ([`AnalyticsShopProductPerformanceListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344dde15e502ede1927f)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3555,8 +3785,9 @@ pub struct AnalyticsShopProductPerformanceListResponse {
     pub latest_available_date: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopProductPerformanceListResponse { products, next_page_token, total_count,
-    latest_available_date }
+    AnalyticsShopProductPerformanceListResponse { "latest_available_date"
+    latest_available_date, "next_page_token" next_page_token, "products" products,
+    "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformanceListRequest {
     ::shop_api::endpoint!(
@@ -3612,8 +3843,9 @@ pub struct AnalyticsShopProductPerformanceRequest {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopProductPerformanceRequest { @ path product_id, @ query start_date_ge, @
-    query end_date_lt, @ query with_comparison, @ query granularity, @ query currency }
+    AnalyticsShopProductPerformanceRequest {} { "product_id" product_id, "start_date_ge"
+    start_date_ge, "end_date_lt" end_date_lt, "with_comparison" with_comparison,
+    "granularity" granularity, "currency" currency }
 );
 /// Response data of `analytics.shop_product_performance` ([`AnalyticsShopProductPerformanceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344da6a5e002e699d77a)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3624,7 +3856,8 @@ pub struct AnalyticsShopProductPerformanceResponse {
     pub latest_available_date: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopProductPerformanceResponse { performance, latest_available_date }
+    AnalyticsShopProductPerformanceResponse { "latest_available_date"
+    latest_available_date, "performance" performance }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformanceRequest {
     ::shop_api::endpoint!(
@@ -3674,9 +3907,10 @@ pub struct AnalyticsShopSkuPerformanceListRequest {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopSkuPerformanceListRequest { @ query start_date_ge, @ query end_date_lt,
-    @ query page_size, @ query sort_field, @ query sort_order, @ query page_token, @
-    query product_id, @ query currency }
+    AnalyticsShopSkuPerformanceListRequest {} { "start_date_ge" start_date_ge,
+    "end_date_lt" end_date_lt, "page_size" page_size, "sort_field" sort_field,
+    "sort_order" sort_order, "page_token" page_token, "product_id" product_id, "currency"
+    currency }
 );
 /// Response data of `analytics.shop_sku_performance_list` ([`AnalyticsShopSkuPerformanceListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/66b3c143b525e102ffba0634)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3691,8 +3925,9 @@ pub struct AnalyticsShopSkuPerformanceListResponse {
     pub latest_available_date: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopSkuPerformanceListResponse { skus, next_page_token, total_count,
-    latest_available_date }
+    AnalyticsShopSkuPerformanceListResponse { "latest_available_date"
+    latest_available_date, "next_page_token" next_page_token, "skus" skus, "total_count"
+    total_count }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceListRequest {
     ::shop_api::endpoint!(
@@ -3749,8 +3984,9 @@ pub struct AnalyticsShopSkuPerformanceRequest {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopSkuPerformanceRequest { @ path sku_id, @ query start_date_ge, @ query
-    end_date_lt, @ query with_comparison, @ query granularity, @ query currency }
+    AnalyticsShopSkuPerformanceRequest {} { "sku_id" sku_id, "start_date_ge"
+    start_date_ge, "end_date_lt" end_date_lt, "with_comparison" with_comparison,
+    "granularity" granularity, "currency" currency }
 );
 /// Response data of `analytics.shop_sku_performance` ([`AnalyticsShopSkuPerformanceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/66b3c1435806dc03021631fe)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3761,7 +3997,8 @@ pub struct AnalyticsShopSkuPerformanceResponse {
     pub performance: Option<ShopSkuPerformancePerformance>,
 }
 ::shop_api::object!(
-    AnalyticsShopSkuPerformanceResponse { latest_available_date, performance }
+    AnalyticsShopSkuPerformanceResponse { "latest_available_date" latest_available_date,
+    "performance" performance }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceRequest {
     ::shop_api::endpoint!(
@@ -3807,9 +4044,9 @@ pub struct AnalyticsShopVideoPerformanceOverviewRequest {
     pub account_type: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoPerformanceOverviewRequest { @ query start_date_ge, @ query
-    end_date_lt, @ query with_comparison, @ query granularity, @ query currency, @ query
-    account_type }
+    AnalyticsShopVideoPerformanceOverviewRequest {} { "start_date_ge" start_date_ge,
+    "end_date_lt" end_date_lt, "with_comparison" with_comparison, "granularity"
+    granularity, "currency" currency, "account_type" account_type }
 );
 /// Response data of `analytics.shop_video_performance_overview` ([`AnalyticsShopVideoPerformanceOverviewRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b605fdbe1030e78fc3d)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3820,7 +4057,8 @@ pub struct AnalyticsShopVideoPerformanceOverviewResponse {
     pub latest_available_date: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoPerformanceOverviewResponse { performance, latest_available_date }
+    AnalyticsShopVideoPerformanceOverviewResponse { "latest_available_date"
+    latest_available_date, "performance" performance }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceOverviewRequest {
     ::shop_api::endpoint!(
@@ -3863,9 +4101,10 @@ pub struct AnalyticsShopVideoPerformanceListRequest {
     pub account_type: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoPerformanceListRequest { @ query start_date_ge, @ query
-    end_date_lt, @ query page_size, @ query sort_field, @ query sort_order, @ query
-    currency, @ query page_token, @ query account_type }
+    AnalyticsShopVideoPerformanceListRequest {} { "start_date_ge" start_date_ge,
+    "end_date_lt" end_date_lt, "page_size" page_size, "sort_field" sort_field,
+    "sort_order" sort_order, "currency" currency, "page_token" page_token, "account_type"
+    account_type }
 );
 /// Response data of `analytics.shop_video_performance_list` ([`AnalyticsShopVideoPerformanceListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60a20fe90305525059)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3880,8 +4119,9 @@ pub struct AnalyticsShopVideoPerformanceListResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoPerformanceListResponse { videos, latest_available_date,
-    next_page_token, total_count }
+    AnalyticsShopVideoPerformanceListResponse { "latest_available_date"
+    latest_available_date, "next_page_token" next_page_token, "total_count" total_count,
+    "videos" videos }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceListRequest {
     ::shop_api::endpoint!(
@@ -3938,8 +4178,9 @@ pub struct AnalyticsShopVideoPerformanceDetailsRequest {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoPerformanceDetailsRequest { @ path video_id, @ query start_date_ge,
-    @ query end_date_lt, @ query with_comparison, @ query granularity, @ query currency }
+    AnalyticsShopVideoPerformanceDetailsRequest {} { "video_id" video_id, "start_date_ge"
+    start_date_ge, "end_date_lt" end_date_lt, "with_comparison" with_comparison,
+    "granularity" granularity, "currency" currency }
 );
 /// Response data of `analytics.shop_video_performance_details` ([`AnalyticsShopVideoPerformanceDetailsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60eac416030c6a2598)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3952,8 +4193,8 @@ pub struct AnalyticsShopVideoPerformanceDetailsResponse {
     pub latest_available_date: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoPerformanceDetailsResponse { performance, engagement_data,
-    latest_available_date }
+    AnalyticsShopVideoPerformanceDetailsResponse { "engagement_data" engagement_data,
+    "latest_available_date" latest_available_date, "performance" performance }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceDetailsRequest {
     ::shop_api::endpoint!(
@@ -4003,9 +4244,10 @@ pub struct AnalyticsShopVideoProductPerformanceListRequest {
     pub start_date_ge: String,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoProductPerformanceListRequest { @ path video_id, @ query
-    end_date_lt, @ query page_size, @ query sort_field, @ query sort_order, @ query
-    currency, @ query page_token, @ query start_date_ge }
+    AnalyticsShopVideoProductPerformanceListRequest {} { "video_id" video_id,
+    "end_date_lt" end_date_lt, "page_size" page_size, "sort_field" sort_field,
+    "sort_order" sort_order, "currency" currency, "page_token" page_token,
+    "start_date_ge" start_date_ge }
 );
 /// Response data of `analytics.shop_video_product_performance_list` ([`AnalyticsShopVideoProductPerformanceListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60b58ceb030c6ea83b)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4020,8 +4262,9 @@ pub struct AnalyticsShopVideoProductPerformanceListResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoProductPerformanceListResponse { products, latest_available_date,
-    next_page_token, total_count }
+    AnalyticsShopVideoProductPerformanceListResponse { "latest_available_date"
+    latest_available_date, "next_page_token" next_page_token, "products" products,
+    "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AnalyticsShopVideoProductPerformanceListRequest {
@@ -4086,9 +4329,9 @@ pub struct AnalyticsShopLivePerformanceOverviewRequest {
     pub account_type: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopLivePerformanceOverviewRequest { @ query start_date_ge, @ query
-    end_date_lt, @ query with_comparison, @ query granularity, @ query currency, @ query
-    account_type }
+    AnalyticsShopLivePerformanceOverviewRequest {} { "start_date_ge" start_date_ge,
+    "end_date_lt" end_date_lt, "with_comparison" with_comparison, "granularity"
+    granularity, "currency" currency, "account_type" account_type }
 );
 /// Response data of `analytics.shop_live_performance_overview` ([`AnalyticsShopLivePerformanceOverviewRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68a687974041cc049444d2cb)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4099,7 +4342,8 @@ pub struct AnalyticsShopLivePerformanceOverviewResponse {
     pub latest_available_date: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopLivePerformanceOverviewResponse { performance, latest_available_date }
+    AnalyticsShopLivePerformanceOverviewResponse { "latest_available_date"
+    latest_available_date, "performance" performance }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceOverviewRequest {
     ::shop_api::endpoint!(
@@ -4142,9 +4386,10 @@ pub struct AnalyticsShopLivePerformanceListRequest {
     pub account_type: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopLivePerformanceListRequest { @ query start_date_ge, @ query end_date_lt,
-    @ query page_size, @ query sort_field, @ query sort_order, @ query currency, @ query
-    page_token, @ query account_type }
+    AnalyticsShopLivePerformanceListRequest {} { "start_date_ge" start_date_ge,
+    "end_date_lt" end_date_lt, "page_size" page_size, "sort_field" sort_field,
+    "sort_order" sort_order, "currency" currency, "page_token" page_token, "account_type"
+    account_type }
 );
 /// Response data of `analytics.shop_live_performance_list` ([`AnalyticsShopLivePerformanceListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68a6878121bd9a04959f5098)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4159,8 +4404,9 @@ pub struct AnalyticsShopLivePerformanceListResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AnalyticsShopLivePerformanceListResponse { live_stream_sessions,
-    latest_available_date, next_page_token, total_count }
+    AnalyticsShopLivePerformanceListResponse { "latest_available_date"
+    latest_available_date, "live_stream_sessions" live_stream_sessions, "next_page_token"
+    next_page_token, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceListRequest {
     ::shop_api::endpoint!(
@@ -4211,8 +4457,8 @@ pub struct AnalyticsVideoPerformancesRequest {
     pub end_time_le: i64,
 }
 ::shop_api::object!(
-    AnalyticsVideoPerformancesRequest { @ query video_ids, @ query start_time_ge, @ query
-    end_time_le }
+    AnalyticsVideoPerformancesRequest {} { "video_ids" video_ids, "start_time_ge"
+    start_time_ge, "end_time_le" end_time_le }
 );
 /// Response data of `analytics.video_performances` ([`AnalyticsVideoPerformancesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-video-performances-202403)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4220,7 +4466,7 @@ pub struct AnalyticsVideoPerformancesResponse {
     /// Contains a list of video objects. The inner list of objects will be organized in ascending order based on the video_id field.
     pub videos: Option<Vec<VideoPerformancesVideo>>,
 }
-::shop_api::object!(AnalyticsVideoPerformancesResponse { videos });
+::shop_api::object!(AnalyticsVideoPerformancesResponse { "videos" videos });
 impl ::shop_api::runtime::ApiRequest for AnalyticsVideoPerformancesRequest {
     ::shop_api::endpoint!(
         AnalyticsVideoPerformancesResponse, super::super::Tiktok, "tiktok" "analytics"
@@ -4241,14 +4487,16 @@ pub struct AnalyticsLiveRoomCoreStatsRequest {
     /// Not described in the official docs. Required.
     pub live_room_id: String,
 }
-::shop_api::object!(AnalyticsLiveRoomCoreStatsRequest { @ path live_room_id });
+::shop_api::object!(
+    AnalyticsLiveRoomCoreStatsRequest {} { "live_room_id" live_room_id }
+);
 /// Response data of `analytics.live_room_core_stats` ([`AnalyticsLiveRoomCoreStatsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-core-stats-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomCoreStatsResponse {
     /// Not described in the official docs.
     pub stats: Option<Stats>,
 }
-::shop_api::object!(AnalyticsLiveRoomCoreStatsResponse { stats });
+::shop_api::object!(AnalyticsLiveRoomCoreStatsResponse { "stats" stats });
 impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomCoreStatsRequest {
     ::shop_api::endpoint!(
         AnalyticsLiveRoomCoreStatsResponse, super::super::Tiktok, "tiktok" "analytics"
@@ -4273,7 +4521,9 @@ pub struct AnalyticsLiveRoomGmvAndOrderTrendsRequest {
     /// Not described in the official docs. Required.
     pub live_room_id: String,
 }
-::shop_api::object!(AnalyticsLiveRoomGmvAndOrderTrendsRequest { @ path live_room_id });
+::shop_api::object!(
+    AnalyticsLiveRoomGmvAndOrderTrendsRequest {} { "live_room_id" live_room_id }
+);
 /// Response data of `analytics.live_room_gmv_and_order_trends` ([`AnalyticsLiveRoomGmvAndOrderTrendsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-gmv-and-order-trends-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomGmvAndOrderTrendsResponse {
@@ -4281,7 +4531,8 @@ pub struct AnalyticsLiveRoomGmvAndOrderTrendsResponse {
     pub gmv_trend_performances: Option<Vec<GmvTrendPerformance>>,
 }
 ::shop_api::object!(
-    AnalyticsLiveRoomGmvAndOrderTrendsResponse { gmv_trend_performances }
+    AnalyticsLiveRoomGmvAndOrderTrendsResponse { "gmv_trend_performances"
+    gmv_trend_performances }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomGmvAndOrderTrendsRequest {
     ::shop_api::endpoint!(
@@ -4307,7 +4558,9 @@ pub struct AnalyticsLiveRoomInteractiveTrendsRequest {
     /// Not described in the official docs. Required.
     pub live_room_id: String,
 }
-::shop_api::object!(AnalyticsLiveRoomInteractiveTrendsRequest { @ path live_room_id });
+::shop_api::object!(
+    AnalyticsLiveRoomInteractiveTrendsRequest {} { "live_room_id" live_room_id }
+);
 /// Response data of `analytics.live_room_interactive_trends` ([`AnalyticsLiveRoomInteractiveTrendsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-interactive-trends-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomInteractiveTrendsResponse {
@@ -4315,7 +4568,8 @@ pub struct AnalyticsLiveRoomInteractiveTrendsResponse {
     pub interactive_trend_performances: Option<Vec<InteractiveTrendPerformance>>,
 }
 ::shop_api::object!(
-    AnalyticsLiveRoomInteractiveTrendsResponse { interactive_trend_performances }
+    AnalyticsLiveRoomInteractiveTrendsResponse { "interactive_trend_performances"
+    interactive_trend_performances }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomInteractiveTrendsRequest {
     ::shop_api::endpoint!(
@@ -4343,14 +4597,18 @@ pub struct AnalyticsLiveRoomProductStatsRequest {
     /// Not described in the official docs. Required.
     pub live_room_id: String,
 }
-::shop_api::object!(AnalyticsLiveRoomProductStatsRequest { @ path live_room_id });
+::shop_api::object!(
+    AnalyticsLiveRoomProductStatsRequest {} { "live_room_id" live_room_id }
+);
 /// Response data of `analytics.live_room_product_stats` ([`AnalyticsLiveRoomProductStatsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-product-stats-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomProductStatsResponse {
     /// Statistics for each product in the specified live room.
     pub product_stats: Option<Vec<ProductStat>>,
 }
-::shop_api::object!(AnalyticsLiveRoomProductStatsResponse { product_stats });
+::shop_api::object!(
+    AnalyticsLiveRoomProductStatsResponse { "product_stats" product_stats }
+);
 impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomProductStatsRequest {
     ::shop_api::endpoint!(
         AnalyticsLiveRoomProductStatsResponse, super::super::Tiktok, "tiktok" "analytics"
@@ -4377,7 +4635,9 @@ pub struct AnalyticsLiveRoomTrafficPerformanceRequest {
     /// Not described in the official docs. Required.
     pub live_room_id: String,
 }
-::shop_api::object!(AnalyticsLiveRoomTrafficPerformanceRequest { @ path live_room_id });
+::shop_api::object!(
+    AnalyticsLiveRoomTrafficPerformanceRequest {} { "live_room_id" live_room_id }
+);
 /// Response data of `analytics.live_room_traffic_performance` ([`AnalyticsLiveRoomTrafficPerformanceRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-traffic-performance-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomTrafficPerformanceResponse {
@@ -4385,7 +4645,8 @@ pub struct AnalyticsLiveRoomTrafficPerformanceResponse {
     pub traffic_performances: Option<Vec<TrafficPerformance>>,
 }
 ::shop_api::object!(
-    AnalyticsLiveRoomTrafficPerformanceResponse { traffic_performances }
+    AnalyticsLiveRoomTrafficPerformanceResponse { "traffic_performances"
+    traffic_performances }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomTrafficPerformanceRequest {
     ::shop_api::endpoint!(
@@ -4411,7 +4672,9 @@ pub struct AnalyticsLiveRoomUserPortraitsRequest {
     /// Not described in the official docs. Required.
     pub live_room_id: String,
 }
-::shop_api::object!(AnalyticsLiveRoomUserPortraitsRequest { @ path live_room_id });
+::shop_api::object!(
+    AnalyticsLiveRoomUserPortraitsRequest {} { "live_room_id" live_room_id }
+);
 /// Response data of `analytics.live_room_user_portraits` ([`AnalyticsLiveRoomUserPortraitsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-user-portraits-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomUserPortraitsResponse {
@@ -4431,9 +4694,11 @@ pub struct AnalyticsLiveRoomUserPortraitsResponse {
     pub paid_fan_indicators: Option<Vec<AllAdsGenderIndicator>>,
 }
 ::shop_api::object!(
-    AnalyticsLiveRoomUserPortraitsResponse { all_ads_gender_indicators,
-    all_fan_indicators, all_ads_age_indicators, region_indicators,
-    paid_ads_age_indicators, paid_ads_gender_indicators, paid_fan_indicators }
+    AnalyticsLiveRoomUserPortraitsResponse { "all_ads_age_indicators"
+    all_ads_age_indicators, "all_ads_gender_indicators" all_ads_gender_indicators,
+    "all_fan_indicators" all_fan_indicators, "paid_ads_age_indicators"
+    paid_ads_age_indicators, "paid_ads_gender_indicators" paid_ads_gender_indicators,
+    "paid_fan_indicators" paid_fan_indicators, "region_indicators" region_indicators }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomUserPortraitsRequest {
     ::shop_api::endpoint!(
@@ -4459,14 +4724,19 @@ pub struct AnalyticsLiveRoomViewTrendsRequest {
     /// Not described in the official docs. Required.
     pub live_room_id: String,
 }
-::shop_api::object!(AnalyticsLiveRoomViewTrendsRequest { @ path live_room_id });
+::shop_api::object!(
+    AnalyticsLiveRoomViewTrendsRequest {} { "live_room_id" live_room_id }
+);
 /// Response data of `analytics.live_room_view_trends` ([`AnalyticsLiveRoomViewTrendsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-view-trends-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomViewTrendsResponse {
     /// Viewer count trends of the live streaming room
     pub view_trend_performances: Option<Vec<InteractiveTrendPerformance>>,
 }
-::shop_api::object!(AnalyticsLiveRoomViewTrendsResponse { view_trend_performances });
+::shop_api::object!(
+    AnalyticsLiveRoomViewTrendsResponse { "view_trend_performances"
+    view_trend_performances }
+);
 impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomViewTrendsRequest {
     ::shop_api::endpoint!(
         AnalyticsLiveRoomViewTrendsResponse, super::super::Tiktok, "tiktok" "analytics"
@@ -4500,8 +4770,9 @@ pub struct AnalyticsShopProductPerformance202509Request {
     pub currency: Option<Currency>,
 }
 ::shop_api::object!(
-    AnalyticsShopProductPerformance202509Request { @ path product_id, @ query
-    start_date_ge, @ query end_date_lt, @ query granularity, @ query currency }
+    AnalyticsShopProductPerformance202509Request {} { "product_id" product_id,
+    "start_date_ge" start_date_ge, "end_date_lt" end_date_lt, "granularity" granularity,
+    "currency" currency }
 );
 /// Response data of `analytics.shop_product_performance_202509` ([`AnalyticsShopProductPerformance202509Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-detail-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4512,7 +4783,8 @@ pub struct AnalyticsShopProductPerformance202509Response {
     pub latest_available_date: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopProductPerformance202509Response { performance, latest_available_date }
+    AnalyticsShopProductPerformance202509Response { "latest_available_date"
+    latest_available_date, "performance" performance }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformance202509Request {
     ::shop_api::endpoint!(
@@ -4563,10 +4835,11 @@ pub struct AnalyticsShopSkuPerformanceList202509Request {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopSkuPerformanceList202509Request { @ query start_date_ge, @ query
-    end_date_lt, @ query page_size, @ query page_token, @ query sort_field, @ query
-    sort_order, @ query category_filter, @ query product_status_filter, @ query
-    product_ids, @ query currency }
+    AnalyticsShopSkuPerformanceList202509Request {} { "start_date_ge" start_date_ge,
+    "end_date_lt" end_date_lt, "page_size" page_size, "page_token" page_token,
+    "sort_field" sort_field, "sort_order" sort_order, "category_filter" category_filter,
+    "product_status_filter" product_status_filter, "product_ids" product_ids, "currency"
+    currency }
 );
 /// Response data of `analytics.shop_sku_performance_list_202509` ([`AnalyticsShopSkuPerformanceList202509Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-list-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4581,8 +4854,9 @@ pub struct AnalyticsShopSkuPerformanceList202509Response {
     pub latest_available_date: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopSkuPerformanceList202509Response { skus, next_page_token, total_count,
-    latest_available_date }
+    AnalyticsShopSkuPerformanceList202509Response { "latest_available_date"
+    latest_available_date, "next_page_token" next_page_token, "skus" skus, "total_count"
+    total_count }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceList202509Request {
     ::shop_api::endpoint!(
@@ -4637,8 +4911,9 @@ pub struct AnalyticsShopSkuPerformance202509Request {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopSkuPerformance202509Request { @ path sku_id, @ query start_date_ge, @
-    query end_date_lt, @ query granularity, @ query currency }
+    AnalyticsShopSkuPerformance202509Request {} { "sku_id" sku_id, "start_date_ge"
+    start_date_ge, "end_date_lt" end_date_lt, "granularity" granularity, "currency"
+    currency }
 );
 /// Response data of `analytics.shop_sku_performance_202509` ([`AnalyticsShopSkuPerformance202509Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-detail-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4649,7 +4924,8 @@ pub struct AnalyticsShopSkuPerformance202509Response {
     pub performance: Option<ShopSkuPerformance202509Performance>,
 }
 ::shop_api::object!(
-    AnalyticsShopSkuPerformance202509Response { latest_available_date, performance }
+    AnalyticsShopSkuPerformance202509Response { "latest_available_date"
+    latest_available_date, "performance" performance }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformance202509Request {
     ::shop_api::endpoint!(
@@ -4690,8 +4966,9 @@ pub struct AnalyticsShopVideoPerformanceDetails202509Request {
     pub currency: Option<Currency>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoPerformanceDetails202509Request { @ path video_id, @ query
-    start_date_ge, @ query end_date_lt, @ query granularity, @ query currency }
+    AnalyticsShopVideoPerformanceDetails202509Request {} { "video_id" video_id,
+    "start_date_ge" start_date_ge, "end_date_lt" end_date_lt, "granularity" granularity,
+    "currency" currency }
 );
 /// Response data of `analytics.shop_video_performance_details_202509` ([`AnalyticsShopVideoPerformanceDetails202509Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-details-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4702,8 +4979,8 @@ pub struct AnalyticsShopVideoPerformanceDetails202509Response {
     pub latest_available_date: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoPerformanceDetails202509Response { performance,
-    latest_available_date }
+    AnalyticsShopVideoPerformanceDetails202509Response { "latest_available_date"
+    latest_available_date, "performance" performance }
 );
 impl ::shop_api::runtime::ApiRequest
 for AnalyticsShopVideoPerformanceDetails202509Request {
@@ -4751,9 +5028,10 @@ pub struct AnalyticsShopVideoProductPerformanceList202509Request {
     pub start_date_ge: String,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoProductPerformanceList202509Request { @ path video_id, @ query
-    end_date_lt, @ query page_size, @ query sort_field, @ query sort_order, @ query
-    currency, @ query page_token, @ query start_date_ge }
+    AnalyticsShopVideoProductPerformanceList202509Request {} { "video_id" video_id,
+    "end_date_lt" end_date_lt, "page_size" page_size, "sort_field" sort_field,
+    "sort_order" sort_order, "currency" currency, "page_token" page_token,
+    "start_date_ge" start_date_ge }
 );
 /// Response data of `analytics.shop_video_product_performance_list_202509` ([`AnalyticsShopVideoProductPerformanceList202509Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-product-performance-list-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4768,8 +5046,9 @@ pub struct AnalyticsShopVideoProductPerformanceList202509Response {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoProductPerformanceList202509Response { latest_available_date,
-    next_page_token, products, total_count }
+    AnalyticsShopVideoProductPerformanceList202509Response { "latest_available_date"
+    latest_available_date, "next_page_token" next_page_token, "products" products,
+    "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AnalyticsShopVideoProductPerformanceList202509Request {
@@ -4825,7 +5104,7 @@ pub struct AnalyticsShopPerformancePerHourRequest {
     pub currency: Option<Currency>,
 }
 ::shop_api::object!(
-    AnalyticsShopPerformancePerHourRequest { @ path date, @ query currency }
+    AnalyticsShopPerformancePerHourRequest {} { "date" date, "currency" currency }
 );
 /// Response data of `analytics.shop_performance_per_hour` ([`AnalyticsShopPerformancePerHourRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-performance-per-hour-202510)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4833,7 +5112,9 @@ pub struct AnalyticsShopPerformancePerHourResponse {
     /// Not described in the official docs.
     pub performance: Option<ShopPerformancePerHourPerformance>,
 }
-::shop_api::object!(AnalyticsShopPerformancePerHourResponse { performance });
+::shop_api::object!(
+    AnalyticsShopPerformancePerHourResponse { "performance" performance }
+);
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopPerformancePerHourRequest {
     ::shop_api::endpoint!(
         AnalyticsShopPerformancePerHourResponse, super::super::Tiktok, "tiktok"
@@ -4868,8 +5149,8 @@ pub struct AnalyticsShopLiveMinutePerformanceRequest {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopLiveMinutePerformanceRequest { @ path live_id, @ query page_token, @
-    query currency }
+    AnalyticsShopLiveMinutePerformanceRequest {} { "live_id" live_id, "page_token"
+    page_token, "currency" currency }
 );
 /// Response data of `analytics.shop_live_minute_performance` ([`AnalyticsShopLiveMinutePerformanceRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-minute-performance-202510)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4882,8 +5163,8 @@ pub struct AnalyticsShopLiveMinutePerformanceResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AnalyticsShopLiveMinutePerformanceResponse { performance, next_page_token,
-    total_count }
+    AnalyticsShopLiveMinutePerformanceResponse { "next_page_token" next_page_token,
+    "performance" performance, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopLiveMinutePerformanceRequest {
     ::shop_api::endpoint!(
@@ -4922,8 +5203,8 @@ pub struct AnalyticsBestsellingCreatorsRequest {
     pub currency: Option<Currency>,
 }
 ::shop_api::object!(
-    AnalyticsBestsellingCreatorsRequest { @ query date, @ query time_slot, @ query
-    author_type, @ query currency }
+    AnalyticsBestsellingCreatorsRequest {} { "date" date, "time_slot" time_slot,
+    "author_type" author_type, "currency" currency }
 );
 /// Response data of `analytics.bestselling_creators` ([`AnalyticsBestsellingCreatorsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-creators-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4931,7 +5212,7 @@ pub struct AnalyticsBestsellingCreatorsResponse {
     /// List of bestselling creator records for the target date range.
     pub creators: Option<Vec<Creator>>,
 }
-::shop_api::object!(AnalyticsBestsellingCreatorsResponse { creators });
+::shop_api::object!(AnalyticsBestsellingCreatorsResponse { "creators" creators });
 impl ::shop_api::runtime::ApiRequest for AnalyticsBestsellingCreatorsRequest {
     ::shop_api::endpoint!(
         AnalyticsBestsellingCreatorsResponse, super::super::Tiktok, "tiktok" "analytics"
@@ -4958,8 +5239,8 @@ pub struct AnalyticsBestsellingLiveSessionsRequest {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsBestsellingLiveSessionsRequest { @ query date, @ query time_slot, @ query
-    currency }
+    AnalyticsBestsellingLiveSessionsRequest {} { "date" date, "time_slot" time_slot,
+    "currency" currency }
 );
 /// Response data of `analytics.bestselling_live_sessions` ([`AnalyticsBestsellingLiveSessionsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-live-sessions-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4967,7 +5248,7 @@ pub struct AnalyticsBestsellingLiveSessionsResponse {
     /// List of bestselling LIVE session records for the target date range.
     pub lives: Option<Vec<Live>>,
 }
-::shop_api::object!(AnalyticsBestsellingLiveSessionsResponse { lives });
+::shop_api::object!(AnalyticsBestsellingLiveSessionsResponse { "lives" lives });
 impl ::shop_api::runtime::ApiRequest for AnalyticsBestsellingLiveSessionsRequest {
     ::shop_api::endpoint!(
         AnalyticsBestsellingLiveSessionsResponse, super::super::Tiktok, "tiktok"
@@ -4996,8 +5277,8 @@ pub struct AnalyticsBestsellingProductsRequest {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsBestsellingProductsRequest { @ query category_id, @ query date, @ query
-    time_slot, @ query currency }
+    AnalyticsBestsellingProductsRequest {} { "category_id" category_id, "date" date,
+    "time_slot" time_slot, "currency" currency }
 );
 /// Response data of `analytics.bestselling_products` ([`AnalyticsBestsellingProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-products-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5005,7 +5286,7 @@ pub struct AnalyticsBestsellingProductsResponse {
     /// List of bestselling product records for the target date range.
     pub products: Option<Vec<BestsellingProductsProduct>>,
 }
-::shop_api::object!(AnalyticsBestsellingProductsResponse { products });
+::shop_api::object!(AnalyticsBestsellingProductsResponse { "products" products });
 impl ::shop_api::runtime::ApiRequest for AnalyticsBestsellingProductsRequest {
     ::shop_api::endpoint!(
         AnalyticsBestsellingProductsResponse, super::super::Tiktok, "tiktok" "analytics"
@@ -5032,8 +5313,8 @@ pub struct AnalyticsBestsellingVideosRequest {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsBestsellingVideosRequest { @ query date, @ query time_slot, @ query currency
-    }
+    AnalyticsBestsellingVideosRequest {} { "date" date, "time_slot" time_slot, "currency"
+    currency }
 );
 /// Response data of `analytics.bestselling_videos` ([`AnalyticsBestsellingVideosRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-videos-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5041,7 +5322,7 @@ pub struct AnalyticsBestsellingVideosResponse {
     /// List of bestselling video records for the target date range.
     pub videos: Option<Vec<BestsellingVideosVideo>>,
 }
-::shop_api::object!(AnalyticsBestsellingVideosResponse { videos });
+::shop_api::object!(AnalyticsBestsellingVideosResponse { "videos" videos });
 impl ::shop_api::runtime::ApiRequest for AnalyticsBestsellingVideosRequest {
     ::shop_api::endpoint!(
         AnalyticsBestsellingVideosResponse, super::super::Tiktok, "tiktok" "analytics"
@@ -5069,8 +5350,8 @@ pub struct AnalyticsShopLiveProductsPerformanceListRequest {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopLiveProductsPerformanceListRequest { @ path live_id, @ query sort_order,
-    @ query sort_field, @ query currency }
+    AnalyticsShopLiveProductsPerformanceListRequest {} { "live_id" live_id, "sort_order"
+    sort_order, "sort_field" sort_field, "currency" currency }
 );
 /// Response data of `analytics.shop_live_products_performance_list` ([`AnalyticsShopLiveProductsPerformanceListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-products-performance-list-202512)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5078,7 +5359,9 @@ pub struct AnalyticsShopLiveProductsPerformanceListResponse {
     /// List of products and their sales and traffic performance for the LIVE session.
     pub products: Option<Vec<ShopLiveProductsPerformanceListProduct>>,
 }
-::shop_api::object!(AnalyticsShopLiveProductsPerformanceListResponse { products });
+::shop_api::object!(
+    AnalyticsShopLiveProductsPerformanceListResponse { "products" products }
+);
 impl ::shop_api::runtime::ApiRequest
 for AnalyticsShopLiveProductsPerformanceListRequest {
     ::shop_api::endpoint!(
@@ -5126,10 +5409,10 @@ pub struct AnalyticsShopProductPerformanceList202605Request {
     pub product_status_filter: Option<ProductStatusFilter>,
 }
 ::shop_api::object!(
-    AnalyticsShopProductPerformanceList202605Request { @ query start_date_ge, @ query
-    end_date_lt, @ query page_size, @ query page_token, @ query sort_field, @ query
-    sort_order, @ query currency, @ query category_filter, @ query product_status_filter
-    }
+    AnalyticsShopProductPerformanceList202605Request {} { "start_date_ge" start_date_ge,
+    "end_date_lt" end_date_lt, "page_size" page_size, "page_token" page_token,
+    "sort_field" sort_field, "sort_order" sort_order, "currency" currency,
+    "category_filter" category_filter, "product_status_filter" product_status_filter }
 );
 /// Response data of `analytics.shop_product_performance_list_202605` ([`AnalyticsShopProductPerformanceList202605Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-list-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5144,8 +5427,9 @@ pub struct AnalyticsShopProductPerformanceList202605Response {
     pub latest_available_date: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopProductPerformanceList202605Response { products, next_page_token,
-    total_count, latest_available_date }
+    AnalyticsShopProductPerformanceList202605Response { "latest_available_date"
+    latest_available_date, "next_page_token" next_page_token, "products" products,
+    "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for AnalyticsShopProductPerformanceList202605Request {
@@ -5207,9 +5491,10 @@ pub struct AnalyticsShopVideoPerformanceList202605Request {
     pub account_type: Option<AccountType>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoPerformanceList202605Request { @ query start_date_ge, @ query
-    end_date_lt, @ query page_size, @ query sort_field, @ query sort_order, @ query
-    currency, @ query page_token, @ query account_type }
+    AnalyticsShopVideoPerformanceList202605Request {} { "start_date_ge" start_date_ge,
+    "end_date_lt" end_date_lt, "page_size" page_size, "sort_field" sort_field,
+    "sort_order" sort_order, "currency" currency, "page_token" page_token, "account_type"
+    account_type }
 );
 /// Response data of `analytics.shop_video_performance_list_202605` ([`AnalyticsShopVideoPerformanceList202605Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-list-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5224,8 +5509,9 @@ pub struct AnalyticsShopVideoPerformanceList202605Response {
     pub videos: Option<Vec<ShopVideoPerformanceList202605Video>>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoPerformanceList202605Response { latest_available_date,
-    next_page_token, total_count, videos }
+    AnalyticsShopVideoPerformanceList202605Response { "latest_available_date"
+    latest_available_date, "next_page_token" next_page_token, "total_count" total_count,
+    "videos" videos }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceList202605Request {
     ::shop_api::endpoint!(
@@ -5269,14 +5555,14 @@ pub struct AnalyticsSpsMetricsRequest {
     /// Not described in the official docs.
     pub locale: Option<String>,
 }
-::shop_api::object!(AnalyticsSpsMetricsRequest { @ query locale });
+::shop_api::object!(AnalyticsSpsMetricsRequest {} { "locale" locale });
 /// Response data of `analytics.sps_metrics` ([`AnalyticsSpsMetricsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metrics-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsSpsMetricsResponse {
     /// Fixed complete SPS metric set for the authorized shop.
     pub metrics: Option<Vec<Metric>>,
 }
-::shop_api::object!(AnalyticsSpsMetricsResponse { metrics });
+::shop_api::object!(AnalyticsSpsMetricsResponse { "metrics" metrics });
 impl ::shop_api::runtime::ApiRequest for AnalyticsSpsMetricsRequest {
     ::shop_api::endpoint!(
         AnalyticsSpsMetricsResponse, super::super::Tiktok, "tiktok" "analytics"
@@ -5300,8 +5586,8 @@ pub struct AnalyticsSpsMetricDiagnosisRequest {
     pub trend_duration_days: Option<i64>,
 }
 ::shop_api::object!(
-    AnalyticsSpsMetricDiagnosisRequest { @ path metric_code, @ query locale, @ query
-    trend_duration_days }
+    AnalyticsSpsMetricDiagnosisRequest {} { "metric_code" metric_code, "locale" locale,
+    "trend_duration_days" trend_duration_days }
 );
 /// Response data of `analytics.sps_metric_diagnosis` ([`AnalyticsSpsMetricDiagnosisRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metric-diagnosis-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5338,10 +5624,12 @@ pub struct AnalyticsSpsMetricDiagnosisResponse {
     pub analyses: Option<Vec<Analyse>>,
 }
 ::shop_api::object!(
-    AnalyticsSpsMetricDiagnosisResponse { benchmarks, calculation_rule, dimension,
-    distribution_details, evaluate_duration_days, end_evaluation_time,
-    start_evaluation_time, metric_code, score, status, status_text, trend, value,
-    value_unit, analyses }
+    AnalyticsSpsMetricDiagnosisResponse { "analyses" analyses, "benchmarks" benchmarks,
+    "calculation_rule" calculation_rule, "dimension" dimension, "distribution_details"
+    distribution_details, "end_evaluation_time" end_evaluation_time,
+    "evaluate_duration_days" evaluate_duration_days, "metric_code" metric_code, "score"
+    score, "start_evaluation_time" start_evaluation_time, "status" status, "status_text"
+    status_text, "trend" trend, "value" value, "value_unit" value_unit }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsSpsMetricDiagnosisRequest {
     ::shop_api::endpoint!(
@@ -5378,8 +5666,8 @@ pub struct AnalyticsSpsMetricProblemDetailsRequest {
     pub page_size: Option<i64>,
 }
 ::shop_api::object!(
-    AnalyticsSpsMetricProblemDetailsRequest { @ path metric_code, @ query locale, @ query
-    page_token, @ query page_size }
+    AnalyticsSpsMetricProblemDetailsRequest {} { "metric_code" metric_code, "locale"
+    locale, "page_token" page_token, "page_size" page_size }
 );
 /// Response data of `analytics.sps_metric_problem_details` ([`AnalyticsSpsMetricProblemDetailsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metric-problem-details-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5404,10 +5692,12 @@ pub struct AnalyticsSpsMetricProblemDetailsResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AnalyticsSpsMetricProblemDetailsResponse { aht_problem_order_items,
-    im_dsat_chat_items, metric_code, nbfr_problem_order_items, next_page_token,
-    nrr_problem_order_items, otdr_problem_order_items, sfcr_problem_order_items,
-    total_count }
+    AnalyticsSpsMetricProblemDetailsResponse { "aht_problem_order_items"
+    aht_problem_order_items, "im_dsat_chat_items" im_dsat_chat_items, "metric_code"
+    metric_code, "nbfr_problem_order_items" nbfr_problem_order_items, "next_page_token"
+    next_page_token, "nrr_problem_order_items" nrr_problem_order_items,
+    "otdr_problem_order_items" otdr_problem_order_items, "sfcr_problem_order_items"
+    sfcr_problem_order_items, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsSpsMetricProblemDetailsRequest {
     ::shop_api::endpoint!(
@@ -5441,7 +5731,7 @@ pub struct AnalyticsSpsMetricTopItemsRequest {
     pub locale: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsSpsMetricTopItemsRequest { @ path metric_code, @ query locale }
+    AnalyticsSpsMetricTopItemsRequest {} { "metric_code" metric_code, "locale" locale }
 );
 /// Response data of `analytics.sps_metric_top_items` ([`AnalyticsSpsMetricTopItemsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metric-top-items-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5460,8 +5750,10 @@ pub struct AnalyticsSpsMetricTopItemsResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    AnalyticsSpsMetricTopItemsResponse { aht_aftersales_type_items, metric_code,
-    nbfr_top_product_items, nrr_top_product_items, otdr_logistics_items, total_count }
+    AnalyticsSpsMetricTopItemsResponse { "aht_aftersales_type_items"
+    aht_aftersales_type_items, "metric_code" metric_code, "nbfr_top_product_items"
+    nbfr_top_product_items, "nrr_top_product_items" nrr_top_product_items,
+    "otdr_logistics_items" otdr_logistics_items, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsSpsMetricTopItemsRequest {
     ::shop_api::endpoint!(
@@ -5490,7 +5782,7 @@ pub struct AnalyticsSpsOverviewRequest {
     /// Not described in the official docs.
     pub locale: Option<String>,
 }
-::shop_api::object!(AnalyticsSpsOverviewRequest { @ query locale });
+::shop_api::object!(AnalyticsSpsOverviewRequest {} { "locale" locale });
 /// Response data of `analytics.sps_overview` ([`AnalyticsSpsOverviewRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-overview-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsSpsOverviewResponse {
@@ -5520,9 +5812,12 @@ pub struct AnalyticsSpsOverviewResponse {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    AnalyticsSpsOverviewResponse { benefits, dimensions, evaluate_duration_days,
-    end_evaluation_time, start_evaluation_time, peer_percentile, primary_category,
-    sps_score, sps_tier, sps_tier_text, top_issues, update_time }
+    AnalyticsSpsOverviewResponse { "benefits" benefits, "dimensions" dimensions,
+    "end_evaluation_time" end_evaluation_time, "evaluate_duration_days"
+    evaluate_duration_days, "peer_percentile" peer_percentile, "primary_category"
+    primary_category, "sps_score" sps_score, "sps_tier" sps_tier, "sps_tier_text"
+    sps_tier_text, "start_evaluation_time" start_evaluation_time, "top_issues"
+    top_issues, "update_time" update_time }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsSpsOverviewRequest {
     ::shop_api::endpoint!(
@@ -5549,8 +5844,8 @@ pub struct AnalyticsShopPerformance202609Request {
     pub currency: Option<Currency>,
 }
 ::shop_api::object!(
-    AnalyticsShopPerformance202609Request { @ query start_date_ge, @ query end_date_lt, @
-    query granularity, @ query currency }
+    AnalyticsShopPerformance202609Request {} { "start_date_ge" start_date_ge,
+    "end_date_lt" end_date_lt, "granularity" granularity, "currency" currency }
 );
 /// Response data of `analytics.shop_performance_202609` ([`AnalyticsShopPerformance202609Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-performance-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5561,7 +5856,8 @@ pub struct AnalyticsShopPerformance202609Response {
     pub performance: Option<ShopPerformance202609Performance>,
 }
 ::shop_api::object!(
-    AnalyticsShopPerformance202609Response { latest_available_date, performance }
+    AnalyticsShopPerformance202609Response { "latest_available_date"
+    latest_available_date, "performance" performance }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopPerformance202609Request {
     ::shop_api::endpoint!(
@@ -5596,9 +5892,9 @@ pub struct AnalyticsShopLivePerformanceOverview202609Request {
     pub account_type: Option<ShopLivePerformanceOverview202609AccountType>,
 }
 ::shop_api::object!(
-    AnalyticsShopLivePerformanceOverview202609Request { @ query start_date_ge, @ query
-    end_date_lt, @ query today, @ query granularity, @ query currency, @ query
-    account_type }
+    AnalyticsShopLivePerformanceOverview202609Request {} { "start_date_ge" start_date_ge,
+    "end_date_lt" end_date_lt, "today" today, "granularity" granularity, "currency"
+    currency, "account_type" account_type }
 );
 /// Response data of `analytics.shop_live_performance_overview_202609` ([`AnalyticsShopLivePerformanceOverview202609Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-overview-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5611,8 +5907,8 @@ pub struct AnalyticsShopLivePerformanceOverview202609Response {
     pub updated_at: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopLivePerformanceOverview202609Response { latest_available_date,
-    performance, updated_at }
+    AnalyticsShopLivePerformanceOverview202609Response { "latest_available_date"
+    latest_available_date, "performance" performance, "updated_at" updated_at }
 );
 impl ::shop_api::runtime::ApiRequest
 for AnalyticsShopLivePerformanceOverview202609Request {
@@ -5654,9 +5950,10 @@ pub struct AnalyticsShopLivePerformanceList202609Request {
     pub page_token: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopLivePerformanceList202609Request { @ query start_date_ge, @ query
-    end_date_lt, @ query account_type, @ query page_size, @ query sort_field, @ query
-    sort_order, @ query currency, @ query page_token }
+    AnalyticsShopLivePerformanceList202609Request {} { "start_date_ge" start_date_ge,
+    "end_date_lt" end_date_lt, "account_type" account_type, "page_size" page_size,
+    "sort_field" sort_field, "sort_order" sort_order, "currency" currency, "page_token"
+    page_token }
 );
 /// Response data of `analytics.shop_live_performance_list_202609` ([`AnalyticsShopLivePerformanceList202609Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-list-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5675,8 +5972,9 @@ pub struct AnalyticsShopLivePerformanceList202609Response {
     pub updated_at: Option<String>,
 }
 ::shop_api::object!(
-    AnalyticsShopLivePerformanceList202609Response { latest_available_date,
-    live_stream_sessions, next_page_token, total_count, updated_at }
+    AnalyticsShopLivePerformanceList202609Response { "latest_available_date"
+    latest_available_date, "live_stream_sessions" live_stream_sessions, "next_page_token"
+    next_page_token, "total_count" total_count, "updated_at" updated_at }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceList202609Request {
     ::shop_api::endpoint!(
@@ -5729,8 +6027,9 @@ pub struct AnalyticsShopVideosPerformanceDetailsRequest {
     pub currency: Option<Currency>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideosPerformanceDetailsRequest { @ query video_ids, @ query
-    start_date_ge, @ query end_date_lt, @ query granularity, @ query currency }
+    AnalyticsShopVideosPerformanceDetailsRequest {} { "video_ids" video_ids,
+    "start_date_ge" start_date_ge, "end_date_lt" end_date_lt, "granularity" granularity,
+    "currency" currency }
 );
 /// Response data of `analytics.shop_videos_performance_details` ([`AnalyticsShopVideosPerformanceDetailsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-videos-performance-details-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5741,7 +6040,8 @@ pub struct AnalyticsShopVideosPerformanceDetailsResponse {
     pub videos: Option<Vec<ShopVideosPerformanceDetailsVideo>>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideosPerformanceDetailsResponse { latest_available_date, videos }
+    AnalyticsShopVideosPerformanceDetailsResponse { "latest_available_date"
+    latest_available_date, "videos" videos }
 );
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideosPerformanceDetailsRequest {
     ::shop_api::endpoint!(
@@ -5777,9 +6077,9 @@ pub struct AnalyticsShopVideoPerformanceOverview202609Request {
     pub account_type: Option<AccountType>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoPerformanceOverview202609Request { @ query start_date_ge, @ query
-    end_date_lt, @ query today, @ query granularity, @ query currency, @ query
-    account_type }
+    AnalyticsShopVideoPerformanceOverview202609Request {} { "start_date_ge"
+    start_date_ge, "end_date_lt" end_date_lt, "today" today, "granularity" granularity,
+    "currency" currency, "account_type" account_type }
 );
 /// Response data of `analytics.shop_video_performance_overview_202609` ([`AnalyticsShopVideoPerformanceOverview202609Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-overview-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5790,8 +6090,8 @@ pub struct AnalyticsShopVideoPerformanceOverview202609Response {
     pub performance: Option<ShopVideoPerformanceOverview202609Performance>,
 }
 ::shop_api::object!(
-    AnalyticsShopVideoPerformanceOverview202609Response { latest_available_date,
-    performance }
+    AnalyticsShopVideoPerformanceOverview202609Response { "latest_available_date"
+    latest_available_date, "performance" performance }
 );
 impl ::shop_api::runtime::ApiRequest
 for AnalyticsShopVideoPerformanceOverview202609Request {

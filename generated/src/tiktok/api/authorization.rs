@@ -49,7 +49,10 @@ pub struct Shop {
     /// Shop code, as displayed in Seller Center.
     pub code: String,
 }
-::shop_api::object!(Shop { id, name, region, seller_type, cipher, code });
+::shop_api::object!(
+    Shop { "cipher" cipher, "code" code, "id" id, "name" name, "region" region,
+    "seller_type" seller_type }
+);
 /// The business category information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Category {
@@ -58,7 +61,7 @@ pub struct Category {
     /// The name of the business category.
     pub name: Option<String>,
 }
-::shop_api::object!(Category { id, name });
+::shop_api::object!(Category { "id" id, "name" name });
 /// The list of business category assets that a partner has authorized for the app.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CategoryAsset {
@@ -69,7 +72,9 @@ pub struct CategoryAsset {
     /// The business category information.
     pub category: Option<Category>,
 }
-::shop_api::object!(CategoryAsset { cipher, target_market, category });
+::shop_api::object!(
+    CategoryAsset { "category" category, "cipher" cipher, "target_market" target_market }
+);
 /// Request of `authorization.shops` (`GET /authorization/202309/shops`): Get the shops the seller has authorized for this app, with their ciphers. — [official documentation](https://partner.tiktokshop.com/docv2/page/6507ead7b99d5302be949ba9)
 ///
 /// Lists the shops a seller has authorized for the app. Call it after obtaining an access token
@@ -83,7 +88,7 @@ pub struct AuthorizationShopsResponse {
     /// The shops the seller has authorized for the app.
     pub shops: Option<Vec<Shop>>,
 }
-::shop_api::object!(AuthorizationShopsResponse { shops });
+::shop_api::object!(AuthorizationShopsResponse { "shops" shops });
 impl ::shop_api::runtime::ApiRequest for AuthorizationShopsRequest {
     ::shop_api::endpoint!(
         AuthorizationShopsResponse, super::super::Tiktok, "tiktok" "authorization"
@@ -103,7 +108,9 @@ pub struct AuthorizationAuthorizedCategoryAssetsResponse {
     /// The list of business category assets that a partner has authorized for the app.
     pub category_assets: Option<Vec<CategoryAsset>>,
 }
-::shop_api::object!(AuthorizationAuthorizedCategoryAssetsResponse { category_assets });
+::shop_api::object!(
+    AuthorizationAuthorizedCategoryAssetsResponse { "category_assets" category_assets }
+);
 impl ::shop_api::runtime::ApiRequest for AuthorizationAuthorizedCategoryAssetsRequest {
     ::shop_api::endpoint!(
         AuthorizationAuthorizedCategoryAssetsResponse, super::super::Tiktok, "tiktok"

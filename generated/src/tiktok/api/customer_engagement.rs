@@ -12,7 +12,7 @@ pub struct ProductCardRules {
     /// The maximum number of product cards that can be included.
     pub max_count: Option<i64>,
 }
-::shop_api::object!(ProductCardRules { min_count, max_count });
+::shop_api::object!(ProductCardRules { "max_count" max_count, "min_count" min_count });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponCardRules {
@@ -23,7 +23,10 @@ pub struct CouponCardRules {
     /// The types of coupon that can be included in the message.
     pub coupon_type: Option<Vec<String>>,
 }
-::shop_api::object!(CouponCardRules { min_count, max_count, coupon_type });
+::shop_api::object!(
+    CouponCardRules { "coupon_type" coupon_type, "max_count" max_count, "min_count"
+    min_count }
+);
 /// Customer engagement message templates predefined by TikTok Shop.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MessageTemplate {
@@ -39,8 +42,9 @@ pub struct MessageTemplate {
     pub coupon_card_rules: Option<CouponCardRules>,
 }
 ::shop_api::object!(
-    MessageTemplate { id, message_title, message_body, product_card_rules,
-    coupon_card_rules }
+    MessageTemplate { "coupon_card_rules" coupon_card_rules, "id" id, "message_body"
+    message_body, "message_title" message_title, "product_card_rules" product_card_rules
+    }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -48,7 +52,7 @@ pub struct Detail {
     /// The anonymized buyer email address associated with the error.
     pub buyer_email: Option<String>,
 }
-::shop_api::object!(Detail { buyer_email });
+::shop_api::object!(Detail { "buyer_email" buyer_email });
 /// The list of per-buyer validation or eligibility errors.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SendEngagementMessageError {
@@ -59,7 +63,9 @@ pub struct SendEngagementMessageError {
     /// Not described in the official docs.
     pub detail: Option<Detail>,
 }
-::shop_api::object!(SendEngagementMessageError { code, message, detail });
+::shop_api::object!(
+    SendEngagementMessageError { "code" code, "detail" detail, "message" message }
+);
 /// The requested list of task performance.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskPerformance {
@@ -79,8 +85,9 @@ pub struct TaskPerformance {
     pub claimed_coupons_count: Option<i64>,
 }
 ::shop_api::object!(
-    TaskPerformance { id, status, sent_recipient_count, read_recipient_count,
-    order_count, gmv_amount, claimed_coupons_count }
+    TaskPerformance { "claimed_coupons_count" claimed_coupons_count, "gmv_amount"
+    gmv_amount, "id" id, "order_count" order_count, "read_recipient_count"
+    read_recipient_count, "sent_recipient_count" sent_recipient_count, "status" status }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -90,7 +97,7 @@ pub struct CustomMessage {
     /// The message body. - Valid format: plain text, unicode emoji (UTF-8) - Valid length: 1–500 Unicode code points.
     pub body: Option<String>,
 }
-::shop_api::object!(CustomMessage { title, body });
+::shop_api::object!(CustomMessage { "body" body, "title" title });
 /// The list of customer engagement features that has access control.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Feature {
@@ -99,7 +106,7 @@ pub struct Feature {
     /// A flag to indicate whether the shop has permission to use this feature. Possible values: - `true`: Authorized to use this feature. - `false`: Not authorized to use this feature.
     pub is_authorized: Option<bool>,
 }
-::shop_api::object!(Feature { name, is_authorized });
+::shop_api::object!(Feature { "is_authorized" is_authorized, "name" name });
 /// Request of `customer_engagement.create_engagement_task` (`POST /customer_engagement/202412/engagement_tasks`): Create Engagement Task. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-engagement-task-202412)
 ///
 /// Create an engagement task that acts as a container for grouping messages with similar content and rules, allowing sellers to track and compare task performance across different types of content. Note that each task has a mandatory end time, and once expired, it cannot be used to send additional messages.
@@ -121,8 +128,9 @@ pub struct CustomerEngagementCreateEngagementTaskRequest {
     pub coupon_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    CustomerEngagementCreateEngagementTaskRequest { @ query idempotency_key, template_id,
-    task_name, end_time, channel, product_ids, coupon_ids }
+    CustomerEngagementCreateEngagementTaskRequest { "channel" channel, "coupon_ids"
+    coupon_ids, "end_time" end_time, "product_ids" product_ids, "task_name" task_name,
+    "template_id" template_id } { "idempotency_key" idempotency_key }
 );
 /// Response data of `customer_engagement.create_engagement_task` ([`CustomerEngagementCreateEngagementTaskRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-engagement-task-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -130,7 +138,9 @@ pub struct CustomerEngagementCreateEngagementTaskResponse {
     /// The unique identifier for the customer engagement task. Pass this value in the \[Send Engagement Message API\](67777e448e882e030d29676e) to associate the task with the message sending operation.
     pub task_id: Option<String>,
 }
-::shop_api::object!(CustomerEngagementCreateEngagementTaskResponse { task_id });
+::shop_api::object!(
+    CustomerEngagementCreateEngagementTaskResponse { "task_id" task_id }
+);
 impl ::shop_api::runtime::ApiRequest for CustomerEngagementCreateEngagementTaskRequest {
     ::shop_api::endpoint!(
         CustomerEngagementCreateEngagementTaskResponse, super::super::Tiktok, "tiktok"
@@ -149,14 +159,16 @@ pub struct CustomerEngagementMessageTemplatesRequest {
     /// Not described in the official docs. Required.
     pub locale: String,
 }
-::shop_api::object!(CustomerEngagementMessageTemplatesRequest { @ query locale });
+::shop_api::object!(CustomerEngagementMessageTemplatesRequest {} { "locale" locale });
 /// Response data of `customer_engagement.message_templates` ([`CustomerEngagementMessageTemplatesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-message-templates-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementMessageTemplatesResponse {
     /// Customer engagement message templates predefined by TikTok Shop.
     pub message_templates: Option<Vec<MessageTemplate>>,
 }
-::shop_api::object!(CustomerEngagementMessageTemplatesResponse { message_templates });
+::shop_api::object!(
+    CustomerEngagementMessageTemplatesResponse { "message_templates" message_templates }
+);
 impl ::shop_api::runtime::ApiRequest for CustomerEngagementMessageTemplatesRequest {
     ::shop_api::endpoint!(
         CustomerEngagementMessageTemplatesResponse, super::super::Tiktok, "tiktok"
@@ -179,7 +191,8 @@ pub struct CustomerEngagementSendEngagementMessageRequest {
     pub task_id: Option<String>,
 }
 ::shop_api::object!(
-    CustomerEngagementSendEngagementMessageRequest { buyer_emails, task_id }
+    CustomerEngagementSendEngagementMessageRequest { "buyer_emails" buyer_emails,
+    "task_id" task_id }
 );
 /// Response data of `customer_engagement.send_engagement_message` ([`CustomerEngagementSendEngagementMessageRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/send-engagement-message-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -187,7 +200,7 @@ pub struct CustomerEngagementSendEngagementMessageResponse {
     /// The list of per-buyer validation or eligibility errors.
     pub errors: Option<Vec<SendEngagementMessageError>>,
 }
-::shop_api::object!(CustomerEngagementSendEngagementMessageResponse { errors });
+::shop_api::object!(CustomerEngagementSendEngagementMessageResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for CustomerEngagementSendEngagementMessageRequest {
     ::shop_api::endpoint!(
         CustomerEngagementSendEngagementMessageResponse, super::super::Tiktok, "tiktok"
@@ -204,7 +217,9 @@ pub struct CustomerEngagementEngagementTaskPerformancesRequest {
     /// The customer engagement task IDs for which to retrieve performance data. Provide 1 to 50 IDs; each ID must be a base-10 string that fits in a signed 64-bit integer. Required.
     pub task_ids: Vec<String>,
 }
-::shop_api::object!(CustomerEngagementEngagementTaskPerformancesRequest { task_ids });
+::shop_api::object!(
+    CustomerEngagementEngagementTaskPerformancesRequest { "task_ids" task_ids }
+);
 /// Response data of `customer_engagement.engagement_task_performances` ([`CustomerEngagementEngagementTaskPerformancesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-engagement-task-performances-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementEngagementTaskPerformancesResponse {
@@ -212,7 +227,8 @@ pub struct CustomerEngagementEngagementTaskPerformancesResponse {
     pub task_performances: Option<Vec<TaskPerformance>>,
 }
 ::shop_api::object!(
-    CustomerEngagementEngagementTaskPerformancesResponse { task_performances }
+    CustomerEngagementEngagementTaskPerformancesResponse { "task_performances"
+    task_performances }
 );
 impl ::shop_api::runtime::ApiRequest
 for CustomerEngagementEngagementTaskPerformancesRequest {
@@ -244,8 +260,9 @@ pub struct CustomerEngagementCreateCustomEngagementTaskRequest {
     pub custom_message: Option<CustomMessage>,
 }
 ::shop_api::object!(
-    CustomerEngagementCreateCustomEngagementTaskRequest { @ query idempotency_key,
-    task_name, end_time, channel, product_ids, coupon_ids, custom_message }
+    CustomerEngagementCreateCustomEngagementTaskRequest { "channel" channel, "coupon_ids"
+    coupon_ids, "custom_message" custom_message, "end_time" end_time, "product_ids"
+    product_ids, "task_name" task_name } { "idempotency_key" idempotency_key }
 );
 /// Response data of `customer_engagement.create_custom_engagement_task` ([`CustomerEngagementCreateCustomEngagementTaskRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-custom-engagement-task-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -253,7 +270,9 @@ pub struct CustomerEngagementCreateCustomEngagementTaskResponse {
     /// The unique identifier for the customer engagement task. Pass this value in the \[Send Engagement Message API\](67777e448e882e030d29676e) to associate the task with the message sending operation.
     pub task_id: Option<String>,
 }
-::shop_api::object!(CustomerEngagementCreateCustomEngagementTaskResponse { task_id });
+::shop_api::object!(
+    CustomerEngagementCreateCustomEngagementTaskResponse { "task_id" task_id }
+);
 impl ::shop_api::runtime::ApiRequest
 for CustomerEngagementCreateCustomEngagementTaskRequest {
     ::shop_api::endpoint!(
@@ -279,7 +298,9 @@ pub struct CustomerEngagementEngagementFeaturePermissionsResponse {
     /// The list of customer engagement features that has access control.
     pub features: Option<Vec<Feature>>,
 }
-::shop_api::object!(CustomerEngagementEngagementFeaturePermissionsResponse { features });
+::shop_api::object!(
+    CustomerEngagementEngagementFeaturePermissionsResponse { "features" features }
+);
 impl ::shop_api::runtime::ApiRequest
 for CustomerEngagementEngagementFeaturePermissionsRequest {
     ::shop_api::endpoint!(

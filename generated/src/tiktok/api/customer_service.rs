@@ -26,8 +26,10 @@ pub struct Conversation {
     pub cur_session_id: Option<String>,
 }
 ::shop_api::object!(
-    Conversation { id, create_time, participant_count, participants, latest_message,
-    unread_count, can_send_message, cur_session, cur_session_id }
+    Conversation { "can_send_message" can_send_message, "create_time" create_time,
+    "cur_session" cur_session, "cur_session_id" cur_session_id, "id" id, "latest_message"
+    latest_message, "participant_count" participant_count, "participants" participants,
+    "unread_count" unread_count }
 );
 /// A participant of a conversation.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -46,7 +48,8 @@ pub struct Participant {
     pub buyer_platform: Option<String>,
 }
 ::shop_api::object!(
-    Participant { user_id, im_user_id, role, nickname, avatar, buyer_platform }
+    Participant { "avatar" avatar, "buyer_platform" buyer_platform, "im_user_id"
+    im_user_id, "nickname" nickname, "role" role, "user_id" user_id }
 );
 /// A message of a conversation.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -71,8 +74,8 @@ pub struct Message {
     pub plaintext: Option<String>,
 }
 ::shop_api::object!(
-    Message { id, kind = "type", content, create_time, index, is_visible, sender, data,
-    plaintext }
+    Message { "content" content, "create_time" create_time, "data" data, "id" id, "index"
+    index, "is_visible" is_visible, "plaintext" plaintext, "sender" sender, "type" kind }
 );
 /// Sender of a message.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -86,7 +89,9 @@ pub struct Sender {
     /// Avatar URL.
     pub avatar: Option<String>,
 }
-::shop_api::object!(Sender { im_user_id, role, nickname, avatar });
+::shop_api::object!(
+    Sender { "avatar" avatar, "im_user_id" im_user_id, "nickname" nickname, "role" role }
+);
 /// The customer service performance metrics for the shop based on chat support sessions within the selected evaluation period.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Performance {
@@ -106,8 +111,10 @@ pub struct Performance {
     pub currency: Option<String>,
 }
 ::shop_api::object!(
-    Performance { support_session_count, response_percentage, satisfaction_percentage,
-    response_time_mins, conversion_rate, cs_guided_gmv, currency }
+    Performance { "conversion_rate" conversion_rate, "cs_guided_gmv" cs_guided_gmv,
+    "currency" currency, "response_percentage" response_percentage, "response_time_mins"
+    response_time_mins, "satisfaction_percentage" satisfaction_percentage,
+    "support_session_count" support_session_count }
 );
 /// Conversation participants.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -126,7 +133,8 @@ pub struct ConversationParticipant {
     pub platform: Option<String>,
 }
 ::shop_api::object!(
-    ConversationParticipant { im_user_id, role, nickname, avatar, user_id, platform }
+    ConversationParticipant { "avatar" avatar, "im_user_id" im_user_id, "nickname"
+    nickname, "platform" platform, "role" role, "user_id" user_id }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -136,7 +144,7 @@ pub struct CurSession {
     /// Current phase of the session. Possible enumerations: - `AUTO_REPLY` — The session is being handled by automatic replies or chatbot responses.
     pub phase: Option<String>,
 }
-::shop_api::object!(CurSession { id, phase });
+::shop_api::object!(CurSession { "id" id, "phase" phase });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConversationConversation {
@@ -156,8 +164,9 @@ pub struct ConversationConversation {
     pub cur_session: Option<CurSession>,
 }
 ::shop_api::object!(
-    ConversationConversation { id, participant_count, participants, create_time,
-    unread_count, cur_session_id, cur_session }
+    ConversationConversation { "create_time" create_time, "cur_session" cur_session,
+    "cur_session_id" cur_session_id, "id" id, "participant_count" participant_count,
+    "participants" participants, "unread_count" unread_count }
 );
 /// Customer service sessions that match the request filters.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -184,9 +193,11 @@ pub struct Session {
     pub first_response_time: Option<i64>,
 }
 ::shop_api::object!(
-    Session { id, conversation_id, begin_time, end_time, buyer_nickname, chat_tags,
-    satisfaction_score, dissatisfaction_reason, first_response_late, first_response_time
-    }
+    Session { "begin_time" begin_time, "buyer_nickname" buyer_nickname, "chat_tags"
+    chat_tags, "conversation_id" conversation_id, "dissatisfaction_reason"
+    dissatisfaction_reason, "end_time" end_time, "first_response_late"
+    first_response_late, "first_response_time" first_response_time, "id" id,
+    "satisfaction_score" satisfaction_score }
 );
 /// Values of `locale` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -365,8 +376,9 @@ pub struct CustomerServiceConversationsRequest {
     pub need_session_info: Option<bool>,
 }
 ::shop_api::object!(
-    CustomerServiceConversationsRequest { @ query page_size, @ query page_token, @ query
-    locale, @ query need_session_id, @ query need_session_info }
+    CustomerServiceConversationsRequest {} { "page_size" page_size, "page_token"
+    page_token, "locale" locale, "need_session_id" need_session_id, "need_session_info"
+    need_session_info }
 );
 /// Response data of `customer_service.conversations` ([`CustomerServiceConversationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a589f0fcef602bf29fecf)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -377,7 +389,8 @@ pub struct CustomerServiceConversationsResponse {
     pub next_page_token: Option<String>,
 }
 ::shop_api::object!(
-    CustomerServiceConversationsResponse { conversations, next_page_token }
+    CustomerServiceConversationsResponse { "conversations" conversations,
+    "next_page_token" next_page_token }
 );
 impl ::shop_api::runtime::ApiRequest for CustomerServiceConversationsRequest {
     ::shop_api::endpoint!(
@@ -436,9 +449,10 @@ pub struct CustomerServiceConversationMessagesRequest {
     pub time_zone: Option<String>,
 }
 ::shop_api::object!(
-    CustomerServiceConversationMessagesRequest { @ path conversation_id, @ query
-    page_size, @ query page_token, @ query locale, @ query sort_field, @ query
-    sort_order, @ query need_data, @ query need_plaintext, @ query time_zone }
+    CustomerServiceConversationMessagesRequest {} { "conversation_id" conversation_id,
+    "page_size" page_size, "page_token" page_token, "locale" locale, "sort_field"
+    sort_field, "sort_order" sort_order, "need_data" need_data, "need_plaintext"
+    need_plaintext, "time_zone" time_zone }
 );
 /// Response data of `customer_service.conversation_messages` ([`CustomerServiceConversationMessagesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a587edefece02be664cd2)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -451,8 +465,8 @@ pub struct CustomerServiceConversationMessagesResponse {
     pub unsupported_msg_tips: Option<String>,
 }
 ::shop_api::object!(
-    CustomerServiceConversationMessagesResponse { messages, next_page_token,
-    unsupported_msg_tips }
+    CustomerServiceConversationMessagesResponse { "messages" messages, "next_page_token"
+    next_page_token, "unsupported_msg_tips" unsupported_msg_tips }
 );
 impl ::shop_api::runtime::ApiRequest for CustomerServiceConversationMessagesRequest {
     ::shop_api::endpoint!(
@@ -515,7 +529,8 @@ pub struct CustomerServiceSendMessageRequest {
     pub content: String,
 }
 ::shop_api::object!(
-    CustomerServiceSendMessageRequest { @ path conversation_id, kind = "type", content }
+    CustomerServiceSendMessageRequest { "content" content, "type" kind } {
+    "conversation_id" conversation_id }
 );
 /// Response data of `customer_service.send_message` ([`CustomerServiceSendMessageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a58bbbace3e02b7556286)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -523,7 +538,7 @@ pub struct CustomerServiceSendMessageResponse {
     /// Id of the message sent.
     pub message_id: String,
 }
-::shop_api::object!(CustomerServiceSendMessageResponse { message_id });
+::shop_api::object!(CustomerServiceSendMessageResponse { "message_id" message_id });
 impl ::shop_api::runtime::ApiRequest for CustomerServiceSendMessageRequest {
     ::shop_api::endpoint!(
         CustomerServiceSendMessageResponse, super::super::Tiktok, "tiktok"
@@ -548,14 +563,18 @@ pub struct CustomerServiceCreateConversationRequest {
     /// Buyer user id, as the orders' user_id. Required.
     pub buyer_user_id: String,
 }
-::shop_api::object!(CustomerServiceCreateConversationRequest { buyer_user_id });
+::shop_api::object!(
+    CustomerServiceCreateConversationRequest { "buyer_user_id" buyer_user_id }
+);
 /// Response data of `customer_service.create_conversation` ([`CustomerServiceCreateConversationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a5a0bf1fd3102b9245b8d)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceCreateConversationResponse {
     /// The conversation.
     pub conversation_id: String,
 }
-::shop_api::object!(CustomerServiceCreateConversationResponse { conversation_id });
+::shop_api::object!(
+    CustomerServiceCreateConversationResponse { "conversation_id" conversation_id }
+);
 impl ::shop_api::runtime::ApiRequest for CustomerServiceCreateConversationRequest {
     ::shop_api::endpoint!(
         CustomerServiceCreateConversationResponse, super::super::Tiktok, "tiktok"
@@ -574,7 +593,9 @@ pub struct CustomerServiceReadMessageRequest {
     /// The conversation. Required.
     pub conversation_id: String,
 }
-::shop_api::object!(CustomerServiceReadMessageRequest { @ path conversation_id });
+::shop_api::object!(
+    CustomerServiceReadMessageRequest {} { "conversation_id" conversation_id }
+);
 /// Response data of `customer_service.read_message` ([`CustomerServiceReadMessageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a59f7c16ffe02b8e8db3f)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceReadMessageResponse {}
@@ -603,7 +624,7 @@ pub struct CustomerServiceUploadImageRequest {
     /// The image file (multipart file part). Required.
     pub data: String,
 }
-::shop_api::object!(CustomerServiceUploadImageRequest { data });
+::shop_api::object!(CustomerServiceUploadImageRequest { "data" data });
 /// Response data of `customer_service.upload_image` ([`CustomerServiceUploadImageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a599d0fcef602bf2a1dc8)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceUploadImageResponse {
@@ -614,7 +635,9 @@ pub struct CustomerServiceUploadImageResponse {
     /// Image height (px).
     pub height: Option<i32>,
 }
-::shop_api::object!(CustomerServiceUploadImageResponse { url, width, height });
+::shop_api::object!(
+    CustomerServiceUploadImageResponse { "height" height, "url" url, "width" width }
+);
 impl ::shop_api::runtime::ApiRequest for CustomerServiceUploadImageRequest {
     ::shop_api::endpoint!(
         CustomerServiceUploadImageResponse, super::super::Tiktok, "tiktok"
@@ -635,7 +658,9 @@ pub struct CustomerServiceAgentSettingsResponse {
     /// The agent receives auto-assigned chats.
     pub can_accept_chat: bool,
 }
-::shop_api::object!(CustomerServiceAgentSettingsResponse { can_accept_chat });
+::shop_api::object!(
+    CustomerServiceAgentSettingsResponse { "can_accept_chat" can_accept_chat }
+);
 impl ::shop_api::runtime::ApiRequest for CustomerServiceAgentSettingsRequest {
     ::shop_api::endpoint!(
         CustomerServiceAgentSettingsResponse, super::super::Tiktok, "tiktok"
@@ -656,7 +681,9 @@ pub struct CustomerServiceUpdateAgentSettingsRequest {
     /// true: receive auto-assigned chats; false: only manually assigned ones. Required.
     pub can_accept_chat: bool,
 }
-::shop_api::object!(CustomerServiceUpdateAgentSettingsRequest { can_accept_chat });
+::shop_api::object!(
+    CustomerServiceUpdateAgentSettingsRequest { "can_accept_chat" can_accept_chat }
+);
 /// Response data of `customer_service.update_agent_settings` ([`CustomerServiceUpdateAgentSettingsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a59870fcef602bf2a1d79)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceUpdateAgentSettingsResponse {}
@@ -680,8 +707,8 @@ pub struct CustomerServicePerformanceRequest {
     pub support_date_lt: String,
 }
 ::shop_api::object!(
-    CustomerServicePerformanceRequest { @ query support_date_ge, @ query support_date_lt
-    }
+    CustomerServicePerformanceRequest {} { "support_date_ge" support_date_ge,
+    "support_date_lt" support_date_lt }
 );
 /// Response data of `customer_service.performance` ([`CustomerServicePerformanceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/66bec10859f0b0030018e518)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -689,7 +716,7 @@ pub struct CustomerServicePerformanceResponse {
     /// The customer service performance metrics for the shop based on chat support sessions within the selected evaluation period.
     pub performance: Option<Performance>,
 }
-::shop_api::object!(CustomerServicePerformanceResponse { performance });
+::shop_api::object!(CustomerServicePerformanceResponse { "performance" performance });
 impl ::shop_api::runtime::ApiRequest for CustomerServicePerformanceRequest {
     ::shop_api::endpoint!(
         CustomerServicePerformanceResponse, super::super::Tiktok, "tiktok"
@@ -715,8 +742,8 @@ pub struct CustomerServiceConversationRequest {
     pub need_session_info: Option<bool>,
 }
 ::shop_api::object!(
-    CustomerServiceConversationRequest { @ path conversation_id, @ query need_session_id,
-    @ query need_session_info }
+    CustomerServiceConversationRequest {} { "conversation_id" conversation_id,
+    "need_session_id" need_session_id, "need_session_info" need_session_info }
 );
 /// Response data of `customer_service.conversation` ([`CustomerServiceConversationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-conversation-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -724,7 +751,7 @@ pub struct CustomerServiceConversationResponse {
     /// Not described in the official docs.
     pub conversation: Option<ConversationConversation>,
 }
-::shop_api::object!(CustomerServiceConversationResponse { conversation });
+::shop_api::object!(CustomerServiceConversationResponse { "conversation" conversation });
 impl ::shop_api::runtime::ApiRequest for CustomerServiceConversationRequest {
     ::shop_api::endpoint!(
         CustomerServiceConversationResponse, super::super::Tiktok, "tiktok"
@@ -764,8 +791,9 @@ pub struct CustomerServiceSearchSessionsRequest {
     pub buyer_nickname: Option<String>,
 }
 ::shop_api::object!(
-    CustomerServiceSearchSessionsRequest { @ query page_size, @ query page_token, @ query
-    locale, begin_time_ge, begin_time_lt, buyer_nickname }
+    CustomerServiceSearchSessionsRequest { "begin_time_ge" begin_time_ge, "begin_time_lt"
+    begin_time_lt, "buyer_nickname" buyer_nickname } { "page_size" page_size,
+    "page_token" page_token, "locale" locale }
 );
 /// Response data of `customer_service.search_sessions` ([`CustomerServiceSearchSessionsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-sessions-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -775,7 +803,10 @@ pub struct CustomerServiceSearchSessionsResponse {
     /// Customer service sessions that match the request filters.
     pub sessions: Option<Vec<Session>>,
 }
-::shop_api::object!(CustomerServiceSearchSessionsResponse { next_page_token, sessions });
+::shop_api::object!(
+    CustomerServiceSearchSessionsResponse { "next_page_token" next_page_token, "sessions"
+    sessions }
+);
 impl ::shop_api::runtime::ApiRequest for CustomerServiceSearchSessionsRequest {
     ::shop_api::endpoint!(
         CustomerServiceSearchSessionsResponse, super::super::Tiktok, "tiktok"
@@ -818,7 +849,8 @@ pub struct CustomerServiceEndSessionRequest {
     pub session_id: String,
 }
 ::shop_api::object!(
-    CustomerServiceEndSessionRequest { @ path conversation_id, @ path session_id }
+    CustomerServiceEndSessionRequest {} { "conversation_id" conversation_id, "session_id"
+    session_id }
 );
 /// Response data of `customer_service.end_session` ([`CustomerServiceEndSessionRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/end-session-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -856,8 +888,8 @@ pub struct CustomerServiceSendMessage202606Request {
     pub sender_role: Option<String>,
 }
 ::shop_api::object!(
-    CustomerServiceSendMessage202606Request { @ path conversation_id, kind = "type",
-    content, sender_role }
+    CustomerServiceSendMessage202606Request { "content" content, "sender_role"
+    sender_role, "type" kind } { "conversation_id" conversation_id }
 );
 /// Response data of `customer_service.send_message_202606` ([`CustomerServiceSendMessage202606Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/send-message-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -865,7 +897,9 @@ pub struct CustomerServiceSendMessage202606Response {
     /// Message ID
     pub message_id: Option<String>,
 }
-::shop_api::object!(CustomerServiceSendMessage202606Response { message_id });
+::shop_api::object!(
+    CustomerServiceSendMessage202606Response { "message_id" message_id }
+);
 impl ::shop_api::runtime::ApiRequest for CustomerServiceSendMessage202606Request {
     ::shop_api::endpoint!(
         CustomerServiceSendMessage202606Response, super::super::Tiktok, "tiktok"

@@ -101,7 +101,10 @@ pub struct Webhook {
     /// Last update time (Unix seconds).
     pub update_time: Option<i64>,
 }
-::shop_api::object!(Webhook { event_type, address, create_time, update_time });
+::shop_api::object!(
+    Webhook { "address" address, "create_time" create_time, "event_type" event_type,
+    "update_time" update_time }
+);
 /// The sender of a customer-service message, as pushed by NEW_MESSAGE.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MessageSender {
@@ -110,7 +113,7 @@ pub struct MessageSender {
     /// BUYER, SHOP, CUSTOMER_SERVICE, SYSTEM or ROBOT (for SYSTEM and ROBOT the shop is the sender).
     pub role: Option<String>,
 }
-::shop_api::object!(MessageSender { im_user_id, role });
+::shop_api::object!(MessageSender { "im_user_id" im_user_id, "role" role });
 /// The number of units physically in the warehouse, excluding those in transit or damaged.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OnHandDetail {
@@ -122,7 +125,8 @@ pub struct OnHandDetail {
     pub available_quantity: Option<i64>,
 }
 ::shop_api::object!(
-    OnHandDetail { total_quantity, reserved_quantity, available_quantity }
+    OnHandDetail { "available_quantity" available_quantity, "reserved_quantity"
+    reserved_quantity, "total_quantity" total_quantity }
 );
 /// Inventory in different FBT warehouses.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -132,7 +136,10 @@ pub struct FbtWarehouseInventory {
     /// The number of units physically in the warehouse, excluding those in transit or damaged.
     pub on_hand_detail: Option<OnHandDetail>,
 }
-::shop_api::object!(FbtWarehouseInventory { fbt_warehouse_id, on_hand_detail });
+::shop_api::object!(
+    FbtWarehouseInventory { "fbt_warehouse_id" fbt_warehouse_id, "on_hand_detail"
+    on_hand_detail }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TriggerReason {
@@ -143,7 +150,10 @@ pub struct TriggerReason {
     /// When 'alert_type == REALTIME', the value is the low stock threshold met.
     pub low_stock_threshold: Option<i64>,
 }
-::shop_api::object!(TriggerReason { alert_type, lead_days, low_stock_threshold });
+::shop_api::object!(
+    TriggerReason { "alert_type" alert_type, "lead_days" lead_days, "low_stock_threshold"
+    low_stock_threshold }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InventoryDistribution {
@@ -159,8 +169,10 @@ pub struct InventoryDistribution {
     pub committed_quantity: Option<i64>,
 }
 ::shop_api::object!(
-    InventoryDistribution { total_quantity, available_quantity,
-    creator_reserved_quantity, campaign_reserved_quantity, committed_quantity }
+    InventoryDistribution { "available_quantity" available_quantity,
+    "campaign_reserved_quantity" campaign_reserved_quantity, "committed_quantity"
+    committed_quantity, "creator_reserved_quantity" creator_reserved_quantity,
+    "total_quantity" total_quantity }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -168,7 +180,7 @@ pub struct Sender {
     /// ID in IM system for the sender.
     pub sender_im_user_id: Option<String>,
 }
-::shop_api::object!(Sender { sender_im_user_id });
+::shop_api::object!(Sender { "sender_im_user_id" sender_im_user_id });
 /// The image translation task and the corresponding results.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TranslationTask {
@@ -186,8 +198,9 @@ pub struct TranslationTask {
     pub translated_image: Option<ImageRef>,
 }
 ::shop_api::object!(
-    TranslationTask { id, status, fail_reason, target_language, original_image,
-    translated_image }
+    TranslationTask { "fail_reason" fail_reason, "id" id, "original_image"
+    original_image, "status" status, "target_language" target_language,
+    "translated_image" translated_image }
 );
 /// The product that was replicated from the source product.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -201,7 +214,10 @@ pub struct ReplicatedProduct {
     /// The list of reasons for why the replication failed.
     pub fail_reasons: Option<Vec<Warning>>,
 }
-::shop_api::object!(ReplicatedProduct { product_id, region, result, fail_reasons });
+::shop_api::object!(
+    ReplicatedProduct { "fail_reasons" fail_reasons, "product_id" product_id, "region"
+    region, "result" result }
+);
 /// Webhook event `order_status_change` (1): An order changed status.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/650300b8a57708028b430b4a)
@@ -217,7 +233,8 @@ pub struct OrderStatusChangeEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    OrderStatusChangeEvent { order_id, order_status, is_on_hold_order, update_time }
+    OrderStatusChangeEvent { "is_on_hold_order" is_on_hold_order, "order_id" order_id,
+    "order_status" order_status, "update_time" update_time }
 );
 /// Webhook event `recipient_address_update` (3): The recipient address of an order was updated.
 ///
@@ -229,7 +246,9 @@ pub struct RecipientAddressUpdateEvent {
     /// Time of the change (Unix seconds).
     pub update_time: Option<i64>,
 }
-::shop_api::object!(RecipientAddressUpdateEvent { order_id, update_time });
+::shop_api::object!(
+    RecipientAddressUpdateEvent { "order_id" order_id, "update_time" update_time }
+);
 /// Webhook event `package_update` (4): A package was combined, split or otherwise updated.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/650955cabace3e02b73cc886)
@@ -245,7 +264,8 @@ pub struct PackageUpdateEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    PackageUpdateEvent { sc_type, role_type, package_list, update_time }
+    PackageUpdateEvent { "package_list" package_list, "role_type" role_type, "sc_type"
+    sc_type, "update_time" update_time }
 );
 /// Webhook event `product_status_change` (5): Product audit results were updated.
 ///
@@ -262,7 +282,8 @@ pub struct ProductStatusChangeEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    ProductStatusChangeEvent { product_id, status, suspended_reason, update_time }
+    ProductStatusChangeEvent { "product_id" product_id, "status" status,
+    "suspended_reason" suspended_reason, "update_time" update_time }
 );
 /// Webhook event `seller_deauthorization` (6): The seller deauthorized the app.
 ///
@@ -272,7 +293,7 @@ pub struct SellerDeauthorizationEvent {
     /// Description of the deauthorization.
     pub message: Option<String>,
 }
-::shop_api::object!(SellerDeauthorizationEvent { message });
+::shop_api::object!(SellerDeauthorizationEvent { "message" message });
 /// Webhook event `upcoming_authorization_expiration` (7): The shop's authorization of the app expires soon.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/6509579c0fcef602bf11312c)
@@ -283,7 +304,10 @@ pub struct UpcomingAuthorizationExpirationEvent {
     /// Expiration time (Unix seconds; sent as a string).
     pub expiration_time: Option<i64>,
 }
-::shop_api::object!(UpcomingAuthorizationExpirationEvent { message, expiration_time });
+::shop_api::object!(
+    UpcomingAuthorizationExpirationEvent { "expiration_time" expiration_time, "message"
+    message }
+);
 /// Webhook event `cancellation_status_change` (11): The cancellation status of an order changed.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/65030150746462028285f657)
@@ -301,8 +325,9 @@ pub struct CancellationStatusChangeEvent {
     pub create_time: Option<i64>,
 }
 ::shop_api::object!(
-    CancellationStatusChangeEvent { order_id, cancel_id, cancel_status,
-    cancellations_role, create_time }
+    CancellationStatusChangeEvent { "cancel_id" cancel_id, "cancel_status" cancel_status,
+    "cancellations_role" cancellations_role, "create_time" create_time, "order_id"
+    order_id }
 );
 /// Webhook event `return_status_change` (12): The return status of an order changed.
 ///
@@ -325,8 +350,9 @@ pub struct ReturnStatusChangeEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    ReturnStatusChangeEvent { order_id, return_id, return_status, return_type,
-    return_role, create_time, update_time }
+    ReturnStatusChangeEvent { "create_time" create_time, "order_id" order_id, "return_id"
+    return_id, "return_role" return_role, "return_status" return_status, "return_type"
+    return_type, "update_time" update_time }
 );
 /// Webhook event `new_conversation` (13): A customer service agent joined or left a conversation; refresh the conversation list.
 ///
@@ -338,7 +364,9 @@ pub struct NewConversationEvent {
     /// Creation time of the conversation (Unix seconds).
     pub create_time: Option<i64>,
 }
-::shop_api::object!(NewConversationEvent { conversation_id, create_time });
+::shop_api::object!(
+    NewConversationEvent { "conversation_id" conversation_id, "create_time" create_time }
+);
 /// Webhook event `new_message` (14): A new message was sent in a customer service conversation.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/14-new-message)
@@ -362,8 +390,9 @@ pub struct NewMessageEvent {
     pub sender: Option<MessageSender>,
 }
 ::shop_api::object!(
-    NewMessageEvent { message_id, index, conversation_id, kind = "type", content,
-    create_time, is_visible, sender }
+    NewMessageEvent { "content" content, "conversation_id" conversation_id, "create_time"
+    create_time, "index" index, "is_visible" is_visible, "message_id" message_id,
+    "sender" sender, "type" kind }
 );
 /// Webhook event `product_information_change` (15): Changes to a product's title, description, images or attributes went live.
 ///
@@ -378,7 +407,8 @@ pub struct ProductInformationChangeEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    ProductInformationChangeEvent { product_id, changed_fields, update_time }
+    ProductInformationChangeEvent { "changed_fields" changed_fields, "product_id"
+    product_id, "update_time" update_time }
 );
 /// Webhook event `product_creation` (16): A product was created.
 ///
@@ -392,7 +422,10 @@ pub struct ProductCreationEvent {
     /// Time of the creation (Unix seconds).
     pub update_time: Option<i64>,
 }
-::shop_api::object!(ProductCreationEvent { product_id, product_type, update_time });
+::shop_api::object!(
+    ProductCreationEvent { "product_id" product_id, "product_type" product_type,
+    "update_time" update_time }
+);
 /// Webhook event `product_category_change` (18): Product category change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/668764a371f16d02eef1f393)
@@ -408,7 +441,8 @@ pub struct ProductCategoryChangeEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    ProductCategoryChangeEvent { product_id, previous_category_id, current_category_id,
+    ProductCategoryChangeEvent { "current_category_id" current_category_id,
+    "previous_category_id" previous_category_id, "product_id" product_id, "update_time"
     update_time }
 );
 /// Webhook event `size_chart_change` (19): Size chart change.
@@ -426,8 +460,9 @@ pub struct SizeChartChangeEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    SizeChartChangeEvent { size_chart_template_id, size_chart_template_name, event_type,
-    update_time }
+    SizeChartChangeEvent { "event_type" event_type, "size_chart_template_id"
+    size_chart_template_id, "size_chart_template_name" size_chart_template_name,
+    "update_time" update_time }
 );
 /// Webhook event `inbound_fbt_order_status_change` (21): Inbound FBT order status change.
 ///
@@ -442,7 +477,8 @@ pub struct InboundFbtOrderStatusChangeEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    InboundFbtOrderStatusChangeEvent { inbound_order_id, order_status, update_time }
+    InboundFbtOrderStatusChangeEvent { "inbound_order_id" inbound_order_id,
+    "order_status" order_status, "update_time" update_time }
 );
 /// Webhook event `fbt_merchant_onboarding` (22): FBT merchant onboarding.
 ///
@@ -454,7 +490,10 @@ pub struct FbtMerchantOnboardingEvent {
     /// The latest update time. Unix timestamp.
     pub update_time: Option<i64>,
 }
-::shop_api::object!(FbtMerchantOnboardingEvent { onboarded_regions, update_time });
+::shop_api::object!(
+    FbtMerchantOnboardingEvent { "onboarded_regions" onboarded_regions, "update_time"
+    update_time }
+);
 /// Webhook event `goods_match` (23): Goods match.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/6708f86aed6fab0308fa780e)
@@ -474,8 +513,8 @@ pub struct GoodsMatchEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    GoodsMatchEvent { match_type, product_type, goods_id, product_id, sku_id, update_time
-    }
+    GoodsMatchEvent { "goods_id" goods_id, "match_type" match_type, "product_id"
+    product_id, "product_type" product_type, "sku_id" sku_id, "update_time" update_time }
 );
 /// Webhook event `fbt_inventory_update` (24): FBT inventory update.
 ///
@@ -492,7 +531,8 @@ pub struct FbtInventoryUpdateEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    FbtInventoryUpdateEvent { goods_id, sku_id, fbt_warehouse_inventory, update_time }
+    FbtInventoryUpdateEvent { "fbt_warehouse_inventory" fbt_warehouse_inventory,
+    "goods_id" goods_id, "sku_id" sku_id, "update_time" update_time }
 );
 /// Webhook event `opportunity_matching_status_change` (25): Opportunity matching status change.
 ///
@@ -511,9 +551,10 @@ pub struct OpportunityMatchingStatusChangeEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    OpportunityMatchingStatusChangeEvent { external_product_id,
-    opportunity_matching_status, opportunity_ids, opportunity_matching_end_time,
-    update_time }
+    OpportunityMatchingStatusChangeEvent { "external_product_id" external_product_id,
+    "opportunity_ids" opportunity_ids, "opportunity_matching_end_time"
+    opportunity_matching_end_time, "opportunity_matching_status"
+    opportunity_matching_status, "update_time" update_time }
 );
 /// Webhook event `inventory_status_change` (27): Inventory status change.
 ///
@@ -534,8 +575,9 @@ pub struct InventoryStatusChangeEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    InventoryStatusChangeEvent { product_id, sku_id, trigger_reason,
-    current_inventory_status, inventory_distribution, update_time }
+    InventoryStatusChangeEvent { "current_inventory_status" current_inventory_status,
+    "inventory_distribution" inventory_distribution, "product_id" product_id, "sku_id"
+    sku_id, "trigger_reason" trigger_reason, "update_time" update_time }
 );
 /// Webhook event `new_message_listener` (33): New message listener.
 ///
@@ -558,8 +600,9 @@ pub struct NewMessageListenerEvent {
     pub sender: Option<Sender>,
 }
 ::shop_api::object!(
-    NewMessageListenerEvent { index, message_id, conversation_id, msg_type, content,
-    create_time, sender }
+    NewMessageListenerEvent { "content" content, "conversation_id" conversation_id,
+    "create_time" create_time, "index" index, "message_id" message_id, "msg_type"
+    msg_type, "sender" sender }
 );
 /// Webhook event `tokopedia_mirror_status_change` (35): Tokopedia mirror status change.
 ///
@@ -574,7 +617,8 @@ pub struct TokopediaMirrorStatusChangeEvent {
     pub mirror_status: Option<String>,
 }
 ::shop_api::object!(
-    TokopediaMirrorStatusChangeEvent { tts_shop_id, update_time, mirror_status }
+    TokopediaMirrorStatusChangeEvent { "mirror_status" mirror_status, "tts_shop_id"
+    tts_shop_id, "update_time" update_time }
 );
 /// Webhook event `invoice_status_change` (36): Invoice status change.
 ///
@@ -591,7 +635,8 @@ pub struct InvoiceStatusChangeEvent {
     pub invalid_reason: Option<String>,
 }
 ::shop_api::object!(
-    InvoiceStatusChangeEvent { package_id, order_ids, invoice_status, invalid_reason }
+    InvoiceStatusChangeEvent { "invalid_reason" invalid_reason, "invoice_status"
+    invoice_status, "order_ids" order_ids, "package_id" package_id }
 );
 /// Webhook event `product_audit_status_change` (37): Product audit status change.
 ///
@@ -608,8 +653,8 @@ pub struct ProductAuditStatusChangeEvent {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    ProductAuditStatusChangeEvent { product_id, audit, integrated_platform_statuses,
-    update_time }
+    ProductAuditStatusChangeEvent { "audit" audit, "integrated_platform_statuses"
+    integrated_platform_statuses, "product_id" product_id, "update_time" update_time }
 );
 /// Webhook event `strikethrough_price_expired` (38): Strikethrough price expired.
 ///
@@ -621,7 +666,9 @@ pub struct StrikethroughPriceExpiredEvent {
     /// The TikTok Shop SKU ID.
     pub sku_id: Option<String>,
 }
-::shop_api::object!(StrikethroughPriceExpiredEvent { product_id, sku_id });
+::shop_api::object!(
+    StrikethroughPriceExpiredEvent { "product_id" product_id, "sku_id" sku_id }
+);
 /// Webhook event `activity_status_change` (39): Activity status change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/67ff82ce550a99048d938b2e)
@@ -639,8 +686,8 @@ pub struct ActivityStatusChangeEvent {
     pub status: Option<String>,
 }
 ::shop_api::object!(
-    ActivityStatusChangeEvent { activity_id, update_time, activity_type, product_level,
-    status }
+    ActivityStatusChangeEvent { "activity_id" activity_id, "activity_type" activity_type,
+    "product_level" product_level, "status" status, "update_time" update_time }
 );
 /// Webhook event `combined_listing_change` (42): Combined listing change.
 ///
@@ -661,8 +708,9 @@ pub struct CombinedListingChangeEvent {
     pub removed_product_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    CombinedListingChangeEvent { combined_listing_id, products, status, change_type,
-    added_product_ids, removed_product_ids }
+    CombinedListingChangeEvent { "added_product_ids" added_product_ids, "change_type"
+    change_type, "combined_listing_id" combined_listing_id, "products" products,
+    "removed_product_ids" removed_product_ids, "status" status }
 );
 /// Webhook event `image_translation_completed` (46): Image translation completed.
 ///
@@ -672,7 +720,9 @@ pub struct ImageTranslationCompletedEvent {
     /// The image translation task and the corresponding results.
     pub translation_task: Option<TranslationTask>,
 }
-::shop_api::object!(ImageTranslationCompletedEvent { translation_task });
+::shop_api::object!(
+    ImageTranslationCompletedEvent { "translation_task" translation_task }
+);
 /// Webhook event `global_replication_status_change` (51): Global replication status change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/68b83e1629f2990489c3d277)
@@ -684,7 +734,8 @@ pub struct GlobalReplicationStatusChangeEvent {
     pub replicated_product: Option<ReplicatedProduct>,
 }
 ::shop_api::object!(
-    GlobalReplicationStatusChangeEvent { source_product_id, replicated_product }
+    GlobalReplicationStatusChangeEvent { "replicated_product" replicated_product,
+    "source_product_id" source_product_id }
 );
 /// Webhook event `global_listing_method_change` (52): Global listing method change.
 ///
@@ -699,8 +750,8 @@ pub struct GlobalListingMethodChangeEvent {
     pub listing_method: Option<String>,
 }
 ::shop_api::object!(
-    GlobalListingMethodChangeEvent { global_product_id, local_product_id, listing_method
-    }
+    GlobalListingMethodChangeEvent { "global_product_id" global_product_id,
+    "listing_method" listing_method, "local_product_id" local_product_id }
 );
 /// Request of `event.webhooks` (`GET /event/202309/webhooks`): Get the shop's webhook subscriptions and their URLs. — [official documentation](https://partner.tiktokshop.com/docv2/page/6509a3a1c16ffe02b8d64149)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -714,7 +765,9 @@ pub struct EventWebhooksResponse {
     /// Number of webhooks.
     pub total_count: Option<i64>,
 }
-::shop_api::object!(EventWebhooksResponse { webhooks, total_count });
+::shop_api::object!(
+    EventWebhooksResponse { "total_count" total_count, "webhooks" webhooks }
+);
 impl ::shop_api::runtime::ApiRequest for EventWebhooksRequest {
     ::shop_api::endpoint!(
         EventWebhooksResponse, super::super::Tiktok, "tiktok" "event" "event.webhooks"
@@ -734,7 +787,9 @@ pub struct EventUpdateWebhookRequest {
     /// URL receiving the events (max 255 characters). Required.
     pub address: String,
 }
-::shop_api::object!(EventUpdateWebhookRequest { event_type, address });
+::shop_api::object!(
+    EventUpdateWebhookRequest { "address" address, "event_type" event_type }
+);
 /// Response data of `event.update_webhook` ([`EventUpdateWebhookRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa064defece02be6df919)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventUpdateWebhookResponse {}
@@ -758,7 +813,7 @@ pub struct EventDeleteWebhookRequest {
     /// Topic. Required.
     pub event_type: EventType,
 }
-::shop_api::object!(EventDeleteWebhookRequest { event_type });
+::shop_api::object!(EventDeleteWebhookRequest { "event_type" event_type });
 /// Response data of `event.delete_webhook` ([`EventDeleteWebhookRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa1eadefece02be6e224a)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventDeleteWebhookResponse {}

@@ -66,9 +66,11 @@ pub struct Statement {
     pub payment_time: Option<i64>,
 }
 ::shop_api::object!(
-    Statement { id, statement_time, currency, settlement_amount, revenue_amount,
-    net_sales_amount, fee_amount, shipping_cost_amount, adjustment_amount, payment_id,
-    payment_status, payment_time }
+    Statement { "adjustment_amount" adjustment_amount, "currency" currency, "fee_amount"
+    fee_amount, "id" id, "net_sales_amount" net_sales_amount, "payment_id" payment_id,
+    "payment_status" payment_status, "payment_time" payment_time, "revenue_amount"
+    revenue_amount, "settlement_amount" settlement_amount, "shipping_cost_amount"
+    shipping_cost_amount, "statement_time" statement_time }
 );
 /// An amount with its currency.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -78,7 +80,7 @@ pub struct Money {
     /// Currency (ISO 4217).
     pub currency: Option<String>,
 }
-::shop_api::object!(Money { value, currency });
+::shop_api::object!(Money { "currency" currency, "value" value });
 /// An automated payment to the seller's bank account.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Payment {
@@ -104,8 +106,10 @@ pub struct Payment {
     pub bank_account: Option<String>,
 }
 ::shop_api::object!(
-    Payment { id, status, create_time, paid_time, amount, settlement_amount,
-    reserve_amount, payment_amount_before_exchange, exchange_rate, bank_account }
+    Payment { "amount" amount, "bank_account" bank_account, "create_time" create_time,
+    "exchange_rate" exchange_rate, "id" id, "paid_time" paid_time,
+    "payment_amount_before_exchange" payment_amount_before_exchange, "reserve_amount"
+    reserve_amount, "settlement_amount" settlement_amount, "status" status }
 );
 /// A withdrawal, settlement, transfer or reversal of the seller's balance.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -124,7 +128,8 @@ pub struct Withdrawal {
     pub create_time: Option<i64>,
 }
 ::shop_api::object!(
-    Withdrawal { id, kind = "type", status, amount, currency, create_time }
+    Withdrawal { "amount" amount, "create_time" create_time, "currency" currency, "id"
+    id, "status" status, "type" kind }
 );
 /// A transaction of a statement: an order settlement, an adjustment or a reserve movement.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -175,11 +180,16 @@ pub struct StatementTransaction {
     >,
 }
 ::shop_api::object!(
-    StatementTransaction { id, kind = "type", order_id, order_create_time, adjustment_id,
-    adjustment_order_id, reserve_id, reserve_status, associated_order_id,
-    estimated_release_time, settlement_amount, revenue_amount, shipping_cost_amount,
-    fee_tax_amount, adjustment_amount, reserve_amount, revenue_breakdown,
-    fee_tax_breakdown, shipping_cost_breakdown, supplementary_component }
+    StatementTransaction { "adjustment_amount" adjustment_amount, "adjustment_id"
+    adjustment_id, "adjustment_order_id" adjustment_order_id, "associated_order_id"
+    associated_order_id, "estimated_release_time" estimated_release_time,
+    "fee_tax_amount" fee_tax_amount, "fee_tax_breakdown" fee_tax_breakdown, "id" id,
+    "order_create_time" order_create_time, "order_id" order_id, "reserve_amount"
+    reserve_amount, "reserve_id" reserve_id, "reserve_status" reserve_status,
+    "revenue_amount" revenue_amount, "revenue_breakdown" revenue_breakdown,
+    "settlement_amount" settlement_amount, "shipping_cost_amount" shipping_cost_amount,
+    "shipping_cost_breakdown" shipping_cost_breakdown, "supplementary_component"
+    supplementary_component, "type" kind }
 );
 /// Totals of a statement.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -194,8 +204,9 @@ pub struct SettlementBreakdown {
     pub total_adjustment_amount: Option<String>,
 }
 ::shop_api::object!(
-    SettlementBreakdown { total_revenue_amount, total_shipping_cost_amount,
-    total_fee_tax_amount, total_adjustment_amount }
+    SettlementBreakdown { "total_adjustment_amount" total_adjustment_amount,
+    "total_fee_tax_amount" total_fee_tax_amount, "total_revenue_amount"
+    total_revenue_amount, "total_shipping_cost_amount" total_shipping_cost_amount }
 );
 /// The list of amounts that directly contribute to 'revenue_amount'.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -216,9 +227,13 @@ pub struct RevenueBreakdown {
     pub distant_item_fee_amount: Option<String>,
 }
 ::shop_api::object!(
-    RevenueBreakdown { subtotal_before_discount_amount, seller_discount_amount,
-    refund_subtotal_before_discount_amount, seller_discount_refund_amount,
-    cod_service_fee_amount, refund_cod_service_fee_amount, distant_item_fee_amount }
+    RevenueBreakdown { "cod_service_fee_amount" cod_service_fee_amount,
+    "distant_item_fee_amount" distant_item_fee_amount, "refund_cod_service_fee_amount"
+    refund_cod_service_fee_amount, "refund_subtotal_before_discount_amount"
+    refund_subtotal_before_discount_amount, "seller_discount_amount"
+    seller_discount_amount, "seller_discount_refund_amount"
+    seller_discount_refund_amount, "subtotal_before_discount_amount"
+    subtotal_before_discount_amount }
 );
 /// Supplementary costs for your reference.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -249,12 +264,18 @@ pub struct SupplementaryComponent {
     pub shipping_fee_guarantee_reimbursement: Option<String>,
 }
 ::shop_api::object!(
-    SupplementaryComponent { fbt_fulfillment_fee_reimbursement_amount,
-    platform_shipping_fee_discount_amount, promo_shipping_incentive_amount,
-    shipping_fee_subsidy_amount, seller_shipping_fee_discount_amount,
-    fbt_shipping_cost_amount, customer_shipping_fee_offset_amount,
-    fbm_shipping_cost_amount, fbt_fulfillment_fee_amount, return_refund_subsidy_amount,
-    refunded_customer_shipping_fee_amount, shipping_fee_guarantee_reimbursement }
+    SupplementaryComponent { "customer_shipping_fee_offset_amount"
+    customer_shipping_fee_offset_amount, "fbm_shipping_cost_amount"
+    fbm_shipping_cost_amount, "fbt_fulfillment_fee_amount" fbt_fulfillment_fee_amount,
+    "fbt_fulfillment_fee_reimbursement_amount" fbt_fulfillment_fee_reimbursement_amount,
+    "fbt_shipping_cost_amount" fbt_shipping_cost_amount,
+    "platform_shipping_fee_discount_amount" platform_shipping_fee_discount_amount,
+    "promo_shipping_incentive_amount" promo_shipping_incentive_amount,
+    "refunded_customer_shipping_fee_amount" refunded_customer_shipping_fee_amount,
+    "return_refund_subsidy_amount" return_refund_subsidy_amount,
+    "seller_shipping_fee_discount_amount" seller_shipping_fee_discount_amount,
+    "shipping_fee_guarantee_reimbursement" shipping_fee_guarantee_reimbursement,
+    "shipping_fee_subsidy_amount" shipping_fee_subsidy_amount }
 );
 /// The list of amounts that directly contribute to 'shipping_cost_amount'.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -315,18 +336,31 @@ pub struct ShippingCostBreakdown {
     pub tiktok_shop_shipping_incentive_amount: Option<String>,
 }
 ::shop_api::object!(
-    ShippingCostBreakdown { actual_shipping_fee_amount, shipping_fee_discount_amount,
-    customer_paid_shipping_fee_amount, return_shipping_fee_amount,
-    replacement_shipping_fee_amount, exchange_shipping_fee_amount,
-    signature_confirmation_fee_amount, shipping_insurance_fee_amount,
-    fbt_fulfillment_fee_reimbursement_amount, return_shipping_label_fee_amount,
-    seller_self_shipping_service_fee_amount, return_shipping_fee_paid_buyer_amount,
-    failed_delivery_subsidy_amount, fbt_free_shipping_fee_amount,
-    free_return_subsidy_amount, supplementary_component, distant_shipping_fee_amount,
-    fbt_key_merchant_subsidy, fbt_overall_merchant_subsidy, hazmat_handling_fee,
-    hazmat_noncompliance_fee, international_leg_logistics_amount, logistics_service_fee,
-    non_standard_dimension_fee, non_standard_weight_fee, shipping_app_service_fee_amount,
-    tiktok_shop_shipping_incentive_amount }
+    ShippingCostBreakdown { "actual_shipping_fee_amount" actual_shipping_fee_amount,
+    "customer_paid_shipping_fee_amount" customer_paid_shipping_fee_amount,
+    "distant_shipping_fee_amount" distant_shipping_fee_amount,
+    "exchange_shipping_fee_amount" exchange_shipping_fee_amount,
+    "failed_delivery_subsidy_amount" failed_delivery_subsidy_amount,
+    "fbt_free_shipping_fee_amount" fbt_free_shipping_fee_amount,
+    "fbt_fulfillment_fee_reimbursement_amount" fbt_fulfillment_fee_reimbursement_amount,
+    "fbt_key_merchant_subsidy" fbt_key_merchant_subsidy, "fbt_overall_merchant_subsidy"
+    fbt_overall_merchant_subsidy, "free_return_subsidy_amount"
+    free_return_subsidy_amount, "hazmat_handling_fee" hazmat_handling_fee,
+    "hazmat_noncompliance_fee" hazmat_noncompliance_fee,
+    "international_leg_logistics_amount" international_leg_logistics_amount,
+    "logistics_service_fee" logistics_service_fee, "non_standard_dimension_fee"
+    non_standard_dimension_fee, "non_standard_weight_fee" non_standard_weight_fee,
+    "replacement_shipping_fee_amount" replacement_shipping_fee_amount,
+    "return_shipping_fee_amount" return_shipping_fee_amount,
+    "return_shipping_fee_paid_buyer_amount" return_shipping_fee_paid_buyer_amount,
+    "return_shipping_label_fee_amount" return_shipping_label_fee_amount,
+    "seller_self_shipping_service_fee_amount" seller_self_shipping_service_fee_amount,
+    "shipping_app_service_fee_amount" shipping_app_service_fee_amount,
+    "shipping_fee_discount_amount" shipping_fee_discount_amount,
+    "shipping_insurance_fee_amount" shipping_insurance_fee_amount,
+    "signature_confirmation_fee_amount" signature_confirmation_fee_amount,
+    "supplementary_component" supplementary_component,
+    "tiktok_shop_shipping_incentive_amount" tiktok_shop_shipping_incentive_amount }
 );
 /// The list of fees.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -451,32 +485,58 @@ pub struct Fee {
     pub target_product_gmv_growth_package_fee: Option<String>,
 }
 ::shop_api::object!(
-    Fee { platform_commission_amount, referral_fee_amount,
-    refund_administration_fee_amount, transaction_fee_amount,
-    credit_card_handling_fee_amount, affiliate_commission_amount,
-    affiliate_commission_amount_before_pit, affiliate_partner_commission_amount,
-    affiliate_ads_commission_amount, sfp_service_fee_amount, live_specials_fee_amount,
-    bonus_cashback_service_fee_amount, mall_service_fee_amount,
-    voucher_xtra_service_fee_amount, flash_sales_service_fee_amount,
-    cofunded_promotion_service_fee_amount, pre_order_service_fee_amount,
-    tsp_commission_amount, dt_handling_fee_amount, epr_pob_service_fee_amount,
-    fee_per_item_sold_amount, seller_paylater_handling_fee_amount,
-    cofunded_creator_bonus_amount, dynamic_commission_amount,
-    external_affiliate_marketing_fee_amount, vn_fix_infrastructure_fee,
-    affiliate_commission_deposit, affiliate_commission_release, tap_shop_ads_commission,
-    shipping_fee_guarantee_service_fee, installation_service_fee, campaign_resource_fee,
-    auto_post_shoppable_video_commission_fee, brand_amplification_program_commission,
-    brand_amplification_program_fee_tax, brand_campaign_fee, brand_campaign_fee_tax,
-    buyer_fault_return_shipping_fee, campaign_period_fee_cfp_amount,
-    campaign_period_fee_cfp_tax_amount, campaign_period_fee_sp_amount,
-    campaign_period_fee_sp_tax_amount, category_led_campaign_fee_amount,
-    category_led_campaign_fee_tax_amount, cps_shop_ads_commission_tax_amount,
-    failed_delivery_shipping_fee, gmv_max_ad_fee_amount, gmv_max_coupon_fee,
-    insurance_fee, new_customer_growth_package_fee, platform_semi_managed_commission_fee,
-    platform_semi_managed_commission_fee_tax, platform_special_service_fee_amount,
-    seller_funded_user_spoint_service_fee, seller_growth_fee_amount,
-    shipping_insurance_fee_tax_amount, smart_promotion_fee_amount,
-    store_gmv_growth_package_fee, target_product_gmv_growth_package_fee }
+    Fee { "affiliate_ads_commission_amount" affiliate_ads_commission_amount,
+    "affiliate_commission_amount" affiliate_commission_amount,
+    "affiliate_commission_amount_before_pit" affiliate_commission_amount_before_pit,
+    "affiliate_commission_deposit" affiliate_commission_deposit,
+    "affiliate_commission_release" affiliate_commission_release,
+    "affiliate_partner_commission_amount" affiliate_partner_commission_amount,
+    "auto_post_shoppable_video_commission_fee" auto_post_shoppable_video_commission_fee,
+    "bonus_cashback_service_fee_amount" bonus_cashback_service_fee_amount,
+    "brand_amplification_program_commission" brand_amplification_program_commission,
+    "brand_amplification_program_fee_tax" brand_amplification_program_fee_tax,
+    "brand_campaign_fee" brand_campaign_fee, "brand_campaign_fee_tax"
+    brand_campaign_fee_tax, "buyer_fault_return_shipping_fee"
+    buyer_fault_return_shipping_fee, "campaign_period_fee_cfp_amount"
+    campaign_period_fee_cfp_amount, "campaign_period_fee_cfp_tax_amount"
+    campaign_period_fee_cfp_tax_amount, "campaign_period_fee_sp_amount"
+    campaign_period_fee_sp_amount, "campaign_period_fee_sp_tax_amount"
+    campaign_period_fee_sp_tax_amount, "campaign_resource_fee" campaign_resource_fee,
+    "category_led_campaign_fee_amount" category_led_campaign_fee_amount,
+    "category_led_campaign_fee_tax_amount" category_led_campaign_fee_tax_amount,
+    "cofunded_creator_bonus_amount" cofunded_creator_bonus_amount,
+    "cofunded_promotion_service_fee_amount" cofunded_promotion_service_fee_amount,
+    "cps_shop_ads_commission_tax_amount" cps_shop_ads_commission_tax_amount,
+    "credit_card_handling_fee_amount" credit_card_handling_fee_amount,
+    "dt_handling_fee_amount" dt_handling_fee_amount, "dynamic_commission_amount"
+    dynamic_commission_amount, "epr_pob_service_fee_amount" epr_pob_service_fee_amount,
+    "external_affiliate_marketing_fee_amount" external_affiliate_marketing_fee_amount,
+    "failed_delivery_shipping_fee" failed_delivery_shipping_fee,
+    "fee_per_item_sold_amount" fee_per_item_sold_amount, "flash_sales_service_fee_amount"
+    flash_sales_service_fee_amount, "gmv_max_ad_fee_amount" gmv_max_ad_fee_amount,
+    "gmv_max_coupon_fee" gmv_max_coupon_fee, "installation_service_fee"
+    installation_service_fee, "insurance_fee" insurance_fee, "live_specials_fee_amount"
+    live_specials_fee_amount, "mall_service_fee_amount" mall_service_fee_amount,
+    "new_customer_growth_package_fee" new_customer_growth_package_fee,
+    "platform_commission_amount" platform_commission_amount,
+    "platform_semi_managed_commission_fee" platform_semi_managed_commission_fee,
+    "platform_semi_managed_commission_fee_tax" platform_semi_managed_commission_fee_tax,
+    "platform_special_service_fee_amount" platform_special_service_fee_amount,
+    "pre_order_service_fee_amount" pre_order_service_fee_amount, "referral_fee_amount"
+    referral_fee_amount, "refund_administration_fee_amount"
+    refund_administration_fee_amount, "seller_funded_user_spoint_service_fee"
+    seller_funded_user_spoint_service_fee, "seller_growth_fee_amount"
+    seller_growth_fee_amount, "seller_paylater_handling_fee_amount"
+    seller_paylater_handling_fee_amount, "sfp_service_fee_amount" sfp_service_fee_amount,
+    "shipping_fee_guarantee_service_fee" shipping_fee_guarantee_service_fee,
+    "shipping_insurance_fee_tax_amount" shipping_insurance_fee_tax_amount,
+    "smart_promotion_fee_amount" smart_promotion_fee_amount,
+    "store_gmv_growth_package_fee" store_gmv_growth_package_fee,
+    "tap_shop_ads_commission" tap_shop_ads_commission,
+    "target_product_gmv_growth_package_fee" target_product_gmv_growth_package_fee,
+    "transaction_fee_amount" transaction_fee_amount, "tsp_commission_amount"
+    tsp_commission_amount, "vn_fix_infrastructure_fee" vn_fix_infrastructure_fee,
+    "voucher_xtra_service_fee_amount" voucher_xtra_service_fee_amount }
 );
 /// The list of tax amounts.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -521,13 +581,20 @@ pub struct Tax {
     pub target_product_gmv_growth_package_tax: Option<String>,
 }
 ::shop_api::object!(
-    Tax { vat_amount, import_vat_amount, customs_duty_amount, customs_clearance_amount,
-    sst_amount, gst_amount, iva_amount, isr_amount, anti_dumping_duty_amount,
-    local_vat_amount, pit_amount, article_22_income_tax_withheld,
-    auto_post_shoppable_video_sales_tax, cedular_tax,
-    new_customer_growth_package_fee_tax, sales_tax_referral_fee_amount,
-    smart_promotion_fee_tax_amount, store_gmv_growth_package_fee_sales_tax,
-    target_product_gmv_growth_package_tax }
+    Tax { "anti_dumping_duty_amount" anti_dumping_duty_amount,
+    "article_22_income_tax_withheld" article_22_income_tax_withheld,
+    "auto_post_shoppable_video_sales_tax" auto_post_shoppable_video_sales_tax,
+    "cedular_tax" cedular_tax, "customs_clearance_amount" customs_clearance_amount,
+    "customs_duty_amount" customs_duty_amount, "gst_amount" gst_amount,
+    "import_vat_amount" import_vat_amount, "isr_amount" isr_amount, "iva_amount"
+    iva_amount, "local_vat_amount" local_vat_amount,
+    "new_customer_growth_package_fee_tax" new_customer_growth_package_fee_tax,
+    "pit_amount" pit_amount, "sales_tax_referral_fee_amount"
+    sales_tax_referral_fee_amount, "smart_promotion_fee_tax_amount"
+    smart_promotion_fee_tax_amount, "sst_amount" sst_amount,
+    "store_gmv_growth_package_fee_sales_tax" store_gmv_growth_package_fee_sales_tax,
+    "target_product_gmv_growth_package_tax" target_product_gmv_growth_package_tax,
+    "vat_amount" vat_amount }
 );
 /// The list of amounts that directly contribute to 'fee_tax_amount'.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -537,7 +604,7 @@ pub struct FeeTaxBreakdown {
     /// The list of tax amounts.
     pub tax: Option<Tax>,
 }
-::shop_api::object!(FeeTaxBreakdown { fee, tax });
+::shop_api::object!(FeeTaxBreakdown { "fee" fee, "tax" tax });
 /// The list of SKU transaction records for the order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuTransaction {
@@ -567,9 +634,12 @@ pub struct SkuTransaction {
     pub fee_tax_breakdown: Option<FeeTaxBreakdown>,
 }
 ::shop_api::object!(
-    SkuTransaction { sku_id, sku_name, statement_id, product_name, quantity,
-    settlement_amount, revenue_amount, revenue_breakdown, shipping_cost_amount,
-    shipping_cost_breakdown, fee_tax_amount, fee_tax_breakdown }
+    SkuTransaction { "fee_tax_amount" fee_tax_amount, "fee_tax_breakdown"
+    fee_tax_breakdown, "product_name" product_name, "quantity" quantity, "revenue_amount"
+    revenue_amount, "revenue_breakdown" revenue_breakdown, "settlement_amount"
+    settlement_amount, "shipping_cost_amount" shipping_cost_amount,
+    "shipping_cost_breakdown" shipping_cost_breakdown, "sku_id" sku_id, "sku_name"
+    sku_name, "statement_id" statement_id }
 );
 /// Supplementary costs for your reference.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -592,10 +662,14 @@ pub struct ShippingCostBreakdownSupplementaryComponent {
     pub seller_shipping_fee_discount_amount: Option<String>,
 }
 ::shop_api::object!(
-    ShippingCostBreakdownSupplementaryComponent { customer_shipping_fee_offset_amount,
-    shipping_fee_subsidy_amount, platform_shipping_fee_discount_amount,
-    fbm_shipping_cost_amount, fbt_shipping_cost_amount, promo_shipping_incentive_amount,
-    fbt_fulfillment_fee_amount, seller_shipping_fee_discount_amount }
+    ShippingCostBreakdownSupplementaryComponent { "customer_shipping_fee_offset_amount"
+    customer_shipping_fee_offset_amount, "fbm_shipping_cost_amount"
+    fbm_shipping_cost_amount, "fbt_fulfillment_fee_amount" fbt_fulfillment_fee_amount,
+    "fbt_shipping_cost_amount" fbt_shipping_cost_amount,
+    "platform_shipping_fee_discount_amount" platform_shipping_fee_discount_amount,
+    "promo_shipping_incentive_amount" promo_shipping_incentive_amount,
+    "seller_shipping_fee_discount_amount" seller_shipping_fee_discount_amount,
+    "shipping_fee_subsidy_amount" shipping_fee_subsidy_amount }
 );
 /// The list of amounts that directly contribute to 'shipping_cost_amount'.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -644,15 +718,24 @@ pub struct TransactionShippingCostBreakdown {
     pub tiktok_shop_shipping_incentive_amount: Option<String>,
 }
 ::shop_api::object!(
-    TransactionShippingCostBreakdown { actual_shipping_fee_amount,
-    shipping_fee_discount_amount, customer_paid_shipping_fee_amount,
-    return_shipping_fee_amount, replacement_shipping_fee_amount,
-    exchange_shipping_fee_amount, signature_confirmation_fee_amount,
-    shipping_insurance_fee_amount, supplementary_component, distant_shipping_fee_amount,
-    fbt_key_merchant_subsidy, fbt_overall_merchant_subsidy, hazmat_handling_fee,
-    hazmat_noncompliance_fee, international_leg_logistics_amount, logistics_service_fee,
-    non_standard_dimension_fee, non_standard_weight_fee, sfr_reimbursement,
-    shipping_app_service_fee_amount, tiktok_shop_shipping_incentive_amount }
+    TransactionShippingCostBreakdown { "actual_shipping_fee_amount"
+    actual_shipping_fee_amount, "customer_paid_shipping_fee_amount"
+    customer_paid_shipping_fee_amount, "distant_shipping_fee_amount"
+    distant_shipping_fee_amount, "exchange_shipping_fee_amount"
+    exchange_shipping_fee_amount, "fbt_key_merchant_subsidy" fbt_key_merchant_subsidy,
+    "fbt_overall_merchant_subsidy" fbt_overall_merchant_subsidy, "hazmat_handling_fee"
+    hazmat_handling_fee, "hazmat_noncompliance_fee" hazmat_noncompliance_fee,
+    "international_leg_logistics_amount" international_leg_logistics_amount,
+    "logistics_service_fee" logistics_service_fee, "non_standard_dimension_fee"
+    non_standard_dimension_fee, "non_standard_weight_fee" non_standard_weight_fee,
+    "replacement_shipping_fee_amount" replacement_shipping_fee_amount,
+    "return_shipping_fee_amount" return_shipping_fee_amount, "sfr_reimbursement"
+    sfr_reimbursement, "shipping_app_service_fee_amount" shipping_app_service_fee_amount,
+    "shipping_fee_discount_amount" shipping_fee_discount_amount,
+    "shipping_insurance_fee_amount" shipping_insurance_fee_amount,
+    "signature_confirmation_fee_amount" signature_confirmation_fee_amount,
+    "supplementary_component" supplementary_component,
+    "tiktok_shop_shipping_incentive_amount" tiktok_shop_shipping_incentive_amount }
 );
 /// The list of fees.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -733,24 +816,41 @@ pub struct FeeTaxBreakdownFee {
     pub vn_fix_infrastructure_fee: Option<String>,
 }
 ::shop_api::object!(
-    FeeTaxBreakdownFee { platform_commission_amount, referral_fee_amount,
-    refund_administration_fee_amount, transaction_fee_amount,
-    credit_card_handling_fee_amount, affiliate_commission_amount,
-    affiliate_commission_before_pit_amount, pit_withheld_from_ads_commission_amount,
-    affiliate_partner_commission_amount, affiliate_ads_commission_amount,
-    sfp_service_fee_amount, live_specials_fee_amount, bonus_cashback_service_fee_amount,
-    mall_service_fee_amount, retail_delivery_fee_amount,
-    retail_delivery_fee_payment_amount, retail_delivery_fee_refund_amount,
-    auto_post_shoppable_video_commission_fee, buyer_fault_return_shipping_fee,
-    campaign_period_fee_cfp_amount, campaign_period_fee_cfp_tax_amount,
-    campaign_period_fee_sp_amount, campaign_period_fee_sp_tax_amount,
-    cps_shop_ads_commission_tax_amount, dynamic_commission_amount,
-    failed_delivery_shipping_fee, flash_sales_service_fee_amount, insurance_fee,
-    new_customer_growth_package_fee, platform_special_service_fee_amount,
-    seller_funded_user_spoint_service_fee, seller_growth_fee_amount,
-    shipping_insurance_fee_tax_amount, smart_promotion_fee_amount,
-    store_gmv_growth_package_fee, target_product_gmv_growth_package_fee,
-    vn_fix_infrastructure_fee }
+    FeeTaxBreakdownFee { "affiliate_ads_commission_amount"
+    affiliate_ads_commission_amount, "affiliate_commission_amount"
+    affiliate_commission_amount, "affiliate_commission_before_pit_amount"
+    affiliate_commission_before_pit_amount, "affiliate_partner_commission_amount"
+    affiliate_partner_commission_amount, "auto_post_shoppable_video_commission_fee"
+    auto_post_shoppable_video_commission_fee, "bonus_cashback_service_fee_amount"
+    bonus_cashback_service_fee_amount, "buyer_fault_return_shipping_fee"
+    buyer_fault_return_shipping_fee, "campaign_period_fee_cfp_amount"
+    campaign_period_fee_cfp_amount, "campaign_period_fee_cfp_tax_amount"
+    campaign_period_fee_cfp_tax_amount, "campaign_period_fee_sp_amount"
+    campaign_period_fee_sp_amount, "campaign_period_fee_sp_tax_amount"
+    campaign_period_fee_sp_tax_amount, "cps_shop_ads_commission_tax_amount"
+    cps_shop_ads_commission_tax_amount, "credit_card_handling_fee_amount"
+    credit_card_handling_fee_amount, "dynamic_commission_amount"
+    dynamic_commission_amount, "failed_delivery_shipping_fee"
+    failed_delivery_shipping_fee, "flash_sales_service_fee_amount"
+    flash_sales_service_fee_amount, "insurance_fee" insurance_fee,
+    "live_specials_fee_amount" live_specials_fee_amount, "mall_service_fee_amount"
+    mall_service_fee_amount, "new_customer_growth_package_fee"
+    new_customer_growth_package_fee, "pit_withheld_from_ads_commission_amount"
+    pit_withheld_from_ads_commission_amount, "platform_commission_amount"
+    platform_commission_amount, "platform_special_service_fee_amount"
+    platform_special_service_fee_amount, "referral_fee_amount" referral_fee_amount,
+    "refund_administration_fee_amount" refund_administration_fee_amount,
+    "retail_delivery_fee_amount" retail_delivery_fee_amount,
+    "retail_delivery_fee_payment_amount" retail_delivery_fee_payment_amount,
+    "retail_delivery_fee_refund_amount" retail_delivery_fee_refund_amount,
+    "seller_funded_user_spoint_service_fee" seller_funded_user_spoint_service_fee,
+    "seller_growth_fee_amount" seller_growth_fee_amount, "sfp_service_fee_amount"
+    sfp_service_fee_amount, "shipping_insurance_fee_tax_amount"
+    shipping_insurance_fee_tax_amount, "smart_promotion_fee_amount"
+    smart_promotion_fee_amount, "store_gmv_growth_package_fee"
+    store_gmv_growth_package_fee, "target_product_gmv_growth_package_fee"
+    target_product_gmv_growth_package_fee, "transaction_fee_amount"
+    transaction_fee_amount, "vn_fix_infrastructure_fee" vn_fix_infrastructure_fee }
 );
 /// The list of tax amounts.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -789,13 +889,18 @@ pub struct FeeTaxBreakdownTax {
     pub target_product_gmv_growth_package_tax: Option<String>,
 }
 ::shop_api::object!(
-    FeeTaxBreakdownTax { sales_tax_amount, sales_tax_payment_amount,
-    sales_tax_refund_amount, vat_amount, import_vat_amount, customs_duty_amount,
-    customs_clearance_amount, sst_amount, gst_amount,
-    auto_post_shoppable_video_sales_tax, cedular_tax,
-    new_customer_growth_package_fee_tax, sales_tax_referral_fee_amount,
-    smart_promotion_fee_tax_amount, store_gmv_growth_package_fee_sales_tax,
-    target_product_gmv_growth_package_tax }
+    FeeTaxBreakdownTax { "auto_post_shoppable_video_sales_tax"
+    auto_post_shoppable_video_sales_tax, "cedular_tax" cedular_tax,
+    "customs_clearance_amount" customs_clearance_amount, "customs_duty_amount"
+    customs_duty_amount, "gst_amount" gst_amount, "import_vat_amount" import_vat_amount,
+    "new_customer_growth_package_fee_tax" new_customer_growth_package_fee_tax,
+    "sales_tax_amount" sales_tax_amount, "sales_tax_payment_amount"
+    sales_tax_payment_amount, "sales_tax_referral_fee_amount"
+    sales_tax_referral_fee_amount, "sales_tax_refund_amount" sales_tax_refund_amount,
+    "smart_promotion_fee_tax_amount" smart_promotion_fee_tax_amount, "sst_amount"
+    sst_amount, "store_gmv_growth_package_fee_sales_tax"
+    store_gmv_growth_package_fee_sales_tax, "target_product_gmv_growth_package_tax"
+    target_product_gmv_growth_package_tax, "vat_amount" vat_amount }
 );
 /// The list of amounts that directly contribute to 'fee_tax_amount'.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -805,7 +910,7 @@ pub struct TransactionFeeTaxBreakdown {
     /// The list of tax amounts.
     pub tax: Option<FeeTaxBreakdownTax>,
 }
-::shop_api::object!(TransactionFeeTaxBreakdown { fee, tax });
+::shop_api::object!(TransactionFeeTaxBreakdown { "fee" fee, "tax" tax });
 /// The list of transaction records in the statement.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Transaction {
@@ -849,11 +954,16 @@ pub struct Transaction {
     pub fee_tax_breakdown: Option<TransactionFeeTaxBreakdown>,
 }
 ::shop_api::object!(
-    Transaction { kind = "type", id, status, currency, estimated_settlement,
-    unsettled_reason, order_create_time, order_delivery_time, order_id, adjustment_id,
-    adjustment_order_id, est_adjustment_amount, est_settlement_amount,
-    est_revenue_amount, revenue_breakdown, est_shipping_cost_amount,
-    shipping_cost_breakdown, est_fee_tax_amount, fee_tax_breakdown }
+    Transaction { "adjustment_id" adjustment_id, "adjustment_order_id"
+    adjustment_order_id, "currency" currency, "est_adjustment_amount"
+    est_adjustment_amount, "est_fee_tax_amount" est_fee_tax_amount, "est_revenue_amount"
+    est_revenue_amount, "est_settlement_amount" est_settlement_amount,
+    "est_shipping_cost_amount" est_shipping_cost_amount, "estimated_settlement"
+    estimated_settlement, "fee_tax_breakdown" fee_tax_breakdown, "id" id,
+    "order_create_time" order_create_time, "order_delivery_time" order_delivery_time,
+    "order_id" order_id, "revenue_breakdown" revenue_breakdown, "shipping_cost_breakdown"
+    shipping_cost_breakdown, "status" status, "type" kind, "unsettled_reason"
+    unsettled_reason }
 );
 /// The list of payments that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -878,8 +988,10 @@ pub struct Payments202605Payment {
     pub bank_account: Option<String>,
 }
 ::shop_api::object!(
-    Payments202605Payment { create_time, id, status, amount, settlement_amount,
-    payment_amount_before_exchange, exchange_rate, paid_time, bank_account }
+    Payments202605Payment { "amount" amount, "bank_account" bank_account, "create_time"
+    create_time, "exchange_rate" exchange_rate, "id" id, "paid_time" paid_time,
+    "payment_amount_before_exchange" payment_amount_before_exchange, "settlement_amount"
+    settlement_amount, "status" status }
 );
 /// The TradeIn account transactions that match the query conditions. An empty array is returned when no transaction matches.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -900,8 +1012,9 @@ pub struct Flow {
     pub kind: Option<String>,
 }
 ::shop_api::object!(
-    Flow { amount, create_time, direction, origin_transaction_id, reference_id,
-    transaction_id, kind = "type" }
+    Flow { "amount" amount, "create_time" create_time, "direction" direction,
+    "origin_transaction_id" origin_transaction_id, "reference_id" reference_id,
+    "transaction_id" transaction_id, "type" kind }
 );
 /// Values of `sort_order` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -1136,33 +1249,58 @@ pub struct FinanceStatementTransactionsFee {
     pub seller_funded_user_spoint_service_fee: Option<String>,
 }
 ::shop_api::object!(
-    FinanceStatementTransactionsFee { platform_commission_amount, referral_fee_amount,
-    refund_administration_fee_amount, transaction_fee_amount,
-    credit_card_handling_fee_amount, affiliate_commission_amount,
-    affiliate_commission_amount_before_pit, affiliate_partner_commission_amount,
-    affiliate_ads_commission_amount, sfp_service_fee_amount, live_specials_fee_amount,
-    bonus_cashback_service_fee_amount, mall_service_fee_amount,
-    voucher_xtra_service_fee_amount, flash_sales_service_fee_amount,
-    cofunded_promotion_service_fee_amount, pre_order_service_fee_amount,
-    tsp_commission_amount, dt_handling_fee_amount, epr_pob_service_fee_amount,
-    seller_paylater_handling_fee_amount, fee_per_item_sold_amount,
-    cofunded_creator_bonus_amount, dynamic_commission_amount,
-    external_affiliate_marketing_fee_amount, vn_fix_infrastructure_fee,
-    affiliate_commission_deposit, affiliate_commission_release, tap_shop_ads_commission,
-    shipping_fee_guarantee_service_fee, installation_service_fee, campaign_resource_fee,
-    platform_special_service_fee_amount, smart_promotion_fee_amount,
-    gmv_max_ad_fee_amount, platform_semi_managed_commission_fee,
-    platform_semi_managed_commission_fee_tax, campaign_period_fee_cfp_amount,
-    campaign_period_fee_sp_amount, campaign_period_fee_sp_tax_amount,
-    campaign_period_fee_cfp_tax_amount, seller_growth_fee_amount,
-    category_led_campaign_fee_amount, category_led_campaign_fee_tax_amount,
-    brand_amplification_program_commission, brand_amplification_program_fee_tax,
-    brand_campaign_fee, brand_campaign_fee_tax, failed_delivery_shipping_fee,
-    buyer_fault_return_shipping_fee, insurance_fee, gmv_max_coupon_fee,
-    cps_shop_ads_commission_tax_amount, shipping_insurance_fee_tax_amount,
-    new_customer_growth_package_fee, target_product_gmv_growth_package_fee,
-    store_gmv_growth_package_fee, auto_post_shoppable_video_commission_fee,
-    seller_funded_user_spoint_service_fee }
+    FinanceStatementTransactionsFee { "affiliate_ads_commission_amount"
+    affiliate_ads_commission_amount, "affiliate_commission_amount"
+    affiliate_commission_amount, "affiliate_commission_amount_before_pit"
+    affiliate_commission_amount_before_pit, "affiliate_commission_deposit"
+    affiliate_commission_deposit, "affiliate_commission_release"
+    affiliate_commission_release, "affiliate_partner_commission_amount"
+    affiliate_partner_commission_amount, "auto_post_shoppable_video_commission_fee"
+    auto_post_shoppable_video_commission_fee, "bonus_cashback_service_fee_amount"
+    bonus_cashback_service_fee_amount, "brand_amplification_program_commission"
+    brand_amplification_program_commission, "brand_amplification_program_fee_tax"
+    brand_amplification_program_fee_tax, "brand_campaign_fee" brand_campaign_fee,
+    "brand_campaign_fee_tax" brand_campaign_fee_tax, "buyer_fault_return_shipping_fee"
+    buyer_fault_return_shipping_fee, "campaign_period_fee_cfp_amount"
+    campaign_period_fee_cfp_amount, "campaign_period_fee_cfp_tax_amount"
+    campaign_period_fee_cfp_tax_amount, "campaign_period_fee_sp_amount"
+    campaign_period_fee_sp_amount, "campaign_period_fee_sp_tax_amount"
+    campaign_period_fee_sp_tax_amount, "campaign_resource_fee" campaign_resource_fee,
+    "category_led_campaign_fee_amount" category_led_campaign_fee_amount,
+    "category_led_campaign_fee_tax_amount" category_led_campaign_fee_tax_amount,
+    "cofunded_creator_bonus_amount" cofunded_creator_bonus_amount,
+    "cofunded_promotion_service_fee_amount" cofunded_promotion_service_fee_amount,
+    "cps_shop_ads_commission_tax_amount" cps_shop_ads_commission_tax_amount,
+    "credit_card_handling_fee_amount" credit_card_handling_fee_amount,
+    "dt_handling_fee_amount" dt_handling_fee_amount, "dynamic_commission_amount"
+    dynamic_commission_amount, "epr_pob_service_fee_amount" epr_pob_service_fee_amount,
+    "external_affiliate_marketing_fee_amount" external_affiliate_marketing_fee_amount,
+    "failed_delivery_shipping_fee" failed_delivery_shipping_fee,
+    "fee_per_item_sold_amount" fee_per_item_sold_amount, "flash_sales_service_fee_amount"
+    flash_sales_service_fee_amount, "gmv_max_ad_fee_amount" gmv_max_ad_fee_amount,
+    "gmv_max_coupon_fee" gmv_max_coupon_fee, "installation_service_fee"
+    installation_service_fee, "insurance_fee" insurance_fee, "live_specials_fee_amount"
+    live_specials_fee_amount, "mall_service_fee_amount" mall_service_fee_amount,
+    "new_customer_growth_package_fee" new_customer_growth_package_fee,
+    "platform_commission_amount" platform_commission_amount,
+    "platform_semi_managed_commission_fee" platform_semi_managed_commission_fee,
+    "platform_semi_managed_commission_fee_tax" platform_semi_managed_commission_fee_tax,
+    "platform_special_service_fee_amount" platform_special_service_fee_amount,
+    "pre_order_service_fee_amount" pre_order_service_fee_amount, "referral_fee_amount"
+    referral_fee_amount, "refund_administration_fee_amount"
+    refund_administration_fee_amount, "seller_funded_user_spoint_service_fee"
+    seller_funded_user_spoint_service_fee, "seller_growth_fee_amount"
+    seller_growth_fee_amount, "seller_paylater_handling_fee_amount"
+    seller_paylater_handling_fee_amount, "sfp_service_fee_amount" sfp_service_fee_amount,
+    "shipping_fee_guarantee_service_fee" shipping_fee_guarantee_service_fee,
+    "shipping_insurance_fee_tax_amount" shipping_insurance_fee_tax_amount,
+    "smart_promotion_fee_amount" smart_promotion_fee_amount,
+    "store_gmv_growth_package_fee" store_gmv_growth_package_fee,
+    "tap_shop_ads_commission" tap_shop_ads_commission,
+    "target_product_gmv_growth_package_fee" target_product_gmv_growth_package_fee,
+    "transaction_fee_amount" transaction_fee_amount, "tsp_commission_amount"
+    tsp_commission_amount, "vn_fix_infrastructure_fee" vn_fix_infrastructure_fee,
+    "voucher_xtra_service_fee_amount" voucher_xtra_service_fee_amount }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1207,13 +1345,20 @@ pub struct FinanceStatementTransactionsTax {
     pub article_22_income_tax_withheld: Option<String>,
 }
 ::shop_api::object!(
-    FinanceStatementTransactionsTax { vat_amount, import_vat_amount, customs_duty_amount,
-    customs_clearance_amount, sst_amount, gst_amount, iva_amount, isr_amount,
-    anti_dumping_duty_amount, local_vat_amount, pit_amount,
-    sales_tax_referral_fee_amount, smart_promotion_fee_tax_amount, cedular_tax,
-    new_customer_growth_package_fee_tax, store_gmv_growth_package_fee_sales_tax,
-    target_product_gmv_growth_package_tax, auto_post_shoppable_video_sales_tax,
-    article_22_income_tax_withheld }
+    FinanceStatementTransactionsTax { "anti_dumping_duty_amount"
+    anti_dumping_duty_amount, "article_22_income_tax_withheld"
+    article_22_income_tax_withheld, "auto_post_shoppable_video_sales_tax"
+    auto_post_shoppable_video_sales_tax, "cedular_tax" cedular_tax,
+    "customs_clearance_amount" customs_clearance_amount, "customs_duty_amount"
+    customs_duty_amount, "gst_amount" gst_amount, "import_vat_amount" import_vat_amount,
+    "isr_amount" isr_amount, "iva_amount" iva_amount, "local_vat_amount"
+    local_vat_amount, "new_customer_growth_package_fee_tax"
+    new_customer_growth_package_fee_tax, "pit_amount" pit_amount,
+    "sales_tax_referral_fee_amount" sales_tax_referral_fee_amount,
+    "smart_promotion_fee_tax_amount" smart_promotion_fee_tax_amount, "sst_amount"
+    sst_amount, "store_gmv_growth_package_fee_sales_tax"
+    store_gmv_growth_package_fee_sales_tax, "target_product_gmv_growth_package_tax"
+    target_product_gmv_growth_package_tax, "vat_amount" vat_amount }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1223,7 +1368,9 @@ pub struct FinanceStatementTransactionsFeeTaxBreakdown {
     /// Not described in the official source.
     pub tax: Option<FinanceStatementTransactionsTax>,
 }
-::shop_api::object!(FinanceStatementTransactionsFeeTaxBreakdown { fee, tax });
+::shop_api::object!(
+    FinanceStatementTransactionsFeeTaxBreakdown { "fee" fee, "tax" tax }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinanceStatementTransactionsRevenueBreakdown {
@@ -1243,10 +1390,13 @@ pub struct FinanceStatementTransactionsRevenueBreakdown {
     pub distant_item_fee_amount: Option<String>,
 }
 ::shop_api::object!(
-    FinanceStatementTransactionsRevenueBreakdown { subtotal_before_discount_amount,
-    refund_subtotal_before_discount_amount, seller_discount_amount,
-    seller_discount_refund_amount, cod_service_fee_amount, refund_cod_service_fee_amount,
-    distant_item_fee_amount }
+    FinanceStatementTransactionsRevenueBreakdown { "cod_service_fee_amount"
+    cod_service_fee_amount, "distant_item_fee_amount" distant_item_fee_amount,
+    "refund_cod_service_fee_amount" refund_cod_service_fee_amount,
+    "refund_subtotal_before_discount_amount" refund_subtotal_before_discount_amount,
+    "seller_discount_amount" seller_discount_amount, "seller_discount_refund_amount"
+    seller_discount_refund_amount, "subtotal_before_discount_amount"
+    subtotal_before_discount_amount }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1279,14 +1429,19 @@ pub struct FinanceStatementTransactionsSupplementaryComponent {
     pub refund_customer_shipping_fee: Option<String>,
 }
 ::shop_api::object!(
-    FinanceStatementTransactionsSupplementaryComponent {
-    platform_shipping_fee_discount_amount, promo_shipping_incentive_amount,
-    shipping_fee_subsidy_amount, seller_shipping_fee_discount_amount,
-    customer_shipping_fee_offset_amount, fbm_shipping_cost_amount,
-    fbt_shipping_cost_amount, fbt_fulfillment_fee_amount,
-    fbt_fulfillment_fee_reimbursement_amount, return_refund_subsidy_amount,
-    refunded_customer_shipping_fee_amount, customer_shipping_fee,
-    refund_customer_shipping_fee }
+    FinanceStatementTransactionsSupplementaryComponent { "customer_shipping_fee"
+    customer_shipping_fee, "customer_shipping_fee_offset_amount"
+    customer_shipping_fee_offset_amount, "fbm_shipping_cost_amount"
+    fbm_shipping_cost_amount, "fbt_fulfillment_fee_amount" fbt_fulfillment_fee_amount,
+    "fbt_fulfillment_fee_reimbursement_amount" fbt_fulfillment_fee_reimbursement_amount,
+    "fbt_shipping_cost_amount" fbt_shipping_cost_amount,
+    "platform_shipping_fee_discount_amount" platform_shipping_fee_discount_amount,
+    "promo_shipping_incentive_amount" promo_shipping_incentive_amount,
+    "refund_customer_shipping_fee" refund_customer_shipping_fee,
+    "refunded_customer_shipping_fee_amount" refunded_customer_shipping_fee_amount,
+    "return_refund_subsidy_amount" return_refund_subsidy_amount,
+    "seller_shipping_fee_discount_amount" seller_shipping_fee_discount_amount,
+    "shipping_fee_subsidy_amount" shipping_fee_subsidy_amount }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1351,20 +1506,33 @@ pub struct FinanceStatementTransactionsShippingCostBreakdown {
     pub non_standard_dimension_fee: Option<String>,
 }
 ::shop_api::object!(
-    FinanceStatementTransactionsShippingCostBreakdown { actual_shipping_fee_amount,
-    international_leg_logistics_amount, shipping_fee_discount_amount,
-    customer_paid_shipping_fee_amount, return_shipping_fee_amount,
-    replacement_shipping_fee_amount, exchange_shipping_fee_amount,
-    signature_confirmation_fee_amount, shipping_insurance_fee_amount,
-    fbt_fulfillment_fee_reimbursement_amount, return_shipping_label_fee_amount,
-    seller_self_shipping_service_fee_amount, return_shipping_fee_paid_buyer_amount,
-    failed_delivery_subsidy_amount, shipping_fee_guarantee_reimbursement,
-    fbt_free_shipping_fee_amount, free_return_subsidy_amount,
-    distant_shipping_fee_amount, shipping_app_service_fee_amount, logistics_service_fee,
-    fbt_overall_merchant_subsidy, fbt_key_merchant_subsidy,
-    tiktok_shop_shipping_incentive_amount, supplementary_component,
-    hazmat_noncompliance_fee, hazmat_handling_fee, non_standard_weight_fee,
-    non_standard_dimension_fee }
+    FinanceStatementTransactionsShippingCostBreakdown { "actual_shipping_fee_amount"
+    actual_shipping_fee_amount, "customer_paid_shipping_fee_amount"
+    customer_paid_shipping_fee_amount, "distant_shipping_fee_amount"
+    distant_shipping_fee_amount, "exchange_shipping_fee_amount"
+    exchange_shipping_fee_amount, "failed_delivery_subsidy_amount"
+    failed_delivery_subsidy_amount, "fbt_free_shipping_fee_amount"
+    fbt_free_shipping_fee_amount, "fbt_fulfillment_fee_reimbursement_amount"
+    fbt_fulfillment_fee_reimbursement_amount, "fbt_key_merchant_subsidy"
+    fbt_key_merchant_subsidy, "fbt_overall_merchant_subsidy"
+    fbt_overall_merchant_subsidy, "free_return_subsidy_amount"
+    free_return_subsidy_amount, "hazmat_handling_fee" hazmat_handling_fee,
+    "hazmat_noncompliance_fee" hazmat_noncompliance_fee,
+    "international_leg_logistics_amount" international_leg_logistics_amount,
+    "logistics_service_fee" logistics_service_fee, "non_standard_dimension_fee"
+    non_standard_dimension_fee, "non_standard_weight_fee" non_standard_weight_fee,
+    "replacement_shipping_fee_amount" replacement_shipping_fee_amount,
+    "return_shipping_fee_amount" return_shipping_fee_amount,
+    "return_shipping_fee_paid_buyer_amount" return_shipping_fee_paid_buyer_amount,
+    "return_shipping_label_fee_amount" return_shipping_label_fee_amount,
+    "seller_self_shipping_service_fee_amount" seller_self_shipping_service_fee_amount,
+    "shipping_app_service_fee_amount" shipping_app_service_fee_amount,
+    "shipping_fee_discount_amount" shipping_fee_discount_amount,
+    "shipping_fee_guarantee_reimbursement" shipping_fee_guarantee_reimbursement,
+    "shipping_insurance_fee_amount" shipping_insurance_fee_amount,
+    "signature_confirmation_fee_amount" signature_confirmation_fee_amount,
+    "supplementary_component" supplementary_component,
+    "tiktok_shop_shipping_incentive_amount" tiktok_shop_shipping_incentive_amount }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1399,13 +1567,19 @@ pub struct FinanceStatementTransactionsSupplementaryComponent2 {
     pub sales_tax_refund_amount: Option<String>,
 }
 ::shop_api::object!(
-    FinanceStatementTransactionsSupplementaryComponent2 { customer_payment_amount,
-    customer_refund_amount, platform_discount_amount, platform_discount_refund_amount,
-    seller_cofunded_discount_amount, seller_cofunded_discount_refund_amount,
-    platform_cofunded_discount_amount, platform_cofunded_discount_refund_amount,
-    retail_delivery_fee_amount, retail_delivery_fee_payment_amount,
-    retail_delivery_fee_refund_amount, sales_tax_amount, sales_tax_payment_amount,
-    sales_tax_refund_amount }
+    FinanceStatementTransactionsSupplementaryComponent2 { "customer_payment_amount"
+    customer_payment_amount, "customer_refund_amount" customer_refund_amount,
+    "platform_cofunded_discount_amount" platform_cofunded_discount_amount,
+    "platform_cofunded_discount_refund_amount" platform_cofunded_discount_refund_amount,
+    "platform_discount_amount" platform_discount_amount,
+    "platform_discount_refund_amount" platform_discount_refund_amount,
+    "retail_delivery_fee_amount" retail_delivery_fee_amount,
+    "retail_delivery_fee_payment_amount" retail_delivery_fee_payment_amount,
+    "retail_delivery_fee_refund_amount" retail_delivery_fee_refund_amount,
+    "sales_tax_amount" sales_tax_amount, "sales_tax_payment_amount"
+    sales_tax_payment_amount, "sales_tax_refund_amount" sales_tax_refund_amount,
+    "seller_cofunded_discount_amount" seller_cofunded_discount_amount,
+    "seller_cofunded_discount_refund_amount" seller_cofunded_discount_refund_amount }
 );
 /// Request of `finance.statements` (`GET /finance/202309/statements`): Get the shop's daily statements by time range or payment status. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-statements-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1426,8 +1600,9 @@ pub struct FinanceStatementsRequest {
     pub payment_status: Option<PaymentStatus>,
 }
 ::shop_api::object!(
-    FinanceStatementsRequest { @ query sort_field, @ query sort_order, @ query page_size,
-    @ query page_token, @ query statement_time_ge, @ query statement_time_lt, @ query
+    FinanceStatementsRequest {} { "sort_field" sort_field, "sort_order" sort_order,
+    "page_size" page_size, "page_token" page_token, "statement_time_ge"
+    statement_time_ge, "statement_time_lt" statement_time_lt, "payment_status"
     payment_status }
 );
 /// Response data of `finance.statements` ([`FinanceStatementsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-statements-202309)
@@ -1438,7 +1613,10 @@ pub struct FinanceStatementsResponse {
     /// Cursor of the next page; empty on the last.
     pub next_page_token: Option<String>,
 }
-::shop_api::object!(FinanceStatementsResponse { statements, next_page_token });
+::shop_api::object!(
+    FinanceStatementsResponse { "next_page_token" next_page_token, "statements"
+    statements }
+);
 impl ::shop_api::runtime::ApiRequest for FinanceStatementsRequest {
     ::shop_api::endpoint!(
         FinanceStatementsResponse, super::super::Tiktok, "tiktok" "finance"
@@ -1493,8 +1671,9 @@ pub struct FinancePaymentsRequest {
     pub create_time_lt: Option<i64>,
 }
 ::shop_api::object!(
-    FinancePaymentsRequest { @ query sort_field, @ query sort_order, @ query page_size, @
-    query page_token, @ query create_time_ge, @ query create_time_lt }
+    FinancePaymentsRequest {} { "sort_field" sort_field, "sort_order" sort_order,
+    "page_size" page_size, "page_token" page_token, "create_time_ge" create_time_ge,
+    "create_time_lt" create_time_lt }
 );
 /// Response data of `finance.payments` ([`FinancePaymentsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-payments-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1504,7 +1683,9 @@ pub struct FinancePaymentsResponse {
     /// Cursor of the next page; empty on the last.
     pub next_page_token: Option<String>,
 }
-::shop_api::object!(FinancePaymentsResponse { payments, next_page_token });
+::shop_api::object!(
+    FinancePaymentsResponse { "next_page_token" next_page_token, "payments" payments }
+);
 impl ::shop_api::runtime::ApiRequest for FinancePaymentsRequest {
     ::shop_api::endpoint!(
         FinancePaymentsResponse, super::super::Tiktok, "tiktok" "finance"
@@ -1552,8 +1733,8 @@ pub struct FinanceWithdrawalsRequest {
     pub page_token: Option<String>,
 }
 ::shop_api::object!(
-    FinanceWithdrawalsRequest { @ query types, @ query create_time_ge, @ query
-    create_time_lt, @ query page_size, @ query page_token }
+    FinanceWithdrawalsRequest {} { "types" types, "create_time_ge" create_time_ge,
+    "create_time_lt" create_time_lt, "page_size" page_size, "page_token" page_token }
 );
 /// Response data of `finance.withdrawals` ([`FinanceWithdrawalsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-withdrawals-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1566,7 +1747,8 @@ pub struct FinanceWithdrawalsResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    FinanceWithdrawalsResponse { withdrawals, next_page_token, total_count }
+    FinanceWithdrawalsResponse { "next_page_token" next_page_token, "total_count"
+    total_count, "withdrawals" withdrawals }
 );
 impl ::shop_api::runtime::ApiRequest for FinanceWithdrawalsRequest {
     ::shop_api::endpoint!(
@@ -1618,8 +1800,8 @@ pub struct FinanceStatementTransactionsRequest {
     pub page_token: Option<String>,
 }
 ::shop_api::object!(
-    FinanceStatementTransactionsRequest { @ path statement_id, @ query sort_field, @
-    query sort_order, @ query page_size, @ query page_token }
+    FinanceStatementTransactionsRequest {} { "statement_id" statement_id, "sort_field"
+    sort_field, "sort_order" sort_order, "page_size" page_size, "page_token" page_token }
 );
 /// Response data of `finance.statement_transactions` ([`FinanceStatementTransactionsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6789c0c11882810314794094)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1648,9 +1830,12 @@ pub struct FinanceStatementTransactionsResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    FinanceStatementTransactionsResponse { id, create_time, currency, status,
-    total_settlement_amount, total_reserve_amount, payable_amount,
-    total_settlement_breakdown, transactions, next_page_token, total_count }
+    FinanceStatementTransactionsResponse { "create_time" create_time, "currency"
+    currency, "id" id, "next_page_token" next_page_token, "payable_amount"
+    payable_amount, "status" status, "total_count" total_count, "total_reserve_amount"
+    total_reserve_amount, "total_settlement_amount" total_settlement_amount,
+    "total_settlement_breakdown" total_settlement_breakdown, "transactions" transactions
+    }
 );
 impl ::shop_api::runtime::ApiRequest for FinanceStatementTransactionsRequest {
     ::shop_api::endpoint!(
@@ -1698,7 +1883,7 @@ pub struct FinanceTransactionsByOrderRequest {
     /// The order ID in TikTok Shop. Required.
     pub order_id: String,
 }
-::shop_api::object!(FinanceTransactionsByOrderRequest { @ path order_id });
+::shop_api::object!(FinanceTransactionsByOrderRequest {} { "order_id" order_id });
 /// Response data of `finance.transactions_by_order` ([`FinanceTransactionsByOrderRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6789a057b59cf903096d991b)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinanceTransactionsByOrderResponse {
@@ -1722,9 +1907,11 @@ pub struct FinanceTransactionsByOrderResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    FinanceTransactionsByOrderResponse { order_id, order_create_time, currency,
-    revenue_amount, fee_and_tax_amount, shipping_cost_amount, settlement_amount,
-    sku_transactions, total_count }
+    FinanceTransactionsByOrderResponse { "currency" currency, "fee_and_tax_amount"
+    fee_and_tax_amount, "order_create_time" order_create_time, "order_id" order_id,
+    "revenue_amount" revenue_amount, "settlement_amount" settlement_amount,
+    "shipping_cost_amount" shipping_cost_amount, "sku_transactions" sku_transactions,
+    "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for FinanceTransactionsByOrderRequest {
     ::shop_api::endpoint!(
@@ -1761,8 +1948,9 @@ pub struct FinanceUnsettledTransactionsRequest {
     pub search_time_lt: Option<i64>,
 }
 ::shop_api::object!(
-    FinanceUnsettledTransactionsRequest { @ query page_token, @ query page_size, @ query
-    sort_field, @ query sort_order, @ query search_time_ge, @ query search_time_lt }
+    FinanceUnsettledTransactionsRequest {} { "page_token" page_token, "page_size"
+    page_size, "sort_field" sort_field, "sort_order" sort_order, "search_time_ge"
+    search_time_ge, "search_time_lt" search_time_lt }
 );
 /// Response data of `finance.unsettled_transactions` ([`FinanceUnsettledTransactionsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68886ace1564fc04a94bd525)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1783,9 +1971,11 @@ pub struct FinanceUnsettledTransactionsResponse {
     pub transactions: Option<Vec<Transaction>>,
 }
 ::shop_api::object!(
-    FinanceUnsettledTransactionsResponse { next_page_token, total_count,
-    sum_est_settlement_amount, sum_est_revenue_amount, sum_est_adjustment_amount,
-    sum_est_fee_amount, transactions }
+    FinanceUnsettledTransactionsResponse { "next_page_token" next_page_token,
+    "sum_est_adjustment_amount" sum_est_adjustment_amount, "sum_est_fee_amount"
+    sum_est_fee_amount, "sum_est_revenue_amount" sum_est_revenue_amount,
+    "sum_est_settlement_amount" sum_est_settlement_amount, "total_count" total_count,
+    "transactions" transactions }
 );
 impl ::shop_api::runtime::ApiRequest for FinanceUnsettledTransactionsRequest {
     ::shop_api::endpoint!(
@@ -1839,8 +2029,9 @@ pub struct FinancePayments202605Request {
     pub create_time_ge: Option<i64>,
 }
 ::shop_api::object!(
-    FinancePayments202605Request { @ query create_time_lt, @ query page_size, @ query
-    page_token, @ query sort_field, @ query sort_order, @ query create_time_ge }
+    FinancePayments202605Request {} { "create_time_lt" create_time_lt, "page_size"
+    page_size, "page_token" page_token, "sort_field" sort_field, "sort_order" sort_order,
+    "create_time_ge" create_time_ge }
 );
 /// Response data of `finance.payments_202605` ([`FinancePayments202605Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-payments-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1850,7 +2041,10 @@ pub struct FinancePayments202605Response {
     /// The list of payments that meet the query conditions.
     pub payments: Option<Vec<Payments202605Payment>>,
 }
-::shop_api::object!(FinancePayments202605Response { next_page_token, payments });
+::shop_api::object!(
+    FinancePayments202605Response { "next_page_token" next_page_token, "payments"
+    payments }
+);
 impl ::shop_api::runtime::ApiRequest for FinancePayments202605Request {
     ::shop_api::endpoint!(
         FinancePayments202605Response, super::super::Tiktok, "tiktok" "finance"
@@ -1891,14 +2085,19 @@ pub struct FinanceTradeInSupplierAccountBalanceRequest {
     /// Not described in the official docs. Required.
     pub currency: String,
 }
-::shop_api::object!(FinanceTradeInSupplierAccountBalanceRequest { @ query currency });
+::shop_api::object!(
+    FinanceTradeInSupplierAccountBalanceRequest {} { "currency" currency }
+);
 /// Response data of `finance.trade_in_supplier_account_balance` ([`FinanceTradeInSupplierAccountBalanceRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-tradein-supplier-account-balance-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinanceTradeInSupplierAccountBalanceResponse {
     /// Not described in the official docs.
     pub available_balance: Option<Amount>,
 }
-::shop_api::object!(FinanceTradeInSupplierAccountBalanceResponse { available_balance });
+::shop_api::object!(
+    FinanceTradeInSupplierAccountBalanceResponse { "available_balance" available_balance
+    }
+);
 impl ::shop_api::runtime::ApiRequest for FinanceTradeInSupplierAccountBalanceRequest {
     ::shop_api::endpoint!(
         FinanceTradeInSupplierAccountBalanceResponse, super::super::Tiktok, "tiktok"
@@ -1929,8 +2128,8 @@ pub struct FinanceTradeInAccountTransactionsRequest {
     pub page_token: Option<String>,
 }
 ::shop_api::object!(
-    FinanceTradeInAccountTransactionsRequest { @ query start_time, @ query end_time, @
-    query flow_type, @ query page_size, @ query page_token }
+    FinanceTradeInAccountTransactionsRequest {} { "start_time" start_time, "end_time"
+    end_time, "flow_type" flow_type, "page_size" page_size, "page_token" page_token }
 );
 /// Response data of `finance.trade_in_account_transactions` ([`FinanceTradeInAccountTransactionsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-tradein-account-transactions-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1945,8 +2144,8 @@ pub struct FinanceTradeInAccountTransactionsResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    FinanceTradeInAccountTransactionsResponse { flows, has_more, next_page_token,
-    total_count }
+    FinanceTradeInAccountTransactionsResponse { "flows" flows, "has_more" has_more,
+    "next_page_token" next_page_token, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for FinanceTradeInAccountTransactionsRequest {
     ::shop_api::endpoint!(

@@ -94,8 +94,10 @@ pub struct PackageSummary {
     pub orders: Option<Vec<PackageOrder>>,
 }
 ::shop_api::object!(
-    PackageSummary { id, status, create_time, update_time, tracking_number,
-    shipping_provider_id, shipping_provider_name, order_line_item_ids, orders }
+    PackageSummary { "create_time" create_time, "id" id, "order_line_item_ids"
+    order_line_item_ids, "orders" orders, "shipping_provider_id" shipping_provider_id,
+    "shipping_provider_name" shipping_provider_name, "status" status, "tracking_number"
+    tracking_number, "update_time" update_time }
 );
 /// An order in a package.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -105,7 +107,7 @@ pub struct PackageOrder {
     /// Deprecated: SKUs of the order in the package; use order_line_item_ids.
     pub skus: Option<Vec<PackageSku>>,
 }
-::shop_api::object!(PackageOrder { id, skus });
+::shop_api::object!(PackageOrder { "id" id, "skus" skus });
 /// Deprecated: a SKU in a package.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PackageSku {
@@ -118,7 +120,9 @@ pub struct PackageSku {
     /// Quantity.
     pub quantity: Option<i64>,
 }
-::shop_api::object!(PackageSku { id, name, image_url, quantity });
+::shop_api::object!(
+    PackageSku { "id" id, "image_url" image_url, "name" name, "quantity" quantity }
+);
 /// Recipient or sender address of a package (masked for platform-shipped orders).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Address {
@@ -144,8 +148,10 @@ pub struct Address {
     pub region_code: Option<String>,
 }
 ::shop_api::object!(
-    Address { name, phone_number, full_address, address_detail, address_line1,
-    address_line2, address_line3, address_line4, postal_code, region_code }
+    Address { "address_detail" address_detail, "address_line1" address_line1,
+    "address_line2" address_line2, "address_line3" address_line3, "address_line4"
+    address_line4, "full_address" full_address, "name" name, "phone_number" phone_number,
+    "postal_code" postal_code, "region_code" region_code }
 );
 /// Shipping insurance of a package.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -160,7 +166,8 @@ pub struct PackageInsurance {
     pub claim_status: Option<String>,
 }
 ::shop_api::object!(
-    PackageInsurance { is_purchased, coverage_amount, is_claim_eligible, claim_status }
+    PackageInsurance { "claim_status" claim_status, "coverage_amount" coverage_amount,
+    "is_claim_eligible" is_claim_eligible, "is_purchased" is_purchased }
 );
 /// Tracking information for seller shipping (SEND_BY_SELLER delivery option).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -170,7 +177,10 @@ pub struct SelfShipment {
     /// Shipping provider id (logistics.shipping_providers).
     pub shipping_provider_id: String,
 }
-::shop_api::object!(SelfShipment { tracking_number, shipping_provider_id });
+::shop_api::object!(
+    SelfShipment { "shipping_provider_id" shipping_provider_id, "tracking_number"
+    tracking_number }
+);
 /// One package of a batch shipment.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PackageToShip {
@@ -183,7 +193,10 @@ pub struct PackageToShip {
     /// Seller shipping: carrier and tracking number.
     pub self_shipment: Option<SelfShipment>,
 }
-::shop_api::object!(PackageToShip { id, handover_method, pickup_slot, self_shipment });
+::shop_api::object!(
+    PackageToShip { "handover_method" handover_method, "id" id, "pickup_slot"
+    pickup_slot, "self_shipment" self_shipment }
+);
 /// An error about one package of a batch call.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PackageError {
@@ -194,7 +207,7 @@ pub struct PackageError {
     /// The package concerned.
     pub detail: Option<PackageRef>,
 }
-::shop_api::object!(PackageError { code, message, detail });
+::shop_api::object!(PackageError { "code" code, "detail" detail, "message" message });
 /// A tracking event.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrackingEvent {
@@ -205,7 +218,10 @@ pub struct TrackingEvent {
     /// Code that identifies the tracking event type. Use `description` for the human- readable event message.
     pub action_code: Option<i64>,
 }
-::shop_api::object!(TrackingEvent { description, update_time_millis, action_code });
+::shop_api::object!(
+    TrackingEvent { "action_code" action_code, "description" description,
+    "update_time_millis" update_time_millis }
+);
 /// A door-to-door collection time slot of a package.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PickupSlot {
@@ -216,7 +232,9 @@ pub struct PickupSlot {
     /// Whether the slot can be booked (the platform spells the key `avaliable`).
     pub available: Option<bool>,
 }
-::shop_api::object!(PickupSlot { start_time, end_time, available = "avaliable" });
+::shop_api::object!(
+    PickupSlot { "avaliable" available, "end_time" end_time, "start_time" start_time }
+);
 /// List of eligible packages that can be combined.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CombinablePackage {
@@ -225,7 +243,7 @@ pub struct CombinablePackage {
     /// List of order IDs for this package.
     pub order_ids: Option<Vec<String>>,
 }
-::shop_api::object!(CombinablePackage { id, order_ids });
+::shop_api::object!(CombinablePackage { "id" id, "order_ids" order_ids });
 /// The reason why the order must be split.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MustSplitReason {
@@ -236,7 +254,9 @@ pub struct MustSplitReason {
     /// For category verification, return the maximum quantity of goods allowed for this category in a single package; for total product quantity verification within the package, return the total quantity limit of goods in a single package.
     pub max_count: Option<String>,
 }
-::shop_api::object!(MustSplitReason { kind = "type", category_id, max_count });
+::shop_api::object!(
+    MustSplitReason { "category_id" category_id, "max_count" max_count, "type" kind }
+);
 /// Specific return information (can return multiple TikTok Shop order IDs).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SplitAttribute {
@@ -252,7 +272,8 @@ pub struct SplitAttribute {
     pub must_split_reasons: Option<Vec<MustSplitReason>>,
 }
 ::shop_api::object!(
-    SplitAttribute { order_id, can_split, reason, must_split, must_split_reasons }
+    SplitAttribute { "can_split" can_split, "must_split" must_split, "must_split_reasons"
+    must_split_reasons, "order_id" order_id, "reason" reason }
 );
 /// Shipping services info.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -283,9 +304,12 @@ pub struct ShippingService {
     pub signature_fee: Option<String>,
 }
 ::shop_api::object!(
-    ShippingService { id, name, price, currency, earliest_delivery_days,
-    latest_delivery_days, is_default, shipping_provider_name, shipping_provider_id,
-    shipping_app_service_fee, shipping_fee, signature_fee }
+    ShippingService { "currency" currency, "earliest_delivery_days"
+    earliest_delivery_days, "id" id, "is_default" is_default, "latest_delivery_days"
+    latest_delivery_days, "name" name, "price" price, "shipping_app_service_fee"
+    shipping_app_service_fee, "shipping_fee" shipping_fee, "shipping_provider_id"
+    shipping_provider_id, "shipping_provider_name" shipping_provider_name,
+    "signature_fee" signature_fee }
 );
 /// Input list of splittable groups.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -295,7 +319,9 @@ pub struct SplittableGroup {
     /// The order line item IDs that need to be split into this group.
     pub order_line_item_ids: Option<Vec<String>>,
 }
-::shop_api::object!(SplittableGroup { id, order_line_item_ids });
+::shop_api::object!(
+    SplittableGroup { "id" id, "order_line_item_ids" order_line_item_ids }
+);
 /// The number of packages returned is dependent on the number of 'splittable_group_ids' you sent in the request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Package {
@@ -304,7 +330,7 @@ pub struct Package {
     /// Package ID after success split.
     pub id: Option<String>,
 }
-::shop_api::object!(Package { splittable_group_id, id });
+::shop_api::object!(Package { "id" id, "splittable_group_id" splittable_group_id });
 /// The available shipping service's information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShippingServiceInfo {
@@ -326,8 +352,10 @@ pub struct ShippingServiceInfo {
     pub shipping_provider_name: Option<String>,
 }
 ::shop_api::object!(
-    ShippingServiceInfo { id, name, price, currency, earliest_delivery_days,
-    latest_delivery_days, shipping_provider_id, shipping_provider_name }
+    ShippingServiceInfo { "currency" currency, "earliest_delivery_days"
+    earliest_delivery_days, "id" id, "latest_delivery_days" latest_delivery_days, "name"
+    name, "price" price, "shipping_provider_id" shipping_provider_id,
+    "shipping_provider_name" shipping_provider_name }
 );
 /// Return list of successfully combined packages.
 ///
@@ -354,8 +382,9 @@ pub struct UpdatePackageDeliveryStatusPackage {
     pub verification_code: Option<String>,
 }
 ::shop_api::object!(
-    UpdatePackageDeliveryStatusPackage { id, delivery_type, fail_delivery_reason,
-    file_type, file_url, verification_code }
+    UpdatePackageDeliveryStatusPackage { "delivery_type" delivery_type,
+    "fail_delivery_reason" fail_delivery_reason, "file_type" file_type, "file_url"
+    file_url, "id" id, "verification_code" verification_code }
 );
 /// Return list of packages after being uncombined.
 ///
@@ -367,7 +396,7 @@ pub struct ErrorDetail {
     /// TikTok Shop order ID
     pub order_id: Option<String>,
 }
-::shop_api::object!(ErrorDetail { order_id });
+::shop_api::object!(ErrorDetail { "order_id" order_id });
 /// Specific return information (returns multiple errors and reasons)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateFirstMileBundleError {
@@ -378,7 +407,9 @@ pub struct CreateFirstMileBundleError {
     /// Error detail
     pub detail: Option<ErrorDetail>,
 }
-::shop_api::object!(CreateFirstMileBundleError { code, message, detail });
+::shop_api::object!(
+    CreateFirstMileBundleError { "code" code, "detail" detail, "message" message }
+);
 /// The list of invoices to upload.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Invoice {
@@ -391,7 +422,10 @@ pub struct Invoice {
     /// Base64 encoding of the invoice file to upload.
     pub file: Option<String>,
 }
-::shop_api::object!(Invoice { package_id, order_ids, file_type, file });
+::shop_api::object!(
+    Invoice { "file" file, "file_type" file_type, "order_ids" order_ids, "package_id"
+    package_id }
+);
 /// The details of the error.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UploadInvoiceDetail {
@@ -400,7 +434,9 @@ pub struct UploadInvoiceDetail {
     /// The order IDs where errors occurred.
     pub order_ids: Option<Vec<String>>,
 }
-::shop_api::object!(UploadInvoiceDetail { package_id, order_ids });
+::shop_api::object!(
+    UploadInvoiceDetail { "order_ids" order_ids, "package_id" package_id }
+);
 /// The list of errors that occurred.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UploadInvoiceError {
@@ -411,7 +447,9 @@ pub struct UploadInvoiceError {
     /// The details of the error.
     pub detail: Option<UploadInvoiceDetail>,
 }
-::shop_api::object!(UploadInvoiceError { code, message, detail });
+::shop_api::object!(
+    UploadInvoiceError { "code" code, "detail" detail, "message" message }
+);
 /// Specific return information (returns multiple errors and reasons)
 ///
 /// The same fields as [`CreateFirstMileBundleError`].
@@ -424,7 +462,9 @@ pub struct OrderLineItem {
     /// Only for virtual bundle items,list of sub item ids. If ship_type=2,This is a required field;If ship_type=1&3,we will not use this field
     pub sub_item_id: Option<String>,
 }
-::shop_api::object!(OrderLineItem { order_line_id, sub_item_id });
+::shop_api::object!(
+    OrderLineItem { "order_line_id" order_line_id, "sub_item_id" sub_item_id }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dimension {
@@ -437,7 +477,9 @@ pub struct Dimension {
     /// The unit of measurement for the package dimensions. For packages in the US, use `INCH`. Available values: - `CM` - `INCH`
     pub unit: DimensionUnit2,
 }
-::shop_api::object!(Dimension { length, width, height, unit });
+::shop_api::object!(
+    Dimension { "height" height, "length" length, "unit" unit, "width" width }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Weight {
@@ -446,7 +488,7 @@ pub struct Weight {
     /// The unit of measurement for the package weight. Available values: - `GRAM` - `POUND`
     pub unit: WeightUnit2,
 }
-::shop_api::object!(Weight { value, unit });
+::shop_api::object!(Weight { "unit" unit, "value" value });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RedeemInfo {
@@ -457,7 +499,10 @@ pub struct RedeemInfo {
     /// Additional redemption instruction in JSON format.
     pub redeem_instruction_info: Option<String>,
 }
-::shop_api::object!(RedeemInfo { redeem_type, redeem_data, redeem_instruction_info });
+::shop_api::object!(
+    RedeemInfo { "redeem_data" redeem_data, "redeem_instruction_info"
+    redeem_instruction_info, "redeem_type" redeem_type }
+);
 /// Order line items for which to submit redemption information. Include at least one item. Each `order_line_id` must belong to the order specified by `order_id` and must appear only once in the list.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderInfo {
@@ -468,7 +513,10 @@ pub struct OrderInfo {
     /// Optional, a unique id related to the order line in the caller system
     pub source_unique_id: Option<String>,
 }
-::shop_api::object!(OrderInfo { order_line_id, redeem_info, source_unique_id });
+::shop_api::object!(
+    OrderInfo { "order_line_id" order_line_id, "redeem_info" redeem_info,
+    "source_unique_id" source_unique_id }
+);
 /// Callback result.For partial failure usage, if some of order line id in the request fail, it will be recorded with a none zero status_code.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderStatuse {
@@ -477,7 +525,9 @@ pub struct OrderStatuse {
     /// Callback status of this line order id. A none zero code represent a failure callback.
     pub status_code: Option<i64>,
 }
-::shop_api::object!(OrderStatuse { order_line_id, status_code });
+::shop_api::object!(
+    OrderStatuse { "order_line_id" order_line_id, "status_code" status_code }
+);
 /// The POD customization details returned for the requested order lines.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PodDetail {
@@ -486,7 +536,9 @@ pub struct PodDetail {
     /// The unique identifier of the order line item.
     pub order_line_id: Option<String>,
 }
-::shop_api::object!(PodDetail { pod_info_json, order_line_id });
+::shop_api::object!(
+    PodDetail { "order_line_id" order_line_id, "pod_info_json" pod_info_json }
+);
 /// Submitted customs clearance item details for this order line, aggregated by SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RelatedItemDetail {
@@ -499,7 +551,10 @@ pub struct RelatedItemDetail {
     /// unit: %, price_percent=10 means 10%
     pub price_percent: Option<i64>,
 }
-::shop_api::object!(RelatedItemDetail { product_id, sku_id, qty, price_percent });
+::shop_api::object!(
+    RelatedItemDetail { "price_percent" price_percent, "product_id" product_id, "qty"
+    qty, "sku_id" sku_id }
+);
 /// Order-line details for the order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Item {
@@ -517,8 +572,9 @@ pub struct Item {
     pub related_item_detail: Option<Vec<RelatedItemDetail>>,
 }
 ::shop_api::object!(
-    Item { order_line_id, product_id, sku_id, is_virtual_unboxing, is_temporary_listing,
-    related_item_detail }
+    Item { "is_temporary_listing" is_temporary_listing, "is_virtual_unboxing"
+    is_virtual_unboxing, "order_line_id" order_line_id, "product_id" product_id,
+    "related_item_detail" related_item_detail, "sku_id" sku_id }
 );
 /// clearance info of this order
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -539,8 +595,9 @@ pub struct OrderClearance {
     pub item_list: Option<Vec<Item>>,
 }
 ::shop_api::object!(
-    OrderClearance { order_id, need_fill_clearance, already_filled_clearance,
-    target_country, biz_type, shipment_type, item_list }
+    OrderClearance { "already_filled_clearance" already_filled_clearance, "biz_type"
+    biz_type, "item_list" item_list, "need_fill_clearance" need_fill_clearance,
+    "order_id" order_id, "shipment_type" shipment_type, "target_country" target_country }
 );
 /// List of SKU- level customs clearance details for the order line.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -552,7 +609,9 @@ pub struct ItemDetail {
     /// Percentage assigned to this SKU within the order line. Each value must be non-negative, and the price_percent values in item_detail must total 100. For example, 10 means 10%.
     pub price_percent: i64,
 }
-::shop_api::object!(ItemDetail { sku_id, qty, price_percent });
+::shop_api::object!(
+    ItemDetail { "price_percent" price_percent, "qty" qty, "sku_id" sku_id }
+);
 /// List of customs clearance entries for order lines. Within the same order, explicit order_line_id values must be unique.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderItem {
@@ -563,7 +622,10 @@ pub struct OrderItem {
     /// List of SKU- level customs clearance details for the order line.
     pub item_detail: Option<Vec<ItemDetail>>,
 }
-::shop_api::object!(OrderItem { order_line_id, sku_id, item_detail });
+::shop_api::object!(
+    OrderItem { "item_detail" item_detail, "order_line_id" order_line_id, "sku_id" sku_id
+    }
+);
 /// List of orders for which to submit customs clearance information. Maximum: 100 orders per request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Order {
@@ -572,7 +634,7 @@ pub struct Order {
     /// List of customs clearance entries for order lines. Within the same order, explicit order_line_id values must be unique.
     pub item_list: Option<Vec<OrderItem>>,
 }
-::shop_api::object!(Order { order_id, item_list });
+::shop_api::object!(Order { "item_list" item_list, "order_id" order_id });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Location {
@@ -585,7 +647,9 @@ pub struct Location {
     /// zip code/post code.
     pub zip_code: Option<String>,
 }
-::shop_api::object!(Location { country, state, city, zip_code });
+::shop_api::object!(
+    Location { "city" city, "country" country, "state" state, "zip_code" zip_code }
+);
 /// Trajectory node array; maximum number of entries per single request \[50\], processing results are returned one by one within the array. That is, in the interface, a maximum of 50 tracks can be postbacked per order at a time.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Track {
@@ -605,8 +669,9 @@ pub struct Track {
     pub location: Option<Location>,
 }
 ::shop_api::object!(
-    Track { action_code, occur_time, description, tracking_no, failed_reason, proof_url,
-    location }
+    Track { "action_code" action_code, "description" description, "failed_reason"
+    failed_reason, "location" location, "occur_time" occur_time, "proof_url" proof_url,
+    "tracking_no" tracking_no }
 );
 /// The trajectory node array, where the field in each element of the array indicates which trajectory it is.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -625,7 +690,8 @@ pub struct TrackResult {
     pub tracking_no: Option<String>,
 }
 ::shop_api::object!(
-    TrackResult { action_code, occur_time, description, code, message, tracking_no }
+    TrackResult { "action_code" action_code, "code" code, "description" description,
+    "message" message, "occur_time" occur_time, "tracking_no" tracking_no }
 );
 /// "Only supports uploading multiple tracking numbers for split-shipment in 3PL single item scenarios (non-virtual bundle) (This function is only support for whitelist sellers； If you are not on the allowlist, it is recommended to contact AM...
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -637,7 +703,10 @@ pub struct ShippingInfo {
     /// "Only available for a part of white list merchants.This applies to scenarios where a large single item needs to be shipped in multiple packages.Merchants not on the whitelist who upload this field will have it automatically ignored by the...
     pub note: Option<String>,
 }
-::shop_api::object!(ShippingInfo { tracking_number, shipping_provider_id, note });
+::shop_api::object!(
+    ShippingInfo { "note" note, "shipping_provider_id" shipping_provider_id,
+    "tracking_number" tracking_number }
+);
 /// Values of `sort_field` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -978,7 +1047,7 @@ pub struct SplittableGroupsV2 {
     /// This new parameter is completely backward compatible with the previous oder_line_items_ids field and in addition this supports bundle order splitting, use the sub items accordingly
     pub order_line_list: Option<Vec<OrderLineItem>>,
 }
-::shop_api::object!(SplittableGroupsV2 { id, order_line_list });
+::shop_api::object!(SplittableGroupsV2 { "id" id, "order_line_list" order_line_list });
 /// Request of `fulfillment.search_packages` (`POST /fulfillment/202309/packages/search`): Search packages by status and creation or update time. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa592bace3e02b75db748)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentSearchPackagesRequest {
@@ -1002,9 +1071,10 @@ pub struct FulfillmentSearchPackagesRequest {
     pub update_time_lt: Option<i64>,
 }
 ::shop_api::object!(
-    FulfillmentSearchPackagesRequest { @ query page_size, @ query page_token, @ query
-    sort_field, @ query sort_order, package_status, create_time_ge, create_time_lt,
-    update_time_ge, update_time_lt }
+    FulfillmentSearchPackagesRequest { "create_time_ge" create_time_ge, "create_time_lt"
+    create_time_lt, "package_status" package_status, "update_time_ge" update_time_ge,
+    "update_time_lt" update_time_lt } { "page_size" page_size, "page_token" page_token,
+    "sort_field" sort_field, "sort_order" sort_order }
 );
 /// Response data of `fulfillment.search_packages` ([`FulfillmentSearchPackagesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa592bace3e02b75db748)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1017,7 +1087,8 @@ pub struct FulfillmentSearchPackagesResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    FulfillmentSearchPackagesResponse { packages, next_page_token, total_count }
+    FulfillmentSearchPackagesResponse { "next_page_token" next_page_token, "packages"
+    packages, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentSearchPackagesRequest {
     ::shop_api::endpoint!(
@@ -1056,7 +1127,7 @@ pub struct FulfillmentPackageDetailRequest {
     /// The package. Required.
     pub package_id: String,
 }
-::shop_api::object!(FulfillmentPackageDetailRequest { @ path package_id });
+::shop_api::object!(FulfillmentPackageDetailRequest {} { "package_id" package_id });
 /// Response data of `fulfillment.package_detail` ([`FulfillmentPackageDetailRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa39fbace3e02b75d8617)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentPackageDetailResponse {
@@ -1116,13 +1187,19 @@ pub struct FulfillmentPackageDetailResponse {
     pub warehouse_id: Option<String>,
 }
 ::shop_api::object!(
-    FulfillmentPackageDetailResponse { package_id, package_status, create_time,
-    update_time, orders, order_line_item_ids, has_multi_skus, shipping_type,
-    delivery_option_id, delivery_option_name, shipping_provider_id,
-    shipping_provider_name, tracking_number, last_mile_tracking_number, handover_method,
-    pickup_slot, split_and_combine_tag, note_tag, recipient_address, sender_address,
-    dimension, weight, insurance, biz_extension_tags, package_sub_status,
-    ship_exception_reason, warehouse_id }
+    FulfillmentPackageDetailResponse { "biz_extension_tags" biz_extension_tags,
+    "create_time" create_time, "delivery_option_id" delivery_option_id,
+    "delivery_option_name" delivery_option_name, "dimension" dimension, "handover_method"
+    handover_method, "has_multi_skus" has_multi_skus, "insurance" insurance,
+    "last_mile_tracking_number" last_mile_tracking_number, "note_tag" note_tag,
+    "order_line_item_ids" order_line_item_ids, "orders" orders, "package_id" package_id,
+    "package_status" package_status, "package_sub_status" package_sub_status,
+    "pickup_slot" pickup_slot, "recipient_address" recipient_address, "sender_address"
+    sender_address, "ship_exception_reason" ship_exception_reason, "shipping_provider_id"
+    shipping_provider_id, "shipping_provider_name" shipping_provider_name,
+    "shipping_type" shipping_type, "split_and_combine_tag" split_and_combine_tag,
+    "tracking_number" tracking_number, "update_time" update_time, "warehouse_id"
+    warehouse_id, "weight" weight }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentPackageDetailRequest {
     ::shop_api::endpoint!(
@@ -1159,8 +1236,8 @@ pub struct FulfillmentShipPackageRequest {
     pub self_shipment: Option<SelfShipment>,
 }
 ::shop_api::object!(
-    FulfillmentShipPackageRequest { @ path package_id, handover_method, pickup_slot,
-    self_shipment }
+    FulfillmentShipPackageRequest { "handover_method" handover_method, "pickup_slot"
+    pickup_slot, "self_shipment" self_shipment } { "package_id" package_id }
 );
 /// Response data of `fulfillment.ship_package` ([`FulfillmentShipPackageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa4f1defece02be6e7cb1)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1189,14 +1266,14 @@ pub struct FulfillmentBatchShipPackagesRequest {
     /// Packages to ship. Required.
     pub packages: Vec<PackageToShip>,
 }
-::shop_api::object!(FulfillmentBatchShipPackagesRequest { packages });
+::shop_api::object!(FulfillmentBatchShipPackagesRequest { "packages" packages });
 /// Response data of `fulfillment.batch_ship_packages` ([`FulfillmentBatchShipPackagesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa3ebbace3e02b75d8bd4)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentBatchShipPackagesResponse {
     /// Packages that could not be shipped.
     pub errors: Option<Vec<PackageError>>,
 }
-::shop_api::object!(FulfillmentBatchShipPackagesResponse { errors });
+::shop_api::object!(FulfillmentBatchShipPackagesResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for FulfillmentBatchShipPackagesRequest {
     ::shop_api::endpoint!(
         FulfillmentBatchShipPackagesResponse, super::super::Tiktok, "tiktok"
@@ -1212,14 +1289,14 @@ pub struct FulfillmentTrackingRequest {
     /// The order. Required.
     pub order_id: String,
 }
-::shop_api::object!(FulfillmentTrackingRequest { @ path order_id });
+::shop_api::object!(FulfillmentTrackingRequest {} { "order_id" order_id });
 /// Response data of `fulfillment.tracking` ([`FulfillmentTrackingRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa630c16ffe02b8f11803)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentTrackingResponse {
     /// Tracking events.
     pub tracking: Option<Vec<TrackingEvent>>,
 }
-::shop_api::object!(FulfillmentTrackingResponse { tracking });
+::shop_api::object!(FulfillmentTrackingResponse { "tracking" tracking });
 impl ::shop_api::runtime::ApiRequest for FulfillmentTrackingRequest {
     ::shop_api::endpoint!(
         FulfillmentTrackingResponse, super::super::Tiktok, "tiktok" "fulfillment"
@@ -1254,8 +1331,9 @@ pub struct FulfillmentShippingDocumentsRequest {
     pub shipping_period: Option<String>,
 }
 ::shop_api::object!(
-    FulfillmentShippingDocumentsRequest { @ path package_id, @ query document_type, @
-    query document_size, @ query document_format, @ query shipping_period }
+    FulfillmentShippingDocumentsRequest {} { "package_id" package_id, "document_type"
+    document_type, "document_size" document_size, "document_format" document_format,
+    "shipping_period" shipping_period }
 );
 /// Response data of `fulfillment.shipping_documents` ([`FulfillmentShippingDocumentsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa5fac16ffe02b8f112ca)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1265,7 +1343,10 @@ pub struct FulfillmentShippingDocumentsResponse {
     /// Tracking number of the package.
     pub tracking_number: Option<String>,
 }
-::shop_api::object!(FulfillmentShippingDocumentsResponse { doc_url, tracking_number });
+::shop_api::object!(
+    FulfillmentShippingDocumentsResponse { "doc_url" doc_url, "tracking_number"
+    tracking_number }
+);
 impl ::shop_api::runtime::ApiRequest for FulfillmentShippingDocumentsRequest {
     ::shop_api::endpoint!(
         FulfillmentShippingDocumentsResponse, super::super::Tiktok, "tiktok"
@@ -1308,8 +1389,9 @@ pub struct FulfillmentMarkPackageAsShippedRequest {
     pub shipping_provider_id: String,
 }
 ::shop_api::object!(
-    FulfillmentMarkPackageAsShippedRequest { @ path order_id, order_line_item_ids,
-    tracking_number, shipping_provider_id }
+    FulfillmentMarkPackageAsShippedRequest { "order_line_item_ids" order_line_item_ids,
+    "shipping_provider_id" shipping_provider_id, "tracking_number" tracking_number } {
+    "order_id" order_id }
 );
 /// Response data of `fulfillment.mark_package_as_shipped` ([`FulfillmentMarkPackageAsShippedRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6503c95456e2bb0289ee4e81)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1324,8 +1406,8 @@ pub struct FulfillmentMarkPackageAsShippedResponse {
     pub warning: Option<Warning>,
 }
 ::shop_api::object!(
-    FulfillmentMarkPackageAsShippedResponse { order_id, package_id, order_line_item_ids,
-    warning }
+    FulfillmentMarkPackageAsShippedResponse { "order_id" order_id, "order_line_item_ids"
+    order_line_item_ids, "package_id" package_id, "warning" warning }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentMarkPackageAsShippedRequest {
     ::shop_api::endpoint!(
@@ -1351,7 +1433,9 @@ pub struct FulfillmentPackageHandoverTimeSlotsRequest {
     /// The package. Required.
     pub package_id: String,
 }
-::shop_api::object!(FulfillmentPackageHandoverTimeSlotsRequest { @ path package_id });
+::shop_api::object!(
+    FulfillmentPackageHandoverTimeSlotsRequest {} { "package_id" package_id }
+);
 /// Response data of `fulfillment.package_handover_time_slots` ([`FulfillmentPackageHandoverTimeSlotsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentPackageHandoverTimeSlotsResponse {
@@ -1367,8 +1451,9 @@ pub struct FulfillmentPackageHandoverTimeSlotsResponse {
     pub pickup_slots: Option<Vec<PickupSlot>>,
 }
 ::shop_api::object!(
-    FulfillmentPackageHandoverTimeSlotsResponse { can_pickup, can_drop_off,
-    can_van_collection, drop_off_point_url, pickup_slots }
+    FulfillmentPackageHandoverTimeSlotsResponse { "can_drop_off" can_drop_off,
+    "can_pickup" can_pickup, "can_van_collection" can_van_collection,
+    "drop_off_point_url" drop_off_point_url, "pickup_slots" pickup_slots }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentPackageHandoverTimeSlotsRequest {
     ::shop_api::endpoint!(
@@ -1401,8 +1486,8 @@ pub struct FulfillmentUpdateShippingInfoRequest {
     pub shipping_provider_id: String,
 }
 ::shop_api::object!(
-    FulfillmentUpdateShippingInfoRequest { @ path order_id, tracking_number,
-    shipping_provider_id }
+    FulfillmentUpdateShippingInfoRequest { "shipping_provider_id" shipping_provider_id,
+    "tracking_number" tracking_number } { "order_id" order_id }
 );
 /// Response data of `fulfillment.update_shipping_info` ([`FulfillmentUpdateShippingInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1435,7 +1520,8 @@ pub struct FulfillmentSearchCombinablePackagesRequest {
     pub page_size: i64,
 }
 ::shop_api::object!(
-    FulfillmentSearchCombinablePackagesRequest { @ query page_token, @ query page_size }
+    FulfillmentSearchCombinablePackagesRequest {} { "page_token" page_token, "page_size"
+    page_size }
 );
 /// Response data of `fulfillment.search_combinable_packages` ([`FulfillmentSearchCombinablePackagesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1448,8 +1534,8 @@ pub struct FulfillmentSearchCombinablePackagesResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    FulfillmentSearchCombinablePackagesResponse { combinable_packages, next_page_token,
-    total_count }
+    FulfillmentSearchCombinablePackagesResponse { "combinable_packages"
+    combinable_packages, "next_page_token" next_page_token, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentSearchCombinablePackagesRequest {
     ::shop_api::endpoint!(
@@ -1487,14 +1573,16 @@ pub struct FulfillmentOrderSplitAttributesRequest {
     /// Query list of TikTok Shop order IDs. Required.
     pub order_ids: Vec<String>,
 }
-::shop_api::object!(FulfillmentOrderSplitAttributesRequest { @ query order_ids });
+::shop_api::object!(FulfillmentOrderSplitAttributesRequest {} { "order_ids" order_ids });
 /// Response data of `fulfillment.order_split_attributes` ([`FulfillmentOrderSplitAttributesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentOrderSplitAttributesResponse {
     /// Specific return information (can return multiple TikTok Shop order IDs).
     pub split_attributes: Option<Vec<SplitAttribute>>,
 }
-::shop_api::object!(FulfillmentOrderSplitAttributesResponse { split_attributes });
+::shop_api::object!(
+    FulfillmentOrderSplitAttributesResponse { "split_attributes" split_attributes }
+);
 impl ::shop_api::runtime::ApiRequest for FulfillmentOrderSplitAttributesRequest {
     ::shop_api::endpoint!(
         FulfillmentOrderSplitAttributesResponse, super::super::Tiktok, "tiktok"
@@ -1514,7 +1602,9 @@ pub struct FulfillmentTtsTrackingValidationRequest {
     /// The tracking number provided by shipping provider Required.
     pub tracking_number: String,
 }
-::shop_api::object!(FulfillmentTtsTrackingValidationRequest { @ query tracking_number });
+::shop_api::object!(
+    FulfillmentTtsTrackingValidationRequest {} { "tracking_number" tracking_number }
+);
 /// Response data of `fulfillment.tts_tracking_validation` ([`FulfillmentTtsTrackingValidationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68a67c78f43b6d04908d49b8)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentTtsTrackingValidationResponse {
@@ -1524,7 +1614,8 @@ pub struct FulfillmentTtsTrackingValidationResponse {
     pub is_tiktok_collection: Option<bool>,
 }
 ::shop_api::object!(
-    FulfillmentTtsTrackingValidationResponse { is_tiktok_shipping, is_tiktok_collection }
+    FulfillmentTtsTrackingValidationResponse { "is_tiktok_collection"
+    is_tiktok_collection, "is_tiktok_shipping" is_tiktok_shipping }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentTtsTrackingValidationRequest {
     ::shop_api::endpoint!(
@@ -1546,7 +1637,7 @@ pub struct FulfillmentUploadDeliveryFileRequest {
     /// The name of the uploaded file. Required.
     pub name: String,
 }
-::shop_api::object!(FulfillmentUploadDeliveryFileRequest { data, name });
+::shop_api::object!(FulfillmentUploadDeliveryFileRequest { "data" data, "name" name });
 /// Response data of `fulfillment.upload_delivery_file` ([`FulfillmentUploadDeliveryFileRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6e04a0bb702c06dcd34)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUploadDeliveryFileResponse {
@@ -1555,7 +1646,7 @@ pub struct FulfillmentUploadDeliveryFileResponse {
     /// The name of the file.
     pub name: Option<String>,
 }
-::shop_api::object!(FulfillmentUploadDeliveryFileResponse { url, name });
+::shop_api::object!(FulfillmentUploadDeliveryFileResponse { "name" name, "url" url });
 impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryFileRequest {
     ::shop_api::endpoint!(
         FulfillmentUploadDeliveryFileResponse, super::super::Tiktok, "tiktok"
@@ -1572,7 +1663,7 @@ pub struct FulfillmentUploadDeliveryImageRequest {
     /// Image file data to be uploaded to TikTok Shop. Required.
     pub data: String,
 }
-::shop_api::object!(FulfillmentUploadDeliveryImageRequest { data });
+::shop_api::object!(FulfillmentUploadDeliveryImageRequest { "data" data });
 /// Response data of `fulfillment.upload_delivery_image` ([`FulfillmentUploadDeliveryImageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUploadDeliveryImageResponse {
@@ -1583,7 +1674,9 @@ pub struct FulfillmentUploadDeliveryImageResponse {
     /// The image width returned from uploading the image.
     pub width: Option<i64>,
 }
-::shop_api::object!(FulfillmentUploadDeliveryImageResponse { url, height, width });
+::shop_api::object!(
+    FulfillmentUploadDeliveryImageResponse { "height" height, "url" url, "width" width }
+);
 impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryImageRequest {
     ::shop_api::endpoint!(
         FulfillmentUploadDeliveryImageResponse, super::super::Tiktok, "tiktok"
@@ -1609,8 +1702,9 @@ pub struct FulfillmentEligibleShippingServiceRequest {
     pub order_line_list: Option<Vec<OrderLineItem>>,
 }
 ::shop_api::object!(
-    FulfillmentEligibleShippingServiceRequest { @ path order_id, order_line_item_ids,
-    weight, dimension, order_line_list }
+    FulfillmentEligibleShippingServiceRequest { "dimension" dimension,
+    "order_line_item_ids" order_line_item_ids, "order_line_list" order_line_list,
+    "weight" weight } { "order_id" order_id }
 );
 /// Response data of `fulfillment.eligible_shipping_service` ([`FulfillmentEligibleShippingServiceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1627,8 +1721,9 @@ pub struct FulfillmentEligibleShippingServiceResponse {
     pub dimension: Option<Dimensions>,
 }
 ::shop_api::object!(
-    FulfillmentEligibleShippingServiceResponse { order_id, order_line_id, weight,
-    shipping_services, dimension }
+    FulfillmentEligibleShippingServiceResponse { "dimension" dimension, "order_id"
+    order_id, "order_line_id" order_line_id, "shipping_services" shipping_services,
+    "weight" weight }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentEligibleShippingServiceRequest {
     ::shop_api::endpoint!(
@@ -1659,8 +1754,8 @@ pub struct FulfillmentSplitOrdersRequest {
     pub splittable_groups_v2: Option<Vec<SplittableGroupsV2>>,
 }
 ::shop_api::object!(
-    FulfillmentSplitOrdersRequest { @ path order_id, splittable_groups,
-    splittable_groups_v2 }
+    FulfillmentSplitOrdersRequest { "splittable_groups" splittable_groups,
+    "splittable_groups_v2" splittable_groups_v2 } { "order_id" order_id }
 );
 /// Response data of `fulfillment.split_orders` ([`FulfillmentSplitOrdersRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1668,7 +1763,7 @@ pub struct FulfillmentSplitOrdersResponse {
     /// The number of packages returned is dependent on the number of 'splittable_group_ids' you sent in the request.
     pub packages: Option<Vec<Package>>,
 }
-::shop_api::object!(FulfillmentSplitOrdersResponse { packages });
+::shop_api::object!(FulfillmentSplitOrdersResponse { "packages" packages });
 impl ::shop_api::runtime::ApiRequest for FulfillmentSplitOrdersRequest {
     ::shop_api::endpoint!(
         FulfillmentSplitOrdersResponse, super::super::Tiktok, "tiktok" "fulfillment"
@@ -1703,8 +1798,9 @@ pub struct FulfillmentCreatePackagesRequest {
     pub weight: Option<Measurement>,
 }
 ::shop_api::object!(
-    FulfillmentCreatePackagesRequest { order_id, order_line_item_ids, dimension,
-    shipping_service_id, weight }
+    FulfillmentCreatePackagesRequest { "dimension" dimension, "order_id" order_id,
+    "order_line_item_ids" order_line_item_ids, "shipping_service_id" shipping_service_id,
+    "weight" weight }
 );
 /// Response data of `fulfillment.create_packages` ([`FulfillmentCreatePackagesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1725,8 +1821,9 @@ pub struct FulfillmentCreatePackagesResponse {
     pub create_time: Option<i64>,
 }
 ::shop_api::object!(
-    FulfillmentCreatePackagesResponse { order_id, order_line_item_ids, dimension,
-    shipping_service_info, package_id, weight, create_time }
+    FulfillmentCreatePackagesResponse { "create_time" create_time, "dimension" dimension,
+    "order_id" order_id, "order_line_item_ids" order_line_item_ids, "package_id"
+    package_id, "shipping_service_info" shipping_service_info, "weight" weight }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentCreatePackagesRequest {
     ::shop_api::endpoint!(
@@ -1743,7 +1840,9 @@ pub struct FulfillmentCombinePackageRequest {
     /// Input list of combinable packages. Required.
     pub combinable_packages: Vec<CombinablePackage>,
 }
-::shop_api::object!(FulfillmentCombinePackageRequest { combinable_packages });
+::shop_api::object!(
+    FulfillmentCombinePackageRequest { "combinable_packages" combinable_packages }
+);
 /// Response data of `fulfillment.combine_package` ([`FulfillmentCombinePackageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentCombinePackageResponse {
@@ -1752,7 +1851,9 @@ pub struct FulfillmentCombinePackageResponse {
     /// Return list of possible errors.
     pub errors: Option<Vec<Error>>,
 }
-::shop_api::object!(FulfillmentCombinePackageResponse { packages, errors });
+::shop_api::object!(
+    FulfillmentCombinePackageResponse { "errors" errors, "packages" packages }
+);
 impl ::shop_api::runtime::ApiRequest for FulfillmentCombinePackageRequest {
     ::shop_api::endpoint!(
         FulfillmentCombinePackageResponse, super::super::Tiktok, "tiktok" "fulfillment"
@@ -1768,14 +1869,16 @@ pub struct FulfillmentUpdatePackageDeliveryStatusRequest {
     /// The return list of packages. Required.
     pub packages: Vec<UpdatePackageDeliveryStatusPackage>,
 }
-::shop_api::object!(FulfillmentUpdatePackageDeliveryStatusRequest { packages });
+::shop_api::object!(
+    FulfillmentUpdatePackageDeliveryStatusRequest { "packages" packages }
+);
 /// Response data of `fulfillment.update_package_delivery_status` ([`FulfillmentUpdatePackageDeliveryStatusRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa332c16ffe02b8f0ba82)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUpdatePackageDeliveryStatusResponse {
     /// Specific return information (returns multiple errors and reasons).
     pub errors: Option<Vec<Error>>,
 }
-::shop_api::object!(FulfillmentUpdatePackageDeliveryStatusResponse { errors });
+::shop_api::object!(FulfillmentUpdatePackageDeliveryStatusResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageDeliveryStatusRequest {
     ::shop_api::endpoint!(
         FulfillmentUpdatePackageDeliveryStatusResponse, super::super::Tiktok, "tiktok"
@@ -1799,8 +1902,8 @@ pub struct FulfillmentUpdatePackageShippingInfoRequest {
     pub shipping_provider_id: String,
 }
 ::shop_api::object!(
-    FulfillmentUpdatePackageShippingInfoRequest { @ path package_id, tracking_number,
-    shipping_provider_id }
+    FulfillmentUpdatePackageShippingInfoRequest { "shipping_provider_id"
+    shipping_provider_id, "tracking_number" tracking_number } { "package_id" package_id }
 );
 /// Response data of `fulfillment.update_package_shipping_info` ([`FulfillmentUpdatePackageShippingInfoRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1833,7 +1936,8 @@ pub struct FulfillmentUncombinePackagesRequest {
     pub order_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    FulfillmentUncombinePackagesRequest { @ path package_id, order_ids }
+    FulfillmentUncombinePackagesRequest { "order_ids" order_ids } { "package_id"
+    package_id }
 );
 /// Response data of `fulfillment.uncombine_packages` ([`FulfillmentUncombinePackagesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa960f1fd3102b92ceb0e)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1841,7 +1945,7 @@ pub struct FulfillmentUncombinePackagesResponse {
     /// Return list of packages after being uncombined.
     pub packages: Option<Vec<UncombinePackagesPackage>>,
 }
-::shop_api::object!(FulfillmentUncombinePackagesResponse { packages });
+::shop_api::object!(FulfillmentUncombinePackagesResponse { "packages" packages });
 impl ::shop_api::runtime::ApiRequest for FulfillmentUncombinePackagesRequest {
     ::shop_api::endpoint!(
         FulfillmentUncombinePackagesResponse, super::super::Tiktok, "tiktok"
@@ -1875,8 +1979,9 @@ pub struct FulfillmentCreateFirstMileBundleRequest {
     pub phone_tail_number: Option<String>,
 }
 ::shop_api::object!(
-    FulfillmentCreateFirstMileBundleRequest { order_ids, handover_method,
-    shipping_provider_id, tracking_number, phone_tail_number }
+    FulfillmentCreateFirstMileBundleRequest { "handover_method" handover_method,
+    "order_ids" order_ids, "phone_tail_number" phone_tail_number, "shipping_provider_id"
+    shipping_provider_id, "tracking_number" tracking_number }
 );
 /// Response data of `fulfillment.create_first_mile_bundle` ([`FulfillmentCreateFirstMileBundleRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1889,7 +1994,8 @@ pub struct FulfillmentCreateFirstMileBundleResponse {
     pub errors: Option<Vec<CreateFirstMileBundleError>>,
 }
 ::shop_api::object!(
-    FulfillmentCreateFirstMileBundleResponse { first_mile_bundle_id, url, errors }
+    FulfillmentCreateFirstMileBundleResponse { "errors" errors, "first_mile_bundle_id"
+    first_mile_bundle_id, "url" url }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleRequest {
     ::shop_api::endpoint!(
@@ -1906,14 +2012,14 @@ pub struct FulfillmentUploadInvoiceRequest {
     /// The list of invoices to upload.
     pub invoices: Option<Vec<Invoice>>,
 }
-::shop_api::object!(FulfillmentUploadInvoiceRequest { invoices });
+::shop_api::object!(FulfillmentUploadInvoiceRequest { "invoices" invoices });
 /// Response data of `fulfillment.upload_invoice` ([`FulfillmentUploadInvoiceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67b542559a140004b343984f)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUploadInvoiceResponse {
     /// The list of errors that occurred.
     pub errors: Option<Vec<UploadInvoiceError>>,
 }
-::shop_api::object!(FulfillmentUploadInvoiceResponse { errors });
+::shop_api::object!(FulfillmentUploadInvoiceResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for FulfillmentUploadInvoiceRequest {
     ::shop_api::endpoint!(
         FulfillmentUploadInvoiceResponse, super::super::Tiktok, "tiktok" "fulfillment"
@@ -1938,8 +2044,9 @@ pub struct FulfillmentCreateFirstMileBundleV2Request {
     pub phone_tail_number: Option<String>,
 }
 ::shop_api::object!(
-    FulfillmentCreateFirstMileBundleV2Request { order_ids, handover_method,
-    shipping_provider_id, tracking_number, phone_tail_number }
+    FulfillmentCreateFirstMileBundleV2Request { "handover_method" handover_method,
+    "order_ids" order_ids, "phone_tail_number" phone_tail_number, "shipping_provider_id"
+    shipping_provider_id, "tracking_number" tracking_number }
 );
 /// Response data of `fulfillment.create_first_mile_bundle_v2` ([`FulfillmentCreateFirstMileBundleV2Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6904270e108f19049997e9e5)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1952,7 +2059,8 @@ pub struct FulfillmentCreateFirstMileBundleV2Response {
     pub errors: Option<Vec<CreateFirstMileBundleV2Error>>,
 }
 ::shop_api::object!(
-    FulfillmentCreateFirstMileBundleV2Response { first_mile_bundle_id, url, errors }
+    FulfillmentCreateFirstMileBundleV2Response { "errors" errors, "first_mile_bundle_id"
+    first_mile_bundle_id, "url" url }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleV2Request {
     ::shop_api::endpoint!(
@@ -1984,8 +2092,9 @@ pub struct FulfillmentCreatePackages202512Request {
     pub weight: Option<Weight>,
 }
 ::shop_api::object!(
-    FulfillmentCreatePackages202512Request { ship_type, order_id, order_line_item,
-    order_list_ids, dimension, shipping_service_id, weight }
+    FulfillmentCreatePackages202512Request { "dimension" dimension, "order_id" order_id,
+    "order_line_item" order_line_item, "order_list_ids" order_list_ids, "ship_type"
+    ship_type, "shipping_service_id" shipping_service_id, "weight" weight }
 );
 /// Response data of `fulfillment.create_packages_202512` ([`FulfillmentCreatePackages202512Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-packages-202512)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2002,8 +2111,9 @@ pub struct FulfillmentCreatePackages202512Response {
     pub create_time: Option<i64>,
 }
 ::shop_api::object!(
-    FulfillmentCreatePackages202512Response { dimension, shipping_service_info,
-    package_id, weight, create_time }
+    FulfillmentCreatePackages202512Response { "create_time" create_time, "dimension"
+    dimension, "package_id" package_id, "shipping_service_info" shipping_service_info,
+    "weight" weight }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentCreatePackages202512Request {
     ::shop_api::endpoint!(
@@ -2023,7 +2133,8 @@ pub struct FulfillmentSubmitRedemptionInformationRequest {
     pub order_info_list: Vec<OrderInfo>,
 }
 ::shop_api::object!(
-    FulfillmentSubmitRedemptionInformationRequest { order_id, order_info_list }
+    FulfillmentSubmitRedemptionInformationRequest { "order_id" order_id,
+    "order_info_list" order_info_list }
 );
 /// Response data of `fulfillment.submit_redemption_information` ([`FulfillmentSubmitRedemptionInformationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-redemption-information-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2031,7 +2142,9 @@ pub struct FulfillmentSubmitRedemptionInformationResponse {
     /// Callback result.For partial failure usage, if some of order line id in the request fail, it will be recorded with a none zero status_code.
     pub order_statuses: Option<Vec<OrderStatuse>>,
 }
-::shop_api::object!(FulfillmentSubmitRedemptionInformationResponse { order_statuses });
+::shop_api::object!(
+    FulfillmentSubmitRedemptionInformationResponse { "order_statuses" order_statuses }
+);
 impl ::shop_api::runtime::ApiRequest for FulfillmentSubmitRedemptionInformationRequest {
     ::shop_api::endpoint!(
         FulfillmentSubmitRedemptionInformationResponse, super::super::Tiktok, "tiktok"
@@ -2051,7 +2164,8 @@ pub struct FulfillmentPodCustomizationDetailsRequest {
     pub query_order_lines: Vec<QueryOrderLine>,
 }
 ::shop_api::object!(
-    FulfillmentPodCustomizationDetailsRequest { main_order_id, query_order_lines }
+    FulfillmentPodCustomizationDetailsRequest { "main_order_id" main_order_id,
+    "query_order_lines" query_order_lines }
 );
 /// Response data of `fulfillment.pod_customization_details` ([`FulfillmentPodCustomizationDetailsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-pod-customization-details-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2062,7 +2176,8 @@ pub struct FulfillmentPodCustomizationDetailsResponse {
     pub status_code: Option<i64>,
 }
 ::shop_api::object!(
-    FulfillmentPodCustomizationDetailsResponse { pod_details, status_code }
+    FulfillmentPodCustomizationDetailsResponse { "pod_details" pod_details, "status_code"
+    status_code }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentPodCustomizationDetailsRequest {
     ::shop_api::endpoint!(
@@ -2082,7 +2197,9 @@ pub struct FulfillmentOrderCustomsRequirementsRequest {
     /// TikTok Shop order IDs to query. When providing a request body, include 1 to 50 order IDs. Required.
     pub order_ids: Vec<String>,
 }
-::shop_api::object!(FulfillmentOrderCustomsRequirementsRequest { order_ids });
+::shop_api::object!(
+    FulfillmentOrderCustomsRequirementsRequest { "order_ids" order_ids }
+);
 /// Response data of `fulfillment.order_customs_requirements` ([`FulfillmentOrderCustomsRequirementsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-order-customs-requirements-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentOrderCustomsRequirementsResponse {
@@ -2090,7 +2207,8 @@ pub struct FulfillmentOrderCustomsRequirementsResponse {
     pub order_clearance_list: Option<Vec<OrderClearance>>,
 }
 ::shop_api::object!(
-    FulfillmentOrderCustomsRequirementsResponse { order_clearance_list }
+    FulfillmentOrderCustomsRequirementsResponse { "order_clearance_list"
+    order_clearance_list }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentOrderCustomsRequirementsRequest {
     ::shop_api::endpoint!(
@@ -2109,7 +2227,9 @@ pub struct FulfillmentSubmitCustomsClearanceInformationRequest {
     /// List of orders for which to submit customs clearance information. Maximum: 100 orders per request.
     pub order_list: Option<Vec<Order>>,
 }
-::shop_api::object!(FulfillmentSubmitCustomsClearanceInformationRequest { order_list });
+::shop_api::object!(
+    FulfillmentSubmitCustomsClearanceInformationRequest { "order_list" order_list }
+);
 /// Response data of `fulfillment.submit_customs_clearance_information` ([`FulfillmentSubmitCustomsClearanceInformationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-customs-clearance-information-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentSubmitCustomsClearanceInformationResponse {}
@@ -2142,8 +2262,9 @@ pub struct FulfillmentTrackingStatusUpdateRequest {
     pub external_tracking_url: Option<String>,
 }
 ::shop_api::object!(
-    FulfillmentTrackingStatusUpdateRequest { country, order_id, tracks, provider_id,
-    external_tracking_url }
+    FulfillmentTrackingStatusUpdateRequest { "country" country, "external_tracking_url"
+    external_tracking_url, "order_id" order_id, "provider_id" provider_id, "tracks"
+    tracks }
 );
 /// Response data of `fulfillment.tracking_status_update` ([`FulfillmentTrackingStatusUpdateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/tracking-status-update-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2151,7 +2272,9 @@ pub struct FulfillmentTrackingStatusUpdateResponse {
     /// The trajectory node array, where the field in each element of the array indicates which trajectory it is.
     pub track_results: Option<Vec<TrackResult>>,
 }
-::shop_api::object!(FulfillmentTrackingStatusUpdateResponse { track_results });
+::shop_api::object!(
+    FulfillmentTrackingStatusUpdateResponse { "track_results" track_results }
+);
 impl ::shop_api::runtime::ApiRequest for FulfillmentTrackingStatusUpdateRequest {
     ::shop_api::endpoint!(
         FulfillmentTrackingStatusUpdateResponse, super::super::Tiktok, "tiktok"
@@ -2174,8 +2297,8 @@ pub struct FulfillmentMarkPackageAsShipped202610Request {
     pub shipping_info_list: Option<Vec<ShippingInfo>>,
 }
 ::shop_api::object!(
-    FulfillmentMarkPackageAsShipped202610Request { @ path order_id, order_line_list,
-    shipping_info_list }
+    FulfillmentMarkPackageAsShipped202610Request { "order_line_list" order_line_list,
+    "shipping_info_list" shipping_info_list } { "order_id" order_id }
 );
 /// Response data of `fulfillment.mark_package_as_shipped_202610` ([`FulfillmentMarkPackageAsShipped202610Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/mark-package-as-shipped-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2190,8 +2313,9 @@ pub struct FulfillmentMarkPackageAsShipped202610Response {
     pub warning: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    FulfillmentMarkPackageAsShipped202610Response { order_id, order_line_item_ids,
-    package_id, warning }
+    FulfillmentMarkPackageAsShipped202610Response { "order_id" order_id,
+    "order_line_item_ids" order_line_item_ids, "package_id" package_id, "warning" warning
+    }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentMarkPackageAsShipped202610Request {
     ::shop_api::endpoint!(
@@ -2223,8 +2347,8 @@ pub struct FulfillmentUpdatePackageShippingInfo202610Request {
     pub shipping_info_list: Vec<ShippingInfo>,
 }
 ::shop_api::object!(
-    FulfillmentUpdatePackageShippingInfo202610Request { @ path package_id,
-    shipping_info_list }
+    FulfillmentUpdatePackageShippingInfo202610Request { "shipping_info_list"
+    shipping_info_list } { "package_id" package_id }
 );
 /// Response data of `fulfillment.update_package_shipping_info_202610` ([`FulfillmentUpdatePackageShippingInfo202610Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-package-shipping-info-202610)
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -24,8 +24,8 @@ pub struct Warehouse {
     pub address: Option<WarehouseAddress>,
 }
 ::shop_api::object!(
-    Warehouse { id, name, entity_id, kind = "type", sub_type, effect_status, is_default,
-    address }
+    Warehouse { "address" address, "effect_status" effect_status, "entity_id" entity_id,
+    "id" id, "is_default" is_default, "name" name, "sub_type" sub_type, "type" kind }
 );
 /// Address of a warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -70,10 +70,13 @@ pub struct WarehouseAddress {
     pub geolocation: Option<Geolocation>,
 }
 ::shop_api::object!(
-    WarehouseAddress { contact_person, phone_number, full_address, address_line1,
-    address_line2, address_line3, address_line4, region, region_code, state, city,
-    district = "distict", town, postal_code, first_name, last_name,
-    first_name_local_script, last_name_local_script, geolocation }
+    WarehouseAddress { "address_line1" address_line1, "address_line2" address_line2,
+    "address_line3" address_line3, "address_line4" address_line4, "city" city,
+    "contact_person" contact_person, "distict" district, "first_name" first_name,
+    "first_name_local_script" first_name_local_script, "full_address" full_address,
+    "geolocation" geolocation, "last_name" last_name, "last_name_local_script"
+    last_name_local_script, "phone_number" phone_number, "postal_code" postal_code,
+    "region" region, "region_code" region_code, "state" state, "town" town }
 );
 /// Coordinates of an address.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -83,7 +86,7 @@ pub struct Geolocation {
     /// Longitude.
     pub longitude: Option<String>,
 }
-::shop_api::object!(Geolocation { latitude, longitude });
+::shop_api::object!(Geolocation { "latitude" latitude, "longitude" longitude });
 /// A delivery option of a warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeliveryOption {
@@ -103,8 +106,8 @@ pub struct DeliveryOption {
     pub weight_limit: Option<WeightLimit>,
 }
 ::shop_api::object!(
-    DeliveryOption { id, name, description, kind = "type", platform, dimension_limit,
-    weight_limit }
+    DeliveryOption { "description" description, "dimension_limit" dimension_limit, "id"
+    id, "name" name, "platform" platform, "type" kind, "weight_limit" weight_limit }
 );
 /// Package size limits of a delivery option.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -118,7 +121,10 @@ pub struct DimensionLimit {
     /// CM or INCH.
     pub unit: Option<String>,
 }
-::shop_api::object!(DimensionLimit { max_length, max_width, max_height, unit });
+::shop_api::object!(
+    DimensionLimit { "max_height" max_height, "max_length" max_length, "max_width"
+    max_width, "unit" unit }
+);
 /// Package weight limits of a delivery option.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WeightLimit {
@@ -129,7 +135,9 @@ pub struct WeightLimit {
     /// GRAM or POUND.
     pub unit: Option<String>,
 }
-::shop_api::object!(WeightLimit { max_weight, min_weight, unit });
+::shop_api::object!(
+    WeightLimit { "max_weight" max_weight, "min_weight" min_weight, "unit" unit }
+);
 /// Global warehouse information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GlobalWarehouse {
@@ -140,7 +148,7 @@ pub struct GlobalWarehouse {
     /// Possible values: - SELLER: Warehouse owned by the seller. Values: SELLER, PLATFORM_COOPERATION.
     pub ownership: Option<String>,
 }
-::shop_api::object!(GlobalWarehouse { id, name, ownership });
+::shop_api::object!(GlobalWarehouse { "id" id, "name" name, "ownership" ownership });
 /// The weight of product
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Weight {
@@ -149,7 +157,7 @@ pub struct Weight {
     /// 1:gram 2:pound 3:ounce 4:kilogram
     pub unit: Option<i64>,
 }
-::shop_api::object!(Weight { weight, unit });
+::shop_api::object!(Weight { "unit" unit, "weight" weight });
 /// The dimension of the product
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dimension {
@@ -162,7 +170,9 @@ pub struct Dimension {
     /// 1: centimeter 2:inch 3:foot 4:millimeter 5:meter
     pub unit: Option<i64>,
 }
-::shop_api::object!(Dimension { length, width, height, unit });
+::shop_api::object!(
+    Dimension { "height" height, "length" length, "unit" unit, "width" width }
+);
 /// Attribute of the product,including dimension and weight
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAttribute {
@@ -171,7 +181,7 @@ pub struct ProductAttribute {
     /// The dimension of the product
     pub dimension: Option<Dimension>,
 }
-::shop_api::object!(ProductAttribute { weight, dimension });
+::shop_api::object!(ProductAttribute { "dimension" dimension, "weight" weight });
 /// Template details, including the template_name and other messages
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Template {
@@ -184,7 +194,10 @@ pub struct Template {
     /// 1 for shipping by platform template 2 for shipping by seller template
     pub template_party: Option<i64>,
 }
-::shop_api::object!(Template { template_name, template_id, is_default, template_party });
+::shop_api::object!(
+    Template { "is_default" is_default, "template_id" template_id, "template_name"
+    template_name, "template_party" template_party }
+);
 /// Contains the reason why this template is not usable
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FilterReason {
@@ -193,7 +206,7 @@ pub struct FilterReason {
     /// Detailed reason for unreachable
     pub reason: Option<String>,
 }
-::shop_api::object!(FilterReason { filter_type, reason });
+::shop_api::object!(FilterReason { "filter_type" filter_type, "reason" reason });
 /// If service_unreachable_reason is not empty, it will contain a "reason" why this template is not usable.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceUnreachableReason {
@@ -202,7 +215,9 @@ pub struct ServiceUnreachableReason {
     /// Contains the reason why this template is not usable
     pub filter_reason: Option<Vec<FilterReason>>,
 }
-::shop_api::object!(ServiceUnreachableReason { service_id, filter_reason });
+::shop_api::object!(
+    ServiceUnreachableReason { "filter_reason" filter_reason, "service_id" service_id }
+);
 /// All the seller's template
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AvailableShippingTemplateTemplate {
@@ -214,8 +229,9 @@ pub struct AvailableShippingTemplateTemplate {
     pub service_unreachable_reason: Option<Vec<ServiceUnreachableReason>>,
 }
 ::shop_api::object!(
-    AvailableShippingTemplateTemplate { template_is_available, template,
-    service_unreachable_reason }
+    AvailableShippingTemplateTemplate { "service_unreachable_reason"
+    service_unreachable_reason, "template" template, "template_is_available"
+    template_is_available }
 );
 /// A list of logistics tracking events for this parcel.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -232,7 +248,8 @@ pub struct Track {
     pub action_code_name: Option<String>,
 }
 ::shop_api::object!(
-    Track { description, tracking_no, update_time_millis, action_code, action_code_name }
+    Track { "action_code" action_code, "action_code_name" action_code_name, "description"
+    description, "tracking_no" tracking_no, "update_time_millis" update_time_millis }
 );
 /// A list of parcels in the order. Each item describes one parcel and can include its carrier, latest tracking number, and tracking-event history.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -244,7 +261,10 @@ pub struct LogisticsDetail {
     /// A list of logistics tracking events for this parcel.
     pub track_list: Option<Vec<Track>>,
 }
-::shop_api::object!(LogisticsDetail { newest_tracking_no, carrier_name, track_list });
+::shop_api::object!(
+    LogisticsDetail { "carrier_name" carrier_name, "newest_tracking_no"
+    newest_tracking_no, "track_list" track_list }
+);
 /// Request of `logistics.warehouses` (`GET /logistics/202309/warehouses`): Get all warehouses of the seller, with address and status. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa418defece02be6e66b6)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsWarehousesRequest {}
@@ -255,7 +275,7 @@ pub struct LogisticsWarehousesResponse {
     /// The seller's warehouses.
     pub warehouses: Option<Vec<Warehouse>>,
 }
-::shop_api::object!(LogisticsWarehousesResponse { warehouses });
+::shop_api::object!(LogisticsWarehousesResponse { "warehouses" warehouses });
 impl ::shop_api::runtime::ApiRequest for LogisticsWarehousesRequest {
     ::shop_api::endpoint!(
         LogisticsWarehousesResponse, super::super::Tiktok, "tiktok" "logistics"
@@ -274,7 +294,7 @@ pub struct LogisticsDeliveryOptionsRequest {
     pub scope: Option<String>,
 }
 ::shop_api::object!(
-    LogisticsDeliveryOptionsRequest { @ path warehouse_id, @ query scope }
+    LogisticsDeliveryOptionsRequest {} { "warehouse_id" warehouse_id, "scope" scope }
 );
 /// Response data of `logistics.delivery_options` ([`LogisticsDeliveryOptionsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa46ebace3e02b75d9afa)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -282,7 +302,9 @@ pub struct LogisticsDeliveryOptionsResponse {
     /// Delivery options of the warehouse.
     pub delivery_options: Option<Vec<DeliveryOption>>,
 }
-::shop_api::object!(LogisticsDeliveryOptionsResponse { delivery_options });
+::shop_api::object!(
+    LogisticsDeliveryOptionsResponse { "delivery_options" delivery_options }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsDeliveryOptionsRequest {
     ::shop_api::endpoint!(
         LogisticsDeliveryOptionsResponse, super::super::Tiktok, "tiktok" "logistics"
@@ -317,8 +339,8 @@ pub struct LogisticsShippingProvidersRequest {
     pub warehouse_region: Option<String>,
 }
 ::shop_api::object!(
-    LogisticsShippingProvidersRequest { @ path delivery_option_id, @ query buyer_region,
-    @ query warehouse_region }
+    LogisticsShippingProvidersRequest {} { "delivery_option_id" delivery_option_id,
+    "buyer_region" buyer_region, "warehouse_region" warehouse_region }
 );
 /// Response data of `logistics.shipping_providers` ([`LogisticsShippingProvidersRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa48d4a0bb702c06d85cd)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -326,7 +348,9 @@ pub struct LogisticsShippingProvidersResponse {
     /// Shipping providers of the delivery option.
     pub shipping_providers: Option<Vec<ShippingProvider>>,
 }
-::shop_api::object!(LogisticsShippingProvidersResponse { shipping_providers });
+::shop_api::object!(
+    LogisticsShippingProvidersResponse { "shipping_providers" shipping_providers }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsShippingProvidersRequest {
     ::shop_api::endpoint!(
         LogisticsShippingProvidersResponse, super::super::Tiktok, "tiktok" "logistics"
@@ -359,7 +383,9 @@ pub struct LogisticsGlobalSellerWarehouseResponse {
     /// Global warehouse information.
     pub global_warehouses: Option<Vec<GlobalWarehouse>>,
 }
-::shop_api::object!(LogisticsGlobalSellerWarehouseResponse { global_warehouses });
+::shop_api::object!(
+    LogisticsGlobalSellerWarehouseResponse { "global_warehouses" global_warehouses }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsGlobalSellerWarehouseRequest {
     ::shop_api::endpoint!(
         LogisticsGlobalSellerWarehouseResponse, super::super::Tiktok, "tiktok"
@@ -376,14 +402,18 @@ pub struct LogisticsAvailableShippingTemplateRequest {
     /// Attribute of the product,including dimension and weight
     pub product_attribute: Option<ProductAttribute>,
 }
-::shop_api::object!(LogisticsAvailableShippingTemplateRequest { product_attribute });
+::shop_api::object!(
+    LogisticsAvailableShippingTemplateRequest { "product_attribute" product_attribute }
+);
 /// Response data of `logistics.available_shipping_template` ([`LogisticsAvailableShippingTemplateRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/691bd4c7502f2b04ad27432f)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsAvailableShippingTemplateResponse {
     /// All the seller's template
     pub templates: Option<Vec<AvailableShippingTemplateTemplate>>,
 }
-::shop_api::object!(LogisticsAvailableShippingTemplateResponse { templates });
+::shop_api::object!(
+    LogisticsAvailableShippingTemplateResponse { "templates" templates }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsAvailableShippingTemplateRequest {
     ::shop_api::endpoint!(
         LogisticsAvailableShippingTemplateResponse, super::super::Tiktok, "tiktok"
@@ -400,7 +430,7 @@ pub struct LogisticsLogisticsTrackingRequest {
     /// Not described in the official docs. Required.
     pub order_id: String,
 }
-::shop_api::object!(LogisticsLogisticsTrackingRequest { @ path order_id });
+::shop_api::object!(LogisticsLogisticsTrackingRequest {} { "order_id" order_id });
 /// Response data of `logistics.logistics_tracking` ([`LogisticsLogisticsTrackingRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-logistics-tracking-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsLogisticsTrackingResponse {
@@ -409,7 +439,10 @@ pub struct LogisticsLogisticsTrackingResponse {
     /// A list of parcels in the order. Each item describes one parcel and can include its carrier, latest tracking number, and tracking-event history.
     pub logistics_details: Option<Vec<LogisticsDetail>>,
 }
-::shop_api::object!(LogisticsLogisticsTrackingResponse { order_id, logistics_details });
+::shop_api::object!(
+    LogisticsLogisticsTrackingResponse { "logistics_details" logistics_details,
+    "order_id" order_id }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsLogisticsTrackingRequest {
     ::shop_api::endpoint!(
         LogisticsLogisticsTrackingResponse, super::super::Tiktok, "tiktok" "logistics"
@@ -438,8 +471,8 @@ pub struct LogisticsCheckShippingTemplateExistenceRequest {
     pub biz_warehouse_id: i64,
 }
 ::shop_api::object!(
-    LogisticsCheckShippingTemplateExistenceRequest { @ query access_token, @ query
-    shop_id, @ query biz_warehouse_id }
+    LogisticsCheckShippingTemplateExistenceRequest {} { "access_token" access_token,
+    "shop_id" shop_id, "biz_warehouse_id" biz_warehouse_id }
 );
 /// Response data of `logistics.check_shipping_template_existence` ([`LogisticsCheckShippingTemplateExistenceRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-shipping-template-existence-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -447,7 +480,9 @@ pub struct LogisticsCheckShippingTemplateExistenceResponse {
     /// if template exists, return true
     pub template_exist: Option<bool>,
 }
-::shop_api::object!(LogisticsCheckShippingTemplateExistenceResponse { template_exist });
+::shop_api::object!(
+    LogisticsCheckShippingTemplateExistenceResponse { "template_exist" template_exist }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsCheckShippingTemplateExistenceRequest {
     ::shop_api::endpoint!(
         LogisticsCheckShippingTemplateExistenceResponse, super::super::Tiktok, "tiktok"

@@ -22,8 +22,9 @@ pub struct OpenUploadFileInitRequest {
     pub target_path: String,
 }
 ::shop_api::object!(
-    OpenUploadFileInitRequest { @ query shop_cipher, @ query category_asset_cipher,
-    file_name, file_type, file_size, total_chunk_count, target_path }
+    OpenUploadFileInitRequest { "file_name" file_name, "file_size" file_size, "file_type"
+    file_type, "target_path" target_path, "total_chunk_count" total_chunk_count } {
+    "shop_cipher" shop_cipher, "category_asset_cipher" category_asset_cipher }
 );
 /// Response data of `open.upload_file_init` ([`OpenUploadFileInitRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-file-init-202512)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -33,7 +34,9 @@ pub struct OpenUploadFileInitResponse {
     /// The upload token used when uploading the file to the returned upload URL.
     pub upload_token: Option<String>,
 }
-::shop_api::object!(OpenUploadFileInitResponse { upload_url, upload_token });
+::shop_api::object!(
+    OpenUploadFileInitResponse { "upload_token" upload_token, "upload_url" upload_url }
+);
 impl ::shop_api::runtime::ApiRequest for OpenUploadFileInitRequest {
     ::shop_api::endpoint!(
         OpenUploadFileInitResponse, super::super::Tiktok, "tiktok" "open"

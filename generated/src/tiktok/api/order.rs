@@ -288,24 +288,43 @@ pub struct Order {
     pub order_rights: Option<Vec<i64>>,
 }
 ::shop_api::object!(
-    Order { id, status, order_type, commerce_platform, create_time, update_time,
-    paid_time, user_id, buyer_email, buyer_message, buyer_nickname, buyer_avatar,
-    seller_note, payment, payment_method_name, payment_method_code, payment_card_type,
-    payment_auth_code, channel_entity_national_registry_id, recipient_address,
-    has_updated_recipient_address, line_items, packages, fulfillment_type, shipping_type,
-    delivery_type, delivery_option_id, delivery_option_name, shipping_provider_id,
-    shipping_provider, tracking_number, warehouse_id, split_or_combine_tag,
-    auto_combine_group_id, handling_duration, release_date, rts_time, rts_sla_time,
-    tts_sla_time, shipping_due_time, collection_due_time, delivery_due_time,
-    collection_time, delivery_time, delivery_sla_time,
-    delivery_option_required_delivery_time, pick_up_cut_off_time, fast_dispatch_sla_time,
-    recommended_shipping_time, fulfillment_priority_level, fast_delivery_program, is_cod,
-    is_sample_order, is_on_hold_order, is_replacement_order, replaced_order_id,
-    is_exchange_order, exchange_source_order_id, is_buyer_request_cancel,
-    request_cancel_time, cancellation_initiator, cancel_reason, cancel_time,
-    cancel_order_sla_time, need_upload_invoice, cpf, cpf_name, consultation_id,
-    authentication_required, fast_collection_sla_time, fast_rts_sla_time,
-    instore_pickup_sla_time, is_refundable_sample, is_subscription_order, order_rights }
+    Order { "authentication_required" authentication_required, "auto_combine_group_id"
+    auto_combine_group_id, "buyer_avatar" buyer_avatar, "buyer_email" buyer_email,
+    "buyer_message" buyer_message, "buyer_nickname" buyer_nickname,
+    "cancel_order_sla_time" cancel_order_sla_time, "cancel_reason" cancel_reason,
+    "cancel_time" cancel_time, "cancellation_initiator" cancellation_initiator,
+    "channel_entity_national_registry_id" channel_entity_national_registry_id,
+    "collection_due_time" collection_due_time, "collection_time" collection_time,
+    "commerce_platform" commerce_platform, "consultation_id" consultation_id, "cpf" cpf,
+    "cpf_name" cpf_name, "create_time" create_time, "delivery_due_time"
+    delivery_due_time, "delivery_option_id" delivery_option_id, "delivery_option_name"
+    delivery_option_name, "delivery_option_required_delivery_time"
+    delivery_option_required_delivery_time, "delivery_sla_time" delivery_sla_time,
+    "delivery_time" delivery_time, "delivery_type" delivery_type,
+    "exchange_source_order_id" exchange_source_order_id, "fast_collection_sla_time"
+    fast_collection_sla_time, "fast_delivery_program" fast_delivery_program,
+    "fast_dispatch_sla_time" fast_dispatch_sla_time, "fast_rts_sla_time"
+    fast_rts_sla_time, "fulfillment_priority_level" fulfillment_priority_level,
+    "fulfillment_type" fulfillment_type, "handling_duration" handling_duration,
+    "has_updated_recipient_address" has_updated_recipient_address, "id" id,
+    "instore_pickup_sla_time" instore_pickup_sla_time, "is_buyer_request_cancel"
+    is_buyer_request_cancel, "is_cod" is_cod, "is_exchange_order" is_exchange_order,
+    "is_on_hold_order" is_on_hold_order, "is_refundable_sample" is_refundable_sample,
+    "is_replacement_order" is_replacement_order, "is_sample_order" is_sample_order,
+    "is_subscription_order" is_subscription_order, "line_items" line_items,
+    "need_upload_invoice" need_upload_invoice, "order_rights" order_rights, "order_type"
+    order_type, "packages" packages, "paid_time" paid_time, "payment" payment,
+    "payment_auth_code" payment_auth_code, "payment_card_type" payment_card_type,
+    "payment_method_code" payment_method_code, "payment_method_name" payment_method_name,
+    "pick_up_cut_off_time" pick_up_cut_off_time, "recipient_address" recipient_address,
+    "recommended_shipping_time" recommended_shipping_time, "release_date" release_date,
+    "replaced_order_id" replaced_order_id, "request_cancel_time" request_cancel_time,
+    "rts_sla_time" rts_sla_time, "rts_time" rts_time, "seller_note" seller_note,
+    "shipping_due_time" shipping_due_time, "shipping_provider" shipping_provider,
+    "shipping_provider_id" shipping_provider_id, "shipping_type" shipping_type,
+    "split_or_combine_tag" split_or_combine_tag, "status" status, "tracking_number"
+    tracking_number, "tts_sla_time" tts_sla_time, "update_time" update_time, "user_id"
+    user_id, "warehouse_id" warehouse_id }
 );
 /// Amounts of an order (decimal strings in `currency`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -362,14 +381,20 @@ pub struct Payment {
     pub distance_shipping_fee: Option<String>,
 }
 ::shop_api::object!(
-    Payment { currency, total_amount, sub_total, original_total_product_price,
-    seller_discount, platform_discount, shipping_fee, original_shipping_fee,
-    shipping_fee_seller_discount, shipping_fee_platform_discount,
-    shipping_fee_cofunded_discount, shipping_fee_tax, tax, product_tax,
-    retail_delivery_fee, small_order_fee, buyer_service_fee, handling_fee,
-    shipping_insurance_fee, item_insurance_fee, item_insurance_tax,
-    payment_platform_discount, payment_discount_service_fee, distance_fee,
-    distance_shipping_fee }
+    Payment { "buyer_service_fee" buyer_service_fee, "currency" currency, "distance_fee"
+    distance_fee, "distance_shipping_fee" distance_shipping_fee, "handling_fee"
+    handling_fee, "item_insurance_fee" item_insurance_fee, "item_insurance_tax"
+    item_insurance_tax, "original_shipping_fee" original_shipping_fee,
+    "original_total_product_price" original_total_product_price,
+    "payment_discount_service_fee" payment_discount_service_fee,
+    "payment_platform_discount" payment_platform_discount, "platform_discount"
+    platform_discount, "product_tax" product_tax, "retail_delivery_fee"
+    retail_delivery_fee, "seller_discount" seller_discount, "shipping_fee" shipping_fee,
+    "shipping_fee_cofunded_discount" shipping_fee_cofunded_discount,
+    "shipping_fee_platform_discount" shipping_fee_platform_discount,
+    "shipping_fee_seller_discount" shipping_fee_seller_discount, "shipping_fee_tax"
+    shipping_fee_tax, "shipping_insurance_fee" shipping_insurance_fee, "small_order_fee"
+    small_order_fee, "sub_total" sub_total, "tax" tax, "total_amount" total_amount }
 );
 /// Recipient and shipping address (masked for platform-shipped orders).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -410,10 +435,14 @@ pub struct RecipientAddress {
     pub delivery_preferences: Option<DeliveryPreferences>,
 }
 ::shop_api::object!(
-    RecipientAddress { name, first_name, last_name, first_name_local_script,
-    last_name_local_script, phone_number, full_address, address_detail, address_line1,
-    address_line2, address_line3, address_line4, postal_code, post_town, region_code,
-    district_info, delivery_preferences }
+    RecipientAddress { "address_detail" address_detail, "address_line1" address_line1,
+    "address_line2" address_line2, "address_line3" address_line3, "address_line4"
+    address_line4, "delivery_preferences" delivery_preferences, "district_info"
+    district_info, "first_name" first_name, "first_name_local_script"
+    first_name_local_script, "full_address" full_address, "last_name" last_name,
+    "last_name_local_script" last_name_local_script, "name" name, "phone_number"
+    phone_number, "post_town" post_town, "postal_code" postal_code, "region_code"
+    region_code }
 );
 /// One administrative division of an address.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -428,7 +457,8 @@ pub struct DistrictInfo {
     pub iso_code: Option<String>,
 }
 ::shop_api::object!(
-    DistrictInfo { address_level, address_level_name, address_name, iso_code }
+    DistrictInfo { "address_level" address_level, "address_level_name"
+    address_level_name, "address_name" address_name, "iso_code" iso_code }
 );
 /// Recipient's delivery preferences.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -436,7 +466,7 @@ pub struct DeliveryPreferences {
     /// Drop-off location chosen by the recipient.
     pub drop_off_location: Option<String>,
 }
-::shop_api::object!(DeliveryPreferences { drop_off_location });
+::shop_api::object!(DeliveryPreferences { "drop_off_location" drop_off_location });
 /// Seller handling time.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HandlingDuration {
@@ -445,7 +475,7 @@ pub struct HandlingDuration {
     /// CALENDAR_DAY or BUSINESS_DAY.
     pub kind: Option<String>,
 }
-::shop_api::object!(HandlingDuration { days, kind = "type" });
+::shop_api::object!(HandlingDuration { "days" days, "type" kind });
 /// An order line (one unit of a SKU).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LineItem {
@@ -541,15 +571,25 @@ pub struct LineItem {
     pub unboxing_case_list: Option<Vec<UnboxingCase>>,
 }
 ::shop_api::object!(
-    LineItem { id, product_id, product_name, sku_id, sku_name, sku_image, seller_sku,
-    sku_type, currency, original_price, sale_price, seller_discount, platform_discount,
-    retail_delivery_fee, small_order_fee, buyer_service_fee, pfand_fee,
-    gift_retail_price, item_tax, display_status, package_id, package_status,
-    shipping_provider_id, shipping_provider_name, tracking_number, rts_time, cancel_user,
-    cancel_reason, is_gift, is_dangerous_good, needs_prescription, is_unboxing_item,
-    unboxing_sku_code, handling_duration_days, combined_listing_skus, distance_fee,
-    distance_shipping_fee, is_pod_customized, pod_info_id, product_listing_type, room_id,
-    shipping_vat_amount, shipping_vat_rate, sub_item_info, unboxing_case_list }
+    LineItem { "buyer_service_fee" buyer_service_fee, "cancel_reason" cancel_reason,
+    "cancel_user" cancel_user, "combined_listing_skus" combined_listing_skus, "currency"
+    currency, "display_status" display_status, "distance_fee" distance_fee,
+    "distance_shipping_fee" distance_shipping_fee, "gift_retail_price" gift_retail_price,
+    "handling_duration_days" handling_duration_days, "id" id, "is_dangerous_good"
+    is_dangerous_good, "is_gift" is_gift, "is_pod_customized" is_pod_customized,
+    "is_unboxing_item" is_unboxing_item, "item_tax" item_tax, "needs_prescription"
+    needs_prescription, "original_price" original_price, "package_id" package_id,
+    "package_status" package_status, "pfand_fee" pfand_fee, "platform_discount"
+    platform_discount, "pod_info_id" pod_info_id, "product_id" product_id,
+    "product_listing_type" product_listing_type, "product_name" product_name,
+    "retail_delivery_fee" retail_delivery_fee, "room_id" room_id, "rts_time" rts_time,
+    "sale_price" sale_price, "seller_discount" seller_discount, "seller_sku" seller_sku,
+    "shipping_provider_id" shipping_provider_id, "shipping_provider_name"
+    shipping_provider_name, "shipping_vat_amount" shipping_vat_amount,
+    "shipping_vat_rate" shipping_vat_rate, "sku_id" sku_id, "sku_image" sku_image,
+    "sku_name" sku_name, "sku_type" sku_type, "small_order_fee" small_order_fee,
+    "sub_item_info" sub_item_info, "tracking_number" tracking_number,
+    "unboxing_case_list" unboxing_case_list, "unboxing_sku_code" unboxing_sku_code }
 );
 /// A tax on a line item.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -561,7 +601,9 @@ pub struct ItemTax {
     /// Tax amount.
     pub tax_amount: Option<String>,
 }
-::shop_api::object!(ItemTax { tax_type, tax_rate, tax_amount });
+::shop_api::object!(
+    ItemTax { "tax_amount" tax_amount, "tax_rate" tax_rate, "tax_type" tax_type }
+);
 /// A SKU that is part of a virtual bundle SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CombinedListingSku {
@@ -574,7 +616,10 @@ pub struct CombinedListingSku {
     /// Quantity of this SKU in the bundle.
     pub sku_count: Option<i32>,
 }
-::shop_api::object!(CombinedListingSku { product_id, sku_id, seller_sku, sku_count });
+::shop_api::object!(
+    CombinedListingSku { "product_id" product_id, "seller_sku" seller_sku, "sku_count"
+    sku_count, "sku_id" sku_id }
+);
 /// Price breakdown of one line item (decimal strings).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LineItemPriceDetail {
@@ -636,15 +681,22 @@ pub struct LineItemPriceDetail {
     pub seller_funded_shipping_promotions: Option<Vec<SellerFundedProductPromotion>>,
 }
 ::shop_api::object!(
-    LineItemPriceDetail { id, currency, total, payment, sku_list_price, sku_sale_price,
-    subtotal, subtotal_deduction_seller, subtotal_deduction_platform,
-    subtotal_tax_amount, shipping_list_price, shipping_sale_price,
-    shipping_fee_deduction_seller, shipping_fee_deduction_platform,
-    shipping_fee_deduction_platform_voucher, voucher_deduction_seller,
-    voucher_deduction_platform, tax_amount, tax_rate, net_price_amount, cod_fee,
-    cod_fee_amount, sku_gift_original_price, sku_gift_net_price, distance_fee,
-    distance_shipping_fee, seller_funded_product_promotions,
-    seller_funded_shipping_promotions }
+    LineItemPriceDetail { "cod_fee" cod_fee, "cod_fee_amount" cod_fee_amount, "currency"
+    currency, "distance_fee" distance_fee, "distance_shipping_fee" distance_shipping_fee,
+    "id" id, "net_price_amount" net_price_amount, "payment" payment,
+    "seller_funded_product_promotions" seller_funded_product_promotions,
+    "seller_funded_shipping_promotions" seller_funded_shipping_promotions,
+    "shipping_fee_deduction_platform" shipping_fee_deduction_platform,
+    "shipping_fee_deduction_platform_voucher" shipping_fee_deduction_platform_voucher,
+    "shipping_fee_deduction_seller" shipping_fee_deduction_seller, "shipping_list_price"
+    shipping_list_price, "shipping_sale_price" shipping_sale_price, "sku_gift_net_price"
+    sku_gift_net_price, "sku_gift_original_price" sku_gift_original_price,
+    "sku_list_price" sku_list_price, "sku_sale_price" sku_sale_price, "subtotal"
+    subtotal, "subtotal_deduction_platform" subtotal_deduction_platform,
+    "subtotal_deduction_seller" subtotal_deduction_seller, "subtotal_tax_amount"
+    subtotal_tax_amount, "tax_amount" tax_amount, "tax_rate" tax_rate, "total" total,
+    "voucher_deduction_platform" voucher_deduction_platform, "voucher_deduction_seller"
+    voucher_deduction_seller }
 );
 /// Line items in the order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -654,7 +706,7 @@ pub struct ExternalOrderLineItem {
     /// Line item ID in TikTok Shop.
     pub origin_id: Option<String>,
 }
-::shop_api::object!(ExternalOrderLineItem { id, origin_id });
+::shop_api::object!(ExternalOrderLineItem { "id" id, "origin_id" origin_id });
 /// A list of orders that have been synced between your OMS and TikTok Shop.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExternalOrder {
@@ -665,7 +717,9 @@ pub struct ExternalOrder {
     /// Line items in the order.
     pub line_items: Option<Vec<ExternalOrderLineItem>>,
 }
-::shop_api::object!(ExternalOrder { id, platform, line_items });
+::shop_api::object!(
+    ExternalOrder { "id" id, "line_items" line_items, "platform" platform }
+);
 /// Payment info about a TikTok Shop order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderPayment {
@@ -721,13 +775,20 @@ pub struct OrderPayment {
     pub payment_platform_discount: Option<String>,
 }
 ::shop_api::object!(
-    OrderPayment { currency, sub_total, shipping_fee, seller_discount, platform_discount,
-    total_amount, original_total_product_price, original_shipping_fee,
-    shipping_fee_seller_discount, shipping_fee_platform_discount,
-    shipping_fee_cofunded_discount, tax, small_order_fee, shipping_fee_tax, product_tax,
-    retail_delivery_fee, buyer_service_fee, handling_fee, shipping_insurance_fee,
-    item_insurance_fee, item_insurance_tax, distance_fee, distance_shipping_fee,
-    payment_discount_service_fee, payment_platform_discount }
+    OrderPayment { "buyer_service_fee" buyer_service_fee, "currency" currency,
+    "distance_fee" distance_fee, "distance_shipping_fee" distance_shipping_fee,
+    "handling_fee" handling_fee, "item_insurance_fee" item_insurance_fee,
+    "item_insurance_tax" item_insurance_tax, "original_shipping_fee"
+    original_shipping_fee, "original_total_product_price" original_total_product_price,
+    "payment_discount_service_fee" payment_discount_service_fee,
+    "payment_platform_discount" payment_platform_discount, "platform_discount"
+    platform_discount, "product_tax" product_tax, "retail_delivery_fee"
+    retail_delivery_fee, "seller_discount" seller_discount, "shipping_fee" shipping_fee,
+    "shipping_fee_cofunded_discount" shipping_fee_cofunded_discount,
+    "shipping_fee_platform_discount" shipping_fee_platform_discount,
+    "shipping_fee_seller_discount" shipping_fee_seller_discount, "shipping_fee_tax"
+    shipping_fee_tax, "shipping_insurance_fee" shipping_insurance_fee, "small_order_fee"
+    small_order_fee, "sub_total" sub_total, "tax" tax, "total_amount" total_amount }
 );
 /// District information list.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -742,8 +803,8 @@ pub struct RecipientAddressDistrictInfo {
     pub iso_code: Option<String>,
 }
 ::shop_api::object!(
-    RecipientAddressDistrictInfo { address_level_name, address_name, address_level,
-    iso_code }
+    RecipientAddressDistrictInfo { "address_level" address_level, "address_level_name"
+    address_level_name, "address_name" address_name, "iso_code" iso_code }
 );
 /// Contains all of the delivery instructions provided by the buyer for the shipping address.
 ///
@@ -788,10 +849,14 @@ pub struct OrderRecipientAddress {
     pub address_detail: Option<String>,
 }
 ::shop_api::object!(
-    OrderRecipientAddress { full_address, phone_number, name, first_name, last_name,
-    first_name_local_script, last_name_local_script, region_code, postal_code, post_town,
-    address_line1, address_line2, address_line3, address_line4, district_info,
-    delivery_preferences, address_detail }
+    OrderRecipientAddress { "address_detail" address_detail, "address_line1"
+    address_line1, "address_line2" address_line2, "address_line3" address_line3,
+    "address_line4" address_line4, "delivery_preferences" delivery_preferences,
+    "district_info" district_info, "first_name" first_name, "first_name_local_script"
+    first_name_local_script, "full_address" full_address, "last_name" last_name,
+    "last_name_local_script" last_name_local_script, "name" name, "phone_number"
+    phone_number, "post_town" post_town, "postal_code" postal_code, "region_code"
+    region_code }
 );
 /// For a virtual bundle SKU, returns an array of related product SKUs that compose the virtual bundle SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -806,7 +871,8 @@ pub struct LineItemCombinedListingSku {
     pub seller_sku: Option<String>,
 }
 ::shop_api::object!(
-    LineItemCombinedListingSku { sku_id, sku_count, product_id, seller_sku }
+    LineItemCombinedListingSku { "product_id" product_id, "seller_sku" seller_sku,
+    "sku_count" sku_count, "sku_id" sku_id }
 );
 /// Item tax detail.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -818,7 +884,9 @@ pub struct LineItemItemTax {
     /// Tax rate.
     pub tax_rate: Option<String>,
 }
-::shop_api::object!(LineItemItemTax { tax_type, tax_amount, tax_rate });
+::shop_api::object!(
+    LineItemItemTax { "tax_amount" tax_amount, "tax_rate" tax_rate, "tax_type" tax_type }
+);
 /// Line item info list.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderLineItem {
@@ -914,16 +982,25 @@ pub struct OrderLineItem {
     pub unboxing_sku_code: Option<String>,
 }
 ::shop_api::object!(
-    OrderLineItem { id, sku_id, combined_listing_skus, product_id, product_name,
-    sku_name, sku_image, original_price, sale_price, pfand_fee, platform_discount,
-    display_status, cancel_user, sku_type, seller_sku, shipping_provider_id,
-    seller_discount, currency, package_id, rts_time, item_tax, package_status,
-    shipping_provider_name, is_gift, cancel_reason, small_order_fee, retail_delivery_fee,
-    tracking_number, buyer_service_fee, handling_duration_days, is_dangerous_good,
-    needs_prescription, gift_retail_price, distance_fee, distance_shipping_fee,
-    is_pod_customized, is_unboxing_item, pod_info_id, product_listing_type, room_id,
-    shipping_vat_amount, shipping_vat_rate, sub_item_info, unboxing_case_list,
-    unboxing_sku_code }
+    OrderLineItem { "buyer_service_fee" buyer_service_fee, "cancel_reason" cancel_reason,
+    "cancel_user" cancel_user, "combined_listing_skus" combined_listing_skus, "currency"
+    currency, "display_status" display_status, "distance_fee" distance_fee,
+    "distance_shipping_fee" distance_shipping_fee, "gift_retail_price" gift_retail_price,
+    "handling_duration_days" handling_duration_days, "id" id, "is_dangerous_good"
+    is_dangerous_good, "is_gift" is_gift, "is_pod_customized" is_pod_customized,
+    "is_unboxing_item" is_unboxing_item, "item_tax" item_tax, "needs_prescription"
+    needs_prescription, "original_price" original_price, "package_id" package_id,
+    "package_status" package_status, "pfand_fee" pfand_fee, "platform_discount"
+    platform_discount, "pod_info_id" pod_info_id, "product_id" product_id,
+    "product_listing_type" product_listing_type, "product_name" product_name,
+    "retail_delivery_fee" retail_delivery_fee, "room_id" room_id, "rts_time" rts_time,
+    "sale_price" sale_price, "seller_discount" seller_discount, "seller_sku" seller_sku,
+    "shipping_provider_id" shipping_provider_id, "shipping_provider_name"
+    shipping_provider_name, "shipping_vat_amount" shipping_vat_amount,
+    "shipping_vat_rate" shipping_vat_rate, "sku_id" sku_id, "sku_image" sku_image,
+    "sku_name" sku_name, "sku_type" sku_type, "small_order_fee" small_order_fee,
+    "sub_item_info" sub_item_info, "tracking_number" tracking_number,
+    "unboxing_case_list" unboxing_case_list, "unboxing_sku_code" unboxing_sku_code }
 );
 /// The duration for the seller to process the order and hand it over to a shipping carrier after the order is placed.
 ///
@@ -1084,25 +1161,43 @@ pub struct Detail202507Order {
     pub recommended_shipping_time: Option<i64>,
 }
 ::shop_api::object!(
-    Detail202507Order { id, cancellation_initiator, shipping_provider,
-    shipping_provider_id, user_id, status, rts_time, payment, recipient_address,
-    buyer_message, create_time, tracking_number, cancel_reason, rts_sla_time, paid_time,
-    fulfillment_type, seller_note, tts_sla_time, cancel_order_sla_time, update_time,
-    packages, delivery_type, is_sample_order, warehouse_id, split_or_combine_tag,
-    has_updated_recipient_address, cpf, delivery_option_id, delivery_sla_time,
-    payment_method_name, payment_card_type, channel_entity_national_registry_id,
-    payment_method_code, payment_auth_code, shipping_due_time, line_items, shipping_type,
-    buyer_email, delivery_time, need_upload_invoice, is_cod, request_cancel_time,
-    delivery_option_required_delivery_time, delivery_option_name,
-    is_buyer_request_cancel, delivery_due_time, collection_time, is_on_hold_order,
-    cancel_time, is_replacement_order, replaced_order_id, collection_due_time,
-    pick_up_cut_off_time, fast_dispatch_sla_time, commerce_platform, order_type,
-    release_date, handling_duration, auto_combine_group_id, cpf_name, is_exchange_order,
-    exchange_source_order_id, consultation_id, fast_delivery_program,
-    authentication_required, buyer_avatar, buyer_nickname, fast_collection_sla_time,
-    fast_rts_sla_time, fulfillment_priority_level, instore_pickup_sla_time,
-    is_refundable_sample, is_subscription_order, order_rights, recommended_shipping_time
-    }
+    Detail202507Order { "authentication_required" authentication_required,
+    "auto_combine_group_id" auto_combine_group_id, "buyer_avatar" buyer_avatar,
+    "buyer_email" buyer_email, "buyer_message" buyer_message, "buyer_nickname"
+    buyer_nickname, "cancel_order_sla_time" cancel_order_sla_time, "cancel_reason"
+    cancel_reason, "cancel_time" cancel_time, "cancellation_initiator"
+    cancellation_initiator, "channel_entity_national_registry_id"
+    channel_entity_national_registry_id, "collection_due_time" collection_due_time,
+    "collection_time" collection_time, "commerce_platform" commerce_platform,
+    "consultation_id" consultation_id, "cpf" cpf, "cpf_name" cpf_name, "create_time"
+    create_time, "delivery_due_time" delivery_due_time, "delivery_option_id"
+    delivery_option_id, "delivery_option_name" delivery_option_name,
+    "delivery_option_required_delivery_time" delivery_option_required_delivery_time,
+    "delivery_sla_time" delivery_sla_time, "delivery_time" delivery_time, "delivery_type"
+    delivery_type, "exchange_source_order_id" exchange_source_order_id,
+    "fast_collection_sla_time" fast_collection_sla_time, "fast_delivery_program"
+    fast_delivery_program, "fast_dispatch_sla_time" fast_dispatch_sla_time,
+    "fast_rts_sla_time" fast_rts_sla_time, "fulfillment_priority_level"
+    fulfillment_priority_level, "fulfillment_type" fulfillment_type, "handling_duration"
+    handling_duration, "has_updated_recipient_address" has_updated_recipient_address,
+    "id" id, "instore_pickup_sla_time" instore_pickup_sla_time, "is_buyer_request_cancel"
+    is_buyer_request_cancel, "is_cod" is_cod, "is_exchange_order" is_exchange_order,
+    "is_on_hold_order" is_on_hold_order, "is_refundable_sample" is_refundable_sample,
+    "is_replacement_order" is_replacement_order, "is_sample_order" is_sample_order,
+    "is_subscription_order" is_subscription_order, "line_items" line_items,
+    "need_upload_invoice" need_upload_invoice, "order_rights" order_rights, "order_type"
+    order_type, "packages" packages, "paid_time" paid_time, "payment" payment,
+    "payment_auth_code" payment_auth_code, "payment_card_type" payment_card_type,
+    "payment_method_code" payment_method_code, "payment_method_name" payment_method_name,
+    "pick_up_cut_off_time" pick_up_cut_off_time, "recipient_address" recipient_address,
+    "recommended_shipping_time" recommended_shipping_time, "release_date" release_date,
+    "replaced_order_id" replaced_order_id, "request_cancel_time" request_cancel_time,
+    "rts_sla_time" rts_sla_time, "rts_time" rts_time, "seller_note" seller_note,
+    "shipping_due_time" shipping_due_time, "shipping_provider" shipping_provider,
+    "shipping_provider_id" shipping_provider_id, "shipping_type" shipping_type,
+    "split_or_combine_tag" split_or_combine_tag, "status" status, "tracking_number"
+    tracking_number, "tts_sla_time" tts_sla_time, "update_time" update_time, "user_id"
+    user_id, "warehouse_id" warehouse_id }
 );
 /// A list of returned orders.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1112,7 +1207,9 @@ pub struct SearchOrderByExternalOrderReferenceOrder {
     /// Order in your OMS.
     pub external_order: Option<ExternalOrder>,
 }
-::shop_api::object!(SearchOrderByExternalOrderReferenceOrder { id, external_order });
+::shop_api::object!(
+    SearchOrderByExternalOrderReferenceOrder { "external_order" external_order, "id" id }
+);
 /// Max count: 100.
 ///
 /// The same fields as [`SearchOrderByExternalOrderReferenceOrder`].
@@ -1125,7 +1222,7 @@ pub struct DetailExternalOrder {
     /// The alias of your OMS.
     pub platform: Option<String>,
 }
-::shop_api::object!(DetailExternalOrder { id, platform });
+::shop_api::object!(DetailExternalOrder { "id" id, "platform" platform });
 /// The details of the error message.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Detail {
@@ -1134,7 +1231,7 @@ pub struct Detail {
     /// The order information in your OMS.
     pub external_order: Option<DetailExternalOrder>,
 }
-::shop_api::object!(Detail { order_id, external_order });
+::shop_api::object!(Detail { "external_order" external_order, "order_id" order_id });
 /// A list of error codes and their corresponding messages.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Error {
@@ -1145,7 +1242,7 @@ pub struct Error {
     /// The details of the error message.
     pub detail: Option<Detail>,
 }
-::shop_api::object!(Error { code, message, detail });
+::shop_api::object!(Error { "code" code, "detail" detail, "message" message });
 /// When using the legacy result shape, provide unboxing results for one or more blind-box line items in the specified order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BlindBoxResult {
@@ -1159,8 +1256,9 @@ pub struct BlindBoxResult {
     pub blind_open_time: Option<i64>,
 }
 ::shop_api::object!(
-    BlindBoxResult { order_line_id, blind_result_product_id, blind_result_sku_id,
-    blind_open_time }
+    BlindBoxResult { "blind_open_time" blind_open_time, "blind_result_product_id"
+    blind_result_product_id, "blind_result_sku_id" blind_result_sku_id, "order_line_id"
+    order_line_id }
 );
 /// Unboxing results for line items under orders. on batch box version
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1175,7 +1273,8 @@ pub struct BlindBoxOrderLine {
     pub product_type: Option<ProductType>,
 }
 ::shop_api::object!(
-    BlindBoxOrderLine { blind_result_product_id, blind_result_sku_id, blind_open_time,
+    BlindBoxOrderLine { "blind_open_time" blind_open_time, "blind_result_product_id"
+    blind_result_product_id, "blind_result_sku_id" blind_result_sku_id, "product_type"
     product_type }
 );
 /// Unboxing batch results for line items under orders.
@@ -1186,7 +1285,10 @@ pub struct BlindBatchBoxResult {
     /// Unboxing results for line items under orders. on batch box version
     pub blind_box_order_line_list: Option<Vec<BlindBoxOrderLine>>,
 }
-::shop_api::object!(BlindBatchBoxResult { order_line_id, blind_box_order_line_list });
+::shop_api::object!(
+    BlindBatchBoxResult { "blind_box_order_line_list" blind_box_order_line_list,
+    "order_line_id" order_line_id }
+);
 /// POD customization details for the requested order lines.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PodDetail {
@@ -1195,7 +1297,9 @@ pub struct PodDetail {
     /// The unique identifier of the order line item.
     pub pod_detail: Option<String>,
 }
-::shop_api::object!(PodDetail { order_line_id, pod_detail });
+::shop_api::object!(
+    PodDetail { "order_line_id" order_line_id, "pod_detail" pod_detail }
+);
 /// Values of `sort_field` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1403,11 +1507,16 @@ pub struct SubItemInfo {
     pub warehouse_id: Option<String>,
 }
 ::shop_api::object!(
-    SubItemInfo { id, sku_id, display_status, product_name, seller_sku, sku_image,
-    sku_name, product_id, sale_price, platform_discount, seller_discount, cancel_reason,
-    original_price, rts_time, package_status, currency, shipping_provider_name,
-    cancel_user, shipping_provider_id, item_tax, tracking_number, package_id,
-    retail_delivery_fee, is_dangerous_good, warehouse_id }
+    SubItemInfo { "cancel_reason" cancel_reason, "cancel_user" cancel_user, "currency"
+    currency, "display_status" display_status, "id" id, "is_dangerous_good"
+    is_dangerous_good, "item_tax" item_tax, "original_price" original_price, "package_id"
+    package_id, "package_status" package_status, "platform_discount" platform_discount,
+    "product_id" product_id, "product_name" product_name, "retail_delivery_fee"
+    retail_delivery_fee, "rts_time" rts_time, "sale_price" sale_price, "seller_discount"
+    seller_discount, "seller_sku" seller_sku, "shipping_provider_id"
+    shipping_provider_id, "shipping_provider_name" shipping_provider_name, "sku_id"
+    sku_id, "sku_image" sku_image, "sku_name" sku_name, "tracking_number"
+    tracking_number, "warehouse_id" warehouse_id }
 );
 /// A seller's third party sku code for the case unboxed item, which warehouse fulfillment operations can reference to identify the accurate product they are shipping. Note: This is currently only available in the US market.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1417,7 +1526,9 @@ pub struct UnboxingCase {
     /// Indicates if the unboxed sku is a gift item Enumerations: NORMAL or GIFT
     pub unbox_sku_type: Option<String>,
 }
-::shop_api::object!(UnboxingCase { unbox_sku, unbox_sku_type });
+::shop_api::object!(
+    UnboxingCase { "unbox_sku" unbox_sku, "unbox_sku_type" unbox_sku_type }
+);
 /// Seller-funded product promotions associated with the line item.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SellerFundedProductPromotion {
@@ -1429,7 +1540,8 @@ pub struct SellerFundedProductPromotion {
     pub discount_type: Option<String>,
 }
 ::shop_api::object!(
-    SellerFundedProductPromotion { activity_id, discount_amount, discount_type }
+    SellerFundedProductPromotion { "activity_id" activity_id, "discount_amount"
+    discount_amount, "discount_type" discount_type }
 );
 /// Request of `order.search` (`POST /order/202309/orders/search`): Search orders by status, creation or update time and other filters. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8094a0bb702c06df242)
 ///
@@ -1465,10 +1577,12 @@ pub struct OrderSearchRequest {
     pub warehouse_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    OrderSearchRequest { @ query page_size, @ query page_token, @ query sort_field, @
-    query sort_order, order_status, create_time_ge, create_time_lt, update_time_ge,
-    update_time_lt, shipping_type, buyer_user_id, is_buyer_request_cancel, warehouse_ids
-    }
+    OrderSearchRequest { "buyer_user_id" buyer_user_id, "create_time_ge" create_time_ge,
+    "create_time_lt" create_time_lt, "is_buyer_request_cancel" is_buyer_request_cancel,
+    "order_status" order_status, "shipping_type" shipping_type, "update_time_ge"
+    update_time_ge, "update_time_lt" update_time_lt, "warehouse_ids" warehouse_ids } {
+    "page_size" page_size, "page_token" page_token, "sort_field" sort_field, "sort_order"
+    sort_order }
 );
 /// Response data of `order.search` ([`OrderSearchRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8094a0bb702c06df242)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1480,7 +1594,10 @@ pub struct OrderSearchResponse {
     /// Orders matching the filter.
     pub total_count: Option<i64>,
 }
-::shop_api::object!(OrderSearchResponse { orders, next_page_token, total_count });
+::shop_api::object!(
+    OrderSearchResponse { "next_page_token" next_page_token, "orders" orders,
+    "total_count" total_count }
+);
 impl ::shop_api::runtime::ApiRequest for OrderSearchRequest {
     ::shop_api::endpoint!(
         OrderSearchResponse, super::super::Tiktok, "tiktok" "order" "order.search" Post
@@ -1524,14 +1641,14 @@ pub struct OrderDetailRequest {
     /// Order ids, at most 50 (comma-separated on the wire). Required.
     pub ids: Vec<String>,
 }
-::shop_api::object!(OrderDetailRequest { @ query ids });
+::shop_api::object!(OrderDetailRequest {} { "ids" ids });
 /// Response data of `order.detail` ([`OrderDetailRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8ccc16ffe02b8f167a0)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDetailResponse {
     /// The requested orders.
     pub orders: Option<Vec<Order>>,
 }
-::shop_api::object!(OrderDetailResponse { orders });
+::shop_api::object!(OrderDetailResponse { "orders" orders });
 impl ::shop_api::runtime::ApiRequest for OrderDetailRequest {
     ::shop_api::endpoint!(
         OrderDetailResponse, super::super::Tiktok, "tiktok" "order" "order.detail" Get
@@ -1552,7 +1669,7 @@ pub struct OrderPriceDetailRequest {
     /// The order. Required.
     pub order_id: String,
 }
-::shop_api::object!(OrderPriceDetailRequest { @ path order_id });
+::shop_api::object!(OrderPriceDetailRequest {} { "order_id" order_id });
 /// Response data of `order.price_detail` ([`OrderPriceDetailRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/66ce16cadefa5102ffda9c6b)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderPriceDetailResponse {
@@ -1610,14 +1727,21 @@ pub struct OrderPriceDetailResponse {
     pub distance_shipping_fee: Option<String>,
 }
 ::shop_api::object!(
-    OrderPriceDetailResponse { currency, total, payment, sku_list_price, sku_sale_price,
-    subtotal, subtotal_deduction_seller, subtotal_deduction_platform,
-    subtotal_tax_amount, shipping_list_price, shipping_sale_price,
-    shipping_fee_deduction_seller, shipping_fee_deduction_platform,
-    shipping_fee_deduction_platform_voucher, voucher_deduction_seller,
-    voucher_deduction_platform, tax_amount, tax_rate, net_price_amount, cod_fee,
-    cod_fee_net_amount, sku_gift_original_price, sku_gift_net_price, line_items,
-    distance_fee, distance_shipping_fee }
+    OrderPriceDetailResponse { "cod_fee" cod_fee, "cod_fee_net_amount"
+    cod_fee_net_amount, "currency" currency, "distance_fee" distance_fee,
+    "distance_shipping_fee" distance_shipping_fee, "line_items" line_items,
+    "net_price_amount" net_price_amount, "payment" payment,
+    "shipping_fee_deduction_platform" shipping_fee_deduction_platform,
+    "shipping_fee_deduction_platform_voucher" shipping_fee_deduction_platform_voucher,
+    "shipping_fee_deduction_seller" shipping_fee_deduction_seller, "shipping_list_price"
+    shipping_list_price, "shipping_sale_price" shipping_sale_price, "sku_gift_net_price"
+    sku_gift_net_price, "sku_gift_original_price" sku_gift_original_price,
+    "sku_list_price" sku_list_price, "sku_sale_price" sku_sale_price, "subtotal"
+    subtotal, "subtotal_deduction_platform" subtotal_deduction_platform,
+    "subtotal_deduction_seller" subtotal_deduction_seller, "subtotal_tax_amount"
+    subtotal_tax_amount, "tax_amount" tax_amount, "tax_rate" tax_rate, "total" total,
+    "voucher_deduction_platform" voucher_deduction_platform, "voucher_deduction_seller"
+    voucher_deduction_seller }
 );
 impl ::shop_api::runtime::ApiRequest for OrderPriceDetailRequest {
     ::shop_api::endpoint!(
@@ -1645,7 +1769,7 @@ pub struct OrderExternalOrderReferencesRequest {
     pub platform: Platform,
 }
 ::shop_api::object!(
-    OrderExternalOrderReferencesRequest { @ path order_id, @ query platform }
+    OrderExternalOrderReferencesRequest {} { "order_id" order_id, "platform" platform }
 );
 /// Response data of `order.external_order_references` ([`OrderExternalOrderReferencesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073115ebe02f8050b0a)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1653,7 +1777,9 @@ pub struct OrderExternalOrderReferencesResponse {
     /// A list of orders that have been synced between your OMS and TikTok Shop.
     pub external_orders: Option<Vec<ExternalOrder>>,
 }
-::shop_api::object!(OrderExternalOrderReferencesResponse { external_orders });
+::shop_api::object!(
+    OrderExternalOrderReferencesResponse { "external_orders" external_orders }
+);
 impl ::shop_api::runtime::ApiRequest for OrderExternalOrderReferencesRequest {
     ::shop_api::endpoint!(
         OrderExternalOrderReferencesResponse, super::super::Tiktok, "tiktok" "order"
@@ -1681,14 +1807,14 @@ pub struct OrderDetail202507Request {
     /// A list of TikTok Shop order ID values. Required.
     pub ids: Vec<String>,
 }
-::shop_api::object!(OrderDetail202507Request { @ query ids });
+::shop_api::object!(OrderDetail202507Request {} { "ids" ids });
 /// Response data of `order.detail_202507` ([`OrderDetail202507Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6894134ba28e5204961601a5)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDetail202507Response {
     /// Order information.
     pub orders: Option<Vec<Detail202507Order>>,
 }
-::shop_api::object!(OrderDetail202507Response { orders });
+::shop_api::object!(OrderDetail202507Response { "orders" orders });
 impl ::shop_api::runtime::ApiRequest for OrderDetail202507Request {
     ::shop_api::endpoint!(
         OrderDetail202507Response, super::super::Tiktok, "tiktok" "order"
@@ -1709,8 +1835,8 @@ pub struct OrderSearchOrderByExternalOrderReferenceRequest {
     pub external_order_id: String,
 }
 ::shop_api::object!(
-    OrderSearchOrderByExternalOrderReferenceRequest { @ query platform, @ query
-    external_order_id }
+    OrderSearchOrderByExternalOrderReferenceRequest {} { "platform" platform,
+    "external_order_id" external_order_id }
 );
 /// Response data of `order.search_order_by_external_order_reference` ([`OrderSearchOrderByExternalOrderReferenceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073737c3702ef051a27)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1718,7 +1844,9 @@ pub struct OrderSearchOrderByExternalOrderReferenceResponse {
     /// A list of returned orders.
     pub orders: Option<Vec<SearchOrderByExternalOrderReferenceOrder>>,
 }
-::shop_api::object!(OrderSearchOrderByExternalOrderReferenceResponse { orders });
+::shop_api::object!(
+    OrderSearchOrderByExternalOrderReferenceResponse { "orders" orders }
+);
 impl ::shop_api::runtime::ApiRequest
 for OrderSearchOrderByExternalOrderReferenceRequest {
     ::shop_api::endpoint!(
@@ -1740,14 +1868,14 @@ pub struct OrderAddExternalOrderReferencesRequest {
     /// Max count: 100. Required.
     pub orders: Vec<AddExternalOrderReferencesOrder>,
 }
-::shop_api::object!(OrderAddExternalOrderReferencesRequest { orders });
+::shop_api::object!(OrderAddExternalOrderReferencesRequest { "orders" orders });
 /// Response data of `order.add_external_order_references` ([`OrderAddExternalOrderReferencesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073a6a5e002e69d4a28)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderAddExternalOrderReferencesResponse {
     /// A list of error codes and their corresponding messages.
     pub errors: Option<Vec<Error>>,
 }
-::shop_api::object!(OrderAddExternalOrderReferencesResponse { errors });
+::shop_api::object!(OrderAddExternalOrderReferencesResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for OrderAddExternalOrderReferencesRequest {
     ::shop_api::endpoint!(
         OrderAddExternalOrderReferencesResponse, super::super::Tiktok, "tiktok" "order"
@@ -1770,8 +1898,9 @@ pub struct OrderUpdateTheBlindBoxOpeningResultsRequest {
     pub blind_batch_box_results: Option<Vec<BlindBatchBoxResult>>,
 }
 ::shop_api::object!(
-    OrderUpdateTheBlindBoxOpeningResultsRequest { main_order_id, blind_box_results,
-    blind_batch_box_results }
+    OrderUpdateTheBlindBoxOpeningResultsRequest { "blind_batch_box_results"
+    blind_batch_box_results, "blind_box_results" blind_box_results, "main_order_id"
+    main_order_id }
 );
 /// Response data of `order.update_the_blind_box_opening_results` ([`OrderUpdateTheBlindBoxOpeningResultsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-the-blind-box-opening-results-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1796,7 +1925,8 @@ pub struct OrderSearchPodCustomizationDetailsRequest {
     pub query_order_lines: Vec<QueryOrderLine>,
 }
 ::shop_api::object!(
-    OrderSearchPodCustomizationDetailsRequest { main_order_id, query_order_lines }
+    OrderSearchPodCustomizationDetailsRequest { "main_order_id" main_order_id,
+    "query_order_lines" query_order_lines }
 );
 /// Response data of `order.search_pod_customization_details` ([`OrderSearchPodCustomizationDetailsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-pod-customization-details-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1807,7 +1937,8 @@ pub struct OrderSearchPodCustomizationDetailsResponse {
     pub status_code: Option<i64>,
 }
 ::shop_api::object!(
-    OrderSearchPodCustomizationDetailsResponse { pod_details, status_code }
+    OrderSearchPodCustomizationDetailsResponse { "pod_details" pod_details, "status_code"
+    status_code }
 );
 impl ::shop_api::runtime::ApiRequest for OrderSearchPodCustomizationDetailsRequest {
     ::shop_api::endpoint!(

@@ -84,8 +84,10 @@ pub struct ProductSummary {
     pub product_sync_fail_reasons: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ProductSummary { id, title, status, create_time, update_time, sales_regions, skus,
-    recommended_categories, product_sync_fail_reasons }
+    ProductSummary { "create_time" create_time, "id" id, "product_sync_fail_reasons"
+    product_sync_fail_reasons, "recommended_categories" recommended_categories,
+    "sales_regions" sales_regions, "skus" skus, "status" status, "title" title,
+    "update_time" update_time }
 );
 /// A SKU as returned by product search.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -101,7 +103,10 @@ pub struct SkuSummary {
     /// Category-specific fees (e.g. Pfand).
     pub fees: Option<Vec<SkuFee>>,
 }
-::shop_api::object!(SkuSummary { id, seller_sku, price, inventory, fees });
+::shop_api::object!(
+    SkuSummary { "fees" fees, "id" id, "inventory" inventory, "price" price, "seller_sku"
+    seller_sku }
+);
 /// Price of a SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuPrice {
@@ -117,8 +122,9 @@ pub struct SkuPrice {
     pub unit_price: Option<String>,
 }
 ::shop_api::object!(
-    SkuPrice { currency, sale_price, tax_exclusive_price, starting_bid_price, unit_price
-    }
+    SkuPrice { "currency" currency, "sale_price" sale_price, "starting_bid_price"
+    starting_bid_price, "tax_exclusive_price" tax_exclusive_price, "unit_price"
+    unit_price }
 );
 /// Stock of a SKU in one warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -133,7 +139,8 @@ pub struct WarehouseInventory {
     pub handling_time: Option<i64>,
 }
 ::shop_api::object!(
-    WarehouseInventory { warehouse_id, quantity, backorder_quantity, handling_time }
+    WarehouseInventory { "backorder_quantity" backorder_quantity, "handling_time"
+    handling_time, "quantity" quantity, "warehouse_id" warehouse_id }
 );
 /// A category-specific fee of a SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -145,7 +152,9 @@ pub struct SkuFee {
     /// Extra context of the fee; for Pfand SINGLE_USE, REUSABLE or NOT_APPLICABLE.
     pub additional_attribute: Option<String>,
 }
-::shop_api::object!(SkuFee { kind = "type", amount, additional_attribute });
+::shop_api::object!(
+    SkuFee { "additional_attribute" additional_attribute, "amount" amount, "type" kind }
+);
 /// A category recommended for a product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RecommendedCategory {
@@ -154,7 +163,7 @@ pub struct RecommendedCategory {
     /// Category name in the shop's country.
     pub local_name: Option<String>,
 }
-::shop_api::object!(RecommendedCategory { id, local_name });
+::shop_api::object!(RecommendedCategory { "id" id, "local_name" local_name });
 /// Platform a product is listed on (Tokopedia-migrated sellers).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -270,15 +279,25 @@ pub struct Product {
     pub subscribe_info: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    Product { id, title, description, status, product_status, create_time, update_time,
-    category_chains, recommended_categories, brand, main_images, video, skus,
-    product_attributes, package_dimensions, package_weight, size_chart, certifications,
-    audit, audit_failed_reasons, delivery_options, external_product_id, is_cod_allowed,
-    is_not_for_sale, is_pre_owned, is_replicated, has_draft, listing_quality_tier,
-    product_types, primary_combined_product_id, minimum_order_quantity,
-    shipping_insurance_requirement, shipping_template_id, manufacturer_ids,
-    responsible_person_ids, integrated_platform_statuses, global_product_association,
-    product_families, prescription_requirement, subscribe_info }
+    Product { "audit" audit, "audit_failed_reasons" audit_failed_reasons, "brand" brand,
+    "category_chains" category_chains, "certifications" certifications, "create_time"
+    create_time, "delivery_options" delivery_options, "description" description,
+    "external_product_id" external_product_id, "global_product_association"
+    global_product_association, "has_draft" has_draft, "id" id,
+    "integrated_platform_statuses" integrated_platform_statuses, "is_cod_allowed"
+    is_cod_allowed, "is_not_for_sale" is_not_for_sale, "is_pre_owned" is_pre_owned,
+    "is_replicated" is_replicated, "listing_quality_tier" listing_quality_tier,
+    "main_images" main_images, "manufacturer_ids" manufacturer_ids,
+    "minimum_order_quantity" minimum_order_quantity, "package_dimensions"
+    package_dimensions, "package_weight" package_weight, "prescription_requirement"
+    prescription_requirement, "primary_combined_product_id" primary_combined_product_id,
+    "product_attributes" product_attributes, "product_families" product_families,
+    "product_status" product_status, "product_types" product_types,
+    "recommended_categories" recommended_categories, "responsible_person_ids"
+    responsible_person_ids, "shipping_insurance_requirement"
+    shipping_insurance_requirement, "shipping_template_id" shipping_template_id,
+    "size_chart" size_chart, "skus" skus, "status" status, "subscribe_info"
+    subscribe_info, "title" title, "update_time" update_time, "video" video }
 );
 /// A SKU of a product.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -325,10 +344,14 @@ pub struct Sku {
     pub sku_weight: Option<SkuWeight>,
 }
 ::shop_api::object!(
-    Sku { id, seller_sku, external_sku_id, price, list_price, inventory,
-    sales_attributes, identifier_code, sku_unit_count, status_info, fees, external_urls,
-    extra_identifier_codes, combined_skus, external_list_prices, pre_sale,
-    global_listing_policy, purchase_order_quantity_limit, sku_dimensions, sku_weight }
+    Sku { "combined_skus" combined_skus, "external_list_prices" external_list_prices,
+    "external_sku_id" external_sku_id, "external_urls" external_urls,
+    "extra_identifier_codes" extra_identifier_codes, "fees" fees, "global_listing_policy"
+    global_listing_policy, "id" id, "identifier_code" identifier_code, "inventory"
+    inventory, "list_price" list_price, "pre_sale" pre_sale, "price" price,
+    "purchase_order_quantity_limit" purchase_order_quantity_limit, "sales_attributes"
+    sales_attributes, "seller_sku" seller_sku, "sku_dimensions" sku_dimensions,
+    "sku_unit_count" sku_unit_count, "sku_weight" sku_weight, "status_info" status_info }
 );
 /// Status of a SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -338,7 +361,9 @@ pub struct SkuStatusInfo {
     /// Who deactivated it: SELLER, PLATFORM or COMBO_RELATION.
     pub deactivation_source: Option<String>,
 }
-::shop_api::object!(SkuStatusInfo { status, deactivation_source });
+::shop_api::object!(
+    SkuStatusInfo { "deactivation_source" deactivation_source, "status" status }
+);
 /// A variant attribute of a SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SalesAttribute {
@@ -356,7 +381,8 @@ pub struct SalesAttribute {
     pub supplementary_sku_images: Option<Vec<Image>>,
 }
 ::shop_api::object!(
-    SalesAttribute { id, name, value_id, value_name, sku_img, supplementary_sku_images }
+    SalesAttribute { "id" id, "name" name, "sku_img" sku_img, "supplementary_sku_images"
+    supplementary_sku_images, "value_id" value_id, "value_name" value_name }
 );
 /// An image hosted by TikTok Shop.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -372,7 +398,10 @@ pub struct Image {
     /// Height in px.
     pub height: Option<i32>,
 }
-::shop_api::object!(Image { uri, urls, thumb_urls, width, height });
+::shop_api::object!(
+    Image { "height" height, "thumb_urls" thumb_urls, "uri" uri, "urls" urls, "width"
+    width }
+);
 /// A product video.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Video {
@@ -391,7 +420,10 @@ pub struct Video {
     /// File size (MB).
     pub size: Option<f64>,
 }
-::shop_api::object!(Video { id, url, cover_url, format, width, height, size });
+::shop_api::object!(
+    Video { "cover_url" cover_url, "format" format, "height" height, "id" id, "size"
+    size, "url" url, "width" width }
+);
 /// A general product attribute with its values.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAttribute {
@@ -402,7 +434,7 @@ pub struct ProductAttribute {
     /// Values of the attribute.
     pub values: Option<Vec<IdName>>,
 }
-::shop_api::object!(ProductAttribute { id, name, values });
+::shop_api::object!(ProductAttribute { "id" id, "name" name, "values" values });
 /// Size chart of a product, an image or a template.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SizeChart {
@@ -411,7 +443,7 @@ pub struct SizeChart {
     /// Size chart template.
     pub template: Option<IdRef>,
 }
-::shop_api::object!(SizeChart { image, template });
+::shop_api::object!(SizeChart { "image" image, "template" template });
 /// A certification of a product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Certification {
@@ -426,7 +458,10 @@ pub struct Certification {
     /// Expiration date (Unix seconds).
     pub expiration_date: Option<i64>,
 }
-::shop_api::object!(Certification { id, title, images, files, expiration_date });
+::shop_api::object!(
+    Certification { "expiration_date" expiration_date, "files" files, "id" id, "images"
+    images, "title" title }
+);
 /// A certification document.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CertificationFile {
@@ -439,7 +474,9 @@ pub struct CertificationFile {
     /// URLs to view the file.
     pub urls: Option<Vec<String>>,
 }
-::shop_api::object!(CertificationFile { id, name, format, urls });
+::shop_api::object!(
+    CertificationFile { "format" format, "id" id, "name" name, "urls" urls }
+);
 /// Why a product failed the audit.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuditFailedReason {
@@ -453,7 +490,8 @@ pub struct AuditFailedReason {
     pub listing_platform: Option<ListingPlatform>,
 }
 ::shop_api::object!(
-    AuditFailedReason { position, reasons, suggestions, listing_platform }
+    AuditFailedReason { "listing_platform" listing_platform, "position" position,
+    "reasons" reasons, "suggestions" suggestions }
 );
 /// A delivery option applied to a product.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -465,7 +503,9 @@ pub struct ProductDeliveryOption {
     /// Available for this product.
     pub is_available: Option<bool>,
 }
-::shop_api::object!(ProductDeliveryOption { id, name, is_available });
+::shop_api::object!(
+    ProductDeliveryOption { "id" id, "is_available" is_available, "name" name }
+);
 /// Status of a product on an integrated platform.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IntegratedPlatformStatus {
@@ -474,14 +514,14 @@ pub struct IntegratedPlatformStatus {
     /// Status there.
     pub status: Option<ProductStatus>,
 }
-::shop_api::object!(IntegratedPlatformStatus { platform, status });
+::shop_api::object!(IntegratedPlatformStatus { "platform" platform, "status" status });
 /// An image by URI (from product.upload_image).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageInput {
     /// Image URI.
     pub uri: Option<String>,
 }
-::shop_api::object!(ImageInput { uri });
+::shop_api::object!(ImageInput { "uri" uri });
 /// A product attribute to set; give value ids or custom names.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAttributeInput {
@@ -490,7 +530,7 @@ pub struct ProductAttributeInput {
     /// Values: built-in value id, or a custom name.
     pub values: Vec<IdName>,
 }
-::shop_api::object!(ProductAttributeInput { id, values });
+::shop_api::object!(ProductAttributeInput { "id" id, "values" values });
 /// A SKU to create or edit.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuInput {
@@ -530,9 +570,13 @@ pub struct SkuInput {
     pub sku_weight: Option<ProductCreateSkuWeight>,
 }
 ::shop_api::object!(
-    SkuInput { id, seller_sku, external_sku_id, sales_attributes, price, list_price,
-    inventory, identifier_code, sku_unit_count, combined_skus, fees, external_urls,
-    extra_identifier_codes, external_list_prices, pre_sale, sku_dimensions, sku_weight }
+    SkuInput { "combined_skus" combined_skus, "external_list_prices"
+    external_list_prices, "external_sku_id" external_sku_id, "external_urls"
+    external_urls, "extra_identifier_codes" extra_identifier_codes, "fees" fees, "id" id,
+    "identifier_code" identifier_code, "inventory" inventory, "list_price" list_price,
+    "pre_sale" pre_sale, "price" price, "sales_attributes" sales_attributes, "seller_sku"
+    seller_sku, "sku_dimensions" sku_dimensions, "sku_unit_count" sku_unit_count,
+    "sku_weight" sku_weight }
 );
 /// A variant attribute to set; built-in ids or custom names.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -551,8 +595,9 @@ pub struct SalesAttributeInput {
     pub supplementary_sku_images: Option<Vec<ImageInput>>,
 }
 ::shop_api::object!(
-    SalesAttributeInput { id, name, value_id, value_name, sku_img,
-    supplementary_sku_images }
+    SalesAttributeInput { "id" id, "name" name, "sku_img" sku_img,
+    "supplementary_sku_images" supplementary_sku_images, "value_id" value_id,
+    "value_name" value_name }
 );
 /// Price of a SKU to set.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -566,7 +611,10 @@ pub struct PriceInput {
     /// starting bit price for auction product
     pub starting_bid_price: Option<String>,
 }
-::shop_api::object!(PriceInput { amount, currency, sale_price, starting_bid_price });
+::shop_api::object!(
+    PriceInput { "amount" amount, "currency" currency, "sale_price" sale_price,
+    "starting_bid_price" starting_bid_price }
+);
 /// Stock of a SKU in one warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InventoryInput {
@@ -580,7 +628,8 @@ pub struct InventoryInput {
     pub handling_time: Option<i64>,
 }
 ::shop_api::object!(
-    InventoryInput { warehouse_id, quantity, backorder_quantity, handling_time }
+    InventoryInput { "backorder_quantity" backorder_quantity, "handling_time"
+    handling_time, "quantity" quantity, "warehouse_id" warehouse_id }
 );
 /// A source SKU of a virtual bundle SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -592,7 +641,9 @@ pub struct CombinedSkuInput {
     /// Quantity of the source SKU in the bundle.
     pub sku_count: i32,
 }
-::shop_api::object!(CombinedSkuInput { product_id, sku_id, sku_count });
+::shop_api::object!(
+    CombinedSkuInput { "product_id" product_id, "sku_count" sku_count, "sku_id" sku_id }
+);
 /// A certification to attach.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CertificationInput {
@@ -605,7 +656,10 @@ pub struct CertificationInput {
     /// Expiration date (Unix seconds).
     pub expiration_date: Option<i64>,
 }
-::shop_api::object!(CertificationInput { id, images, files, expiration_date });
+::shop_api::object!(
+    CertificationInput { "expiration_date" expiration_date, "files" files, "id" id,
+    "images" images }
+);
 /// A certification file uploaded with the product file upload.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CertificationFileInput {
@@ -616,7 +670,7 @@ pub struct CertificationFileInput {
     /// File format: PDF.
     pub format: String,
 }
-::shop_api::object!(CertificationFileInput { id, name, format });
+::shop_api::object!(CertificationFileInput { "format" format, "id" id, "name" name });
 /// Size chart to attach, an image or a template.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SizeChartInput {
@@ -625,7 +679,7 @@ pub struct SizeChartInput {
     /// Size chart template.
     pub template: Option<IdRef>,
 }
-::shop_api::object!(SizeChartInput { image, template });
+::shop_api::object!(SizeChartInput { "image" image, "template" template });
 /// A SKU as saved by create or edit.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SavedProductSku {
@@ -641,7 +695,8 @@ pub struct SavedProductSku {
     pub fees: Option<Vec<SkuFee>>,
 }
 ::shop_api::object!(
-    SavedProductSku { id, seller_sku, external_sku_id, sales_attributes, fees }
+    SavedProductSku { "external_sku_id" external_sku_id, "fees" fees, "id" id,
+    "sales_attributes" sales_attributes, "seller_sku" seller_sku }
 );
 /// Ids of a saved sales attribute.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -651,7 +706,7 @@ pub struct SavedSalesAttribute {
     /// Value id.
     pub value_id: Option<String>,
 }
-::shop_api::object!(SavedSalesAttribute { id, value_id });
+::shop_api::object!(SavedSalesAttribute { "id" id, "value_id" value_id });
 /// New stock of one SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuInventoryUpdate {
@@ -660,7 +715,7 @@ pub struct SkuInventoryUpdate {
     /// Stock per warehouse; list every warehouse of the SKU.
     pub inventory: Vec<InventoryUpdate>,
 }
-::shop_api::object!(SkuInventoryUpdate { id, inventory });
+::shop_api::object!(SkuInventoryUpdate { "id" id, "inventory" inventory });
 /// Stock of a SKU in one warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InventoryUpdate {
@@ -674,7 +729,8 @@ pub struct InventoryUpdate {
     pub handling_time: Option<i32>,
 }
 ::shop_api::object!(
-    InventoryUpdate { warehouse_id, quantity, backorder_quantity, handling_time }
+    InventoryUpdate { "backorder_quantity" backorder_quantity, "handling_time"
+    handling_time, "quantity" quantity, "warehouse_id" warehouse_id }
 );
 /// New price of one SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -688,7 +744,10 @@ pub struct SkuPriceUpdate {
     /// List prices on external platforms (US).
     pub external_list_prices: Option<Vec<ProductCreateExternalListPrice>>,
 }
-::shop_api::object!(SkuPriceUpdate { id, price, list_price, external_list_prices });
+::shop_api::object!(
+    SkuPriceUpdate { "external_list_prices" external_list_prices, "id" id, "list_price"
+    list_price, "price" price }
+);
 /// An error about one product or SKU of a batch call.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductError {
@@ -699,7 +758,7 @@ pub struct ProductError {
     /// What failed.
     pub detail: Option<ProductErrorDetail>,
 }
-::shop_api::object!(ProductError { code, message, detail });
+::shop_api::object!(ProductError { "code" code, "detail" detail, "message" message });
 /// The product or SKU an error is about.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductErrorDetail {
@@ -710,7 +769,10 @@ pub struct ProductErrorDetail {
     /// Secondary errors.
     pub extra_errors: Option<Vec<ProductExtraError>>,
 }
-::shop_api::object!(ProductErrorDetail { product_id, sku_id, extra_errors });
+::shop_api::object!(
+    ProductErrorDetail { "extra_errors" extra_errors, "product_id" product_id, "sku_id"
+    sku_id }
+);
 /// A secondary error.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductExtraError {
@@ -721,7 +783,9 @@ pub struct ProductExtraError {
     /// Warehouse concerned (inventory update).
     pub warehouse_id: Option<String>,
 }
-::shop_api::object!(ProductExtraError { code, message, warehouse_id });
+::shop_api::object!(
+    ProductExtraError { "code" code, "message" message, "warehouse_id" warehouse_id }
+);
 /// A product category.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Category {
@@ -737,7 +801,8 @@ pub struct Category {
     pub permission_statuses: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    Category { id, parent_id, local_name, is_leaf, permission_statuses }
+    Category { "id" id, "is_leaf" is_leaf, "local_name" local_name, "parent_id"
+    parent_id, "permission_statuses" permission_statuses }
 );
 /// A built-in attribute of a category.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -764,9 +829,11 @@ pub struct CategoryAttribute {
     pub metric_standards: Option<Vec<MetricStandard>>,
 }
 ::shop_api::object!(
-    CategoryAttribute { id, name, kind = "type", is_required = "is_requried",
-    is_multiple_selection, is_customizable, value_data_format, values,
-    requirement_conditions, metric_standards }
+    CategoryAttribute { "id" id, "is_customizable" is_customizable,
+    "is_multiple_selection" is_multiple_selection, "is_requried" is_required,
+    "metric_standards" metric_standards, "name" name, "requirement_conditions"
+    requirement_conditions, "type" kind, "value_data_format" value_data_format, "values"
+    values }
 );
 /// A selectable attribute value.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -778,7 +845,9 @@ pub struct CategoryAttributeValue {
     /// Icon URL.
     pub icon_url: Option<String>,
 }
-::shop_api::object!(CategoryAttributeValue { id, name, icon_url });
+::shop_api::object!(
+    CategoryAttributeValue { "icon_url" icon_url, "id" id, "name" name }
+);
 /// A condition on another attribute's value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RequirementCondition {
@@ -790,7 +859,8 @@ pub struct RequirementCondition {
     pub condition_type: Option<String>,
 }
 ::shop_api::object!(
-    RequirementCondition { attribute_id, attribute_value_id, condition_type }
+    RequirementCondition { "attribute_id" attribute_id, "attribute_value_id"
+    attribute_value_id, "condition_type" condition_type }
 );
 /// A certification a category may require.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -811,8 +881,10 @@ pub struct CertificationRule {
     pub expiration_date: Option<Requirement>,
 }
 ::shop_api::object!(
-    CertificationRule { id, name, is_required, requirement_conditions, sample_image_url,
-    document_details, expiration_date }
+    CertificationRule { "document_details" document_details, "expiration_date"
+    expiration_date, "id" id, "is_required" is_required, "name" name,
+    "requirement_conditions" requirement_conditions, "sample_image_url" sample_image_url
+    }
 );
 /// Whether something is required or supported in a category.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -827,7 +899,8 @@ pub struct Requirement {
     pub size_types: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    Requirement { is_required, is_supported, measurement_and_options, size_types }
+    Requirement { "is_required" is_required, "is_supported" is_supported,
+    "measurement_and_options" measurement_and_options, "size_types" size_types }
 );
 /// A fee a category may require.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -837,7 +910,7 @@ pub struct FeeRule {
     /// Fee information required.
     pub is_required: Option<bool>,
 }
-::shop_api::object!(FeeRule { kind = "type", is_required });
+::shop_api::object!(FeeRule { "is_required" is_required, "type" kind });
 /// A category of the recommended category path.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RecommendedCategoryNode {
@@ -853,7 +926,8 @@ pub struct RecommendedCategoryNode {
     pub permission_statuses: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    RecommendedCategoryNode { id, name, level, is_leaf, permission_statuses }
+    RecommendedCategoryNode { "id" id, "is_leaf" is_leaf, "level" level, "name" name,
+    "permission_statuses" permission_statuses }
 );
 /// A brand available to the shop.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -870,7 +944,8 @@ pub struct BrandInfo {
     pub is_t1_brand: Option<bool>,
 }
 ::shop_api::object!(
-    BrandInfo { id, name, authorized_status, brand_status, is_t1_brand }
+    BrandInfo { "authorized_status" authorized_status, "brand_status" brand_status, "id"
+    id, "is_t1_brand" is_t1_brand, "name" name }
 );
 /// The details of the error.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -878,7 +953,7 @@ pub struct Detail {
     /// The ID of the global product that could not be deleted.
     pub global_product_id: Option<String>,
 }
-::shop_api::object!(Detail { global_product_id });
+::shop_api::object!(Detail { "global_product_id" global_product_id });
 /// The list of errors that occurred.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Error {
@@ -889,7 +964,7 @@ pub struct Error {
     /// The details of the error.
     pub detail: Option<Detail>,
 }
-::shop_api::object!(Error { message, code, detail });
+::shop_api::object!(Error { "code" code, "detail" detail, "message" message });
 /// A list of conditions that determine if the product attribute is required based on the seller's inputs for other attributes.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AttributeRequirementCondition {
@@ -903,8 +978,8 @@ pub struct AttributeRequirementCondition {
     pub attribute_value_id: Option<String>,
 }
 ::shop_api::object!(
-    AttributeRequirementCondition { region, condition_type, attribute_id,
-    attribute_value_id }
+    AttributeRequirementCondition { "attribute_id" attribute_id, "attribute_value_id"
+    attribute_value_id, "condition_type" condition_type, "region" region }
 );
 /// The list of standard built-in product and sales attributes that are bound to the specified category.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -931,8 +1006,10 @@ pub struct Attribute {
     pub required_regions: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    Attribute { id, name, kind = "type", is_requried, values, is_multiple_selection,
-    is_customizable, requirement_conditions, optional_regions, required_regions }
+    Attribute { "id" id, "is_customizable" is_customizable, "is_multiple_selection"
+    is_multiple_selection, "is_requried" is_requried, "name" name, "optional_regions"
+    optional_regions, "required_regions" required_regions, "requirement_conditions"
+    requirement_conditions, "type" kind, "values" values }
 );
 /// A list of conditions that determine if the certification is required in a market based on the seller's inputs for a product attribute.
 ///
@@ -957,8 +1034,10 @@ pub struct ProductCertification {
     pub requirement_conditions: Option<Vec<ProductCertificationRequirementCondition>>,
 }
 ::shop_api::object!(
-    ProductCertification { id, name, is_required, sample_image_url, required_regions,
-    optional_regions, requirement_conditions }
+    ProductCertification { "id" id, "is_required" is_required, "name" name,
+    "optional_regions" optional_regions, "required_regions" required_regions,
+    "requirement_conditions" requirement_conditions, "sample_image_url" sample_image_url
+    }
 );
 /// Size chart related rules.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -968,7 +1047,10 @@ pub struct GlobalCategoryRulesSizeChart {
     /// A flag to indicate whether a size chart is required.
     pub is_required: Option<bool>,
 }
-::shop_api::object!(GlobalCategoryRulesSizeChart { is_supported, is_required });
+::shop_api::object!(
+    GlobalCategoryRulesSizeChart { "is_required" is_required, "is_supported" is_supported
+    }
+);
 /// Responsible person rules.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResponsiblePerson {
@@ -980,7 +1062,8 @@ pub struct ResponsiblePerson {
     pub required_regions: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ResponsiblePerson { is_required, optional_regions, required_regions }
+    ResponsiblePerson { "is_required" is_required, "optional_regions" optional_regions,
+    "required_regions" required_regions }
 );
 /// Manufacturer rules. If this is empty, it means a manufacturer is not required for this category.
 ///
@@ -1001,7 +1084,8 @@ pub struct GlobalCategoriesCategory {
     pub permission_statuses: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    GlobalCategoriesCategory { id, parent_id, local_name, is_leaf, permission_statuses }
+    GlobalCategoriesCategory { "id" id, "is_leaf" is_leaf, "local_name" local_name,
+    "parent_id" parent_id, "permission_statuses" permission_statuses }
 );
 /// A list of images to display in the product image gallery.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1013,7 +1097,7 @@ pub struct MainImage {
     /// The URI of the image.
     pub uri: Option<String>,
 }
-::shop_api::object!(MainImage { height, width, uri });
+::shop_api::object!(MainImage { "height" height, "uri" uri, "width" width });
 /// A list of certification related files.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct File {
@@ -1026,7 +1110,7 @@ pub struct File {
     /// The format of the certification file.
     pub format: Option<String>,
 }
-::shop_api::object!(File { id, urls, name, format });
+::shop_api::object!(File { "format" format, "id" id, "name" name, "urls" urls });
 /// A list of certification related images.
 ///
 /// The same fields as [`MainImage`].
@@ -1043,7 +1127,9 @@ pub struct GlobalProductCertification {
     /// A list of certification related images.
     pub images: Option<Vec<CertificationImage>>,
 }
-::shop_api::object!(GlobalProductCertification { id, title, files, images });
+::shop_api::object!(
+    GlobalProductCertification { "files" files, "id" id, "images" images, "title" title }
+);
 /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Price {
@@ -1054,7 +1140,9 @@ pub struct Price {
     /// The unit price of the SKU.
     pub unit_price: Option<String>,
 }
-::shop_api::object!(Price { amount, currency, unit_price });
+::shop_api::object!(
+    Price { "amount" amount, "currency" currency, "unit_price" unit_price }
+);
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuSalesAttribute {
@@ -1069,7 +1157,10 @@ pub struct SkuSalesAttribute {
     /// An image to display for the SKU.
     pub sku_img: Option<SkuImg>,
 }
-::shop_api::object!(SkuSalesAttribute { id, name, value_id, value_name, sku_img });
+::shop_api::object!(
+    SkuSalesAttribute { "id" id, "name" name, "sku_img" sku_img, "value_id" value_id,
+    "value_name" value_name }
+);
 /// SKU inventory information per warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Inventory {
@@ -1078,7 +1169,9 @@ pub struct Inventory {
     /// The SKU quantity available in the warehouse.
     pub quantity: Option<i64>,
 }
-::shop_api::object!(Inventory { global_warehouse_id, quantity });
+::shop_api::object!(
+    Inventory { "global_warehouse_id" global_warehouse_id, "quantity" quantity }
+);
 /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GlobalProductSku {
@@ -1104,9 +1197,11 @@ pub struct GlobalProductSku {
     pub external_global_sku_id: Option<String>,
 }
 ::shop_api::object!(
-    GlobalProductSku { id, seller_sku, price, global_quantity, identifier_code,
-    sales_attributes, inventory, sku_unit_count, extra_identifier_codes,
-    external_global_sku_id }
+    GlobalProductSku { "external_global_sku_id" external_global_sku_id,
+    "extra_identifier_codes" extra_identifier_codes, "global_quantity" global_quantity,
+    "id" id, "identifier_code" identifier_code, "inventory" inventory, "price" price,
+    "sales_attributes" sales_attributes, "seller_sku" seller_sku, "sku_unit_count"
+    sku_unit_count }
 );
 /// A list of general attributes (e.g.
 ///
@@ -1124,7 +1219,7 @@ pub struct GlobalProductSizeChart {
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
     pub template: Option<Id>,
 }
-::shop_api::object!(GlobalProductSizeChart { image, template });
+::shop_api::object!(GlobalProductSizeChart { "image" image, "template" template });
 /// The list of sales attribute mappings between the global and local SKUs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SalesAttributeMapping {
@@ -1138,7 +1233,8 @@ pub struct SalesAttributeMapping {
     pub local_value_id: Option<String>,
 }
 ::shop_api::object!(
-    SalesAttributeMapping { global_attribute_id, local_attribute_id, global_value_id,
+    SalesAttributeMapping { "global_attribute_id" global_attribute_id, "global_value_id"
+    global_value_id, "local_attribute_id" local_attribute_id, "local_value_id"
     local_value_id }
 );
 /// The list of sku mappings between the global and local products.
@@ -1152,7 +1248,8 @@ pub struct SkuMapping {
     pub sales_attribute_mappings: Option<Vec<SalesAttributeMapping>>,
 }
 ::shop_api::object!(
-    SkuMapping { global_sku_id, local_sku_id, sales_attribute_mappings }
+    SkuMapping { "global_sku_id" global_sku_id, "local_sku_id" local_sku_id,
+    "sales_attribute_mappings" sales_attribute_mappings }
 );
 /// The local products associated through global product publishing or manual binding.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1164,7 +1261,9 @@ pub struct GlobalProductProduct {
     /// The list of sku mappings between the global and local products.
     pub sku_mappings: Option<Vec<SkuMapping>>,
 }
-::shop_api::object!(GlobalProductProduct { region, id, sku_mappings });
+::shop_api::object!(
+    GlobalProductProduct { "id" id, "region" region, "sku_mappings" sku_mappings }
+);
 /// (Deprecated: This field is deprecated and will be removed in a future API version.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GlobalProductManufacturer {
@@ -1177,7 +1276,10 @@ pub struct GlobalProductManufacturer {
     /// The email address of the manufacturer.
     pub email: Option<String>,
 }
-::shop_api::object!(GlobalProductManufacturer { name, address, phone_number, email });
+::shop_api::object!(
+    GlobalProductManufacturer { "address" address, "email" email, "name" name,
+    "phone_number" phone_number }
+);
 /// A list of results from checking whether a shop satisfies TikTok Shop requirements.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CheckResult {
@@ -1188,7 +1290,10 @@ pub struct CheckResult {
     /// The specific reasons for failing a certain 'check_item'.
     pub fail_reasons: Option<Vec<String>>,
 }
-::shop_api::object!(CheckResult { check_item, is_failed, fail_reasons });
+::shop_api::object!(
+    CheckResult { "check_item" check_item, "fail_reasons" fail_reasons, "is_failed"
+    is_failed }
+);
 /// Product listing quality information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListingQuality {
@@ -1197,7 +1302,10 @@ pub struct ListingQuality {
     /// The remaining number of recommendations (see 'diagnosis_results') that must be implemented for the product to reach the highest tier.
     pub remaining_recommendations: Option<i64>,
 }
-::shop_api::object!(ListingQuality { current_tier, remaining_recommendations });
+::shop_api::object!(
+    ListingQuality { "current_tier" current_tier, "remaining_recommendations"
+    remaining_recommendations }
+);
 /// The results of diagnosing the specified field.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DiagnosisResult {
@@ -1208,14 +1316,17 @@ pub struct DiagnosisResult {
     /// The listing quality tier you can reach by implementing the recommendation. Values: FAIR, GOOD.
     pub quality_tier: Option<String>,
 }
-::shop_api::object!(DiagnosisResult { code, how_to_solve, quality_tier });
+::shop_api::object!(
+    DiagnosisResult { "code" code, "how_to_solve" how_to_solve, "quality_tier"
+    quality_tier }
+);
 /// The SEO keyword suggestions for product titles.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SeoWord {
     /// The suggested SEO keyword.
     pub text: Option<String>,
 }
-::shop_api::object!(SeoWord { text });
+::shop_api::object!(SeoWord { "text" text });
 /// The list of optimized product title or description.
 ///
 /// The same fields as [`SeoWord`].
@@ -1237,7 +1348,8 @@ pub struct SuggestionImage {
     pub optimized_url: Option<String>,
 }
 ::shop_api::object!(
-    SuggestionImage { height, width, uri, url, optimized_uri, optimized_url }
+    SuggestionImage { "height" height, "optimized_uri" optimized_uri, "optimized_url"
+    optimized_url, "uri" uri, "url" url, "width" width }
 );
 /// Optimization suggestions that are auto-generated by the system to improve the effectiveness of the specified field.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1249,7 +1361,9 @@ pub struct Suggestion {
     /// The optimized image. Only the first image in the 'main_images' set will be optimized.
     pub images: Option<Vec<SuggestionImage>>,
 }
-::shop_api::object!(Suggestion { seo_words, smart_texts, images });
+::shop_api::object!(
+    Suggestion { "images" images, "seo_words" seo_words, "smart_texts" smart_texts }
+);
 /// Product diagnosis and optimization information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Diagnose {
@@ -1260,7 +1374,10 @@ pub struct Diagnose {
     /// Optimization suggestions that are auto-generated by the system to improve the effectiveness of the specified field.
     pub suggestion: Option<Suggestion>,
 }
-::shop_api::object!(Diagnose { field, diagnosis_results, suggestion });
+::shop_api::object!(
+    Diagnose { "diagnosis_results" diagnosis_results, "field" field, "suggestion"
+    suggestion }
+);
 /// The list of requested products and the corresponding diagnosis results.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InformationIssueDiagnosisProduct {
@@ -1271,7 +1388,10 @@ pub struct InformationIssueDiagnosisProduct {
     /// Product diagnosis and optimization information.
     pub diagnoses: Option<Vec<Diagnose>>,
 }
-::shop_api::object!(InformationIssueDiagnosisProduct { id, listing_quality, diagnoses });
+::shop_api::object!(
+    InformationIssueDiagnosisProduct { "diagnoses" diagnoses, "id" id, "listing_quality"
+    listing_quality }
+);
 /// The list of requested products and the corresponding suggestions.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductsSeoWordsProduct {
@@ -1280,7 +1400,7 @@ pub struct ProductsSeoWordsProduct {
     /// The list of SEO keyword suggestions for the product title.
     pub seo_words: Option<Vec<SeoWord>>,
 }
-::shop_api::object!(ProductsSeoWordsProduct { id, seo_words });
+::shop_api::object!(ProductsSeoWordsProduct { "id" id, "seo_words" seo_words });
 /// The list of optimized text.
 ///
 /// The same fields as [`SeoWord`].
@@ -1293,7 +1413,7 @@ pub struct ProductSuggestion {
     /// The list of optimized text.
     pub items: Option<Vec<Item>>,
 }
-::shop_api::object!(ProductSuggestion { field, items });
+::shop_api::object!(ProductSuggestion { "field" field, "items" items });
 /// The list of requested products and the corresponding suggestions.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RecommendedProductTitleAndDescriptionProduct {
@@ -1302,7 +1422,9 @@ pub struct RecommendedProductTitleAndDescriptionProduct {
     /// The suggestions for each product field.
     pub suggestions: Option<Vec<ProductSuggestion>>,
 }
-::shop_api::object!(RecommendedProductTitleAndDescriptionProduct { id, suggestions });
+::shop_api::object!(
+    RecommendedProductTitleAndDescriptionProduct { "id" id, "suggestions" suggestions }
+);
 /// The requested translation tasks and the corresponding results.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TranslationTask {
@@ -1320,8 +1442,9 @@ pub struct TranslationTask {
     pub translated_image: Option<ImageRef>,
 }
 ::shop_api::object!(
-    TranslationTask { original_image, id, target_language, status, fail_reason,
-    translated_image }
+    TranslationTask { "fail_reason" fail_reason, "id" id, "original_image"
+    original_image, "status" status, "target_language" target_language,
+    "translated_image" translated_image }
 );
 /// The list of markets where inventory from this warehouse is shared or dynamically allocated.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1331,7 +1454,9 @@ pub struct AssociatedWarehouse {
     /// The country where the warehouse is located.
     pub region: Option<String>,
 }
-::shop_api::object!(AssociatedWarehouse { warehouse_id, region });
+::shop_api::object!(
+    AssociatedWarehouse { "region" region, "warehouse_id" warehouse_id }
+);
 /// A list of inventory allocation rules for all warehouses linked to the shop.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InventoryRule {
@@ -1343,7 +1468,8 @@ pub struct InventoryRule {
     pub associated_warehouses: Option<Vec<AssociatedWarehouse>>,
 }
 ::shop_api::object!(
-    InventoryRule { local_warehouse_id, allocation_mode, associated_warehouses }
+    InventoryRule { "allocation_mode" allocation_mode, "associated_warehouses"
+    associated_warehouses, "local_warehouse_id" local_warehouse_id }
 );
 /// The globally associated replicas in other markets if the product has been replicated through local replication.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1357,7 +1483,10 @@ pub struct ReplicatedProduct {
     /// The status of the product.
     pub product_status: Option<String>,
 }
-::shop_api::object!(ReplicatedProduct { region, shop_id, product_id, product_status });
+::shop_api::object!(
+    ReplicatedProduct { "product_id" product_id, "product_status" product_status,
+    "region" region, "shop_id" shop_id }
+);
 /// Product images, including gallery images, images that appear in the description, product variant images.
 ///
 /// The same fields as [`ImageInput`].
@@ -1374,7 +1503,10 @@ pub struct RecommendGlobalCategoriesCategory {
     /// A flag to indicate if the category is a leaf category.
     pub is_leaf: Option<bool>,
 }
-::shop_api::object!(RecommendGlobalCategoriesCategory { id, name, level, is_leaf });
+::shop_api::object!(
+    RecommendGlobalCategoriesCategory { "id" id, "is_leaf" is_leaf, "level" level, "name"
+    name }
+);
 /// A list of images to display in the product image gallery.
 ///
 /// The same fields as [`ImageInput`].
@@ -1398,7 +1530,8 @@ pub struct CreateGlobalProductSalesAttribute {
     pub sku_img: Option<SalesAttributeSkuImg>,
 }
 ::shop_api::object!(
-    CreateGlobalProductSalesAttribute { id, name, value_id, value_name, sku_img }
+    CreateGlobalProductSalesAttribute { "id" id, "name" name, "sku_img" sku_img,
+    "value_id" value_id, "value_name" value_name }
 );
 /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1423,9 +1556,11 @@ pub struct CreateGlobalProductSku {
     pub external_global_sku_id: Option<String>,
 }
 ::shop_api::object!(
-    CreateGlobalProductSku { global_quantity, sales_attributes, seller_sku, price,
-    identifier_code, inventory, sku_unit_count, extra_identifier_codes,
-    external_global_sku_id }
+    CreateGlobalProductSku { "external_global_sku_id" external_global_sku_id,
+    "extra_identifier_codes" extra_identifier_codes, "global_quantity" global_quantity,
+    "identifier_code" identifier_code, "inventory" inventory, "price" price,
+    "sales_attributes" sales_attributes, "seller_sku" seller_sku, "sku_unit_count"
+    sku_unit_count }
 );
 /// A list of certification related images.
 ///
@@ -1441,7 +1576,7 @@ pub struct CreateGlobalProductFile {
     /// The format of the certification file.
     pub format: Option<String>,
 }
-::shop_api::object!(CreateGlobalProductFile { id, name, format });
+::shop_api::object!(CreateGlobalProductFile { "format" format, "id" id, "name" name });
 /// The list of certifications for your product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateGlobalProductCertification {
@@ -1452,7 +1587,9 @@ pub struct CreateGlobalProductCertification {
     /// A list of certification related files.
     pub files: Option<Vec<CreateGlobalProductFile>>,
 }
-::shop_api::object!(CreateGlobalProductCertification { id, images, files });
+::shop_api::object!(
+    CreateGlobalProductCertification { "files" files, "id" id, "images" images }
+);
 /// A list of general attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateGlobalProductProductAttribute {
@@ -1461,7 +1598,7 @@ pub struct CreateGlobalProductProductAttribute {
     /// A list of selectable values for the product attribute.
     pub values: Option<Vec<IdName>>,
 }
-::shop_api::object!(CreateGlobalProductProductAttribute { id, values });
+::shop_api::object!(CreateGlobalProductProductAttribute { "id" id, "values" values });
 /// The measurement details of the product to help buyers find the right size.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateGlobalProductSizeChart {
@@ -1470,7 +1607,7 @@ pub struct CreateGlobalProductSizeChart {
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
     pub template: Option<Id>,
 }
-::shop_api::object!(CreateGlobalProductSizeChart { image, template });
+::shop_api::object!(CreateGlobalProductSizeChart { "image" image, "template" template });
 /// (Deprecated: This field is deprecated and will be removed in a future API version.
 ///
 /// The same fields as [`GlobalProductManufacturer`].
@@ -1492,7 +1629,8 @@ pub struct GlobalSku {
     pub external_global_sku_id: Option<String>,
 }
 ::shop_api::object!(
-    GlobalSku { id, seller_sku, sales_attributes, external_global_sku_id }
+    GlobalSku { "external_global_sku_id" external_global_sku_id, "id" id,
+    "sales_attributes" sales_attributes, "seller_sku" seller_sku }
 );
 /// The list of global SKUs that need to be updated.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1502,7 +1640,7 @@ pub struct UpdateGlobalInventoryGlobalSku {
     /// Global SKU inventory information.
     pub inventory: Option<Vec<Inventory>>,
 }
-::shop_api::object!(UpdateGlobalInventoryGlobalSku { id, inventory });
+::shop_api::object!(UpdateGlobalInventoryGlobalSku { "id" id, "inventory" inventory });
 /// The SKU's local pricing information in the specified market.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PublishGlobalProductPrice {
@@ -1513,7 +1651,10 @@ pub struct PublishGlobalProductPrice {
     /// The SKU's local display price shown on the product page before any discounts.
     pub sale_price: Option<String>,
 }
-::shop_api::object!(PublishGlobalProductPrice { amount, currency, sale_price });
+::shop_api::object!(
+    PublishGlobalProductPrice { "amount" amount, "currency" currency, "sale_price"
+    sale_price }
+);
 /// SKU inventory information per warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuInventory {
@@ -1522,7 +1663,7 @@ pub struct SkuInventory {
     /// The SKU quantity available in the warehouse.
     pub quantity: Option<i64>,
 }
-::shop_api::object!(SkuInventory { warehouse_id, quantity });
+::shop_api::object!(SkuInventory { "quantity" quantity, "warehouse_id" warehouse_id });
 /// The fees required for this product based on TikTok Shop policies.
 ///
 /// The same fields as [`SkuFee`].
@@ -1539,7 +1680,10 @@ pub struct PublishTargetSku {
     /// The fees required for this product based on TikTok Shop policies.
     pub fees: Option<Vec<Fee>>,
 }
-::shop_api::object!(PublishTargetSku { related_global_sku_id, price, inventory, fees });
+::shop_api::object!(
+    PublishTargetSku { "fees" fees, "inventory" inventory, "price" price,
+    "related_global_sku_id" related_global_sku_id }
+);
 /// Target markets for publishing global products.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PublishTarget {
@@ -1553,7 +1697,8 @@ pub struct PublishTarget {
     pub skus: Option<Vec<PublishTargetSku>>,
 }
 ::shop_api::object!(
-    PublishTarget { region, responsible_person_ids, manufacturer_ids, skus }
+    PublishTarget { "manufacturer_ids" manufacturer_ids, "region" region,
+    "responsible_person_ids" responsible_person_ids, "skus" skus }
 );
 /// A list of attributes (e.g.
 ///
@@ -1572,7 +1717,8 @@ pub struct ProductSku {
     pub sale_attributes: Option<Vec<SaleAttribute>>,
 }
 ::shop_api::object!(
-    ProductSku { related_global_sku_id, id, seller_sku, sale_attributes }
+    ProductSku { "id" id, "related_global_sku_id" related_global_sku_id,
+    "sale_attributes" sale_attributes, "seller_sku" seller_sku }
 );
 /// The local products converted from the global product.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1586,7 +1732,10 @@ pub struct PublishGlobalProductProduct {
     /// The newly generated local product ID.
     pub id: Option<String>,
 }
-::shop_api::object!(PublishGlobalProductProduct { region, shop_id, skus, id });
+::shop_api::object!(
+    PublishGlobalProductProduct { "id" id, "region" region, "shop_id" shop_id, "skus"
+    skus }
+);
 /// Results of publishing the global product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PublishResult {
@@ -1597,7 +1746,9 @@ pub struct PublishResult {
     /// The list of errors that occurred.
     pub fail_reasons: Option<Vec<Warning>>,
 }
-::shop_api::object!(PublishResult { region, status, fail_reasons });
+::shop_api::object!(
+    PublishResult { "fail_reasons" fail_reasons, "region" region, "status" status }
+);
 /// SKU warehouse inventory information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuWarehouseInventory {
@@ -1609,7 +1760,8 @@ pub struct SkuWarehouseInventory {
     pub committed_quantity: Option<i64>,
 }
 ::shop_api::object!(
-    SkuWarehouseInventory { warehouse_id, available_quantity, committed_quantity }
+    SkuWarehouseInventory { "available_quantity" available_quantity, "committed_quantity"
+    committed_quantity, "warehouse_id" warehouse_id }
 );
 /// Inventory that is allocated to a specific campaign.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1619,7 +1771,9 @@ pub struct CampaignInventory {
     /// The name of the associated campaign.
     pub campaign_name: Option<String>,
 }
-::shop_api::object!(CampaignInventory { quantity, campaign_name });
+::shop_api::object!(
+    CampaignInventory { "campaign_name" campaign_name, "quantity" quantity }
+);
 /// Inventory that is allocated to TikTok creators.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatorInventory {
@@ -1628,14 +1782,16 @@ pub struct CreatorInventory {
     /// The name of the associated TikTok creator.
     pub creator_name: Option<String>,
 }
-::shop_api::object!(CreatorInventory { quantity, creator_name });
+::shop_api::object!(
+    CreatorInventory { "creator_name" creator_name, "quantity" quantity }
+);
 /// The remaining inventory available for the shop after deducting those allocated for campaigns and creators.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InShopInventory {
     /// The number of units allocated.
     pub quantity: Option<i64>,
 }
-::shop_api::object!(InShopInventory { quantity });
+::shop_api::object!(InShopInventory { "quantity" quantity });
 /// The distribution of the total available inventory for the SKU across different channels.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TotalAvailableInventoryDistribution {
@@ -1647,8 +1803,8 @@ pub struct TotalAvailableInventoryDistribution {
     pub in_shop_inventory: Option<InShopInventory>,
 }
 ::shop_api::object!(
-    TotalAvailableInventoryDistribution { campaign_inventory, creator_inventory,
-    in_shop_inventory }
+    TotalAvailableInventoryDistribution { "campaign_inventory" campaign_inventory,
+    "creator_inventory" creator_inventory, "in_shop_inventory" in_shop_inventory }
 );
 /// The list of requested SKUs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1669,8 +1825,10 @@ pub struct InventorySku {
     >,
 }
 ::shop_api::object!(
-    InventorySku { id, seller_sku, total_available_quantity, total_committed_quantity,
-    warehouse_inventory, total_available_inventory_distribution }
+    InventorySku { "id" id, "seller_sku" seller_sku,
+    "total_available_inventory_distribution" total_available_inventory_distribution,
+    "total_available_quantity" total_available_quantity, "total_committed_quantity"
+    total_committed_quantity, "warehouse_inventory" warehouse_inventory }
 );
 /// Inventory information for the requested products or SKUs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1680,7 +1838,7 @@ pub struct InventorySearchInventory {
     /// The list of requested SKUs.
     pub skus: Option<Vec<InventorySku>>,
 }
-::shop_api::object!(InventorySearchInventory { product_id, skus });
+::shop_api::object!(InventorySearchInventory { "product_id" product_id, "skus" skus });
 /// A list of images to display in the product image gallery.
 ///
 /// The same fields as [`ImageInput`].
@@ -1706,8 +1864,9 @@ pub struct CheckProductListingSalesAttribute {
     pub supplementary_sku_images: Option<Vec<SupplementarySkuImage>>,
 }
 ::shop_api::object!(
-    CheckProductListingSalesAttribute { id, name, value_id, value_name, sku_img,
-    supplementary_sku_images }
+    CheckProductListingSalesAttribute { "id" id, "name" name, "sku_img" sku_img,
+    "supplementary_sku_images" supplementary_sku_images, "value_id" value_id,
+    "value_name" value_name }
 );
 /// SKU pricing information.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1722,7 +1881,8 @@ pub struct CheckProductListingPrice {
     pub starting_bid_price: Option<String>,
 }
 ::shop_api::object!(
-    CheckProductListingPrice { amount, currency, sale_price, starting_bid_price }
+    CheckProductListingPrice { "amount" amount, "currency" currency, "sale_price"
+    sale_price, "starting_bid_price" starting_bid_price }
 );
 /// SKU inventory information.
 ///
@@ -1738,7 +1898,9 @@ pub struct CombinedSku {
     /// The quantity of the source SKU included in the virtual bundle.
     pub sku_count: Option<i64>,
 }
-::shop_api::object!(CombinedSku { product_id, sku_id, sku_count });
+::shop_api::object!(
+    CombinedSku { "product_id" product_id, "sku_count" sku_count, "sku_id" sku_id }
+);
 /// Information about the type of pre-sale order fulfillment and the corresponding timeframe.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentType {
@@ -1747,7 +1909,10 @@ pub struct FulfillmentType {
     /// The date on which the product gets converted into a regular product and becomes available for general purchase.
     pub release_date: Option<i64>,
 }
-::shop_api::object!(FulfillmentType { handling_duration_days, release_date });
+::shop_api::object!(
+    FulfillmentType { "handling_duration_days" handling_duration_days, "release_date"
+    release_date }
+);
 /// SKU presale information, used to tag a product as a presale product based on its presale type.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PreSale {
@@ -1756,7 +1921,7 @@ pub struct PreSale {
     /// Information about the type of pre-sale order fulfillment and the corresponding timeframe.
     pub fulfillment_type: Option<FulfillmentType>,
 }
-::shop_api::object!(PreSale { kind = "type", fulfillment_type });
+::shop_api::object!(PreSale { "fulfillment_type" fulfillment_type, "type" kind });
 /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExternalListPrice {
@@ -1767,7 +1932,9 @@ pub struct ExternalListPrice {
     /// The currency.
     pub currency: Option<AmountCurrency>,
 }
-::shop_api::object!(ExternalListPrice { source, amount, currency });
+::shop_api::object!(
+    ExternalListPrice { "amount" amount, "currency" currency, "source" source }
+);
 /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CheckProductListingSku {
@@ -1805,10 +1972,13 @@ pub struct CheckProductListingSku {
     pub sku_weight: Option<ProductCreateSkuWeight>,
 }
 ::shop_api::object!(
-    CheckProductListingSku { sales_attributes, seller_sku, price, external_sku_id,
-    identifier_code, inventory, combined_skus, sku_unit_count, external_urls,
-    extra_identifier_codes, pre_sale, list_price, external_list_prices, fees,
-    sku_dimensions, sku_weight }
+    CheckProductListingSku { "combined_skus" combined_skus, "external_list_prices"
+    external_list_prices, "external_sku_id" external_sku_id, "external_urls"
+    external_urls, "extra_identifier_codes" extra_identifier_codes, "fees" fees,
+    "identifier_code" identifier_code, "inventory" inventory, "list_price" list_price,
+    "pre_sale" pre_sale, "price" price, "sales_attributes" sales_attributes, "seller_sku"
+    seller_sku, "sku_dimensions" sku_dimensions, "sku_unit_count" sku_unit_count,
+    "sku_weight" sku_weight }
 );
 /// A list of certification related images.
 ///
@@ -1831,7 +2001,8 @@ pub struct CheckProductListingCertification {
     pub expiration_date: Option<i64>,
 }
 ::shop_api::object!(
-    CheckProductListingCertification { id, images, files, expiration_date }
+    CheckProductListingCertification { "expiration_date" expiration_date, "files" files,
+    "id" id, "images" images }
 );
 /// A list of general attributes (e.g.
 ///
@@ -1845,7 +2016,7 @@ pub struct CheckProductListingSizeChart {
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
     pub template: Option<Id>,
 }
-::shop_api::object!(CheckProductListingSizeChart { image, template });
+::shop_api::object!(CheckProductListingSizeChart { "image" image, "template" template });
 /// The optimized main image.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CheckProductListingImage2 {
@@ -1863,7 +2034,8 @@ pub struct CheckProductListingImage2 {
     pub width: Option<i64>,
 }
 ::shop_api::object!(
-    CheckProductListingImage2 { uri, url, optimized_uri, optimized_url, height, width }
+    CheckProductListingImage2 { "height" height, "optimized_uri" optimized_uri,
+    "optimized_url" optimized_url, "uri" uri, "url" url, "width" width }
 );
 /// Improvement suggestions.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1875,7 +2047,10 @@ pub struct DiagnoseSuggestion {
     /// The optimized main image.
     pub images: Option<Vec<CheckProductListingImage2>>,
 }
-::shop_api::object!(DiagnoseSuggestion { seo_words, smart_texts, images });
+::shop_api::object!(
+    DiagnoseSuggestion { "images" images, "seo_words" seo_words, "smart_texts"
+    smart_texts }
+);
 /// (Deprecated: This field is deprecated and will be removed in a future API version.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CheckProductListingDiagnose {
@@ -1887,7 +2062,8 @@ pub struct CheckProductListingDiagnose {
     pub suggestions: Option<DiagnoseSuggestion>,
 }
 ::shop_api::object!(
-    CheckProductListingDiagnose { field, diagnosis_results, suggestions }
+    CheckProductListingDiagnose { "diagnosis_results" diagnosis_results, "field" field,
+    "suggestions" suggestions }
 );
 /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1897,7 +2073,7 @@ pub struct SearchGlobalProductsSku {
     /// An internal code/name for managing SKUs, not visible to buyers.
     pub seller_sku: Option<String>,
 }
-::shop_api::object!(SearchGlobalProductsSku { id, seller_sku });
+::shop_api::object!(SearchGlobalProductsSku { "id" id, "seller_sku" seller_sku });
 /// The list of global products that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GlobalProduct {
@@ -1914,7 +2090,10 @@ pub struct GlobalProduct {
     /// The time when the product is last updated.
     pub update_time: Option<i64>,
 }
-::shop_api::object!(GlobalProduct { id, title, status, skus, create_time, update_time });
+::shop_api::object!(
+    GlobalProduct { "create_time" create_time, "id" id, "skus" skus, "status" status,
+    "title" title, "update_time" update_time }
+);
 /// The list of images to be optimized.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OptimizedImagesImage {
@@ -1923,7 +2102,9 @@ pub struct OptimizedImagesImage {
     /// The optimization type. Values: WHITE_BACKGROUND.
     pub optimization_mode: Option<Vec<OptimizationMode>>,
 }
-::shop_api::object!(OptimizedImagesImage { uri, optimization_mode });
+::shop_api::object!(
+    OptimizedImagesImage { "optimization_mode" optimization_mode, "uri" uri }
+);
 /// The list of images to be optimized.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OptimizedImagesImage2 {
@@ -1943,8 +2124,9 @@ pub struct OptimizedImagesImage2 {
     pub optimize_status: Option<String>,
 }
 ::shop_api::object!(
-    OptimizedImagesImage2 { height, width, original_uri, original_url, optimized_uri,
-    optimized_url, optimize_status }
+    OptimizedImagesImage2 { "height" height, "optimize_status" optimize_status,
+    "optimized_uri" optimized_uri, "optimized_url" optimized_url, "original_uri"
+    original_uri, "original_url" original_url, "width" width }
 );
 /// The list of images included in a size chart.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1956,7 +2138,7 @@ pub struct SearchSizeChartsImage {
     /// The language of the size chart image.
     pub locale: Option<String>,
 }
-::shop_api::object!(SearchSizeChartsImage { uri, url, locale });
+::shop_api::object!(SearchSizeChartsImage { "locale" locale, "uri" uri, "url" url });
 /// The list of size charts that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchSizeChartsSizeChart {
@@ -1974,8 +2156,9 @@ pub struct SearchSizeChartsSizeChart {
     pub size_chart_mode: Option<String>,
 }
 ::shop_api::object!(
-    SearchSizeChartsSizeChart { template_id, template_name, images, related_category_ids,
-    size_chart_datas, size_chart_mode }
+    SearchSizeChartsSizeChart { "images" images, "related_category_ids"
+    related_category_ids, "size_chart_datas" size_chart_datas, "size_chart_mode"
+    size_chart_mode, "template_id" template_id, "template_name" template_name }
 );
 /// The phone number of the manufacturer.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1987,7 +2170,10 @@ pub struct PhoneNumber {
     /// The local number. Length: 7 - 20 digits Required if 'availability=AVAILABLE'.
     pub local_number: Option<String>,
 }
-::shop_api::object!(PhoneNumber { availability, country_code, local_number });
+::shop_api::object!(
+    PhoneNumber { "availability" availability, "country_code" country_code,
+    "local_number" local_number }
+);
 /// The phone number of the responsible person.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateResponsiblePersonPhoneNumber {
@@ -1996,7 +2182,10 @@ pub struct CreateResponsiblePersonPhoneNumber {
     /// The local number.
     pub local_number: Option<String>,
 }
-::shop_api::object!(CreateResponsiblePersonPhoneNumber { country_code, local_number });
+::shop_api::object!(
+    CreateResponsiblePersonPhoneNumber { "country_code" country_code, "local_number"
+    local_number }
+);
 /// The residential address of the responsible person.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Address {
@@ -2016,8 +2205,9 @@ pub struct Address {
     pub country: Option<String>,
 }
 ::shop_api::object!(
-    Address { street_address_line1, street_address_line2, district, city, postal_code,
-    province, country }
+    Address { "city" city, "country" country, "district" district, "postal_code"
+    postal_code, "province" province, "street_address_line1" street_address_line1,
+    "street_address_line2" street_address_line2 }
 );
 /// The phone number of the responsible person.
 ///
@@ -2043,7 +2233,9 @@ pub struct DiagnoseAndOptimizeProductSizeChart {
     /// An image of the size chart.
     pub image: Option<DiagnoseAndOptimizeProductImage>,
 }
-::shop_api::object!(DiagnoseAndOptimizeProductSizeChart { template, image });
+::shop_api::object!(
+    DiagnoseAndOptimizeProductSizeChart { "image" image, "template" template }
+);
 /// A list of contact details for the manufacturer, presented in different languages for each supported EU country.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegionalProfile {
@@ -2061,7 +2253,8 @@ pub struct RegionalProfile {
     pub address: Option<String>,
 }
 ::shop_api::object!(
-    RegionalProfile { locale, name, registered_trade_name, email, phone_number, address }
+    RegionalProfile { "address" address, "email" email, "locale" locale, "name" name,
+    "phone_number" phone_number, "registered_trade_name" registered_trade_name }
 );
 /// The list of manufacturers that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2071,7 +2264,9 @@ pub struct SearchManufacturersManufacturer {
     /// A list of contact details for the manufacturer, presented in different languages for each supported EU country.
     pub regional_profiles: Option<Vec<RegionalProfile>>,
 }
-::shop_api::object!(SearchManufacturersManufacturer { id, regional_profiles });
+::shop_api::object!(
+    SearchManufacturersManufacturer { "id" id, "regional_profiles" regional_profiles }
+);
 /// The phone number of the responsible person.
 ///
 /// The same fields as [`CreateResponsiblePersonPhoneNumber`].
@@ -2091,7 +2286,8 @@ pub struct ResponsiblePersonRegionalProfile {
     pub address: Option<Address>,
 }
 ::shop_api::object!(
-    ResponsiblePersonRegionalProfile { locale, name, email, phone_number, address }
+    ResponsiblePersonRegionalProfile { "address" address, "email" email, "locale" locale,
+    "name" name, "phone_number" phone_number }
 );
 /// The list of responsible persons that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2101,7 +2297,10 @@ pub struct SearchResponsiblePersonsResponsiblePerson {
     /// A list of contact details for the responsible person, presented in different languages for each supported EU country.
     pub regional_profiles: Option<Vec<ResponsiblePersonRegionalProfile>>,
 }
-::shop_api::object!(SearchResponsiblePersonsResponsiblePerson { id, regional_profiles });
+::shop_api::object!(
+    SearchResponsiblePersonsResponsiblePerson { "id" id, "regional_profiles"
+    regional_profiles }
+);
 /// SKU pricing information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Search202502Price {
@@ -2115,7 +2314,8 @@ pub struct Search202502Price {
     pub starting_bid_price: Option<String>,
 }
 ::shop_api::object!(
-    Search202502Price { currency, tax_exclusive_price, sale_price, starting_bid_price }
+    Search202502Price { "currency" currency, "sale_price" sale_price,
+    "starting_bid_price" starting_bid_price, "tax_exclusive_price" tax_exclusive_price }
 );
 /// SKU inventory information.
 ///
@@ -2148,8 +2348,9 @@ pub struct Search202502Sku {
     pub fees: Option<Vec<Fee>>,
 }
 ::shop_api::object!(
-    Search202502Sku { id, seller_sku, price, inventory, list_price, external_list_prices,
-    pre_sale, status_info, fees }
+    Search202502Sku { "external_list_prices" external_list_prices, "fees" fees, "id" id,
+    "inventory" inventory, "list_price" list_price, "pre_sale" pre_sale, "price" price,
+    "seller_sku" seller_sku, "status_info" status_info }
 );
 /// Recommended categories for the product based on the product title, description, and images.
 ///
@@ -2163,7 +2364,7 @@ pub struct ProductFamily {
     /// A list of products that belong to the family.
     pub products: Option<Vec<Id>>,
 }
-::shop_api::object!(ProductFamily { id, products });
+::shop_api::object!(ProductFamily { "id" id, "products" products });
 /// The list of products that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Search202502Product {
@@ -2205,10 +2406,14 @@ pub struct Search202502Product {
     pub selling_format: Option<String>,
 }
 ::shop_api::object!(
-    Search202502Product { id, title, status, skus, sales_regions, create_time,
-    update_time, product_sync_fail_reasons, is_not_for_sale, recommended_categories,
-    listing_quality_tier, integrated_platform_statuses, audit, product_families,
-    has_draft, product_tags, scheduled_sale, selling_format }
+    Search202502Product { "audit" audit, "create_time" create_time, "has_draft"
+    has_draft, "id" id, "integrated_platform_statuses" integrated_platform_statuses,
+    "is_not_for_sale" is_not_for_sale, "listing_quality_tier" listing_quality_tier,
+    "product_families" product_families, "product_sync_fail_reasons"
+    product_sync_fail_reasons, "product_tags" product_tags, "recommended_categories"
+    recommended_categories, "sales_regions" sales_regions, "scheduled_sale"
+    scheduled_sale, "selling_format" selling_format, "skus" skus, "status" status,
+    "title" title, "update_time" update_time }
 );
 /// The list of images to translate.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2218,7 +2423,10 @@ pub struct CreateImageTranslationTasksImage {
     /// The target languages to translate the image into.
     pub target_languages: Option<Vec<TargetLanguage>>,
 }
-::shop_api::object!(CreateImageTranslationTasksImage { image_uri, target_languages });
+::shop_api::object!(
+    CreateImageTranslationTasksImage { "image_uri" image_uri, "target_languages"
+    target_languages }
+);
 /// The list of translation tasks created for the requested images.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateImageTranslationTasksTranslationTask {
@@ -2230,7 +2438,8 @@ pub struct CreateImageTranslationTasksTranslationTask {
     pub id: Option<String>,
 }
 ::shop_api::object!(
-    CreateImageTranslationTasksTranslationTask { image_uri, target_language, id }
+    CreateImageTranslationTasksTranslationTask { "id" id, "image_uri" image_uri,
+    "target_language" target_language }
 );
 /// The SKU's local display price shown on the product page before any discounts.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2240,7 +2449,9 @@ pub struct ReplicateProductPrice {
     /// The SKU's local display price shown on the product page before any discounts.
     pub sale_price: Option<String>,
 }
-::shop_api::object!(ReplicateProductPrice { currency, sale_price });
+::shop_api::object!(
+    ReplicateProductPrice { "currency" currency, "sale_price" sale_price }
+);
 /// The SKUs to be published in the specified market.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicateTargetSku {
@@ -2253,7 +2464,10 @@ pub struct ReplicateTargetSku {
     /// An internal code/name for managing SKUs, not visible to buyers. Valid length: - DE, ES, FR, IT, PL, NL, BE, CZ, AT, GR, PT, HU: 6-50 characters - Other regions: 1-50 characters Format: - DE, ES, FR, IT, PL, NL, BE, CZ, AT, GR, PT, HU: Use alphabets, numbers, hyphens (-), or underscores (_) only - Ot…
     pub seller_sku: Option<String>,
 }
-::shop_api::object!(ReplicateTargetSku { source_sku_id, price, inventory, seller_sku });
+::shop_api::object!(
+    ReplicateTargetSku { "inventory" inventory, "price" price, "seller_sku" seller_sku,
+    "source_sku_id" source_sku_id }
+);
 /// Target markets for replicating the local product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicateTarget {
@@ -2273,8 +2487,9 @@ pub struct ReplicateTarget {
     pub responsible_person_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ReplicateTarget { region, skus, certifications, inventory_mode, manufacturer_ids,
-    product_attributes, responsible_person_ids }
+    ReplicateTarget { "certifications" certifications, "inventory_mode" inventory_mode,
+    "manufacturer_ids" manufacturer_ids, "product_attributes" product_attributes,
+    "region" region, "responsible_person_ids" responsible_person_ids, "skus" skus }
 );
 /// The details of the error.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2282,7 +2497,7 @@ pub struct ErrorDetail {
     /// The target region where the error occurred.
     pub region: Option<String>,
 }
-::shop_api::object!(ErrorDetail { region });
+::shop_api::object!(ErrorDetail { "region" region });
 /// The list of errors that occurred.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicateProductError {
@@ -2293,7 +2508,9 @@ pub struct ReplicateProductError {
     /// The details of the error.
     pub detail: Option<ErrorDetail>,
 }
-::shop_api::object!(ReplicateProductError { code, message, detail });
+::shop_api::object!(
+    ReplicateProductError { "code" code, "detail" detail, "message" message }
+);
 /// A list of images to display in the product image gallery.
 ///
 /// The same fields as [`ImageInput`].
@@ -2347,9 +2564,12 @@ pub struct PartialEdit202509Sku {
     pub sku_weight: Option<PackageWeight>,
 }
 ::shop_api::object!(
-    PartialEdit202509Sku { id, sales_attributes, seller_sku, price, identifier_code,
-    inventory, external_sku_id, sku_unit_count, extra_identifier_codes, list_price,
-    external_list_prices, pre_sale, external_urls, fees, sku_dimensions, sku_weight }
+    PartialEdit202509Sku { "external_list_prices" external_list_prices, "external_sku_id"
+    external_sku_id, "external_urls" external_urls, "extra_identifier_codes"
+    extra_identifier_codes, "fees" fees, "id" id, "identifier_code" identifier_code,
+    "inventory" inventory, "list_price" list_price, "pre_sale" pre_sale, "price" price,
+    "sales_attributes" sales_attributes, "seller_sku" seller_sku, "sku_dimensions"
+    sku_dimensions, "sku_unit_count" sku_unit_count, "sku_weight" sku_weight }
 );
 /// A list of certification related images.
 ///
@@ -2372,7 +2592,8 @@ pub struct PartialEdit202509Certification {
     pub expiration_date: Option<i64>,
 }
 ::shop_api::object!(
-    PartialEdit202509Certification { id, images, files, expiration_date }
+    PartialEdit202509Certification { "expiration_date" expiration_date, "files" files,
+    "id" id, "images" images }
 );
 /// A list of general attributes (e.g.
 ///
@@ -2386,7 +2607,7 @@ pub struct PartialEdit202509SizeChart {
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
     pub template: Option<Id>,
 }
-::shop_api::object!(PartialEdit202509SizeChart { image, template });
+::shop_api::object!(PartialEdit202509SizeChart { "image" image, "template" template });
 /// The SKU's local display price shown on the product page before any discounts
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PartialEdit202509Price2 {
@@ -2395,7 +2616,9 @@ pub struct PartialEdit202509Price2 {
     /// The SKU's local display price shown on the product page before any discounts.
     pub sale_price: Option<String>,
 }
-::shop_api::object!(PartialEdit202509Price2 { currency, sale_price });
+::shop_api::object!(
+    PartialEdit202509Price2 { "currency" currency, "sale_price" sale_price }
+);
 /// The SKUs to be synced to the specified market.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicatedProductSku {
@@ -2411,7 +2634,8 @@ pub struct ReplicatedProductSku {
     pub external_sku_id: Option<String>,
 }
 ::shop_api::object!(
-    ReplicatedProductSku { id, seller_sku, price, inventory, external_sku_id }
+    ReplicatedProductSku { "external_sku_id" external_sku_id, "id" id, "inventory"
+    inventory, "price" price, "seller_sku" seller_sku }
 );
 /// The list of local market replicas to which updates should be synced.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2423,7 +2647,10 @@ pub struct PartialEdit202509ReplicatedProduct {
     /// Defines the inventory mode for the duplicated target product. This parameter supports two modes: SHARED and EXCLUSIVE. - SHARED: In this mode, the inventory of all interconnected (shared) products must be strictly consistent; otherwise, an error will be returned. - EXCLUSIVE: In this mode, the inven…
     pub inventory_mode: Option<String>,
 }
-::shop_api::object!(PartialEdit202509ReplicatedProduct { region, skus, inventory_mode });
+::shop_api::object!(
+    PartialEdit202509ReplicatedProduct { "inventory_mode" inventory_mode, "region"
+    region, "skus" skus }
+);
 /// All of the Save and Subscribe discount details.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DiscountDetail {
@@ -2432,7 +2659,9 @@ pub struct DiscountDetail {
     /// The value of the discount.
     pub discount_value: Option<i64>,
 }
-::shop_api::object!(DiscountDetail { discount_level, discount_value });
+::shop_api::object!(
+    DiscountDetail { "discount_level" discount_level, "discount_value" discount_value }
+);
 /// All of the Save and Subscribe discount details.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubscribeInfoEdit {
@@ -2441,7 +2670,10 @@ pub struct SubscribeInfoEdit {
     /// All of the Save and Subscribe discount details.
     pub discount_details: Option<Vec<DiscountDetail>>,
 }
-::shop_api::object!(SubscribeInfoEdit { subscribe_status, discount_details });
+::shop_api::object!(
+    SubscribeInfoEdit { "discount_details" discount_details, "subscribe_status"
+    subscribe_status }
+);
 /// A list of attributes (e.g.
 ///
 /// The same fields as [`SavedSalesAttribute`].
@@ -2461,7 +2693,8 @@ pub struct PartialEdit202509Sku2 {
     pub fees: Option<Vec<Fee>>,
 }
 ::shop_api::object!(
-    PartialEdit202509Sku2 { id, seller_sku, sales_attributes, external_sku_id, fees }
+    PartialEdit202509Sku2 { "external_sku_id" external_sku_id, "fees" fees, "id" id,
+    "sales_attributes" sales_attributes, "seller_sku" seller_sku }
 );
 /// Product audit information.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2469,7 +2702,7 @@ pub struct PartialEdit202509Audit {
     /// The product audit status. Values: NONE, AUDITING, APPROVED.
     pub status: Option<String>,
 }
-::shop_api::object!(PartialEdit202509Audit { status });
+::shop_api::object!(PartialEdit202509Audit { "status" status });
 /// A list of images to display in the product image gallery.
 ///
 /// The same fields as [`ImageInput`].
@@ -2486,7 +2719,7 @@ pub struct SalePrice {
     /// The price amount. Refer to Product Pricing for the allowed price ranges in each market.
     pub amount: Option<String>,
 }
-::shop_api::object!(SalePrice { region, amount });
+::shop_api::object!(SalePrice { "amount" amount, "region" region });
 /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EditGlobalProductSku {
@@ -2514,9 +2747,11 @@ pub struct EditGlobalProductSku {
     pub sale_prices: Option<Vec<SalePrice>>,
 }
 ::shop_api::object!(
-    EditGlobalProductSku { id, global_quantity, seller_sku, price, sales_attributes,
-    inventory, identifier_code, sku_unit_count, extra_identifier_codes,
-    external_global_sku_id, sale_prices }
+    EditGlobalProductSku { "external_global_sku_id" external_global_sku_id,
+    "extra_identifier_codes" extra_identifier_codes, "global_quantity" global_quantity,
+    "id" id, "identifier_code" identifier_code, "inventory" inventory, "price" price,
+    "sale_prices" sale_prices, "sales_attributes" sales_attributes, "seller_sku"
+    seller_sku, "sku_unit_count" sku_unit_count }
 );
 /// A list of certification related images.
 ///
@@ -2536,7 +2771,9 @@ pub struct EditGlobalProductCertification {
     /// A list of certification related files.
     pub files: Option<Vec<EditGlobalProductFile>>,
 }
-::shop_api::object!(EditGlobalProductCertification { id, images, files });
+::shop_api::object!(
+    EditGlobalProductCertification { "files" files, "id" id, "images" images }
+);
 /// A list of general attributes (e.g.
 ///
 /// The same fields as [`CreateGlobalProductProductAttribute`].
@@ -2549,7 +2786,7 @@ pub struct EditGlobalProductSizeChart {
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
     pub template: Option<Id>,
 }
-::shop_api::object!(EditGlobalProductSizeChart { image, template });
+::shop_api::object!(EditGlobalProductSizeChart { "image" image, "template" template });
 /// (Deprecated: This field is deprecated and will be removed in a future API version.
 ///
 /// The same fields as [`GlobalProductManufacturer`].
@@ -2589,9 +2826,11 @@ pub struct PartialEditGlobalProductSku {
     pub sale_prices: Option<Vec<SalePrice>>,
 }
 ::shop_api::object!(
-    PartialEditGlobalProductSku { id, global_quantity, seller_sku, price,
-    sales_attributes, inventory, identifier_code, sku_unit_count, extra_identifier_codes,
-    external_global_sku_id, sale_prices }
+    PartialEditGlobalProductSku { "external_global_sku_id" external_global_sku_id,
+    "extra_identifier_codes" extra_identifier_codes, "global_quantity" global_quantity,
+    "id" id, "identifier_code" identifier_code, "inventory" inventory, "price" price,
+    "sale_prices" sale_prices, "sales_attributes" sales_attributes, "seller_sku"
+    seller_sku, "sku_unit_count" sku_unit_count }
 );
 /// A list of certification related images.
 ///
@@ -2611,7 +2850,9 @@ pub struct PartialEditGlobalProductCertification {
     /// A list of certification related files.
     pub files: Option<Vec<PartialEditGlobalProductFile>>,
 }
-::shop_api::object!(PartialEditGlobalProductCertification { id, images, files });
+::shop_api::object!(
+    PartialEditGlobalProductCertification { "files" files, "id" id, "images" images }
+);
 /// A list of general attributes (e.g.
 ///
 /// The same fields as [`CreateGlobalProductProductAttribute`].
@@ -2624,7 +2865,9 @@ pub struct PartialEditGlobalProductSizeChart {
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
     pub template: Option<Id>,
 }
-::shop_api::object!(PartialEditGlobalProductSizeChart { image, template });
+::shop_api::object!(
+    PartialEditGlobalProductSizeChart { "image" image, "template" template }
+);
 /// (Deprecated: This field is deprecated and will be removed in a future API version.
 ///
 /// The same fields as [`GlobalProductManufacturer`].
@@ -2650,7 +2893,8 @@ pub struct Edit202509Price {
     pub starting_bid_price: Option<String>,
 }
 ::shop_api::object!(
-    Edit202509Price { amount, currency, sale_price, starting_bid_price }
+    Edit202509Price { "amount" amount, "currency" currency, "sale_price" sale_price,
+    "starting_bid_price" starting_bid_price }
 );
 /// SKU inventory information.
 ///
@@ -2695,10 +2939,13 @@ pub struct Edit202509Sku {
     pub sku_weight: Option<ProductCreateSkuWeight>,
 }
 ::shop_api::object!(
-    Edit202509Sku { id, sales_attributes, seller_sku, price, external_sku_id,
-    identifier_code, inventory, combined_skus, sku_unit_count, external_urls,
-    extra_identifier_codes, pre_sale, list_price, external_list_prices, fees,
-    sku_dimensions, sku_weight }
+    Edit202509Sku { "combined_skus" combined_skus, "external_list_prices"
+    external_list_prices, "external_sku_id" external_sku_id, "external_urls"
+    external_urls, "extra_identifier_codes" extra_identifier_codes, "fees" fees, "id" id,
+    "identifier_code" identifier_code, "inventory" inventory, "list_price" list_price,
+    "pre_sale" pre_sale, "price" price, "sales_attributes" sales_attributes, "seller_sku"
+    seller_sku, "sku_dimensions" sku_dimensions, "sku_unit_count" sku_unit_count,
+    "sku_weight" sku_weight }
 );
 /// A list of certification related images.
 ///
@@ -2720,7 +2967,10 @@ pub struct Edit202509Certification {
     /// The expiration date of this certification expressed in unix timestamp (seconds) UTC+0.
     pub expiration_date: Option<i64>,
 }
-::shop_api::object!(Edit202509Certification { id, images, files, expiration_date });
+::shop_api::object!(
+    Edit202509Certification { "expiration_date" expiration_date, "files" files, "id" id,
+    "images" images }
+);
 /// A list of general attributes (e.g.
 ///
 /// The same fields as [`CreateGlobalProductProductAttribute`].
@@ -2733,7 +2983,7 @@ pub struct Edit202509SizeChart {
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
     pub template: Option<Id>,
 }
-::shop_api::object!(Edit202509SizeChart { image, template });
+::shop_api::object!(Edit202509SizeChart { "image" image, "template" template });
 /// The SKU's local display price shown on the product page before any discounts.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Edit202509Price2 {
@@ -2742,7 +2992,7 @@ pub struct Edit202509Price2 {
     /// The SKU's local display price shown on the product page before any discounts.
     pub sale_price: Option<String>,
 }
-::shop_api::object!(Edit202509Price2 { currency, sale_price });
+::shop_api::object!(Edit202509Price2 { "currency" currency, "sale_price" sale_price });
 /// The SKUs to be synced to the specified market.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Edit202509Sku2 {
@@ -2755,7 +3005,10 @@ pub struct Edit202509Sku2 {
     /// SKU inventory information per warehouse.
     pub inventory: Option<Vec<SkuInventory>>,
 }
-::shop_api::object!(Edit202509Sku2 { id, seller_sku, price, inventory });
+::shop_api::object!(
+    Edit202509Sku2 { "id" id, "inventory" inventory, "price" price, "seller_sku"
+    seller_sku }
+);
 /// The list of local market replicas to which updates should be synced.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Edit202509ReplicatedProduct {
@@ -2766,7 +3019,10 @@ pub struct Edit202509ReplicatedProduct {
     /// Defines the inventory mode for the duplicated target product. This parameter supports two modes: SHARED and EXCLUSIVE. - SHARED: In this mode, the inventory of all interconnected (shared) products must be strictly consistent; otherwise, an error will be returned. - EXCLUSIVE: In this mode, the inven…
     pub inventory_mode: Option<String>,
 }
-::shop_api::object!(Edit202509ReplicatedProduct { region, skus, inventory_mode });
+::shop_api::object!(
+    Edit202509ReplicatedProduct { "inventory_mode" inventory_mode, "region" region,
+    "skus" skus }
+);
 /// A list of attributes (e.g.
 ///
 /// The same fields as [`SavedSalesAttribute`].
@@ -2786,7 +3042,8 @@ pub struct Edit202509Sku3 {
     pub fees: Option<Vec<Fee>>,
 }
 ::shop_api::object!(
-    Edit202509Sku3 { id, seller_sku, sales_attributes, external_sku_id, fees }
+    Edit202509Sku3 { "external_sku_id" external_sku_id, "fees" fees, "id" id,
+    "sales_attributes" sales_attributes, "seller_sku" seller_sku }
 );
 /// Product audit information.
 ///
@@ -2806,7 +3063,10 @@ pub struct ProductCategory {
     /// A flag to indicate if the category is a leaf category. Note: You can only create or edit products that belong to a leaf category.
     pub is_leaf: Option<bool>,
 }
-::shop_api::object!(ProductCategory { id, name, level, parent_id, is_leaf });
+::shop_api::object!(
+    ProductCategory { "id" id, "is_leaf" is_leaf, "level" level, "name" name, "parent_id"
+    parent_id }
+);
 /// Product information
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchProductsForComplianceAuditingProduct {
@@ -2836,9 +3096,10 @@ pub struct SearchProductsForComplianceAuditingProduct {
     pub categories: Option<Vec<ProductCategory>>,
 }
 ::shop_api::object!(
-    SearchProductsForComplianceAuditingProduct { id, title, country, description,
-    variants, listing_url, seller_name, seller_id, main_image_urls, brand_id, brand_name,
-    categories }
+    SearchProductsForComplianceAuditingProduct { "brand_id" brand_id, "brand_name"
+    brand_name, "categories" categories, "country" country, "description" description,
+    "id" id, "listing_url" listing_url, "main_image_urls" main_image_urls, "seller_id"
+    seller_id, "seller_name" seller_name, "title" title, "variants" variants }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2848,7 +3109,7 @@ pub struct Weight {
     /// Recommended range maximum; unit: g
     pub max_value: Option<String>,
 }
-::shop_api::object!(Weight { min_value, max_value });
+::shop_api::object!(Weight { "max_value" max_value, "min_value" min_value });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WeightRecommendation {
@@ -2857,7 +3118,7 @@ pub struct WeightRecommendation {
     /// Not described in the official docs.
     pub weight: Option<Weight>,
 }
-::shop_api::object!(WeightRecommendation { unit, weight });
+::shop_api::object!(WeightRecommendation { "unit" unit, "weight" weight });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DimensionRecommendation {
@@ -2870,7 +3131,10 @@ pub struct DimensionRecommendation {
     /// Not described in the official docs.
     pub width: Option<Weight>,
 }
-::shop_api::object!(DimensionRecommendation { unit, length, height, width });
+::shop_api::object!(
+    DimensionRecommendation { "height" height, "length" length, "unit" unit, "width"
+    width }
+);
 /// The product package recommendations that meet the query conditions. Each item identifies a product and provides detected anomaly types with any available weight or dimension correction range.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductPackageRecommendationsProduct {
@@ -2884,8 +3148,9 @@ pub struct ProductPackageRecommendationsProduct {
     pub dimension_recommendation: Option<DimensionRecommendation>,
 }
 ::shop_api::object!(
-    ProductPackageRecommendationsProduct { product_id, abnormality_types,
-    weight_recommendation, dimension_recommendation }
+    ProductPackageRecommendationsProduct { "abnormality_types" abnormality_types,
+    "dimension_recommendation" dimension_recommendation, "product_id" product_id,
+    "weight_recommendation" weight_recommendation }
 );
 /// Indicator details of the products submitted for appeal
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2893,7 +3158,7 @@ pub struct IndicatorDetail {
     /// The target indicator_type to appeal of this field. Values: CONTAINS_ALL_SALE_PROPERTY, REQUIRED_DIMENSION, VALUE_RANGE_OUT_OF_RANGE.
     pub indicator_type: IndicatorType,
 }
-::shop_api::object!(IndicatorDetail { indicator_type });
+::shop_api::object!(IndicatorDetail { "indicator_type" indicator_type });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AppealMessage {
@@ -2907,7 +3172,8 @@ pub struct AppealMessage {
     pub size_chart_image_uri: Option<String>,
 }
 ::shop_api::object!(
-    AppealMessage { field_name, indicator_details, size_chart_id, size_chart_image_uri }
+    AppealMessage { "field_name" field_name, "indicator_details" indicator_details,
+    "size_chart_id" size_chart_id, "size_chart_image_uri" size_chart_image_uri }
 );
 /// The opportunities returned on the current page.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2964,12 +3230,17 @@ pub struct Opportunity {
     pub reference_source: Option<String>,
 }
 ::shop_api::object!(
-    Opportunity { id, title, reference_images, category_id_level_1, category_id_level_2,
-    category_id_level_3, category_name_level_1, category_name_level_2,
-    category_name_level_3, is_collected, query_words, opportunity_type, brand_name,
-    create_time, expire_time, est_market_sales_volume, est_market_gmv, search_volume,
-    competitor_product_count, video_view_pv, tags, tag_codes, reward_info,
-    external_product_id, reference_source }
+    Opportunity { "brand_name" brand_name, "category_id_level_1" category_id_level_1,
+    "category_id_level_2" category_id_level_2, "category_id_level_3" category_id_level_3,
+    "category_name_level_1" category_name_level_1, "category_name_level_2"
+    category_name_level_2, "category_name_level_3" category_name_level_3,
+    "competitor_product_count" competitor_product_count, "create_time" create_time,
+    "est_market_gmv" est_market_gmv, "est_market_sales_volume" est_market_sales_volume,
+    "expire_time" expire_time, "external_product_id" external_product_id, "id" id,
+    "is_collected" is_collected, "opportunity_type" opportunity_type, "query_words"
+    query_words, "reference_images" reference_images, "reference_source"
+    reference_source, "reward_info" reward_info, "search_volume" search_volume,
+    "tag_codes" tag_codes, "tags" tags, "title" title, "video_view_pv" video_view_pv }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2981,7 +3252,10 @@ pub struct Data {
     /// Total number of matching opportunities (approximate).
     pub total_count: Option<i64>,
 }
-::shop_api::object!(Data { opportunities, next_page_token, total_count });
+::shop_api::object!(
+    Data { "next_page_token" next_page_token, "opportunities" opportunities,
+    "total_count" total_count }
+);
 /// List of submission records.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Submission {
@@ -3009,8 +3283,11 @@ pub struct Submission {
     pub product_pv: Option<i64>,
 }
 ::shop_api::object!(
-    Submission { id, opportunity_id, opportunity_title, status, product_id, product_name,
-    submit_time, review_time, rejection_reason, product_orders, product_pv }
+    Submission { "id" id, "opportunity_id" opportunity_id, "opportunity_title"
+    opportunity_title, "product_id" product_id, "product_name" product_name,
+    "product_orders" product_orders, "product_pv" product_pv, "rejection_reason"
+    rejection_reason, "review_time" review_time, "status" status, "submit_time"
+    submit_time }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3022,7 +3299,10 @@ pub struct SubmissionRecordsData {
     /// Total number of matching submissions (approximate).
     pub total_count: Option<i64>,
 }
-::shop_api::object!(SubmissionRecordsData { submissions, next_page_token, total_count });
+::shop_api::object!(
+    SubmissionRecordsData { "next_page_token" next_page_token, "submissions" submissions,
+    "total_count" total_count }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListingCriteria {
@@ -3036,7 +3316,8 @@ pub struct ListingCriteria {
     pub keywords: Option<String>,
 }
 ::shop_api::object!(
-    ListingCriteria { product_brand, product_category, product_status, keywords }
+    ListingCriteria { "keywords" keywords, "product_brand" product_brand,
+    "product_category" product_category, "product_status" product_status }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3051,8 +3332,9 @@ pub struct ContentData {
     pub top_shoppable_video_links: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ContentData { video_view_pv, shoppable_video_search_pv, trending_hashtag,
-    top_shoppable_video_links }
+    ContentData { "shoppable_video_search_pv" shoppable_video_search_pv,
+    "top_shoppable_video_links" top_shoppable_video_links, "trending_hashtag"
+    trending_hashtag, "video_view_pv" video_view_pv }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3073,8 +3355,10 @@ pub struct MarketData {
     pub competitor_seller_count: Option<String>,
 }
 ::shop_api::object!(
-    MarketData { est_market_sales_volume, est_market_gmv, market_buzz, search_volume,
-    search_keyword, competitor_product_count, competitor_seller_count }
+    MarketData { "competitor_product_count" competitor_product_count,
+    "competitor_seller_count" competitor_seller_count, "est_market_gmv" est_market_gmv,
+    "est_market_sales_volume" est_market_sales_volume, "market_buzz" market_buzz,
+    "search_keyword" search_keyword, "search_volume" search_volume }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3121,11 +3405,15 @@ pub struct BasicInfo {
     pub reference_source: Option<String>,
 }
 ::shop_api::object!(
-    BasicInfo { opportunity_type, status, create_time, expire_time, title,
-    category_id_level_1, category_id_level_2, category_id_level_3, category_name_level_1,
-    category_name_level_2, category_name_level_3, reference_price, reference_images,
-    brand_info, reward_info, recom_info, tags, tag_codes, external_product_id,
-    reference_source }
+    BasicInfo { "brand_info" brand_info, "category_id_level_1" category_id_level_1,
+    "category_id_level_2" category_id_level_2, "category_id_level_3" category_id_level_3,
+    "category_name_level_1" category_name_level_1, "category_name_level_2"
+    category_name_level_2, "category_name_level_3" category_name_level_3, "create_time"
+    create_time, "expire_time" expire_time, "external_product_id" external_product_id,
+    "opportunity_type" opportunity_type, "recom_info" recom_info, "reference_images"
+    reference_images, "reference_price" reference_price, "reference_source"
+    reference_source, "reward_info" reward_info, "status" status, "tag_codes" tag_codes,
+    "tags" tags, "title" title }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3144,8 +3432,9 @@ pub struct OpportunityDetailOpportunity {
     pub basic_info: Option<BasicInfo>,
 }
 ::shop_api::object!(
-    OpportunityDetailOpportunity { id, action_type, listing_criteria, content_data,
-    market_data, basic_info }
+    OpportunityDetailOpportunity { "action_type" action_type, "basic_info" basic_info,
+    "content_data" content_data, "id" id, "listing_criteria" listing_criteria,
+    "market_data" market_data }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3164,8 +3453,9 @@ pub struct SubmitProductViaOpportunitySubmission {
     pub rejection_reason: Option<String>,
 }
 ::shop_api::object!(
-    SubmitProductViaOpportunitySubmission { id, opportunity_id, product_id, status,
-    submit_time, rejection_reason }
+    SubmitProductViaOpportunitySubmission { "id" id, "opportunity_id" opportunity_id,
+    "product_id" product_id, "rejection_reason" rejection_reason, "status" status,
+    "submit_time" submit_time }
 );
 /// Rewards data.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3179,7 +3469,10 @@ pub struct Reward {
     /// Ad-credit-only sub-status, returned only when reward_type = ADS_CREDIT and status = AVAILABLE. Possible values: UNCLAIMED (eligible, not yet claimed) / CLAIMED (claimed). Ad credit must be claimed manually.
     pub ad_credit_claim_status: Option<String>,
 }
-::shop_api::object!(Reward { reward_type, status, value, ad_credit_claim_status });
+::shop_api::object!(
+    Reward { "ad_credit_claim_status" ad_credit_claim_status, "reward_type" reward_type,
+    "status" status, "value" value }
+);
 /// Product list, each with its SKPP status.。
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListProductSkppStatusesProduct {
@@ -3199,8 +3492,9 @@ pub struct ListProductSkppStatusesProduct {
     pub rewards: Option<Vec<Reward>>,
 }
 ::shop_api::object!(
-    ListProductSkppStatusesProduct { product_id, title, skpp_status,
-    affiliate_program_status, total_score, target_score, rewards }
+    ListProductSkppStatusesProduct { "affiliate_program_status" affiliate_program_status,
+    "product_id" product_id, "rewards" rewards, "skpp_status" skpp_status, "target_score"
+    target_score, "title" title, "total_score" total_score }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3215,8 +3509,9 @@ pub struct ShopSummary {
     pub increased_visibility_l30d: Option<String>,
 }
 ::shop_api::object!(
-    ShopSummary { qualified_products_count, eligible_products_count, earned_ad_credit,
-    increased_visibility_l30d }
+    ShopSummary { "earned_ad_credit" earned_ad_credit, "eligible_products_count"
+    eligible_products_count, "increased_visibility_l30d" increased_visibility_l30d,
+    "qualified_products_count" qualified_products_count }
 );
 /// Thresholds to unlock the reward; used by ADS_CREDIT.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3228,7 +3523,10 @@ pub struct ClaimCondition {
     /// Threshold value; same formatting as current_value.
     pub target_value: Option<String>,
 }
-::shop_api::object!(ClaimCondition { condition_type, current_value, target_value });
+::shop_api::object!(
+    ClaimCondition { "condition_type" condition_type, "current_value" current_value,
+    "target_value" target_value }
+);
 /// Reward list.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSkppDetailReward {
@@ -3248,8 +3546,9 @@ pub struct ProductSkppDetailReward {
     pub campaign_id: Option<String>,
 }
 ::shop_api::object!(
-    ProductSkppDetailReward { reward_type, title, status, ad_credit_claim_status, value,
-    claim_conditions, campaign_id }
+    ProductSkppDetailReward { "ad_credit_claim_status" ad_credit_claim_status,
+    "campaign_id" campaign_id, "claim_conditions" claim_conditions, "reward_type"
+    reward_type, "status" status, "title" title, "value" value }
 );
 /// Suggested actions to complete this task; returned only when passed = false. A task may have multiple suggestions.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3259,7 +3558,7 @@ pub struct ActionSuggestion {
     /// Link to the Seller Center page that completes the action.
     pub url: Option<String>,
 }
-::shop_api::object!(ActionSuggestion { score_increase, url });
+::shop_api::object!(ActionSuggestion { "score_increase" score_increase, "url" url });
 /// Per-category score breakdown with suggested actions.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskDetail {
@@ -3277,8 +3576,9 @@ pub struct TaskDetail {
     pub action_suggestions: Option<Vec<ActionSuggestion>>,
 }
 ::shop_api::object!(
-    TaskDetail { category, name, current_value, target_value, passed, action_suggestions
-    }
+    TaskDetail { "action_suggestions" action_suggestions, "category" category,
+    "current_value" current_value, "name" name, "passed" passed, "target_value"
+    target_value }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3286,7 +3586,7 @@ pub struct StockOperationSetting {
     /// Controls automatic inventory replenishment after a seller-fulfilled (FBM) order is canceled.
     pub enable_auto_restock: Option<bool>,
 }
-::shop_api::object!(StockOperationSetting { enable_auto_restock });
+::shop_api::object!(StockOperationSetting { "enable_auto_restock" enable_auto_restock });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StockOperation {
@@ -3295,7 +3595,9 @@ pub struct StockOperation {
     /// List of SkuIDs that successfully updated inventory rules
     pub success_sku_ids: Option<Vec<String>>,
 }
-::shop_api::object!(StockOperation { failed_sku_ids, success_sku_ids });
+::shop_api::object!(
+    StockOperation { "failed_sku_ids" failed_sku_ids, "success_sku_ids" success_sku_ids }
+);
 /// Recommended brands in recommendation order. Empty when no recommendations are available.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Brand {
@@ -3306,7 +3608,7 @@ pub struct Brand {
     /// Brand name.
     pub name: Option<String>,
 }
-::shop_api::object!(Brand { id, is_authorized, name });
+::shop_api::object!(Brand { "id" id, "is_authorized" is_authorized, "name" name });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PackageDimensions {
@@ -3319,7 +3621,9 @@ pub struct PackageDimensions {
     /// Predicted positive package width.
     pub width: i64,
 }
-::shop_api::object!(PackageDimensions { height, length, unit, width });
+::shop_api::object!(
+    PackageDimensions { "height" height, "length" length, "unit" unit, "width" width }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PackageWeight {
@@ -3328,7 +3632,7 @@ pub struct PackageWeight {
     /// Predicted positive package weight.
     pub value: String,
 }
-::shop_api::object!(PackageWeight { unit, value });
+::shop_api::object!(PackageWeight { "unit" unit, "value" value });
 /// Existing standard sales properties that define the product variants and provide additional prediction context.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SalesProperty {
@@ -3337,7 +3641,7 @@ pub struct SalesProperty {
     /// Existing values selected for the sales property.
     pub values: Vec<IdRef>,
 }
-::shop_api::object!(SalesProperty { id, values });
+::shop_api::object!(SalesProperty { "id" id, "values" values });
 /// Ordered required properties predicted for the product. The array is empty when no property recommendation is available.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RecommendedProperty {
@@ -3357,8 +3661,9 @@ pub struct RecommendedProperty {
     pub values: Vec<ShippingProvider>,
 }
 ::shop_api::object!(
-    RecommendedProperty { id, is_customizable, is_multiple_selection, is_required, name,
-    kind = "type", values }
+    RecommendedProperty { "id" id, "is_customizable" is_customizable,
+    "is_multiple_selection" is_multiple_selection, "is_required" is_required, "name"
+    name, "type" kind, "values" values }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3373,7 +3678,8 @@ pub struct ExternalTransactionPrice {
     pub image: Option<ImageInput>,
 }
 ::shop_api::object!(
-    ExternalTransactionPrice { amount, currency, transaction_time, image }
+    ExternalTransactionPrice { "amount" amount, "currency" currency, "image" image,
+    "transaction_time" transaction_time }
 );
 /// A list of SKUs whose external pricing information is submitted for verification. All SKU IDs must belong to the product identified by `product_id`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3388,7 +3694,8 @@ pub struct Skus {
     pub id: String,
 }
 ::shop_api::object!(
-    Skus { external_retail_price, external_sku_id, external_transaction_price, id }
+    Skus { "external_retail_price" external_retail_price, "external_sku_id"
+    external_sku_id, "external_transaction_price" external_transaction_price, "id" id }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3396,7 +3703,7 @@ pub struct SubmitStrikethroughPriceDetail {
     /// The TikTok Shop SKU ID for which submission failed.
     pub sku_id: String,
 }
-::shop_api::object!(SubmitStrikethroughPriceDetail { sku_id });
+::shop_api::object!(SubmitStrikethroughPriceDetail { "sku_id" sku_id });
 /// Item-level failures for SKUs that could not be submitted. The array is empty when every requested SKU is accepted for verification.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubmitStrikethroughPriceError {
@@ -3407,7 +3714,9 @@ pub struct SubmitStrikethroughPriceError {
     /// A human-readable description of the failure and the action needed to correct it.
     pub message: String,
 }
-::shop_api::object!(SubmitStrikethroughPriceError { code, detail, message });
+::shop_api::object!(
+    SubmitStrikethroughPriceError { "code" code, "detail" detail, "message" message }
+);
 /// Ordered header definitions. Provide 1 to 20 headers.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Header {
@@ -3416,21 +3725,21 @@ pub struct Header {
     /// Standard size-system or measurement ID. For standard measurement columns, call Get Category Rules for the corresponding category and use the ID from measurement_and_options\[\].options\[\].id under the applicable measurement_type.
     pub id: Option<String>,
 }
-::shop_api::object!(Header { name, id });
+::shop_api::object!(Header { "id" id, "name" name });
 /// Cells aligned by index with `table.headers`. Each row must contain exactly one cell for every header.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Cell {
     /// Cell value. Maximum length: 32 characters.
     pub value: String,
 }
-::shop_api::object!(Cell { value });
+::shop_api::object!(Cell { "value" value });
 /// Rows of the size chart. Provide 1 to 45 rows.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Row {
     /// Cells aligned by index with `table.headers`. Each row must contain exactly one cell for every header.
     pub cells: Vec<Cell>,
 }
-::shop_api::object!(Row { cells });
+::shop_api::object!(Row { "cells" cells });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Table {
@@ -3439,7 +3748,7 @@ pub struct Table {
     /// Rows of the size chart. Provide 1 to 45 rows.
     pub rows: Vec<Row>,
 }
-::shop_api::object!(Table { headers, rows });
+::shop_api::object!(Table { "headers" headers, "rows" rows });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SizeChartData {
@@ -3457,8 +3766,9 @@ pub struct SizeChartData {
     pub size_types: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    SizeChartData { measurement_type, table, unit_system, description, is_one_size,
-    size_types }
+    SizeChartData { "description" description, "is_one_size" is_one_size,
+    "measurement_type" measurement_type, "size_types" size_types, "table" table,
+    "unit_system" unit_system }
 );
 /// Values of `locale` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -4918,7 +5228,10 @@ pub struct BackgroundImage {
     /// The width of the background image, in pixels.
     pub width: Option<i64>,
 }
-::shop_api::object!(BackgroundImage { height, thumb_urls, uri, urls, width });
+::shop_api::object!(
+    BackgroundImage { "height" height, "thumb_urls" thumb_urls, "uri" uri, "urls" urls,
+    "width" width }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AreaPlacement {
@@ -4934,7 +5247,8 @@ pub struct AreaPlacement {
     pub y_coordinate: Option<String>,
 }
 ::shop_api::object!(
-    AreaPlacement { height, rotate_degree, width, x_coordinate, y_coordinate }
+    AreaPlacement { "height" height, "rotate_degree" rotate_degree, "width" width,
+    "x_coordinate" x_coordinate, "y_coordinate" y_coordinate }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4946,7 +5260,10 @@ pub struct ImageArea {
     /// The minimum required width, in pixels, for an image uploaded by the consumer.
     pub min_width: Option<i64>,
 }
-::shop_api::object!(ImageArea { default_image, min_height, min_width });
+::shop_api::object!(
+    ImageArea { "default_image" default_image, "min_height" min_height, "min_width"
+    min_width }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TextArea {
@@ -4962,7 +5279,8 @@ pub struct TextArea {
     pub max_text_length: Option<i64>,
 }
 ::shop_api::object!(
-    TextArea { align_type, colors, default_text, fonts, max_text_length }
+    TextArea { "align_type" align_type, "colors" colors, "default_text" default_text,
+    "fonts" fonts, "max_text_length" max_text_length }
 );
 /// A list of customizable areas on this surface. The order of the elements represents the layer order to be used when rendering the final customization preview. A surface can contain up to 10 customization areas.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4983,8 +5301,9 @@ pub struct CustomArea {
     pub text_area: Option<TextArea>,
 }
 ::shop_api::object!(
-    CustomArea { area_name, area_placement, area_type, external_area_id, image_area,
-    is_required, text_area }
+    CustomArea { "area_name" area_name, "area_placement" area_placement, "area_type"
+    area_type, "external_area_id" external_area_id, "image_area" image_area,
+    "is_required" is_required, "text_area" text_area }
 );
 /// A list of customizable product surfaces under this template, such as the front side, back side, collar, or sleeve. A template can contain up to 10 surfaces.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5001,7 +5320,8 @@ pub struct Surface {
     pub surface_name: Option<String>,
 }
 ::shop_api::object!(
-    Surface { background_image, custom_areas, external_surface_id, mask_image,
+    Surface { "background_image" background_image, "custom_areas" custom_areas,
+    "external_surface_id" external_surface_id, "mask_image" mask_image, "surface_name"
     surface_name }
 );
 /// A list of POD customization templates. Each template represents one customization plan and can be associated with one or more SKUs.
@@ -5019,7 +5339,8 @@ pub struct PodTemplate {
     pub template_name: Option<String>,
 }
 ::shop_api::object!(
-    PodTemplate { pod_template_id, remark, sku_ids, surfaces, template_name }
+    PodTemplate { "pod_template_id" pod_template_id, "remark" remark, "sku_ids" sku_ids,
+    "surfaces" surfaces, "template_name" template_name }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5027,7 +5348,7 @@ pub struct PodInfo {
     /// A list of POD customization templates. Each template represents one customization plan and can be associated with one or more SKUs.
     pub pod_templates: Option<Vec<PodTemplate>>,
 }
-::shop_api::object!(PodInfo { pod_templates });
+::shop_api::object!(PodInfo { "pod_templates" pod_templates });
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScheduledSale {
@@ -5036,7 +5357,10 @@ pub struct ScheduledSale {
     /// The stored scheduled listing time, expressed as a Unix timestamp in milliseconds.
     pub schedule_sale_time: Option<i64>,
 }
-::shop_api::object!(ScheduledSale { is_enabled_scheduled_sale, schedule_sale_time });
+::shop_api::object!(
+    ScheduledSale { "is_enabled_scheduled_sale" is_enabled_scheduled_sale,
+    "schedule_sale_time" schedule_sale_time }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PurchaseOrderQuantityLimit {
@@ -5046,7 +5370,8 @@ pub struct PurchaseOrderQuantityLimit {
     pub cumulative_order_quantity: Option<i64>,
 }
 ::shop_api::object!(
-    PurchaseOrderQuantityLimit { maximum_order_quantity, cumulative_order_quantity }
+    PurchaseOrderQuantityLimit { "cumulative_order_quantity" cumulative_order_quantity,
+    "maximum_order_quantity" maximum_order_quantity }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5060,7 +5385,9 @@ pub struct SkuDimension {
     /// The package width. A positive whole number. Note: For the BR market, decimal values using . or , as separators are also accepted but will be rounded to the nearest whole number.
     pub width: Option<String>,
 }
-::shop_api::object!(SkuDimension { height, length, unit, width });
+::shop_api::object!(
+    SkuDimension { "height" height, "length" length, "unit" unit, "width" width }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuWeight {
@@ -5069,7 +5396,7 @@ pub struct SkuWeight {
     /// The package weight, which must be a positive number. The number format varies based on the unit: - GRAM: integer - KILOGRAM: up to 3 decimal places - POUND: up to 2 decimal places
     pub value: Option<String>,
 }
-::shop_api::object!(SkuWeight { unit, value });
+::shop_api::object!(SkuWeight { "unit" unit, "value" value });
 /// product tag to identity special type product.Possible values: AUCTION
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductTagOperation {
@@ -5078,7 +5405,7 @@ pub struct ProductTagOperation {
     /// Whether to enable the specified product tag. Set to `true` to enable the `AUCTION` tag or `false` to disable it.
     pub enable: bool,
 }
-::shop_api::object!(ProductTagOperation { product_tag, enable });
+::shop_api::object!(ProductTagOperation { "enable" enable, "product_tag" product_tag });
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateScheduledSale {
@@ -5088,7 +5415,8 @@ pub struct ProductCreateScheduledSale {
     pub schedule_sale_time: i64,
 }
 ::shop_api::object!(
-    ProductCreateScheduledSale { is_enabled_scheduled_sale, schedule_sale_time }
+    ProductCreateScheduledSale { "is_enabled_scheduled_sale" is_enabled_scheduled_sale,
+    "schedule_sale_time" schedule_sale_time }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5102,7 +5430,10 @@ pub struct ProductCreateSkuDimension {
     /// The unit for the SKU dimensions. Possible values based on region: - US: CENTIMETER, INCH - Other regions: CENTIMETER Note: Use the same measurement system (metric or imperial) for `sku_weight` and `sku_dimensions`. For example, use `KILOGRAM` with `CENTIMETER`.
     pub unit: String,
 }
-::shop_api::object!(ProductCreateSkuDimension { length, width, height, unit });
+::shop_api::object!(
+    ProductCreateSkuDimension { "height" height, "length" length, "unit" unit, "width"
+    width }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateSkuWeight {
@@ -5111,7 +5442,7 @@ pub struct ProductCreateSkuWeight {
     /// The unit for the SKU weight. Possible values based on region: - US: KILOGRAM, POUND - BR, JP, MX: KILOGRAM, GRAM - Other countries: KILOGRAM Note: Use the same measurement system (metric or imperial) for `sku_weight` and `sku_dimensions`. For example, use `KILOGRAM` with `CENTIMETER`.
     pub unit: String,
 }
-::shop_api::object!(ProductCreateSkuWeight { value, unit });
+::shop_api::object!(ProductCreateSkuWeight { "unit" unit, "value" value });
 /// Metric value modules default values.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DefaultValue {
@@ -5120,7 +5451,7 @@ pub struct DefaultValue {
     /// Metric value modules default value name.
     pub name: Option<String>,
 }
-::shop_api::object!(DefaultValue { id, name });
+::shop_api::object!(DefaultValue { "id" id, "name" name });
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NumLimit {
@@ -5129,7 +5460,7 @@ pub struct NumLimit {
     /// Metric value num limit max value.
     pub max_value: Option<i64>,
 }
-::shop_api::object!(NumLimit { min_value, max_value });
+::shop_api::object!(NumLimit { "max_value" max_value, "min_value" min_value });
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LengthLimit {
@@ -5138,7 +5469,7 @@ pub struct LengthLimit {
     /// Metric value max length.
     pub max_length: Option<i64>,
 }
-::shop_api::object!(LengthLimit { min_length, max_length });
+::shop_api::object!(LengthLimit { "max_length" max_length, "min_length" min_length });
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValueLimit {
@@ -5147,7 +5478,7 @@ pub struct ValueLimit {
     /// Not described in the official source.
     pub length_limit: Option<LengthLimit>,
 }
-::shop_api::object!(ValueLimit { num_limit, length_limit });
+::shop_api::object!(ValueLimit { "length_limit" length_limit, "num_limit" num_limit });
 /// Metric value modules.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetricValueModule {
@@ -5173,8 +5504,9 @@ pub struct MetricValueModule {
     pub shading_word: Option<String>,
 }
 ::shop_api::object!(
-    MetricValueModule { id, name, input_type, data_types, default_values, units,
-    value_limit, prefix, suffix, shading_word }
+    MetricValueModule { "data_types" data_types, "default_values" default_values, "id"
+    id, "input_type" input_type, "name" name, "prefix" prefix, "shading_word"
+    shading_word, "suffix" suffix, "units" units, "value_limit" value_limit }
 );
 /// Defines the measurement template information used to describe the measurement standards and metric values configured for the product.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5186,14 +5518,16 @@ pub struct MetricStandard {
     /// Metric value modules.
     pub metric_value_modules: Option<Vec<MetricValueModule>>,
 }
-::shop_api::object!(MetricStandard { id, name, metric_value_modules });
+::shop_api::object!(
+    MetricStandard { "id" id, "metric_value_modules" metric_value_modules, "name" name }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SellerSku {
     /// A flag to indicate whether a Seller SKU is required when creating or editing a product in this category. When required, the Seller SKU must be 6 to 50 characters long and can contain only letters, digits, hyphens (-) and underscores (_).
     pub is_required: Option<bool>,
 }
-::shop_api::object!(SellerSku { is_required });
+::shop_api::object!(SellerSku { "is_required" is_required });
 /// Online measurement options for this group.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCategoryRulesOption {
@@ -5211,8 +5545,8 @@ pub struct ProductCategoryRulesOption {
     pub imperial_value_range: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ProductCategoryRulesOption { name, id, role, unit, metric_value_range,
-    imperial_value_range }
+    ProductCategoryRulesOption { "id" id, "imperial_value_range" imperial_value_range,
+    "metric_value_range" metric_value_range, "name" name, "role" role, "unit" unit }
 );
 /// Measurement rules grouped by measurement basis.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5222,7 +5556,9 @@ pub struct MeasurementAndOption {
     /// Online measurement options for this group.
     pub options: Option<Vec<ProductCategoryRulesOption>>,
 }
-::shop_api::object!(MeasurementAndOption { measurement_type, options });
+::shop_api::object!(
+    MeasurementAndOption { "measurement_type" measurement_type, "options" options }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OriginPlatformCategory {
@@ -5237,7 +5573,10 @@ pub struct OriginPlatformCategory {
     /// Whether the category is a root category.
     pub is_root: Option<bool>,
 }
-::shop_api::object!(OriginPlatformCategory { id, name, full_name, is_leaf, is_root });
+::shop_api::object!(
+    OriginPlatformCategory { "full_name" full_name, "id" id, "is_leaf" is_leaf, "is_root"
+    is_root, "name" name }
+);
 /// A list of product metadata attributes and their values.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AttributeValue {
@@ -5246,14 +5585,16 @@ pub struct AttributeValue {
     /// The values associated with the metadata attribute.
     pub values: Option<Vec<String>>,
 }
-::shop_api::object!(AttributeValue { name, values });
+::shop_api::object!(AttributeValue { "name" name, "values" values });
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OriginPlatformProductMetaData {
     /// A list of product metadata attributes and their values.
     pub attribute_value_list: Option<Vec<AttributeValue>>,
 }
-::shop_api::object!(OriginPlatformProductMetaData { attribute_value_list });
+::shop_api::object!(
+    OriginPlatformProductMetaData { "attribute_value_list" attribute_value_list }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCheckProductListingOption {
@@ -5263,8 +5604,9 @@ pub struct ProductCheckProductListingOption {
     pub gne_async_check_session_id: Option<String>,
 }
 ::shop_api::object!(
-    ProductCheckProductListingOption { need_trigger_gne_async_check,
-    gne_async_check_session_id }
+    ProductCheckProductListingOption { "gne_async_check_session_id"
+    gne_async_check_session_id, "need_trigger_gne_async_check"
+    need_trigger_gne_async_check }
 );
 /// Information Verification Details.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5276,7 +5618,10 @@ pub struct PreCheckDetail {
     /// Problem Module: From which module does the problem originate, e.g., PRE_CHECK_FIELD_TITLE, PRE_CHECK_FIELD_IMAGES
     pub related_fields: Option<Vec<String>>,
 }
-::shop_api::object!(PreCheckDetail { short_reason, long_reason, related_fields });
+::shop_api::object!(
+    PreCheckDetail { "long_reason" long_reason, "related_fields" related_fields,
+    "short_reason" short_reason }
+);
 /// Contains any completed product information verification findings available for the supplied `gne_async_check_session_id`. The response does not expose a separate pending or completed status. If this field is missing or empty, you cannot determine from the response whether the asynchronous checks hav…
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PreCheckResult {
@@ -5285,7 +5630,10 @@ pub struct PreCheckResult {
     /// Information Verification Details.
     pub pre_check_details: Option<Vec<PreCheckDetail>>,
 }
-::shop_api::object!(PreCheckResult { pre_check_item, pre_check_details });
+::shop_api::object!(
+    PreCheckResult { "pre_check_details" pre_check_details, "pre_check_item"
+    pre_check_item }
+);
 /// Ordered header definitions.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSearchSizeChartsHeader {
@@ -5294,21 +5642,21 @@ pub struct ProductSearchSizeChartsHeader {
     /// Standard size-system ID or measurement key.
     pub id: Option<String>,
 }
-::shop_api::object!(ProductSearchSizeChartsHeader { name, id });
+::shop_api::object!(ProductSearchSizeChartsHeader { "id" id, "name" name });
 /// Cells aligned by index with table.headers.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSearchSizeChartsCell {
     /// Cell value.
     pub value: Option<String>,
 }
-::shop_api::object!(ProductSearchSizeChartsCell { value });
+::shop_api::object!(ProductSearchSizeChartsCell { "value" value });
 /// Rows of the size chart.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSearchSizeChartsRow {
     /// Cells aligned by index with table.headers.
     pub cells: Option<Vec<ProductSearchSizeChartsCell>>,
 }
-::shop_api::object!(ProductSearchSizeChartsRow { cells });
+::shop_api::object!(ProductSearchSizeChartsRow { "cells" cells });
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSearchSizeChartsTable {
@@ -5317,7 +5665,7 @@ pub struct ProductSearchSizeChartsTable {
     /// Rows of the size chart.
     pub rows: Option<Vec<ProductSearchSizeChartsRow>>,
 }
-::shop_api::object!(ProductSearchSizeChartsTable { headers, rows });
+::shop_api::object!(ProductSearchSizeChartsTable { "headers" headers, "rows" rows });
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSearchSizeChartsSizeChartData {
@@ -5335,8 +5683,9 @@ pub struct ProductSearchSizeChartsSizeChartData {
     pub size_types: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ProductSearchSizeChartsSizeChartData { table, description, is_one_size,
-    measurement_type, unit_system, size_types }
+    ProductSearchSizeChartsSizeChartData { "description" description, "is_one_size"
+    is_one_size, "measurement_type" measurement_type, "size_types" size_types, "table"
+    table, "unit_system" unit_system }
 );
 /// Localized structured size chart data. Each item contains a locale and the structured data for that locale.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5346,7 +5695,10 @@ pub struct ProductSearchSizeChartsSizeChartData2 {
     /// Not described in the official source.
     pub size_chart_data: Option<ProductSearchSizeChartsSizeChartData>,
 }
-::shop_api::object!(ProductSearchSizeChartsSizeChartData2 { locale, size_chart_data });
+::shop_api::object!(
+    ProductSearchSizeChartsSizeChartData2 { "locale" locale, "size_chart_data"
+    size_chart_data }
+);
 /// A list of certification related files.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductReplicateProductFile {
@@ -5357,14 +5709,16 @@ pub struct ProductReplicateProductFile {
     /// The format of the certification file. Only PDF is supported.
     pub format: Option<String>,
 }
-::shop_api::object!(ProductReplicateProductFile { id, name, format });
+::shop_api::object!(
+    ProductReplicateProductFile { "format" format, "id" id, "name" name }
+);
 /// A list of certification related images.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductReplicateProductImage {
     /// The URI of the image. Obtain this URI by uploading the images through the \[Upload Product Image API\](6509df95defece02be598a22) with `use_case=CERTIFICATION_IMAGE`.
     pub uri: String,
 }
-::shop_api::object!(ProductReplicateProductImage { uri });
+::shop_api::object!(ProductReplicateProductImage { "uri" uri });
 /// The list of certifications for your product. Max count: 10 As per TikTok Shop guidelines, certifications are required for certain restricted product categories. Retrieve the certification requirements for your product from the \[Get Category Rules API\](<https://partner.tiktokshop.com/docv2/page/6509c0>…
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductReplicateProductCertification {
@@ -5378,7 +5732,8 @@ pub struct ProductReplicateProductCertification {
     pub images: Option<Vec<ProductReplicateProductImage>>,
 }
 ::shop_api::object!(
-    ProductReplicateProductCertification { id, expiration_date, files, images }
+    ProductReplicateProductCertification { "expiration_date" expiration_date, "files"
+    files, "id" id, "images" images }
 );
 /// A list of general attributes (e.g. manufacturer, country of origin, materials used) that describe the product as a whole, regardless of variant. **Important**: The attributes available for use are determined by the system based on the product's assigned category, with some being mandatory. You must…
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5388,7 +5743,9 @@ pub struct ProductReplicateProductProductAttribute {
     /// A list of selectable values for the product attribute. **Note**: Provide either a built-in ID or a custom name; if both are provided, the ID takes priority.
     pub values: Vec<DefaultValue>,
 }
-::shop_api::object!(ProductReplicateProductProductAttribute { id, values });
+::shop_api::object!(
+    ProductReplicateProductProductAttribute { "id" id, "values" values }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductPartialEdit202509ImageArea {
@@ -5400,7 +5757,8 @@ pub struct ProductPartialEdit202509ImageArea {
     pub min_width: Option<i64>,
 }
 ::shop_api::object!(
-    ProductPartialEdit202509ImageArea { default_image, min_height, min_width }
+    ProductPartialEdit202509ImageArea { "default_image" default_image, "min_height"
+    min_height, "min_width" min_width }
 );
 /// A list of customizable areas on this surface. The order of the elements represents the layer order to be used when rendering the final customization preview. A surface can contain up to 10 customization areas.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5421,8 +5779,9 @@ pub struct ProductPartialEdit202509CustomArea {
     pub text_area: Option<TextArea>,
 }
 ::shop_api::object!(
-    ProductPartialEdit202509CustomArea { area_name, area_placement, area_type,
-    external_area_id, image_area, is_required, text_area }
+    ProductPartialEdit202509CustomArea { "area_name" area_name, "area_placement"
+    area_placement, "area_type" area_type, "external_area_id" external_area_id,
+    "image_area" image_area, "is_required" is_required, "text_area" text_area }
 );
 /// A list of customizable product surfaces under this template, such as the front side, back side, collar, or sleeve. A template can contain up to 10 surfaces.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5439,8 +5798,9 @@ pub struct ProductPartialEdit202509Surface {
     pub surface_name: Option<String>,
 }
 ::shop_api::object!(
-    ProductPartialEdit202509Surface { background_image, custom_areas,
-    external_surface_id, mask_image, surface_name }
+    ProductPartialEdit202509Surface { "background_image" background_image, "custom_areas"
+    custom_areas, "external_surface_id" external_surface_id, "mask_image" mask_image,
+    "surface_name" surface_name }
 );
 /// A list of POD customization templates. Each template represents one customization plan and can be associated with one or more SKUs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5457,8 +5817,8 @@ pub struct ProductPartialEdit202509PodTemplate {
     pub template_name: Option<String>,
 }
 ::shop_api::object!(
-    ProductPartialEdit202509PodTemplate { pod_template_id, remark, sku_ids, surfaces,
-    template_name }
+    ProductPartialEdit202509PodTemplate { "pod_template_id" pod_template_id, "remark"
+    remark, "sku_ids" sku_ids, "surfaces" surfaces, "template_name" template_name }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5466,7 +5826,7 @@ pub struct ProductPartialEdit202509PodInfo {
     /// A list of POD customization templates. Each template represents one customization plan and can be associated with one or more SKUs.
     pub pod_templates: Option<Vec<ProductPartialEdit202509PodTemplate>>,
 }
-::shop_api::object!(ProductPartialEdit202509PodInfo { pod_templates });
+::shop_api::object!(ProductPartialEdit202509PodInfo { "pod_templates" pod_templates });
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductPartialEdit202509SkuDimension {
@@ -5480,7 +5840,8 @@ pub struct ProductPartialEdit202509SkuDimension {
     pub width: String,
 }
 ::shop_api::object!(
-    ProductPartialEdit202509SkuDimension { height, length, unit, width }
+    ProductPartialEdit202509SkuDimension { "height" height, "length" length, "unit" unit,
+    "width" width }
 );
 /// The list of sales attribute mappings between the global and local SKUs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5495,8 +5856,9 @@ pub struct ProductGetSalesAttributeMapping {
     pub local_value_id: Option<String>,
 }
 ::shop_api::object!(
-    ProductGetSalesAttributeMapping { global_attribute_id, global_value_id,
-    local_attribute_id, local_value_id }
+    ProductGetSalesAttributeMapping { "global_attribute_id" global_attribute_id,
+    "global_value_id" global_value_id, "local_attribute_id" local_attribute_id,
+    "local_value_id" local_value_id }
 );
 /// The list of sku mappings between the global and local products.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5509,7 +5871,8 @@ pub struct ProductGetSkuMapping {
     pub sales_attribute_mappings: Option<Vec<ProductGetSalesAttributeMapping>>,
 }
 ::shop_api::object!(
-    ProductGetSkuMapping { global_sku_id, local_sku_id, sales_attribute_mappings }
+    ProductGetSkuMapping { "global_sku_id" global_sku_id, "local_sku_id" local_sku_id,
+    "sales_attribute_mappings" sales_attribute_mappings }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5519,14 +5882,17 @@ pub struct GlobalProductAssociation {
     /// The list of sku mappings between the global and local products.
     pub sku_mappings: Option<Vec<ProductGetSkuMapping>>,
 }
-::shop_api::object!(GlobalProductAssociation { global_product_id, sku_mappings });
+::shop_api::object!(
+    GlobalProductAssociation { "global_product_id" global_product_id, "sku_mappings"
+    sku_mappings }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PrescriptionRequirement {
     /// A flag to indicate whether a prescription is required to purchase this pharmacy product.
     pub needs_prescription: Option<bool>,
 }
-::shop_api::object!(PrescriptionRequirement { needs_prescription });
+::shop_api::object!(PrescriptionRequirement { "needs_prescription" needs_prescription });
 /// The category tree information of the source product included in the virtual bundle.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetCategory {
@@ -5539,7 +5905,10 @@ pub struct ProductGetCategory {
     /// The parent category ID of the source product included in the virtual bundle.
     pub parent_id: Option<String>,
 }
-::shop_api::object!(ProductGetCategory { id, is_leaf, local_name, parent_id });
+::shop_api::object!(
+    ProductGetCategory { "id" id, "is_leaf" is_leaf, "local_name" local_name, "parent_id"
+    parent_id }
+);
 /// Source SKU inventory details.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetInventory {
@@ -5548,7 +5917,9 @@ pub struct ProductGetInventory {
     /// The ID of the warehouse where the source SKU is stored. Retrieve details of the warehouse from the [Get Warehouse List API](https://partner.tiktokshop.com/docv2/page/get-warehouse-list-202309).
     pub warehouse_id: Option<String>,
 }
-::shop_api::object!(ProductGetInventory { quantity, warehouse_id });
+::shop_api::object!(
+    ProductGetInventory { "quantity" quantity, "warehouse_id" warehouse_id }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetPrice {
@@ -5559,7 +5930,10 @@ pub struct ProductGetPrice {
     /// Global sellers The source SKU's local pre-tax price. This excludes any applicable charges such as cross-border shipping costs, taxes, and other fees, and therefore does not appear on the product page. Note: Tax-exclusive pricing does not apply to JP and US shops using China warehouses, therefore thi…
     pub tax_exclusive_price: Option<String>,
 }
-::shop_api::object!(ProductGetPrice { currency, sale_price, tax_exclusive_price });
+::shop_api::object!(
+    ProductGetPrice { "currency" currency, "sale_price" sale_price, "tax_exclusive_price"
+    tax_exclusive_price }
+);
 /// A list of attributes (e.g. size, color, length) that define the source SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetSalesAttribute {
@@ -5577,8 +5951,9 @@ pub struct ProductGetSalesAttribute {
     pub value_name: Option<String>,
 }
 ::shop_api::object!(
-    ProductGetSalesAttribute { id, name, sku_img, supplementary_sku_images, value_id,
-    value_name }
+    ProductGetSalesAttribute { "id" id, "name" name, "sku_img" sku_img,
+    "supplementary_sku_images" supplementary_sku_images, "value_id" value_id,
+    "value_name" value_name }
 );
 /// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g. gift basket, starter pack).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5609,9 +5984,11 @@ pub struct CombinedSkus {
     pub title: Option<String>,
 }
 ::shop_api::object!(
-    CombinedSkus { brand, categories, combined_listing_not_live_reasons, inventory,
-    price, product_id, product_main_image, sales_attributes, seller_sku, sku_count,
-    sku_id, title }
+    CombinedSkus { "brand" brand, "categories" categories,
+    "combined_listing_not_live_reasons" combined_listing_not_live_reasons, "inventory"
+    inventory, "price" price, "product_id" product_id, "product_main_image"
+    product_main_image, "sales_attributes" sales_attributes, "seller_sku" seller_sku,
+    "sku_count" sku_count, "sku_id" sku_id, "title" title }
 );
 /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms. Applicable only for selected sellers in the US market. **Note**: This value may appear as the strikethrough price on the product page. However, whether the strikethrough price is shown and the amount s…
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5623,7 +6000,9 @@ pub struct ProductGetExternalListPrice {
     /// The external ecommerce platform from which the price is sourced. Possible values: - SHOPIFY_COMPARE_AT_PRICE: The compare_at_price in Shopify.
     pub source: Option<String>,
 }
-::shop_api::object!(ProductGetExternalListPrice { amount, currency, source });
+::shop_api::object!(
+    ProductGetExternalListPrice { "amount" amount, "currency" currency, "source" source }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicateSource {
@@ -5634,7 +6013,9 @@ pub struct ReplicateSource {
     /// The SKU ID of the source product.
     pub sku_id: Option<String>,
 }
-::shop_api::object!(ReplicateSource { product_id, shop_id, sku_id });
+::shop_api::object!(
+    ReplicateSource { "product_id" product_id, "shop_id" shop_id, "sku_id" sku_id }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GlobalListingPolicy {
@@ -5646,7 +6027,8 @@ pub struct GlobalListingPolicy {
     pub replicate_source: Option<ReplicateSource>,
 }
 ::shop_api::object!(
-    GlobalListingPolicy { inventory_type, price_sync, replicate_source }
+    GlobalListingPolicy { "inventory_type" inventory_type, "price_sync" price_sync,
+    "replicate_source" replicate_source }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5656,7 +6038,9 @@ pub struct ProductGetPreSale {
     /// The type of pre-sale. Possible values based on the region: **US** - `PRE_ORDER`: The product is not yet available or released. Fulfillment can be extended by specifying a **release date**. - `MADE_TO_ORDER`: The product is produced only after the order is received. Fulfillment can be extended by spe…
     pub kind: Option<String>,
 }
-::shop_api::object!(ProductGetPreSale { fulfillment_type, kind = "type" });
+::shop_api::object!(
+    ProductGetPreSale { "fulfillment_type" fulfillment_type, "type" kind }
+);
 /// A subscription configuration specific to the seller. It outlines the different types of promotions and associated constraints that are available for use.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubscribePromotionConfig {
@@ -5670,8 +6054,8 @@ pub struct SubscribePromotionConfig {
     pub min_discount: Option<i64>,
 }
 ::shop_api::object!(
-    SubscribePromotionConfig { discount_level, discount_options, max_discount,
-    min_discount }
+    SubscribePromotionConfig { "discount_level" discount_level, "discount_options"
+    discount_options, "max_discount" max_discount, "min_discount" min_discount }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5686,8 +6070,9 @@ pub struct SubscribeInfo {
     pub support_subscribe: Option<bool>,
 }
 ::shop_api::object!(
-    SubscribeInfo { subscribe_discount_details, subscribe_promotion_config,
-    subscribe_status, support_subscribe }
+    SubscribeInfo { "subscribe_discount_details" subscribe_discount_details,
+    "subscribe_promotion_config" subscribe_promotion_config, "subscribe_status"
+    subscribe_status, "support_subscribe" support_subscribe }
 );
 /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms. Applicable only for selected sellers in the US market. **Note**: This value may appear as the strikethrough price on the product page. However, whether the strikethrough price is shown and the amount s…
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5699,7 +6084,10 @@ pub struct ProductCreateExternalListPrice {
     /// The currency. Possible values: USD
     pub currency: AmountCurrency,
 }
-::shop_api::object!(ProductCreateExternalListPrice { source, amount, currency });
+::shop_api::object!(
+    ProductCreateExternalListPrice { "amount" amount, "currency" currency, "source"
+    source }
+);
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreatePreSale {
@@ -5708,7 +6096,9 @@ pub struct ProductCreatePreSale {
     /// Not described in the official source.
     pub fulfillment_type: Option<FulfillmentType>,
 }
-::shop_api::object!(ProductCreatePreSale { kind = "type", fulfillment_type });
+::shop_api::object!(
+    ProductCreatePreSale { "fulfillment_type" fulfillment_type, "type" kind }
+);
 /// Values of `product_tag` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -5854,9 +6244,10 @@ pub struct ProductSearchRequest {
     pub update_time_le: Option<i64>,
 }
 ::shop_api::object!(
-    ProductSearchRequest { @ query page_size, @ query page_token, @ query
-    category_version, status, seller_skus, create_time_ge, create_time_le,
-    update_time_ge, update_time_le }
+    ProductSearchRequest { "create_time_ge" create_time_ge, "create_time_le"
+    create_time_le, "seller_skus" seller_skus, "status" status, "update_time_ge"
+    update_time_ge, "update_time_le" update_time_le } { "page_size" page_size,
+    "page_token" page_token, "category_version" category_version }
 );
 /// Response data of `product.search` ([`ProductSearchRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5868,7 +6259,10 @@ pub struct ProductSearchResponse {
     /// Products matching the filter.
     pub total_count: Option<i64>,
 }
-::shop_api::object!(ProductSearchResponse { products, next_page_token, total_count });
+::shop_api::object!(
+    ProductSearchResponse { "next_page_token" next_page_token, "products" products,
+    "total_count" total_count }
+);
 impl ::shop_api::runtime::ApiRequest for ProductSearchRequest {
     ::shop_api::endpoint!(
         ProductSearchResponse, super::super::Tiktok, "tiktok" "product" "product.search"
@@ -5914,8 +6308,9 @@ pub struct ProductGetRequest {
     pub locale: Option<GetLocale>,
 }
 ::shop_api::object!(
-    ProductGetRequest { @ path product_id, @ query return_under_review_version, @ query
-    return_draft_version, @ query locale }
+    ProductGetRequest {} { "product_id" product_id, "return_under_review_version"
+    return_under_review_version, "return_draft_version" return_draft_version, "locale"
+    locale }
 );
 /// Response data of `product.get` ([`ProductGetRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509d85b4a0bb702c057fdda)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6016,17 +6411,28 @@ pub struct ProductGetResponse {
     pub selling_format: Option<String>,
 }
 ::shop_api::object!(
-    ProductGetResponse { id, title, description, status, product_status, create_time,
-    update_time, category_chains, recommended_categories, brand, main_images, video,
-    skus, product_attributes, package_dimensions, package_weight, size_chart,
-    certifications, audit, audit_failed_reasons, delivery_options, external_product_id,
-    is_cod_allowed, is_not_for_sale, is_pre_owned, is_replicated, has_draft,
-    listing_quality_tier, product_types, primary_combined_product_id,
-    minimum_order_quantity, shipping_insurance_requirement, shipping_template_id,
-    manufacturer_ids, responsible_person_ids, integrated_platform_statuses,
-    global_product_association, product_families, prescription_requirement,
-    subscribe_info, is_blind_box, key_product_features, pod_info, product_tags,
-    scheduled_sale, search_terms, selling_format }
+    ProductGetResponse { "audit" audit, "audit_failed_reasons" audit_failed_reasons,
+    "brand" brand, "category_chains" category_chains, "certifications" certifications,
+    "create_time" create_time, "delivery_options" delivery_options, "description"
+    description, "external_product_id" external_product_id, "global_product_association"
+    global_product_association, "has_draft" has_draft, "id" id,
+    "integrated_platform_statuses" integrated_platform_statuses, "is_blind_box"
+    is_blind_box, "is_cod_allowed" is_cod_allowed, "is_not_for_sale" is_not_for_sale,
+    "is_pre_owned" is_pre_owned, "is_replicated" is_replicated, "key_product_features"
+    key_product_features, "listing_quality_tier" listing_quality_tier, "main_images"
+    main_images, "manufacturer_ids" manufacturer_ids, "minimum_order_quantity"
+    minimum_order_quantity, "package_dimensions" package_dimensions, "package_weight"
+    package_weight, "pod_info" pod_info, "prescription_requirement"
+    prescription_requirement, "primary_combined_product_id" primary_combined_product_id,
+    "product_attributes" product_attributes, "product_families" product_families,
+    "product_status" product_status, "product_tags" product_tags, "product_types"
+    product_types, "recommended_categories" recommended_categories,
+    "responsible_person_ids" responsible_person_ids, "scheduled_sale" scheduled_sale,
+    "search_terms" search_terms, "selling_format" selling_format,
+    "shipping_insurance_requirement" shipping_insurance_requirement,
+    "shipping_template_id" shipping_template_id, "size_chart" size_chart, "skus" skus,
+    "status" status, "subscribe_info" subscribe_info, "title" title, "update_time"
+    update_time, "video" video }
 );
 impl ::shop_api::runtime::ApiRequest for ProductGetRequest {
     ::shop_api::endpoint!(
@@ -6133,15 +6539,24 @@ pub struct ProductCreateRequest {
     pub selling_format: Option<SellingFormat>,
 }
 ::shop_api::object!(
-    ProductCreateRequest { title, description, category_id, category_version, brand_id,
-    main_images, skus, package_weight, package_dimensions, product_attributes,
-    certifications, size_chart, video, save_mode, is_cod_allowed, external_product_id,
-    delivery_option_ids, is_not_for_sale, is_pre_owned, listing_platforms,
-    minimum_order_quantity, primary_combined_product_id, manufacturer_ids,
-    responsible_person_ids, shipping_insurance_requirement, shipping_template_id,
-    idempotency_key, auto_translate_enabled, is_blind_box, is_live_quick,
-    key_product_features, locale, product_tag_operations, purchase_order_quantity_limit,
-    scheduled_sale, search_terms, selling_format }
+    ProductCreateRequest { "auto_translate_enabled" auto_translate_enabled, "brand_id"
+    brand_id, "category_id" category_id, "category_version" category_version,
+    "certifications" certifications, "delivery_option_ids" delivery_option_ids,
+    "description" description, "external_product_id" external_product_id,
+    "idempotency_key" idempotency_key, "is_blind_box" is_blind_box, "is_cod_allowed"
+    is_cod_allowed, "is_live_quick" is_live_quick, "is_not_for_sale" is_not_for_sale,
+    "is_pre_owned" is_pre_owned, "key_product_features" key_product_features,
+    "listing_platforms" listing_platforms, "locale" locale, "main_images" main_images,
+    "manufacturer_ids" manufacturer_ids, "minimum_order_quantity" minimum_order_quantity,
+    "package_dimensions" package_dimensions, "package_weight" package_weight,
+    "primary_combined_product_id" primary_combined_product_id, "product_attributes"
+    product_attributes, "product_tag_operations" product_tag_operations,
+    "purchase_order_quantity_limit" purchase_order_quantity_limit,
+    "responsible_person_ids" responsible_person_ids, "save_mode" save_mode,
+    "scheduled_sale" scheduled_sale, "search_terms" search_terms, "selling_format"
+    selling_format, "shipping_insurance_requirement" shipping_insurance_requirement,
+    "shipping_template_id" shipping_template_id, "size_chart" size_chart, "skus" skus,
+    "title" title, "video" video }
 );
 /// Response data of `product.create` ([`ProductCreateRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6502fc8da57708028b42b18a)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6153,7 +6568,9 @@ pub struct ProductCreateResponse {
     /// Problems the platform fixed or ignored.
     pub warnings: Option<Vec<Warning>>,
 }
-::shop_api::object!(ProductCreateResponse { product_id, skus, warnings });
+::shop_api::object!(
+    ProductCreateResponse { "product_id" product_id, "skus" skus, "warnings" warnings }
+);
 impl ::shop_api::runtime::ApiRequest for ProductCreateRequest {
     ::shop_api::endpoint!(
         ProductCreateResponse, super::super::Tiktok, "tiktok" "product" "product.create"
@@ -6222,12 +6639,18 @@ pub struct ProductEditRequest {
     pub shipping_template_id: Option<String>,
 }
 ::shop_api::object!(
-    ProductEditRequest { @ path product_id, title, description, category_id,
-    category_version, brand_id, main_images, skus, package_weight, package_dimensions,
-    product_attributes, certifications, size_chart, video, is_cod_allowed,
-    external_product_id, delivery_option_ids, is_pre_owned, listing_platforms,
-    minimum_order_quantity, manufacturer_ids, responsible_person_ids,
-    shipping_insurance_requirement, shipping_template_id }
+    ProductEditRequest { "brand_id" brand_id, "category_id" category_id,
+    "category_version" category_version, "certifications" certifications,
+    "delivery_option_ids" delivery_option_ids, "description" description,
+    "external_product_id" external_product_id, "is_cod_allowed" is_cod_allowed,
+    "is_pre_owned" is_pre_owned, "listing_platforms" listing_platforms, "main_images"
+    main_images, "manufacturer_ids" manufacturer_ids, "minimum_order_quantity"
+    minimum_order_quantity, "package_dimensions" package_dimensions, "package_weight"
+    package_weight, "product_attributes" product_attributes, "responsible_person_ids"
+    responsible_person_ids, "shipping_insurance_requirement"
+    shipping_insurance_requirement, "shipping_template_id" shipping_template_id,
+    "size_chart" size_chart, "skus" skus, "title" title, "video" video } { "product_id"
+    product_id }
 );
 /// Response data of `product.edit` ([`ProductEditRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6241,7 +6664,10 @@ pub struct ProductEditResponse {
     /// Audit state after the edit.
     pub audit: Option<Audit>,
 }
-::shop_api::object!(ProductEditResponse { product_id, skus, warnings, audit });
+::shop_api::object!(
+    ProductEditResponse { "audit" audit, "product_id" product_id, "skus" skus, "warnings"
+    warnings }
+);
 impl ::shop_api::runtime::ApiRequest for ProductEditRequest {
     ::shop_api::endpoint!(
         ProductEditResponse, super::super::Tiktok, "tiktok" "product" "product.edit" Put
@@ -6303,10 +6729,13 @@ pub struct ProductPartialEditRequest {
     pub responsible_person_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ProductPartialEditRequest { @ path product_id, title, description, brand_id,
-    main_images, skus, package_weight, package_dimensions, product_attributes,
-    certifications, size_chart, video, external_product_id, listing_platforms,
-    manufacturer_ids, responsible_person_ids }
+    ProductPartialEditRequest { "brand_id" brand_id, "certifications" certifications,
+    "description" description, "external_product_id" external_product_id,
+    "listing_platforms" listing_platforms, "main_images" main_images, "manufacturer_ids"
+    manufacturer_ids, "package_dimensions" package_dimensions, "package_weight"
+    package_weight, "product_attributes" product_attributes, "responsible_person_ids"
+    responsible_person_ids, "size_chart" size_chart, "skus" skus, "title" title, "video"
+    video } { "product_id" product_id }
 );
 /// Response data of `product.partial_edit` ([`ProductPartialEditRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6321,7 +6750,8 @@ pub struct ProductPartialEditResponse {
     pub replicated_products: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    ProductPartialEditResponse { product_id, skus, audit, replicated_products }
+    ProductPartialEditResponse { "audit" audit, "product_id" product_id,
+    "replicated_products" replicated_products, "skus" skus }
 );
 impl ::shop_api::runtime::ApiRequest for ProductPartialEditRequest {
     ::shop_api::endpoint!(
@@ -6348,14 +6778,14 @@ pub struct ProductDeleteRequest {
     /// Products to delete (max 20). Required.
     pub product_ids: Vec<String>,
 }
-::shop_api::object!(ProductDeleteRequest { product_ids });
+::shop_api::object!(ProductDeleteRequest { "product_ids" product_ids });
 /// Response data of `product.delete` ([`ProductDeleteRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6503079ebb2a4d028d515acf)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDeleteResponse {
     /// Products that could not be deleted.
     pub errors: Option<Vec<ProductError>>,
 }
-::shop_api::object!(ProductDeleteResponse { errors });
+::shop_api::object!(ProductDeleteResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for ProductDeleteRequest {
     ::shop_api::endpoint!(
         ProductDeleteResponse, super::super::Tiktok, "tiktok" "product" "product.delete"
@@ -6372,14 +6802,17 @@ pub struct ProductActivateRequest {
     /// Platforms to activate on (default TIKTOK_SHOP).
     pub listing_platforms: Option<Vec<ListingPlatform>>,
 }
-::shop_api::object!(ProductActivateRequest { product_ids, listing_platforms });
+::shop_api::object!(
+    ProductActivateRequest { "listing_platforms" listing_platforms, "product_ids"
+    product_ids }
+);
 /// Response data of `product.activate` ([`ProductActivateRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650306ff5a12ff0294eab4a9)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductActivateResponse {
     /// Products that could not be activated.
     pub errors: Option<Vec<ProductError>>,
 }
-::shop_api::object!(ProductActivateResponse { errors });
+::shop_api::object!(ProductActivateResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for ProductActivateRequest {
     ::shop_api::endpoint!(
         ProductActivateResponse, super::super::Tiktok, "tiktok" "product"
@@ -6397,14 +6830,17 @@ pub struct ProductDeactivateRequest {
     /// Platforms to deactivate on (default TIKTOK_SHOP).
     pub listing_platforms: Option<Vec<ListingPlatform>>,
 }
-::shop_api::object!(ProductDeactivateRequest { product_ids, listing_platforms });
+::shop_api::object!(
+    ProductDeactivateRequest { "listing_platforms" listing_platforms, "product_ids"
+    product_ids }
+);
 /// Response data of `product.deactivate` ([`ProductDeactivateRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de450fcef602bf1d087c)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDeactivateResponse {
     /// Products that could not be deactivated.
     pub errors: Option<Vec<ProductError>>,
 }
-::shop_api::object!(ProductDeactivateResponse { errors });
+::shop_api::object!(ProductDeactivateResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for ProductDeactivateRequest {
     ::shop_api::endpoint!(
         ProductDeactivateResponse, super::super::Tiktok, "tiktok" "product"
@@ -6420,14 +6856,14 @@ pub struct ProductRecoverRequest {
     /// Products to recover (max 20). Required.
     pub product_ids: Vec<String>,
 }
-::shop_api::object!(ProductRecoverRequest { product_ids });
+::shop_api::object!(ProductRecoverRequest { "product_ids" product_ids });
 /// Response data of `product.recover` ([`ProductRecoverRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509df0ebace3e02b748ac72)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductRecoverResponse {
     /// Products that could not be recovered.
     pub errors: Option<Vec<ProductError>>,
 }
-::shop_api::object!(ProductRecoverResponse { errors });
+::shop_api::object!(ProductRecoverResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for ProductRecoverRequest {
     ::shop_api::endpoint!(
         ProductRecoverResponse, super::super::Tiktok, "tiktok" "product"
@@ -6448,14 +6884,16 @@ pub struct ProductUpdateInventoryRequest {
     /// SKUs and their stock. Required.
     pub skus: Vec<SkuInventoryUpdate>,
 }
-::shop_api::object!(ProductUpdateInventoryRequest { @ path product_id, skus });
+::shop_api::object!(
+    ProductUpdateInventoryRequest { "skus" skus } { "product_id" product_id }
+);
 /// Response data of `product.update_inventory` ([`ProductUpdateInventoryRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6503068fc20ad60284b38858)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductUpdateInventoryResponse {
     /// SKUs that could not be updated.
     pub errors: Option<Vec<ProductError>>,
 }
-::shop_api::object!(ProductUpdateInventoryResponse { errors });
+::shop_api::object!(ProductUpdateInventoryResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for ProductUpdateInventoryRequest {
     ::shop_api::endpoint!(
         ProductUpdateInventoryResponse, super::super::Tiktok, "tiktok" "product"
@@ -6486,7 +6924,9 @@ pub struct ProductUpdatePricesRequest {
     /// SKUs and their new prices. Required.
     pub skus: Vec<SkuPriceUpdate>,
 }
-::shop_api::object!(ProductUpdatePricesRequest { @ path product_id, skus });
+::shop_api::object!(
+    ProductUpdatePricesRequest { "skus" skus } { "product_id" product_id }
+);
 /// Response data of `product.update_prices` ([`ProductUpdatePricesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650307de5a12ff0294eac8b0)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductUpdatePricesResponse {}
@@ -6526,8 +6966,9 @@ pub struct ProductCategoriesRequest {
     pub is_live_quick: Option<bool>,
 }
 ::shop_api::object!(
-    ProductCategoriesRequest { @ query locale, @ query keyword, @ query category_version,
-    @ query listing_platform, @ query include_prohibited_categories, @ query
+    ProductCategoriesRequest {} { "locale" locale, "keyword" keyword, "category_version"
+    category_version, "listing_platform" listing_platform,
+    "include_prohibited_categories" include_prohibited_categories, "is_live_quick"
     is_live_quick }
 );
 /// Response data of `product.categories` ([`ProductCategoriesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509c89d0fcef602bf1acd9b)
@@ -6536,7 +6977,7 @@ pub struct ProductCategoriesResponse {
     /// The categories.
     pub categories: Option<Vec<Category>>,
 }
-::shop_api::object!(ProductCategoriesResponse { categories });
+::shop_api::object!(ProductCategoriesResponse { "categories" categories });
 impl ::shop_api::runtime::ApiRequest for ProductCategoriesRequest {
     ::shop_api::endpoint!(
         ProductCategoriesResponse, super::super::Tiktok, "tiktok" "product"
@@ -6567,8 +7008,8 @@ pub struct ProductCategoryAttributesRequest {
     pub is_live_quick: Option<bool>,
 }
 ::shop_api::object!(
-    ProductCategoryAttributesRequest { @ path category_id, @ query locale, @ query
-    category_version, @ query is_live_quick }
+    ProductCategoryAttributesRequest {} { "category_id" category_id, "locale" locale,
+    "category_version" category_version, "is_live_quick" is_live_quick }
 );
 /// Response data of `product.category_attributes` ([`ProductCategoryAttributesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509c5784a0bb702c0561cc8)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6576,7 +7017,7 @@ pub struct ProductCategoryAttributesResponse {
     /// Attributes of the category.
     pub attributes: Option<Vec<CategoryAttribute>>,
 }
-::shop_api::object!(ProductCategoryAttributesResponse { attributes });
+::shop_api::object!(ProductCategoryAttributesResponse { "attributes" attributes });
 impl ::shop_api::runtime::ApiRequest for ProductCategoryAttributesRequest {
     ::shop_api::endpoint!(
         ProductCategoryAttributesResponse, super::super::Tiktok, "tiktok" "product"
@@ -6611,8 +7052,8 @@ pub struct ProductCategoryRulesRequest {
     pub locale: Option<GetLocale>,
 }
 ::shop_api::object!(
-    ProductCategoryRulesRequest { @ path category_id, @ query category_version, @ query
-    locale }
+    ProductCategoryRulesRequest {} { "category_id" category_id, "category_version"
+    category_version, "locale" locale }
 );
 /// Response data of `product.category_rules` ([`ProductCategoryRulesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509c0febace3e02b74594a9)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6639,9 +7080,11 @@ pub struct ProductCategoryRulesResponse {
     pub seller_sku: Option<SellerSku>,
 }
 ::shop_api::object!(
-    ProductCategoryRulesResponse { product_certifications, size_chart, cod,
-    package_dimension, epr, manufacturer, responsible_person, fees,
-    allowed_special_product_types, seller_sku }
+    ProductCategoryRulesResponse { "allowed_special_product_types"
+    allowed_special_product_types, "cod" cod, "epr" epr, "fees" fees, "manufacturer"
+    manufacturer, "package_dimension" package_dimension, "product_certifications"
+    product_certifications, "responsible_person" responsible_person, "seller_sku"
+    seller_sku, "size_chart" size_chart }
 );
 impl ::shop_api::runtime::ApiRequest for ProductCategoryRulesRequest {
     ::shop_api::endpoint!(
@@ -6695,10 +7138,14 @@ pub struct ProductRecommendCategoryRequest {
     pub origin_platform_vendor: Option<String>,
 }
 ::shop_api::object!(
-    ProductRecommendCategoryRequest { product_title, description, images,
-    category_version, listing_platform, include_prohibited_categories, is_live_quick,
-    locale, origin_platform_category, origin_platform_product_meta_data,
-    origin_platform_product_type, origin_platform_tags, origin_platform_vendor }
+    ProductRecommendCategoryRequest { "category_version" category_version, "description"
+    description, "images" images, "include_prohibited_categories"
+    include_prohibited_categories, "is_live_quick" is_live_quick, "listing_platform"
+    listing_platform, "locale" locale, "origin_platform_category"
+    origin_platform_category, "origin_platform_product_meta_data"
+    origin_platform_product_meta_data, "origin_platform_product_type"
+    origin_platform_product_type, "origin_platform_tags" origin_platform_tags,
+    "origin_platform_vendor" origin_platform_vendor, "product_title" product_title }
 );
 /// Response data of `product.recommend_category` ([`ProductRecommendCategoryRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509bae1f1fd3102b91379d4)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6708,7 +7155,10 @@ pub struct ProductRecommendCategoryResponse {
     /// Path of the recommended category.
     pub categories: Option<Vec<RecommendedCategoryNode>>,
 }
-::shop_api::object!(ProductRecommendCategoryResponse { leaf_category_id, categories });
+::shop_api::object!(
+    ProductRecommendCategoryResponse { "categories" categories, "leaf_category_id"
+    leaf_category_id }
+);
 impl ::shop_api::runtime::ApiRequest for ProductRecommendCategoryRequest {
     ::shop_api::endpoint!(
         ProductRecommendCategoryResponse, super::super::Tiktok, "tiktok" "product"
@@ -6735,8 +7185,9 @@ pub struct ProductBrandsRequest {
     pub brand_name: Option<String>,
 }
 ::shop_api::object!(
-    ProductBrandsRequest { @ query page_size, @ query page_token, @ query category_id, @
-    query category_version, @ query is_authorized, @ query brand_name }
+    ProductBrandsRequest {} { "page_size" page_size, "page_token" page_token,
+    "category_id" category_id, "category_version" category_version, "is_authorized"
+    is_authorized, "brand_name" brand_name }
 );
 /// Response data of `product.brands` ([`ProductBrandsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6503075656e2bb0289dd5d01)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6748,7 +7199,10 @@ pub struct ProductBrandsResponse {
     /// Brands matching the filter.
     pub total_count: Option<i64>,
 }
-::shop_api::object!(ProductBrandsResponse { brands, next_page_token, total_count });
+::shop_api::object!(
+    ProductBrandsResponse { "brands" brands, "next_page_token" next_page_token,
+    "total_count" total_count }
+);
 impl ::shop_api::runtime::ApiRequest for ProductBrandsRequest {
     ::shop_api::endpoint!(
         ProductBrandsResponse, super::super::Tiktok, "tiktok" "product" "product.brands"
@@ -6793,7 +7247,7 @@ pub struct ProductUploadImageRequest {
     /// MAIN_IMAGE (default), ATTRIBUTE_IMAGE, DESCRIPTION_IMAGE, CERTIFICATION_IMAGE or SIZE_CHART_IMAGE.
     pub use_case: Option<UseCase>,
 }
-::shop_api::object!(ProductUploadImageRequest { data, use_case });
+::shop_api::object!(ProductUploadImageRequest { "data" data, "use_case" use_case });
 /// Response data of `product.upload_image` ([`ProductUploadImageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509df95defece02be598a22)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductUploadImageResponse {
@@ -6808,7 +7262,10 @@ pub struct ProductUploadImageResponse {
     /// The use case given.
     pub use_case: Option<String>,
 }
-::shop_api::object!(ProductUploadImageResponse { uri, url, width, height, use_case });
+::shop_api::object!(
+    ProductUploadImageResponse { "height" height, "uri" uri, "url" url, "use_case"
+    use_case, "width" width }
+);
 impl ::shop_api::runtime::ApiRequest for ProductUploadImageRequest {
     ::shop_api::endpoint!(
         ProductUploadImageResponse, super::super::Tiktok, "tiktok" "product"
@@ -6824,14 +7281,16 @@ pub struct ProductDeleteGlobalProductsRequest {
     /// The global product IDs to delete. Required.
     pub global_product_ids: Vec<String>,
 }
-::shop_api::object!(ProductDeleteGlobalProductsRequest { global_product_ids });
+::shop_api::object!(
+    ProductDeleteGlobalProductsRequest { "global_product_ids" global_product_ids }
+);
 /// Response data of `product.delete_global_products` ([`ProductDeleteGlobalProductsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a116fdefece02be5ebbb6)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDeleteGlobalProductsResponse {
     /// The list of errors that occurred.
     pub errors: Option<Vec<Error>>,
 }
-::shop_api::object!(ProductDeleteGlobalProductsResponse { errors });
+::shop_api::object!(ProductDeleteGlobalProductsResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for ProductDeleteGlobalProductsRequest {
     ::shop_api::endpoint!(
         ProductDeleteGlobalProductsResponse, super::super::Tiktok, "tiktok" "product"
@@ -6852,8 +7311,8 @@ pub struct ProductGlobalAttributesRequest {
     pub category_version: Option<String>,
 }
 ::shop_api::object!(
-    ProductGlobalAttributesRequest { @ path category_id, @ query locale, @ query
-    category_version }
+    ProductGlobalAttributesRequest {} { "category_id" category_id, "locale" locale,
+    "category_version" category_version }
 );
 /// Response data of `product.global_attributes` ([`ProductGlobalAttributesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6861,7 +7320,7 @@ pub struct ProductGlobalAttributesResponse {
     /// The list of standard built-in product and sales attributes that are bound to the specified category.
     pub attributes: Option<Vec<Attribute>>,
 }
-::shop_api::object!(ProductGlobalAttributesResponse { attributes });
+::shop_api::object!(ProductGlobalAttributesResponse { "attributes" attributes });
 impl ::shop_api::runtime::ApiRequest for ProductGlobalAttributesRequest {
     ::shop_api::endpoint!(
         ProductGlobalAttributesResponse, super::super::Tiktok, "tiktok" "product"
@@ -6895,8 +7354,8 @@ pub struct ProductGlobalCategoryRulesRequest {
     pub locale: Option<GetLocale>,
 }
 ::shop_api::object!(
-    ProductGlobalCategoryRulesRequest { @ path category_id, @ query category_version, @
-    query locale }
+    ProductGlobalCategoryRulesRequest {} { "category_id" category_id, "category_version"
+    category_version, "locale" locale }
 );
 /// Response data of `product.global_category_rules` ([`ProductGlobalCategoryRulesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6911,8 +7370,9 @@ pub struct ProductGlobalCategoryRulesResponse {
     pub manufacturer: Option<Manufacturer>,
 }
 ::shop_api::object!(
-    ProductGlobalCategoryRulesResponse { product_certifications, size_chart,
-    responsible_person, manufacturer }
+    ProductGlobalCategoryRulesResponse { "manufacturer" manufacturer,
+    "product_certifications" product_certifications, "responsible_person"
+    responsible_person, "size_chart" size_chart }
 );
 impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoryRulesRequest {
     ::shop_api::endpoint!(
@@ -6947,8 +7407,8 @@ pub struct ProductGlobalCategoriesRequest {
     pub category_version: Option<String>,
 }
 ::shop_api::object!(
-    ProductGlobalCategoriesRequest { @ query locale, @ query keyword, @ query
-    category_version }
+    ProductGlobalCategoriesRequest {} { "locale" locale, "keyword" keyword,
+    "category_version" category_version }
 );
 /// Response data of `product.global_categories` ([`ProductGlobalCategoriesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6956,7 +7416,7 @@ pub struct ProductGlobalCategoriesResponse {
     /// The list of categories that meet the query conditions.
     pub categories: Option<Vec<GlobalCategoriesCategory>>,
 }
-::shop_api::object!(ProductGlobalCategoriesResponse { categories });
+::shop_api::object!(ProductGlobalCategoriesResponse { "categories" categories });
 impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoriesRequest {
     ::shop_api::endpoint!(
         ProductGlobalCategoriesResponse, super::super::Tiktok, "tiktok" "product"
@@ -6977,7 +7437,9 @@ pub struct ProductGlobalProductRequest {
     /// Global product ID Required.
     pub global_product_id: String,
 }
-::shop_api::object!(ProductGlobalProductRequest { @ path global_product_id });
+::shop_api::object!(
+    ProductGlobalProductRequest {} { "global_product_id" global_product_id }
+);
 /// Response data of `product.global_product` ([`ProductGlobalProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGlobalProductResponse {
@@ -7027,11 +7489,15 @@ pub struct ProductGlobalProductResponse {
     pub external_global_product_id: Option<String>,
 }
 ::shop_api::object!(
-    ProductGlobalProductResponse { id, title, main_images, video, description,
-    package_dimensions, package_weight, certifications, skus, update_time, create_time,
-    product_attributes, size_chart, products, global_seller_id, brand, category,
-    manufacturer, responsible_person_ids, manufacturer_ids, source_locale,
-    external_global_product_id }
+    ProductGlobalProductResponse { "brand" brand, "category" category, "certifications"
+    certifications, "create_time" create_time, "description" description,
+    "external_global_product_id" external_global_product_id, "global_seller_id"
+    global_seller_id, "id" id, "main_images" main_images, "manufacturer" manufacturer,
+    "manufacturer_ids" manufacturer_ids, "package_dimensions" package_dimensions,
+    "package_weight" package_weight, "product_attributes" product_attributes, "products"
+    products, "responsible_person_ids" responsible_person_ids, "size_chart" size_chart,
+    "skus" skus, "source_locale" source_locale, "title" title, "update_time" update_time,
+    "video" video }
 );
 impl ::shop_api::runtime::ApiRequest for ProductGlobalProductRequest {
     ::shop_api::endpoint!(
@@ -7060,7 +7526,9 @@ pub struct ProductCheckListingPrerequisitesResponse {
     /// A list of results from checking whether a shop satisfies TikTok Shop requirements.
     pub check_results: Option<Vec<CheckResult>>,
 }
-::shop_api::object!(ProductCheckListingPrerequisitesResponse { check_results });
+::shop_api::object!(
+    ProductCheckListingPrerequisitesResponse { "check_results" check_results }
+);
 impl ::shop_api::runtime::ApiRequest for ProductCheckListingPrerequisitesRequest {
     ::shop_api::endpoint!(
         ProductCheckListingPrerequisitesResponse, super::super::Tiktok, "tiktok"
@@ -7077,14 +7545,16 @@ pub struct ProductInformationIssueDiagnosisRequest {
     /// The list of product IDs that you want to diagnose. Required.
     pub product_ids: Vec<String>,
 }
-::shop_api::object!(ProductInformationIssueDiagnosisRequest { @ query product_ids });
+::shop_api::object!(
+    ProductInformationIssueDiagnosisRequest {} { "product_ids" product_ids }
+);
 /// Response data of `product.information_issue_diagnosis` ([`ProductInformationIssueDiagnosisRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductInformationIssueDiagnosisResponse {
     /// The list of requested products and the corresponding diagnosis results.
     pub products: Option<Vec<InformationIssueDiagnosisProduct>>,
 }
-::shop_api::object!(ProductInformationIssueDiagnosisResponse { products });
+::shop_api::object!(ProductInformationIssueDiagnosisResponse { "products" products });
 impl ::shop_api::runtime::ApiRequest for ProductInformationIssueDiagnosisRequest {
     ::shop_api::endpoint!(
         ProductInformationIssueDiagnosisResponse, super::super::Tiktok, "tiktok"
@@ -7103,14 +7573,14 @@ pub struct ProductProductsSeoWordsRequest {
     /// The product IDs for which you want to obtain SEO suggestions. Required.
     pub product_ids: Vec<String>,
 }
-::shop_api::object!(ProductProductsSeoWordsRequest { @ query product_ids });
+::shop_api::object!(ProductProductsSeoWordsRequest {} { "product_ids" product_ids });
 /// Response data of `product.products_seo_words` ([`ProductProductsSeoWordsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/66504921e2c24802e66f1a85)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductProductsSeoWordsResponse {
     /// The list of requested products and the corresponding suggestions.
     pub products: Option<Vec<ProductsSeoWordsProduct>>,
 }
-::shop_api::object!(ProductProductsSeoWordsResponse { products });
+::shop_api::object!(ProductProductsSeoWordsResponse { "products" products });
 impl ::shop_api::runtime::ApiRequest for ProductProductsSeoWordsRequest {
     ::shop_api::endpoint!(
         ProductProductsSeoWordsResponse, super::super::Tiktok, "tiktok" "product"
@@ -7130,7 +7600,7 @@ pub struct ProductRecommendedProductTitleAndDescriptionRequest {
     pub product_ids: Vec<String>,
 }
 ::shop_api::object!(
-    ProductRecommendedProductTitleAndDescriptionRequest { @ query product_ids }
+    ProductRecommendedProductTitleAndDescriptionRequest {} { "product_ids" product_ids }
 );
 /// Response data of `product.recommended_product_title_and_description` ([`ProductRecommendedProductTitleAndDescriptionRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/66504931a0778602df120244)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7138,7 +7608,9 @@ pub struct ProductRecommendedProductTitleAndDescriptionResponse {
     /// The list of requested products and the corresponding suggestions.
     pub products: Option<Vec<RecommendedProductTitleAndDescriptionProduct>>,
 }
-::shop_api::object!(ProductRecommendedProductTitleAndDescriptionResponse { products });
+::shop_api::object!(
+    ProductRecommendedProductTitleAndDescriptionResponse { "products" products }
+);
 impl ::shop_api::runtime::ApiRequest
 for ProductRecommendedProductTitleAndDescriptionRequest {
     ::shop_api::endpoint!(
@@ -7160,7 +7632,8 @@ pub struct ProductImageTranslationTasksRequest {
     pub translation_task_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ProductImageTranslationTasksRequest { @ query translation_task_ids }
+    ProductImageTranslationTasksRequest {} { "translation_task_ids" translation_task_ids
+    }
 );
 /// Response data of `product.image_translation_tasks` ([`ProductImageTranslationTasksRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d535a9d048f234564)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7168,7 +7641,9 @@ pub struct ProductImageTranslationTasksResponse {
     /// The requested translation tasks and the corresponding results.
     pub translation_tasks: Option<Vec<TranslationTask>>,
 }
-::shop_api::object!(ProductImageTranslationTasksResponse { translation_tasks });
+::shop_api::object!(
+    ProductImageTranslationTasksResponse { "translation_tasks" translation_tasks }
+);
 impl ::shop_api::runtime::ApiRequest for ProductImageTranslationTasksRequest {
     ::shop_api::endpoint!(
         ProductImageTranslationTasksResponse, super::super::Tiktok, "tiktok" "product"
@@ -7194,7 +7669,8 @@ pub struct ProductGlobalListingRulesResponse {
     pub inventory_rules: Option<Vec<InventoryRule>>,
 }
 ::shop_api::object!(
-    ProductGlobalListingRulesResponse { listing_methods, inventory_rules }
+    ProductGlobalListingRulesResponse { "inventory_rules" inventory_rules,
+    "listing_methods" listing_methods }
 );
 impl ::shop_api::runtime::ApiRequest for ProductGlobalListingRulesRequest {
     ::shop_api::endpoint!(
@@ -7211,14 +7687,18 @@ pub struct ProductGlobalReplicatedProductsRequest {
     /// The ID of the product. Required.
     pub product_id: String,
 }
-::shop_api::object!(ProductGlobalReplicatedProductsRequest { @ path product_id });
+::shop_api::object!(
+    ProductGlobalReplicatedProductsRequest {} { "product_id" product_id }
+);
 /// Response data of `product.global_replicated_products` ([`ProductGlobalReplicatedProductsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685e65a65b904aba10cbf)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGlobalReplicatedProductsResponse {
     /// The globally associated replicas in other markets if the product has been replicated through local replication.
     pub replicated_products: Option<Vec<ReplicatedProduct>>,
 }
-::shop_api::object!(ProductGlobalReplicatedProductsResponse { replicated_products });
+::shop_api::object!(
+    ProductGlobalReplicatedProductsResponse { "replicated_products" replicated_products }
+);
 impl ::shop_api::runtime::ApiRequest for ProductGlobalReplicatedProductsRequest {
     ::shop_api::endpoint!(
         ProductGlobalReplicatedProductsResponse, super::super::Tiktok, "tiktok" "product"
@@ -7243,14 +7723,14 @@ pub struct ProductCreateCustomBrandsRequest {
     /// The brand name. Note: - Length: \[2, 30\] - No language restrictions, but do not use Chinese. Required.
     pub name: String,
 }
-::shop_api::object!(ProductCreateCustomBrandsRequest { name });
+::shop_api::object!(ProductCreateCustomBrandsRequest { "name" name });
 /// Response data of `product.create_custom_brands` ([`ProductCreateCustomBrandsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateCustomBrandsResponse {
     /// A unique ID that identifies the brand in TikTok Shop.
     pub id: Option<String>,
 }
-::shop_api::object!(ProductCreateCustomBrandsResponse { id });
+::shop_api::object!(ProductCreateCustomBrandsResponse { "id" id });
 impl ::shop_api::runtime::ApiRequest for ProductCreateCustomBrandsRequest {
     ::shop_api::endpoint!(
         ProductCreateCustomBrandsResponse, super::super::Tiktok, "tiktok" "product"
@@ -7268,7 +7748,7 @@ pub struct ProductUploadProductFileRequest {
     /// The name of the file, including the file extension (e.g. Required.
     pub name: String,
 }
-::shop_api::object!(ProductUploadProductFileRequest { data, name });
+::shop_api::object!(ProductUploadProductFileRequest { "data" data, "name" name });
 /// Response data of `product.upload_product_file` ([`ProductUploadProductFileRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductUploadProductFileResponse {
@@ -7281,7 +7761,9 @@ pub struct ProductUploadProductFileResponse {
     /// The format of the file.
     pub format: Option<String>,
 }
-::shop_api::object!(ProductUploadProductFileResponse { id, url, name, format });
+::shop_api::object!(
+    ProductUploadProductFileResponse { "format" format, "id" id, "name" name, "url" url }
+);
 impl ::shop_api::runtime::ApiRequest for ProductUploadProductFileRequest {
     ::shop_api::endpoint!(
         ProductUploadProductFileResponse, super::super::Tiktok, "tiktok" "product"
@@ -7304,8 +7786,8 @@ pub struct ProductRecommendGlobalCategoriesRequest {
     pub category_version: Option<CategoryVersion>,
 }
 ::shop_api::object!(
-    ProductRecommendGlobalCategoriesRequest { product_title, description, images,
-    category_version }
+    ProductRecommendGlobalCategoriesRequest { "category_version" category_version,
+    "description" description, "images" images, "product_title" product_title }
 );
 /// Response data of `product.recommend_global_categories` ([`ProductRecommendGlobalCategoriesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7316,7 +7798,8 @@ pub struct ProductRecommendGlobalCategoriesResponse {
     pub categories: Option<Vec<RecommendGlobalCategoriesCategory>>,
 }
 ::shop_api::object!(
-    ProductRecommendGlobalCategoriesResponse { leaf_category_id, categories }
+    ProductRecommendGlobalCategoriesResponse { "categories" categories,
+    "leaf_category_id" leaf_category_id }
 );
 impl ::shop_api::runtime::ApiRequest for ProductRecommendGlobalCategoriesRequest {
     ::shop_api::endpoint!(
@@ -7369,10 +7852,14 @@ pub struct ProductCreateGlobalProductRequest {
     pub external_global_product_id: Option<String>,
 }
 ::shop_api::object!(
-    ProductCreateGlobalProductRequest { title, description, category_id, brand_id,
-    main_images, skus, package_weight, certifications, package_dimensions,
-    product_attributes, size_chart, video, manufacturer, category_version,
-    responsible_person_ids, manufacturer_ids, source_locale, external_global_product_id }
+    ProductCreateGlobalProductRequest { "brand_id" brand_id, "category_id" category_id,
+    "category_version" category_version, "certifications" certifications, "description"
+    description, "external_global_product_id" external_global_product_id, "main_images"
+    main_images, "manufacturer" manufacturer, "manufacturer_ids" manufacturer_ids,
+    "package_dimensions" package_dimensions, "package_weight" package_weight,
+    "product_attributes" product_attributes, "responsible_person_ids"
+    responsible_person_ids, "size_chart" size_chart, "skus" skus, "source_locale"
+    source_locale, "title" title, "video" video }
 );
 /// Response data of `product.create_global_product` ([`ProductCreateGlobalProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7383,7 +7870,8 @@ pub struct ProductCreateGlobalProductResponse {
     pub global_skus: Option<Vec<GlobalSku>>,
 }
 ::shop_api::object!(
-    ProductCreateGlobalProductResponse { global_product_id, global_skus }
+    ProductCreateGlobalProductResponse { "global_product_id" global_product_id,
+    "global_skus" global_skus }
 );
 impl ::shop_api::runtime::ApiRequest for ProductCreateGlobalProductRequest {
     ::shop_api::endpoint!(
@@ -7406,7 +7894,8 @@ pub struct ProductUpdateGlobalInventoryRequest {
     pub global_skus: Vec<UpdateGlobalInventoryGlobalSku>,
 }
 ::shop_api::object!(
-    ProductUpdateGlobalInventoryRequest { @ path global_product_id, global_skus }
+    ProductUpdateGlobalInventoryRequest { "global_skus" global_skus } {
+    "global_product_id" global_product_id }
 );
 /// Response data of `product.update_global_inventory` ([`ProductUpdateGlobalInventoryRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a11d0defece02be5ec7a6)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7439,7 +7928,8 @@ pub struct ProductPublishGlobalProductRequest {
     pub publish_target: Vec<PublishTarget>,
 }
 ::shop_api::object!(
-    ProductPublishGlobalProductRequest { @ path global_product_id, publish_target }
+    ProductPublishGlobalProductRequest { "publish_target" publish_target } {
+    "global_product_id" global_product_id }
 );
 /// Response data of `product.publish_global_product` ([`ProductPublishGlobalProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7449,7 +7939,10 @@ pub struct ProductPublishGlobalProductResponse {
     /// Results of publishing the global product.
     pub publish_result: Option<Vec<PublishResult>>,
 }
-::shop_api::object!(ProductPublishGlobalProductResponse { products, publish_result });
+::shop_api::object!(
+    ProductPublishGlobalProductResponse { "products" products, "publish_result"
+    publish_result }
+);
 impl ::shop_api::runtime::ApiRequest for ProductPublishGlobalProductRequest {
     ::shop_api::endpoint!(
         ProductPublishGlobalProductResponse, super::super::Tiktok, "tiktok" "product"
@@ -7476,14 +7969,16 @@ pub struct ProductInventorySearchRequest {
     /// A list of SKU IDs used to search for inventory information.
     pub sku_ids: Option<Vec<String>>,
 }
-::shop_api::object!(ProductInventorySearchRequest { product_ids, sku_ids });
+::shop_api::object!(
+    ProductInventorySearchRequest { "product_ids" product_ids, "sku_ids" sku_ids }
+);
 /// Response data of `product.inventory_search` ([`ProductInventorySearchRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9191c16ffe02b8eec161)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductInventorySearchResponse {
     /// Inventory information for the requested products or SKUs.
     pub inventory: Option<Vec<InventorySearchInventory>>,
 }
-::shop_api::object!(ProductInventorySearchResponse { inventory });
+::shop_api::object!(ProductInventorySearchResponse { "inventory" inventory });
 impl ::shop_api::runtime::ApiRequest for ProductInventorySearchRequest {
     ::shop_api::endpoint!(
         ProductInventorySearchResponse, super::super::Tiktok, "tiktok" "product"
@@ -7562,14 +8057,21 @@ pub struct ProductCheckProductListingRequest {
     pub selling_format: Option<SellingFormat>,
 }
 ::shop_api::object!(
-    ProductCheckProductListingRequest { @ query is_diagnosis_required, description,
-    category_id, brand_id, main_images, skus, title, is_cod_allowed, certifications,
-    package_weight, product_attributes, size_chart, package_dimensions,
-    external_product_id, delivery_option_ids, video, primary_combined_product_id,
-    manufacturer_ids, responsible_person_ids, listing_platforms,
-    shipping_insurance_requirement, is_pre_owned, minimum_order_quantity,
-    shipping_template_id, is_live_quick, key_product_features, locale, option,
-    product_tag_operations, scheduled_sale, search_terms, selling_format }
+    ProductCheckProductListingRequest { "brand_id" brand_id, "category_id" category_id,
+    "certifications" certifications, "delivery_option_ids" delivery_option_ids,
+    "description" description, "external_product_id" external_product_id,
+    "is_cod_allowed" is_cod_allowed, "is_live_quick" is_live_quick, "is_pre_owned"
+    is_pre_owned, "key_product_features" key_product_features, "listing_platforms"
+    listing_platforms, "locale" locale, "main_images" main_images, "manufacturer_ids"
+    manufacturer_ids, "minimum_order_quantity" minimum_order_quantity, "option" option,
+    "package_dimensions" package_dimensions, "package_weight" package_weight,
+    "primary_combined_product_id" primary_combined_product_id, "product_attributes"
+    product_attributes, "product_tag_operations" product_tag_operations,
+    "responsible_person_ids" responsible_person_ids, "scheduled_sale" scheduled_sale,
+    "search_terms" search_terms, "selling_format" selling_format,
+    "shipping_insurance_requirement" shipping_insurance_requirement,
+    "shipping_template_id" shipping_template_id, "size_chart" size_chart, "skus" skus,
+    "title" title, "video" video } { "is_diagnosis_required" is_diagnosis_required }
 );
 /// Response data of `product.check_product_listing` ([`ProductCheckProductListingRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7588,8 +8090,9 @@ pub struct ProductCheckProductListingResponse {
     pub pre_check_results: Option<Vec<PreCheckResult>>,
 }
 ::shop_api::object!(
-    ProductCheckProductListingResponse { check_result, fail_reasons, warnings,
-    listing_quality, diagnoses, pre_check_results }
+    ProductCheckProductListingResponse { "check_result" check_result, "diagnoses"
+    diagnoses, "fail_reasons" fail_reasons, "listing_quality" listing_quality,
+    "pre_check_results" pre_check_results, "warnings" warnings }
 );
 impl ::shop_api::runtime::ApiRequest for ProductCheckProductListingRequest {
     ::shop_api::endpoint!(
@@ -7624,8 +8127,10 @@ pub struct ProductSearchGlobalProductsRequest {
     pub update_time_le: Option<i64>,
 }
 ::shop_api::object!(
-    ProductSearchGlobalProductsRequest { @ query page_size, @ query page_token, status,
-    seller_skus, create_time_ge, create_time_le, update_time_ge, update_time_le }
+    ProductSearchGlobalProductsRequest { "create_time_ge" create_time_ge,
+    "create_time_le" create_time_le, "seller_skus" seller_skus, "status" status,
+    "update_time_ge" update_time_ge, "update_time_le" update_time_le } { "page_size"
+    page_size, "page_token" page_token }
 );
 /// Response data of `product.search_global_products` ([`ProductSearchGlobalProductsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7638,7 +8143,8 @@ pub struct ProductSearchGlobalProductsResponse {
     pub global_products: Option<Vec<GlobalProduct>>,
 }
 ::shop_api::object!(
-    ProductSearchGlobalProductsResponse { next_page_token, total_count, global_products }
+    ProductSearchGlobalProductsResponse { "global_products" global_products,
+    "next_page_token" next_page_token, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for ProductSearchGlobalProductsRequest {
     ::shop_api::endpoint!(
@@ -7675,14 +8181,14 @@ pub struct ProductOptimizedImagesRequest {
     /// The list of images to be optimized.
     pub images: Option<Vec<OptimizedImagesImage>>,
 }
-::shop_api::object!(ProductOptimizedImagesRequest { images });
+::shop_api::object!(ProductOptimizedImagesRequest { "images" images });
 /// Response data of `product.optimized_images` ([`ProductOptimizedImagesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOptimizedImagesResponse {
     /// The list of images to be optimized.
     pub images: Option<Vec<OptimizedImagesImage2>>,
 }
-::shop_api::object!(ProductOptimizedImagesResponse { images });
+::shop_api::object!(ProductOptimizedImagesResponse { "images" images });
 impl ::shop_api::runtime::ApiRequest for ProductOptimizedImagesRequest {
     ::shop_api::endpoint!(
         ProductOptimizedImagesResponse, super::super::Tiktok, "tiktok" "product"
@@ -7729,8 +8235,9 @@ pub struct ProductSearchSizeChartsRequest {
     pub size_chart_mode: Option<SizeChartMode>,
 }
 ::shop_api::object!(
-    ProductSearchSizeChartsRequest { @ query page_size, @ query page_token, @ query
-    locales, ids, keyword, size_chart_mode }
+    ProductSearchSizeChartsRequest { "ids" ids, "keyword" keyword, "size_chart_mode"
+    size_chart_mode } { "page_size" page_size, "page_token" page_token, "locales" locales
+    }
 );
 /// Response data of `product.search_size_charts` ([`ProductSearchSizeChartsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7743,7 +8250,8 @@ pub struct ProductSearchSizeChartsResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    ProductSearchSizeChartsResponse { size_chart, next_page_token, total_count }
+    ProductSearchSizeChartsResponse { "next_page_token" next_page_token, "size_chart"
+    size_chart, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for ProductSearchSizeChartsRequest {
     ::shop_api::endpoint!(
@@ -7792,8 +8300,9 @@ pub struct ProductCreateManufacturerRequest {
     pub locale: Option<CreateManufacturerLocale>,
 }
 ::shop_api::object!(
-    ProductCreateManufacturerRequest { name, registered_trade_name, email, phone_number,
-    address, locale }
+    ProductCreateManufacturerRequest { "address" address, "email" email, "locale" locale,
+    "name" name, "phone_number" phone_number, "registered_trade_name"
+    registered_trade_name }
 );
 /// Response data of `product.create_manufacturer` ([`ProductCreateManufacturerRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7801,7 +8310,9 @@ pub struct ProductCreateManufacturerResponse {
     /// A unique ID that identifies the manufacturer in TikTok Shop.
     pub manufacturer_id: Option<String>,
 }
-::shop_api::object!(ProductCreateManufacturerResponse { manufacturer_id });
+::shop_api::object!(
+    ProductCreateManufacturerResponse { "manufacturer_id" manufacturer_id }
+);
 impl ::shop_api::runtime::ApiRequest for ProductCreateManufacturerRequest {
     ::shop_api::endpoint!(
         ProductCreateManufacturerResponse, super::super::Tiktok, "tiktok" "product"
@@ -7832,8 +8343,9 @@ pub struct ProductPartialEditManufacturerRequest {
     pub locale: Option<CreateManufacturerLocale>,
 }
 ::shop_api::object!(
-    ProductPartialEditManufacturerRequest { @ path manufacturer_id, name,
-    registered_trade_name, email, phone_number, address, locale }
+    ProductPartialEditManufacturerRequest { "address" address, "email" email, "locale"
+    locale, "name" name, "phone_number" phone_number, "registered_trade_name"
+    registered_trade_name } { "manufacturer_id" manufacturer_id }
 );
 /// Response data of `product.partial_edit_manufacturer` ([`ProductPartialEditManufacturerRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7872,7 +8384,8 @@ pub struct ProductCreateResponsiblePersonRequest {
     pub locale: Option<CreateManufacturerLocale>,
 }
 ::shop_api::object!(
-    ProductCreateResponsiblePersonRequest { name, email, phone_number, address, locale }
+    ProductCreateResponsiblePersonRequest { "address" address, "email" email, "locale"
+    locale, "name" name, "phone_number" phone_number }
 );
 /// Response data of `product.create_responsible_person` ([`ProductCreateResponsiblePersonRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7880,7 +8393,10 @@ pub struct ProductCreateResponsiblePersonResponse {
     /// A unique ID that identifies the responsible person in TikTok Shop.
     pub responsible_person_id: Option<String>,
 }
-::shop_api::object!(ProductCreateResponsiblePersonResponse { responsible_person_id });
+::shop_api::object!(
+    ProductCreateResponsiblePersonResponse { "responsible_person_id"
+    responsible_person_id }
+);
 impl ::shop_api::runtime::ApiRequest for ProductCreateResponsiblePersonRequest {
     ::shop_api::endpoint!(
         ProductCreateResponsiblePersonResponse, super::super::Tiktok, "tiktok" "product"
@@ -7910,8 +8426,9 @@ pub struct ProductPartialEditResponsiblePersonRequest {
     pub locale: Option<CreateManufacturerLocale>,
 }
 ::shop_api::object!(
-    ProductPartialEditResponsiblePersonRequest { @ path responsible_person_id, name,
-    email, phone_number, address, locale }
+    ProductPartialEditResponsiblePersonRequest { "address" address, "email" email,
+    "locale" locale, "name" name, "phone_number" phone_number } { "responsible_person_id"
+    responsible_person_id }
 );
 /// Response data of `product.partial_edit_responsible_person` ([`ProductPartialEditResponsiblePersonRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7958,8 +8475,10 @@ pub struct ProductDiagnoseAndOptimizeProductRequest {
     pub optimization_fields: Option<Vec<OptimizationField>>,
 }
 ::shop_api::object!(
-    ProductDiagnoseAndOptimizeProductRequest { product_id, category_id, description,
-    brand_id, main_images, title, product_attributes, size_chart, optimization_fields }
+    ProductDiagnoseAndOptimizeProductRequest { "brand_id" brand_id, "category_id"
+    category_id, "description" description, "main_images" main_images,
+    "optimization_fields" optimization_fields, "product_attributes" product_attributes,
+    "product_id" product_id, "size_chart" size_chart, "title" title }
 );
 /// Response data of `product.diagnose_and_optimize_product` ([`ProductDiagnoseAndOptimizeProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/677c9523f7765c0308b3d68d)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7970,7 +8489,8 @@ pub struct ProductDiagnoseAndOptimizeProductResponse {
     pub diagnoses: Option<Vec<Diagnose>>,
 }
 ::shop_api::object!(
-    ProductDiagnoseAndOptimizeProductResponse { listing_quality, diagnoses }
+    ProductDiagnoseAndOptimizeProductResponse { "diagnoses" diagnoses, "listing_quality"
+    listing_quality }
 );
 impl ::shop_api::runtime::ApiRequest for ProductDiagnoseAndOptimizeProductRequest {
     ::shop_api::endpoint!(
@@ -7996,8 +8516,9 @@ pub struct ProductSearchManufacturersRequest {
     pub locales: Option<Vec<CreateManufacturerLocale>>,
 }
 ::shop_api::object!(
-    ProductSearchManufacturersRequest { @ query page_size, @ query page_token,
-    manufacturer_ids, keyword, locales }
+    ProductSearchManufacturersRequest { "keyword" keyword, "locales" locales,
+    "manufacturer_ids" manufacturer_ids } { "page_size" page_size, "page_token"
+    page_token }
 );
 /// Response data of `product.search_manufacturers` ([`ProductSearchManufacturersRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/679202ed4ddec3030b3a64c7)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8010,7 +8531,8 @@ pub struct ProductSearchManufacturersResponse {
     pub next_page_token: Option<String>,
 }
 ::shop_api::object!(
-    ProductSearchManufacturersResponse { manufacturers, total_count, next_page_token }
+    ProductSearchManufacturersResponse { "manufacturers" manufacturers, "next_page_token"
+    next_page_token, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for ProductSearchManufacturersRequest {
     ::shop_api::endpoint!(
@@ -8057,8 +8579,9 @@ pub struct ProductSearchResponsiblePersonsRequest {
     pub locales: Option<Vec<CreateManufacturerLocale>>,
 }
 ::shop_api::object!(
-    ProductSearchResponsiblePersonsRequest { @ query page_size, @ query page_token,
-    responsible_person_ids, keyword, locales }
+    ProductSearchResponsiblePersonsRequest { "keyword" keyword, "locales" locales,
+    "responsible_person_ids" responsible_person_ids } { "page_size" page_size,
+    "page_token" page_token }
 );
 /// Response data of `product.search_responsible_persons` ([`ProductSearchResponsiblePersonsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/679202edc815c70313ff41a5)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8071,8 +8594,8 @@ pub struct ProductSearchResponsiblePersonsResponse {
     pub next_page_token: Option<String>,
 }
 ::shop_api::object!(
-    ProductSearchResponsiblePersonsResponse { responsible_persons, total_count,
-    next_page_token }
+    ProductSearchResponsiblePersonsResponse { "next_page_token" next_page_token,
+    "responsible_persons" responsible_persons, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for ProductSearchResponsiblePersonsRequest {
     ::shop_api::endpoint!(
@@ -8143,10 +8666,13 @@ pub struct ProductSearch202502Request {
     pub locale: Option<GetLocale>,
 }
 ::shop_api::object!(
-    ProductSearch202502Request { @ query page_size, @ query page_token, status,
-    seller_skus, create_time_ge, create_time_le, update_time_ge, update_time_le,
-    category_version, listing_quality_tiers, listing_platforms, audit_status, sku_ids,
-    sns_filter, return_draft_version, include_live_quick_products, locale }
+    ProductSearch202502Request { "audit_status" audit_status, "category_version"
+    category_version, "create_time_ge" create_time_ge, "create_time_le" create_time_le,
+    "include_live_quick_products" include_live_quick_products, "listing_platforms"
+    listing_platforms, "listing_quality_tiers" listing_quality_tiers, "locale" locale,
+    "return_draft_version" return_draft_version, "seller_skus" seller_skus, "sku_ids"
+    sku_ids, "sns_filter" sns_filter, "status" status, "update_time_ge" update_time_ge,
+    "update_time_le" update_time_le } { "page_size" page_size, "page_token" page_token }
 );
 /// Response data of `product.search_202502` ([`ProductSearch202502Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67b837b685619104a6846369)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8159,7 +8685,8 @@ pub struct ProductSearch202502Response {
     pub next_page_token: Option<String>,
 }
 ::shop_api::object!(
-    ProductSearch202502Response { total_count, products, next_page_token }
+    ProductSearch202502Response { "next_page_token" next_page_token, "products" products,
+    "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for ProductSearch202502Request {
     ::shop_api::endpoint!(
@@ -8196,14 +8723,16 @@ pub struct ProductCreateImageTranslationTasksRequest {
     /// The list of images to translate. Required.
     pub images: Vec<CreateImageTranslationTasksImage>,
 }
-::shop_api::object!(ProductCreateImageTranslationTasksRequest { images });
+::shop_api::object!(ProductCreateImageTranslationTasksRequest { "images" images });
 /// Response data of `product.create_image_translation_tasks` ([`ProductCreateImageTranslationTasksRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d6e0b37048b2448b4)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateImageTranslationTasksResponse {
     /// The list of translation tasks created for the requested images.
     pub translation_tasks: Option<Vec<CreateImageTranslationTasksTranslationTask>>,
 }
-::shop_api::object!(ProductCreateImageTranslationTasksResponse { translation_tasks });
+::shop_api::object!(
+    ProductCreateImageTranslationTasksResponse { "translation_tasks" translation_tasks }
+);
 impl ::shop_api::runtime::ApiRequest for ProductCreateImageTranslationTasksRequest {
     ::shop_api::endpoint!(
         ProductCreateImageTranslationTasksResponse, super::super::Tiktok, "tiktok"
@@ -8225,8 +8754,8 @@ pub struct ProductReplicateProductRequest {
     pub inventory_mode: Option<InventoryMode>,
 }
 ::shop_api::object!(
-    ProductReplicateProductRequest { @ path product_id, replicate_target, inventory_mode
-    }
+    ProductReplicateProductRequest { "inventory_mode" inventory_mode, "replicate_target"
+    replicate_target } { "product_id" product_id }
 );
 /// Response data of `product.replicate_product` ([`ProductReplicateProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8234,7 +8763,7 @@ pub struct ProductReplicateProductResponse {
     /// The list of errors that occurred.
     pub errors: Option<Vec<ReplicateProductError>>,
 }
-::shop_api::object!(ProductReplicateProductResponse { errors });
+::shop_api::object!(ProductReplicateProductResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for ProductReplicateProductRequest {
     ::shop_api::endpoint!(
         ProductReplicateProductResponse, super::super::Tiktok, "tiktok" "product"
@@ -8316,12 +8845,19 @@ pub struct ProductPartialEdit202509Request {
     pub search_terms: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ProductPartialEdit202509Request { @ path product_id, save_mode, description,
-    brand_id, main_images, skus, title, is_cod_allowed, certifications, package_weight,
-    product_attributes, size_chart, package_dimensions, video, external_product_id,
-    manufacturer_ids, responsible_person_ids, listing_platforms, replicated_products,
-    subscribe_info_edit, auto_translate_enabled, category_version, inventory_mode,
-    is_blind_box, key_product_features, locale, pod_info, scheduled_sale, search_terms }
+    ProductPartialEdit202509Request { "auto_translate_enabled" auto_translate_enabled,
+    "brand_id" brand_id, "category_version" category_version, "certifications"
+    certifications, "description" description, "external_product_id" external_product_id,
+    "inventory_mode" inventory_mode, "is_blind_box" is_blind_box, "is_cod_allowed"
+    is_cod_allowed, "key_product_features" key_product_features, "listing_platforms"
+    listing_platforms, "locale" locale, "main_images" main_images, "manufacturer_ids"
+    manufacturer_ids, "package_dimensions" package_dimensions, "package_weight"
+    package_weight, "pod_info" pod_info, "product_attributes" product_attributes,
+    "replicated_products" replicated_products, "responsible_person_ids"
+    responsible_person_ids, "save_mode" save_mode, "scheduled_sale" scheduled_sale,
+    "search_terms" search_terms, "size_chart" size_chart, "skus" skus,
+    "subscribe_info_edit" subscribe_info_edit, "title" title, "video" video } {
+    "product_id" product_id }
 );
 /// Response data of `product.partial_edit_202509` ([`ProductPartialEdit202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ee1e45470499ff10f0)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8333,7 +8869,10 @@ pub struct ProductPartialEdit202509Response {
     /// Product audit information.
     pub audit: Option<PartialEdit202509Audit>,
 }
-::shop_api::object!(ProductPartialEdit202509Response { product_id, skus, audit });
+::shop_api::object!(
+    ProductPartialEdit202509Response { "audit" audit, "product_id" product_id, "skus"
+    skus }
+);
 impl ::shop_api::runtime::ApiRequest for ProductPartialEdit202509Request {
     ::shop_api::endpoint!(
         ProductPartialEdit202509Response, super::super::Tiktok, "tiktok" "product"
@@ -8392,11 +8931,14 @@ pub struct ProductEditGlobalProductRequest {
     pub external_global_product_id: Option<String>,
 }
 ::shop_api::object!(
-    ProductEditGlobalProductRequest { @ path global_product_id, title, description,
-    category_id, brand_id, main_images, skus, package_weight, certifications,
-    package_dimensions, product_attributes, size_chart, video, manufacturer,
-    manufacturer_ids, responsible_person_ids, category_version,
-    external_global_product_id }
+    ProductEditGlobalProductRequest { "brand_id" brand_id, "category_id" category_id,
+    "category_version" category_version, "certifications" certifications, "description"
+    description, "external_global_product_id" external_global_product_id, "main_images"
+    main_images, "manufacturer" manufacturer, "manufacturer_ids" manufacturer_ids,
+    "package_dimensions" package_dimensions, "package_weight" package_weight,
+    "product_attributes" product_attributes, "responsible_person_ids"
+    responsible_person_ids, "size_chart" size_chart, "skus" skus, "title" title, "video"
+    video } { "global_product_id" global_product_id }
 );
 /// Response data of `product.edit_global_product` ([`ProductEditGlobalProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8406,7 +8948,10 @@ pub struct ProductEditGlobalProductResponse {
     /// Results of syncing the changes in the edited product to markets where it is published.
     pub publish_results: Option<Vec<PublishResult>>,
 }
-::shop_api::object!(ProductEditGlobalProductResponse { global_skus, publish_results });
+::shop_api::object!(
+    ProductEditGlobalProductResponse { "global_skus" global_skus, "publish_results"
+    publish_results }
+);
 impl ::shop_api::runtime::ApiRequest for ProductEditGlobalProductRequest {
     ::shop_api::endpoint!(
         ProductEditGlobalProductResponse, super::super::Tiktok, "tiktok" "product"
@@ -8466,11 +9011,14 @@ pub struct ProductPartialEditGlobalProductRequest {
     pub external_global_product_id: Option<String>,
 }
 ::shop_api::object!(
-    ProductPartialEditGlobalProductRequest { @ path global_product_id, title,
-    description, category_id, brand_id, main_images, skus, package_weight,
-    certifications, package_dimensions, product_attributes, size_chart, video,
-    manufacturer, manufacturer_ids, responsible_person_ids, category_version,
-    external_global_product_id }
+    ProductPartialEditGlobalProductRequest { "brand_id" brand_id, "category_id"
+    category_id, "category_version" category_version, "certifications" certifications,
+    "description" description, "external_global_product_id" external_global_product_id,
+    "main_images" main_images, "manufacturer" manufacturer, "manufacturer_ids"
+    manufacturer_ids, "package_dimensions" package_dimensions, "package_weight"
+    package_weight, "product_attributes" product_attributes, "responsible_person_ids"
+    responsible_person_ids, "size_chart" size_chart, "skus" skus, "title" title, "video"
+    video } { "global_product_id" global_product_id }
 );
 /// Response data of `product.partial_edit_global_product` ([`ProductPartialEditGlobalProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/69082631ff1d8e04a996fe52)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8481,7 +9029,8 @@ pub struct ProductPartialEditGlobalProductResponse {
     pub publish_results: Option<Vec<PublishResult>>,
 }
 ::shop_api::object!(
-    ProductPartialEditGlobalProductResponse { global_skus, publish_results }
+    ProductPartialEditGlobalProductResponse { "global_skus" global_skus,
+    "publish_results" publish_results }
 );
 impl ::shop_api::runtime::ApiRequest for ProductPartialEditGlobalProductRequest {
     ::shop_api::endpoint!(
@@ -8582,15 +9131,24 @@ pub struct ProductEdit202509Request {
     pub selling_format: Option<SellingFormat>,
 }
 ::shop_api::object!(
-    ProductEdit202509Request { @ path product_id, save_mode, description, category_id,
-    brand_id, main_images, skus, title, is_cod_allowed, certifications, package_weight,
-    product_attributes, size_chart, package_dimensions, external_product_id,
-    delivery_option_ids, video, category_version, manufacturer_ids,
-    responsible_person_ids, listing_platforms, shipping_insurance_requirement,
-    is_pre_owned, minimum_order_quantity, replicated_products, subscribe_info_edit,
-    shipping_template_id, auto_translate_enabled, inventory_mode, is_blind_box,
-    is_live_quick, key_product_features, locale, product_tag_operations,
-    purchase_order_quantity_limit, scheduled_sale, search_terms, selling_format }
+    ProductEdit202509Request { "auto_translate_enabled" auto_translate_enabled,
+    "brand_id" brand_id, "category_id" category_id, "category_version" category_version,
+    "certifications" certifications, "delivery_option_ids" delivery_option_ids,
+    "description" description, "external_product_id" external_product_id,
+    "inventory_mode" inventory_mode, "is_blind_box" is_blind_box, "is_cod_allowed"
+    is_cod_allowed, "is_live_quick" is_live_quick, "is_pre_owned" is_pre_owned,
+    "key_product_features" key_product_features, "listing_platforms" listing_platforms,
+    "locale" locale, "main_images" main_images, "manufacturer_ids" manufacturer_ids,
+    "minimum_order_quantity" minimum_order_quantity, "package_dimensions"
+    package_dimensions, "package_weight" package_weight, "product_attributes"
+    product_attributes, "product_tag_operations" product_tag_operations,
+    "purchase_order_quantity_limit" purchase_order_quantity_limit, "replicated_products"
+    replicated_products, "responsible_person_ids" responsible_person_ids, "save_mode"
+    save_mode, "scheduled_sale" scheduled_sale, "search_terms" search_terms,
+    "selling_format" selling_format, "shipping_insurance_requirement"
+    shipping_insurance_requirement, "shipping_template_id" shipping_template_id,
+    "size_chart" size_chart, "skus" skus, "subscribe_info_edit" subscribe_info_edit,
+    "title" title, "video" video } { "product_id" product_id }
 );
 /// Response data of `product.edit_202509` ([`ProductEdit202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ed028a11048cff9ad7)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8604,7 +9162,10 @@ pub struct ProductEdit202509Response {
     /// Product audit information.
     pub audit: Option<Edit202509Audit>,
 }
-::shop_api::object!(ProductEdit202509Response { product_id, skus, warnings, audit });
+::shop_api::object!(
+    ProductEdit202509Response { "audit" audit, "product_id" product_id, "skus" skus,
+    "warnings" warnings }
+);
 impl ::shop_api::runtime::ApiRequest for ProductEdit202509Request {
     ::shop_api::endpoint!(
         ProductEdit202509Response, super::super::Tiktok, "tiktok" "product"
@@ -8647,9 +9208,11 @@ pub struct ProductSearchProductsForComplianceAuditingRequest {
     pub seller_name: Option<String>,
 }
 ::shop_api::object!(
-    ProductSearchProductsForComplianceAuditingRequest { @ query shop_cipher, @ query
-    category_asset_cipher, @ query page_token, @ query page_size, product_title,
-    product_ids, seller_id, category_ids, brand_ids, seller_name }
+    ProductSearchProductsForComplianceAuditingRequest { "brand_ids" brand_ids,
+    "category_ids" category_ids, "product_ids" product_ids, "product_title"
+    product_title, "seller_id" seller_id, "seller_name" seller_name } { "shop_cipher"
+    shop_cipher, "category_asset_cipher" category_asset_cipher, "page_token" page_token,
+    "page_size" page_size }
 );
 /// Response data of `product.search_products_for_compliance_auditing` ([`ProductSearchProductsForComplianceAuditingRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-products-for-compliance-auditing-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8662,8 +9225,8 @@ pub struct ProductSearchProductsForComplianceAuditingResponse {
     pub products: Option<Vec<SearchProductsForComplianceAuditingProduct>>,
 }
 ::shop_api::object!(
-    ProductSearchProductsForComplianceAuditingResponse { next_page_token, total_count,
-    products }
+    ProductSearchProductsForComplianceAuditingResponse { "next_page_token"
+    next_page_token, "products" products, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for ProductSearchProductsForComplianceAuditingRequest {
@@ -8710,8 +9273,8 @@ pub struct ProductProductPackageRecommendationsRequest {
     pub product_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ProductProductPackageRecommendationsRequest { @ query page_size, @ query page_token,
-    product_ids }
+    ProductProductPackageRecommendationsRequest { "product_ids" product_ids } {
+    "page_size" page_size, "page_token" page_token }
 );
 /// Response data of `product.product_package_recommendations` ([`ProductProductPackageRecommendationsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-product-package-recommendations-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8724,8 +9287,8 @@ pub struct ProductProductPackageRecommendationsResponse {
     pub products: Option<Vec<ProductPackageRecommendationsProduct>>,
 }
 ::shop_api::object!(
-    ProductProductPackageRecommendationsResponse { next_page_token, total_count, products
-    }
+    ProductProductPackageRecommendationsResponse { "next_page_token" next_page_token,
+    "products" products, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for ProductProductPackageRecommendationsRequest {
     ::shop_api::endpoint!(
@@ -8769,7 +9332,10 @@ pub struct ProductSubmitSizeChartAppealRequest {
     /// Not described in the official docs. Required.
     pub appeal_message: AppealMessage,
 }
-::shop_api::object!(ProductSubmitSizeChartAppealRequest { product_id, appeal_message });
+::shop_api::object!(
+    ProductSubmitSizeChartAppealRequest { "appeal_message" appeal_message, "product_id"
+    product_id }
+);
 /// Response data of `product.submit_size_chart_appeal` ([`ProductSubmitSizeChartAppealRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-size-chart-appeal-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSubmitSizeChartAppealResponse {}
@@ -8806,8 +9372,10 @@ pub struct ProductListOpportunitiesRequest {
     pub tag_codes: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ProductListOpportunitiesRequest { @ query page_size, @ query page_token, @ query
-    locale, opportunity_type, category_ids, create_time_ge, create_time_lt, tag_codes }
+    ProductListOpportunitiesRequest { "category_ids" category_ids, "create_time_ge"
+    create_time_ge, "create_time_lt" create_time_lt, "opportunity_type" opportunity_type,
+    "tag_codes" tag_codes } { "page_size" page_size, "page_token" page_token, "locale"
+    locale }
 );
 /// Response data of `product.list_opportunities` ([`ProductListOpportunitiesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/list-opportunities-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8815,7 +9383,7 @@ pub struct ProductListOpportunitiesResponse {
     /// Not described in the official docs.
     pub data: Option<Data>,
 }
-::shop_api::object!(ProductListOpportunitiesResponse { data });
+::shop_api::object!(ProductListOpportunitiesResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for ProductListOpportunitiesRequest {
     ::shop_api::endpoint!(
         ProductListOpportunitiesResponse, super::super::Tiktok, "tiktok" "product"
@@ -8851,9 +9419,9 @@ pub struct ProductSubmissionRecordsRequest {
     pub page_size: i64,
 }
 ::shop_api::object!(
-    ProductSubmissionRecordsRequest { @ query status, @ query opportunity_id, @ query
-    product_id, @ query submit_time_ge, @ query submit_time_lt, @ query page_token, @
-    query page_size }
+    ProductSubmissionRecordsRequest {} { "status" status, "opportunity_id"
+    opportunity_id, "product_id" product_id, "submit_time_ge" submit_time_ge,
+    "submit_time_lt" submit_time_lt, "page_token" page_token, "page_size" page_size }
 );
 /// Response data of `product.submission_records` ([`ProductSubmissionRecordsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-submission-records-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8861,7 +9429,7 @@ pub struct ProductSubmissionRecordsResponse {
     /// Not described in the official docs.
     pub data: Option<SubmissionRecordsData>,
 }
-::shop_api::object!(ProductSubmissionRecordsResponse { data });
+::shop_api::object!(ProductSubmissionRecordsResponse { "data" data });
 impl ::shop_api::runtime::ApiRequest for ProductSubmissionRecordsRequest {
     ::shop_api::endpoint!(
         ProductSubmissionRecordsResponse, super::super::Tiktok, "tiktok" "product"
@@ -8889,7 +9457,8 @@ pub struct ProductOpportunityDetailRequest {
     pub locale: Option<String>,
 }
 ::shop_api::object!(
-    ProductOpportunityDetailRequest { @ path opportunity_id, @ query locale }
+    ProductOpportunityDetailRequest {} { "opportunity_id" opportunity_id, "locale" locale
+    }
 );
 /// Response data of `product.opportunity_detail` ([`ProductOpportunityDetailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-opportunity-detail-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8897,7 +9466,7 @@ pub struct ProductOpportunityDetailResponse {
     /// Not described in the official docs.
     pub opportunity: Option<OpportunityDetailOpportunity>,
 }
-::shop_api::object!(ProductOpportunityDetailResponse { opportunity });
+::shop_api::object!(ProductOpportunityDetailResponse { "opportunity" opportunity });
 impl ::shop_api::runtime::ApiRequest for ProductOpportunityDetailRequest {
     ::shop_api::endpoint!(
         ProductOpportunityDetailResponse, super::super::Tiktok, "tiktok" "product"
@@ -8927,7 +9496,8 @@ pub struct ProductSubmitProductViaOpportunityRequest {
     pub product_id: String,
 }
 ::shop_api::object!(
-    ProductSubmitProductViaOpportunityRequest { @ path opportunity_id, product_id }
+    ProductSubmitProductViaOpportunityRequest { "product_id" product_id } {
+    "opportunity_id" opportunity_id }
 );
 /// Response data of `product.submit_product_via_opportunity` ([`ProductSubmitProductViaOpportunityRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-product-via-opportunity-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8935,7 +9505,9 @@ pub struct ProductSubmitProductViaOpportunityResponse {
     /// Not described in the official docs.
     pub submission: Option<SubmitProductViaOpportunitySubmission>,
 }
-::shop_api::object!(ProductSubmitProductViaOpportunityResponse { submission });
+::shop_api::object!(
+    ProductSubmitProductViaOpportunityResponse { "submission" submission }
+);
 impl ::shop_api::runtime::ApiRequest for ProductSubmitProductViaOpportunityRequest {
     ::shop_api::endpoint!(
         ProductSubmitProductViaOpportunityResponse, super::super::Tiktok, "tiktok"
@@ -8991,8 +9563,8 @@ pub struct ProductListProductSkppStatusesRequest {
     pub page_no: Option<i64>,
 }
 ::shop_api::object!(
-    ProductListProductSkppStatusesRequest { @ query locale, product_ids, skpp_status,
-    page_size, page_no }
+    ProductListProductSkppStatusesRequest { "page_no" page_no, "page_size" page_size,
+    "product_ids" product_ids, "skpp_status" skpp_status } { "locale" locale }
 );
 /// Response data of `product.list_product_skpp_statuses` ([`ProductListProductSkppStatusesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/list-product-skpp-statuses-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9005,7 +9577,8 @@ pub struct ProductListProductSkppStatusesResponse {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    ProductListProductSkppStatusesResponse { products, total_count, update_time }
+    ProductListProductSkppStatusesResponse { "products" products, "total_count"
+    total_count, "update_time" update_time }
 );
 impl ::shop_api::runtime::ApiRequest for ProductListProductSkppStatusesRequest {
     ::shop_api::endpoint!(
@@ -9050,7 +9623,7 @@ pub struct ProductShopSkppSummaryResponse {
     /// Not described in the official docs.
     pub shop_summary: Option<ShopSummary>,
 }
-::shop_api::object!(ProductShopSkppSummaryResponse { shop_summary });
+::shop_api::object!(ProductShopSkppSummaryResponse { "shop_summary" shop_summary });
 impl ::shop_api::runtime::ApiRequest for ProductShopSkppSummaryRequest {
     ::shop_api::endpoint!(
         ProductShopSkppSummaryResponse, super::super::Tiktok, "tiktok" "product"
@@ -9071,7 +9644,7 @@ pub struct ProductProductSkppDetailRequest {
     pub locale: Option<ProductSkppDetailLocale>,
 }
 ::shop_api::object!(
-    ProductProductSkppDetailRequest { @ path product_id, @ query locale }
+    ProductProductSkppDetailRequest {} { "product_id" product_id, "locale" locale }
 );
 /// Response data of `product.product_skpp_detail` ([`ProductProductSkppDetailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-product-skpp-detail-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9094,8 +9667,10 @@ pub struct ProductProductSkppDetailResponse {
     pub skpp_status: Option<String>,
 }
 ::shop_api::object!(
-    ProductProductSkppDetailResponse { product_id, affiliate_program_status, total_score,
-    target_score, rewards, task_details, update_time, skpp_status }
+    ProductProductSkppDetailResponse { "affiliate_program_status"
+    affiliate_program_status, "product_id" product_id, "rewards" rewards, "skpp_status"
+    skpp_status, "target_score" target_score, "task_details" task_details, "total_score"
+    total_score, "update_time" update_time }
 );
 impl ::shop_api::runtime::ApiRequest for ProductProductSkppDetailRequest {
     ::shop_api::endpoint!(
@@ -9130,8 +9705,8 @@ pub struct ProductUpdateStockOperationSettingsRequest {
     pub stock_operation_setting: Option<StockOperationSetting>,
 }
 ::shop_api::object!(
-    ProductUpdateStockOperationSettingsRequest { seller_id, sku_ids,
-    stock_operation_setting }
+    ProductUpdateStockOperationSettingsRequest { "seller_id" seller_id, "sku_ids"
+    sku_ids, "stock_operation_setting" stock_operation_setting }
 );
 /// Response data of `product.update_stock_operation_settings` ([`ProductUpdateStockOperationSettingsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-stock-operation-settings-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9139,7 +9714,9 @@ pub struct ProductUpdateStockOperationSettingsResponse {
     /// Not described in the official docs.
     pub stock_operation: Option<StockOperation>,
 }
-::shop_api::object!(ProductUpdateStockOperationSettingsResponse { stock_operation });
+::shop_api::object!(
+    ProductUpdateStockOperationSettingsResponse { "stock_operation" stock_operation }
+);
 impl ::shop_api::runtime::ApiRequest for ProductUpdateStockOperationSettingsRequest {
     ::shop_api::endpoint!(
         ProductUpdateStockOperationSettingsResponse, super::super::Tiktok, "tiktok"
@@ -9163,7 +9740,8 @@ pub struct ProductSuggestBrandsRequest {
     pub images: Option<Vec<RecommendGlobalCategoriesImage>>,
 }
 ::shop_api::object!(
-    ProductSuggestBrandsRequest { product_title, category_id, description, images }
+    ProductSuggestBrandsRequest { "category_id" category_id, "description" description,
+    "images" images, "product_title" product_title }
 );
 /// Response data of `product.suggest_brands` ([`ProductSuggestBrandsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/suggest-brands-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9171,7 +9749,7 @@ pub struct ProductSuggestBrandsResponse {
     /// Recommended brands in recommendation order. Empty when no recommendations are available.
     pub brands: Option<Vec<Brand>>,
 }
-::shop_api::object!(ProductSuggestBrandsResponse { brands });
+::shop_api::object!(ProductSuggestBrandsResponse { "brands" brands });
 impl ::shop_api::runtime::ApiRequest for ProductSuggestBrandsRequest {
     ::shop_api::endpoint!(
         ProductSuggestBrandsResponse, super::super::Tiktok, "tiktok" "product"
@@ -9190,7 +9768,7 @@ pub struct ProductPredictProductPackageDimensionsAndWeightRequest {
     pub category_id: String,
 }
 ::shop_api::object!(
-    ProductPredictProductPackageDimensionsAndWeightRequest { category_id }
+    ProductPredictProductPackageDimensionsAndWeightRequest { "category_id" category_id }
 );
 /// Response data of `product.predict_product_package_dimensions_and_weight` ([`ProductPredictProductPackageDimensionsAndWeightRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/predict-product-package-dimensions-and-weight-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9201,8 +9779,8 @@ pub struct ProductPredictProductPackageDimensionsAndWeightResponse {
     pub package_weight: Option<PackageWeight>,
 }
 ::shop_api::object!(
-    ProductPredictProductPackageDimensionsAndWeightResponse { package_dimensions,
-    package_weight }
+    ProductPredictProductPackageDimensionsAndWeightResponse { "package_dimensions"
+    package_dimensions, "package_weight" package_weight }
 );
 impl ::shop_api::runtime::ApiRequest
 for ProductPredictProductPackageDimensionsAndWeightRequest {
@@ -9232,8 +9810,9 @@ pub struct ProductRecommendRequiredProductPropertiesRequest {
     pub target_property_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    ProductRecommendRequiredProductPropertiesRequest { category_id, product_title,
-    description, images, sales_properties, target_property_ids }
+    ProductRecommendRequiredProductPropertiesRequest { "category_id" category_id,
+    "description" description, "images" images, "product_title" product_title,
+    "sales_properties" sales_properties, "target_property_ids" target_property_ids }
 );
 /// Response data of `product.recommend_required_product_properties` ([`ProductRecommendRequiredProductPropertiesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/recommend-required-product-properties-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9242,7 +9821,8 @@ pub struct ProductRecommendRequiredProductPropertiesResponse {
     pub recommended_properties: Option<Vec<RecommendedProperty>>,
 }
 ::shop_api::object!(
-    ProductRecommendRequiredProductPropertiesResponse { recommended_properties }
+    ProductRecommendRequiredProductPropertiesResponse { "recommended_properties"
+    recommended_properties }
 );
 impl ::shop_api::runtime::ApiRequest
 for ProductRecommendRequiredProductPropertiesRequest {
@@ -9266,8 +9846,8 @@ pub struct ProductSubmitStrikethroughPriceRequest {
     pub skus: Vec<Skus>,
 }
 ::shop_api::object!(
-    ProductSubmitStrikethroughPriceRequest { @ path product_id, external_product_id, skus
-    }
+    ProductSubmitStrikethroughPriceRequest { "external_product_id" external_product_id,
+    "skus" skus } { "product_id" product_id }
 );
 /// Response data of `product.submit_strikethrough_price` ([`ProductSubmitStrikethroughPriceRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-strikethrough-price-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9275,7 +9855,7 @@ pub struct ProductSubmitStrikethroughPriceResponse {
     /// Item-level failures for SKUs that could not be submitted. The array is empty when every requested SKU is accepted for verification.
     pub errors: Option<Vec<SubmitStrikethroughPriceError>>,
 }
-::shop_api::object!(ProductSubmitStrikethroughPriceResponse { errors });
+::shop_api::object!(ProductSubmitStrikethroughPriceResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for ProductSubmitStrikethroughPriceRequest {
     ::shop_api::endpoint!(
         ProductSubmitStrikethroughPriceResponse, super::super::Tiktok, "tiktok" "product"
@@ -9309,8 +9889,8 @@ pub struct ProductCreateSizeChartV2Request {
     pub template_name: Option<String>,
 }
 ::shop_api::object!(
-    ProductCreateSizeChartV2Request { category_id, size_chart_data, size_chart_mode,
-    template_name }
+    ProductCreateSizeChartV2Request { "category_id" category_id, "size_chart_data"
+    size_chart_data, "size_chart_mode" size_chart_mode, "template_name" template_name }
 );
 /// Response data of `product.create_size_chart_v2` ([`ProductCreateSizeChartV2Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-size-chart-v2-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9318,7 +9898,7 @@ pub struct ProductCreateSizeChartV2Response {
     /// The ID of the created size chart. For REUSABLE_TEMPLATE mode, use this value as size_chart.template.id in subsequent product APIs.
     pub size_chart_id: Option<String>,
 }
-::shop_api::object!(ProductCreateSizeChartV2Response { size_chart_id });
+::shop_api::object!(ProductCreateSizeChartV2Response { "size_chart_id" size_chart_id });
 impl ::shop_api::runtime::ApiRequest for ProductCreateSizeChartV2Request {
     ::shop_api::endpoint!(
         ProductCreateSizeChartV2Response, super::super::Tiktok, "tiktok" "product"
@@ -9341,7 +9921,8 @@ pub struct ProductEditSizeChartV2Request {
     pub template_name: Option<String>,
 }
 ::shop_api::object!(
-    ProductEditSizeChartV2Request { size_chart_data, size_chart_id, template_name }
+    ProductEditSizeChartV2Request { "size_chart_data" size_chart_data, "size_chart_id"
+    size_chart_id, "template_name" template_name }
 );
 /// Response data of `product.edit_size_chart_v2` ([`ProductEditSizeChartV2Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/edit-size-chart-v2-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9349,7 +9930,7 @@ pub struct ProductEditSizeChartV2Response {
     /// The ID of the updated size chart. This is the same ID provided in `size_chart_id`.
     pub size_chart_id: Option<String>,
 }
-::shop_api::object!(ProductEditSizeChartV2Response { size_chart_id });
+::shop_api::object!(ProductEditSizeChartV2Response { "size_chart_id" size_chart_id });
 impl ::shop_api::runtime::ApiRequest for ProductEditSizeChartV2Request {
     ::shop_api::endpoint!(
         ProductEditSizeChartV2Response, super::super::Tiktok, "tiktok" "product"

@@ -9,7 +9,7 @@ pub struct ParticipationLimit {
     /// Determines whether the promotion activity limits the number of times each buyer can receive its benefit.
     pub kind: Option<ParticipationLimitType>,
 }
-::shop_api::object!(ParticipationLimit { kind = "type" });
+::shop_api::object!(ParticipationLimit { "type" kind });
 /// Available only if 'product_level==VARIATION'.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Sku {
@@ -27,7 +27,8 @@ pub struct Sku {
     pub used_quantity: Option<i64>,
 }
 ::shop_api::object!(
-    Sku { id, discount, quantity_limit, quantity_per_user, activity_price, used_quantity
+    Sku { "activity_price" activity_price, "discount" discount, "id" id, "quantity_limit"
+    quantity_limit, "quantity_per_user" quantity_per_user, "used_quantity" used_quantity
     }
 );
 /// Product List. Note:If 'FIXED_PRICE', 'DIRECT_DISCOUNT' and 'FLASHSALE' activity that ended more than 180 days,this field is empty.
@@ -49,8 +50,9 @@ pub struct Product {
     pub used_quantity: Option<i64>,
 }
 ::shop_api::object!(
-    Product { id, activity_price, quantity_limit, quantity_per_user, discount, skus,
-    used_quantity }
+    Product { "activity_price" activity_price, "discount" discount, "id" id,
+    "quantity_limit" quantity_limit, "quantity_per_user" quantity_per_user, "skus" skus,
+    "used_quantity" used_quantity }
 );
 /// The (buyer's) geographical areas to which the promotion activity applies.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -60,7 +62,7 @@ pub struct AreaScope {
     /// The list of areas for which the promotion activity applies.
     pub specific_areas: Option<Vec<String>>,
 }
-::shop_api::object!(AreaScope { kind = "type", specific_areas });
+::shop_api::object!(AreaScope { "specific_areas" specific_areas, "type" kind });
 /// Shipping discount
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShippingDiscount {
@@ -80,8 +82,9 @@ pub struct ShippingDiscount {
     pub area_scope: Option<AreaScope>,
 }
 ::shop_api::object!(
-    ShippingDiscount { threshold_type, threshold_value, kind = "type", value,
-    shipping_method, inventory_type, area_scope }
+    ShippingDiscount { "area_scope" area_scope, "inventory_type" inventory_type,
+    "shipping_method" shipping_method, "threshold_type" threshold_type, "threshold_value"
+    threshold_value, "type" kind, "value" value }
 );
 /// Configurations regarding BMSM promotions.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -98,7 +101,8 @@ pub struct Detail {
     pub value: Option<String>,
 }
 ::shop_api::object!(
-    Detail { tier, threshold_type, threshold_value, kind = "type", value }
+    Detail { "threshold_type" threshold_type, "threshold_value" threshold_value, "tier"
+    tier, "type" kind, "value" value }
 );
 /// Configurations related to Buy More Save More (BMSM) promotions.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -106,7 +110,7 @@ pub struct BmsmDiscount {
     /// Configurations regarding BMSM promotions.
     pub details: Option<Vec<Detail>>,
 }
-::shop_api::object!(BmsmDiscount { details });
+::shop_api::object!(BmsmDiscount { "details" details });
 /// Gift configurations related to Gift With Purchase (GWP) promotions.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GiftDetail {
@@ -117,7 +121,10 @@ pub struct GiftDetail {
     /// The quantity limit of the gift sku which is involved in the activity.
     pub total_claim_limit: Option<String>,
 }
-::shop_api::object!(GiftDetail { product_id, sku_id, total_claim_limit });
+::shop_api::object!(
+    GiftDetail { "product_id" product_id, "sku_id" sku_id, "total_claim_limit"
+    total_claim_limit }
+);
 /// Configurations regarding Gift With Purchase (GWP) promotions.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GiftInfo {
@@ -130,7 +137,10 @@ pub struct GiftInfo {
     /// Gift configurations related to Gift With Purchase (GWP) promotions.
     pub gift_details: Option<Vec<GiftDetail>>,
 }
-::shop_api::object!(GiftInfo { tier, threshold_type, threshold_value, gift_details });
+::shop_api::object!(
+    GiftInfo { "gift_details" gift_details, "threshold_type" threshold_type,
+    "threshold_value" threshold_value, "tier" tier }
+);
 /// Configurations related to Gift With Purchase (GWP) promotions.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GiftDiscount {
@@ -139,7 +149,9 @@ pub struct GiftDiscount {
     /// Configurations regarding Gift With Purchase (GWP) promotions.
     pub gift_infos: Option<Vec<GiftInfo>>,
 }
-::shop_api::object!(GiftDiscount { gift_receiving_type, gift_infos });
+::shop_api::object!(
+    GiftDiscount { "gift_infos" gift_infos, "gift_receiving_type" gift_receiving_type }
+);
 /// Discount information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Discount {
@@ -153,7 +165,8 @@ pub struct Discount {
     pub bxgy_discount: Option<BxgyDiscount>,
 }
 ::shop_api::object!(
-    Discount { shipping_discount, bmsm_discount, gift_discount, bxgy_discount }
+    Discount { "bmsm_discount" bmsm_discount, "bxgy_discount" bxgy_discount,
+    "gift_discount" gift_discount, "shipping_discount" shipping_discount }
 );
 /// Period during which the coupon can be redeemed (i.e.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -168,7 +181,8 @@ pub struct RedemptionDuration {
     pub relative_time: Option<i64>,
 }
 ::shop_api::object!(
-    RedemptionDuration { kind = "type", start_time, end_time, relative_time }
+    RedemptionDuration { "end_time" end_time, "relative_time" relative_time, "start_time"
+    start_time, "type" kind }
 );
 /// Limitations for the use of the coupons.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -181,7 +195,8 @@ pub struct UsageLimit {
     pub redemption_limit: Option<i64>,
 }
 ::shop_api::object!(
-    UsageLimit { single_buyer_claim_limit, total_claim_limit, redemption_limit }
+    UsageLimit { "redemption_limit" redemption_limit, "single_buyer_claim_limit"
+    single_buyer_claim_limit, "total_claim_limit" total_claim_limit }
 );
 /// Usage statistics
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -191,7 +206,9 @@ pub struct UsageStat {
     /// The number of times that a coupon has been redeemed (i.e.
     pub redeemed_count: Option<i64>,
 }
-::shop_api::object!(UsageStat { claimed_count, redeemed_count });
+::shop_api::object!(
+    UsageStat { "claimed_count" claimed_count, "redeemed_count" redeemed_count }
+);
 /// Discount
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponDiscount {
@@ -205,7 +222,8 @@ pub struct CouponDiscount {
     pub max_discount: Option<Amount>,
 }
 ::shop_api::object!(
-    CouponDiscount { kind = "type", reduction_amount, percentage, max_discount }
+    CouponDiscount { "max_discount" max_discount, "percentage" percentage,
+    "reduction_amount" reduction_amount, "type" kind }
 );
 /// Optional minimum purchase criteria that must be met in order to receive the coupon's discount.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -215,7 +233,7 @@ pub struct Threshold {
     /// When 'threshold.type == 'MIN_SPEND'', a customer must purchase products from the range defined by 'product_scope' with a monetary amount greater than or equal to this value, or the customer cannot use the coupon.
     pub min_spend: Option<Amount>,
 }
-::shop_api::object!(Threshold { kind = "type", min_spend });
+::shop_api::object!(Threshold { "min_spend" min_spend, "type" kind });
 /// The tasks which the shopper must fulfill before claiming the coupon distributed in TikTok live.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LiveTask {
@@ -224,7 +242,7 @@ pub struct LiveTask {
     /// Number of seconds for which the shopper must watch the LIVE in order to claim the coupon.
     pub min_watch_time: Option<String>,
 }
-::shop_api::object!(LiveTask { kind = "type", min_watch_time });
+::shop_api::object!(LiveTask { "min_watch_time" min_watch_time, "type" kind });
 /// Coupon.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Coupon {
@@ -270,10 +288,13 @@ pub struct Coupon {
     pub live_tasks: Option<Vec<LiveTask>>,
 }
 ::shop_api::object!(
-    Coupon { id, title, display_type, status, create_time, update_time, claim_duration,
-    redemption_duration, display_channels, promo_code, target_buyer_segment,
-    usage_limits, usage_stats, discount, threshold, product_scope, product_ids,
-    seller_tnc, creation_source, live_tasks }
+    Coupon { "claim_duration" claim_duration, "create_time" create_time,
+    "creation_source" creation_source, "discount" discount, "display_channels"
+    display_channels, "display_type" display_type, "id" id, "live_tasks" live_tasks,
+    "product_ids" product_ids, "product_scope" product_scope, "promo_code" promo_code,
+    "redemption_duration" redemption_duration, "seller_tnc" seller_tnc, "status" status,
+    "target_buyer_segment" target_buyer_segment, "threshold" threshold, "title" title,
+    "update_time" update_time, "usage_limits" usage_limits, "usage_stats" usage_stats }
 );
 /// Activities list information.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -308,9 +329,11 @@ pub struct Activity {
     pub auction_support_type: Option<String>,
 }
 ::shop_api::object!(
-    Activity { id, title, activity_type, duration_type, begin_time, end_time, status,
-    create_time, update_time, product_level, activity_commands, participation_limit,
-    discount, auction_support_type }
+    Activity { "activity_commands" activity_commands, "activity_type" activity_type,
+    "auction_support_type" auction_support_type, "begin_time" begin_time, "create_time"
+    create_time, "discount" discount, "duration_type" duration_type, "end_time" end_time,
+    "id" id, "participation_limit" participation_limit, "product_level" product_level,
+    "status" status, "title" title, "update_time" update_time }
 );
 /// Coupons.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -347,9 +370,12 @@ pub struct SearchCouponsCoupon {
     pub creation_source: Option<String>,
 }
 ::shop_api::object!(
-    SearchCouponsCoupon { id, title, display_type, status, create_time, update_time,
-    claim_duration, redemption_duration, promo_code, target_buyer_segment, usage_limits,
-    discount, threshold, product_scope, creation_source }
+    SearchCouponsCoupon { "claim_duration" claim_duration, "create_time" create_time,
+    "creation_source" creation_source, "discount" discount, "display_type" display_type,
+    "id" id, "product_scope" product_scope, "promo_code" promo_code,
+    "redemption_duration" redemption_duration, "status" status, "target_buyer_segment"
+    target_buyer_segment, "threshold" threshold, "title" title, "update_time"
+    update_time, "usage_limits" usage_limits }
 );
 /// The SKUs to add to the list or to edit.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -366,7 +392,8 @@ pub struct ProductSku {
     pub quantity_per_user: Option<i64>,
 }
 ::shop_api::object!(
-    ProductSku { id, activity_price_amount, discount, quantity_limit, quantity_per_user }
+    ProductSku { "activity_price_amount" activity_price_amount, "discount" discount, "id"
+    id, "quantity_limit" quantity_limit, "quantity_per_user" quantity_per_user }
 );
 /// The items to add to the list or the existing items in the list of promotion activity to edit.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -385,8 +412,9 @@ pub struct UpdateActivityProductProduct {
     pub skus: Option<Vec<ProductSku>>,
 }
 ::shop_api::object!(
-    UpdateActivityProductProduct { id, activity_price_amount, discount, quantity_limit,
-    quantity_per_user, skus }
+    UpdateActivityProductProduct { "activity_price_amount" activity_price_amount,
+    "discount" discount, "id" id, "quantity_limit" quantity_limit, "quantity_per_user"
+    quantity_per_user, "skus" skus }
 );
 /// Values of `activity_type` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -651,8 +679,10 @@ pub struct BxgyDiscount {
     pub benefit_max_applicable_times: Option<String>,
 }
 ::shop_api::object!(
-    BxgyDiscount { threshold_type, threshold_value, discount_type, discount_value,
-    benefit_max_applicable_quantity, benefit_max_applicable_times }
+    BxgyDiscount { "benefit_max_applicable_quantity" benefit_max_applicable_quantity,
+    "benefit_max_applicable_times" benefit_max_applicable_times, "discount_type"
+    discount_type, "discount_value" discount_value, "threshold_type" threshold_type,
+    "threshold_value" threshold_value }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -660,7 +690,7 @@ pub struct TargetUserInfo {
     /// The targeted user type. Possible values: - `ALL_USER` - `SHOP_NEW_CUSTOMER` - `SHOP_EXISTING_CUSTOMER` - `SHOP_REPEAT_CUSTOMER` - `SHOP_ABANDONED_CHECKOUTS_CUSTOMER`
     pub user_type: Option<UserType>,
 }
-::shop_api::object!(TargetUserInfo { user_type });
+::shop_api::object!(TargetUserInfo { "user_type" user_type });
 /// Values of `auction_support_type` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -778,8 +808,9 @@ pub struct PromotionRemoveActivityProductRequest {
     pub exclude_product_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    PromotionRemoveActivityProductRequest { @ path activity_id, product_ids, sku_ids,
-    benefit_product_ids, exclude_product_ids }
+    PromotionRemoveActivityProductRequest { "benefit_product_ids" benefit_product_ids,
+    "exclude_product_ids" exclude_product_ids, "product_ids" product_ids, "sku_ids"
+    sku_ids } { "activity_id" activity_id }
 );
 /// Response data of `promotion.remove_activity_product` ([`PromotionRemoveActivityProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfd84a0bb702c072b4eb)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -792,7 +823,8 @@ pub struct PromotionRemoveActivityProductResponse {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    PromotionRemoveActivityProductResponse { activity_id, status, update_time }
+    PromotionRemoveActivityProductResponse { "activity_id" activity_id, "status" status,
+    "update_time" update_time }
 );
 impl ::shop_api::runtime::ApiRequest for PromotionRemoveActivityProductRequest {
     ::shop_api::endpoint!(
@@ -818,7 +850,7 @@ pub struct PromotionActivityRequest {
     /// Activity ID Required.
     pub activity_id: String,
 }
-::shop_api::object!(PromotionActivityRequest { @ path activity_id });
+::shop_api::object!(PromotionActivityRequest {} { "activity_id" activity_id });
 /// Response data of `promotion.activity` ([`PromotionActivityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650acd920fcef602bf36ee2b)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromotionActivityResponse {
@@ -858,10 +890,13 @@ pub struct PromotionActivityResponse {
     pub target_user_info: Option<TargetUserInfo>,
 }
 ::shop_api::object!(
-    PromotionActivityResponse { activity_id, title, activity_type, duration_type,
-    begin_time, end_time, participation_limit, products, status, create_time,
-    update_time, product_level, activity_commands, discount, auction_support_type,
-    benefit_products, target_user_info }
+    PromotionActivityResponse { "activity_commands" activity_commands, "activity_id"
+    activity_id, "activity_type" activity_type, "auction_support_type"
+    auction_support_type, "begin_time" begin_time, "benefit_products" benefit_products,
+    "create_time" create_time, "discount" discount, "duration_type" duration_type,
+    "end_time" end_time, "participation_limit" participation_limit, "product_level"
+    product_level, "products" products, "status" status, "target_user_info"
+    target_user_info, "title" title, "update_time" update_time }
 );
 impl ::shop_api::runtime::ApiRequest for PromotionActivityRequest {
     ::shop_api::endpoint!(
@@ -886,14 +921,14 @@ pub struct PromotionCouponRequest {
     /// Coupon id. Required.
     pub coupon_id: String,
 }
-::shop_api::object!(PromotionCouponRequest { @ path coupon_id });
+::shop_api::object!(PromotionCouponRequest {} { "coupon_id" coupon_id });
 /// Response data of `promotion.coupon` ([`PromotionCouponRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dce0de15e502ed219e37)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromotionCouponResponse {
     /// Coupon.
     pub coupon: Option<Coupon>,
 }
-::shop_api::object!(PromotionCouponResponse { coupon });
+::shop_api::object!(PromotionCouponResponse { "coupon" coupon });
 impl ::shop_api::runtime::ApiRequest for PromotionCouponRequest {
     ::shop_api::endpoint!(
         PromotionCouponResponse, super::super::Tiktok, "tiktok" "promotion"
@@ -936,9 +971,11 @@ pub struct PromotionCreateActivityRequest {
     pub target_user_info: Option<TargetUserInfo>,
 }
 ::shop_api::object!(
-    PromotionCreateActivityRequest { title, activity_type, product_level, duration_type,
-    begin_time, end_time, participation_limit, discount, auction_support_type,
-    target_user_info }
+    PromotionCreateActivityRequest { "activity_type" activity_type,
+    "auction_support_type" auction_support_type, "begin_time" begin_time, "discount"
+    discount, "duration_type" duration_type, "end_time" end_time, "participation_limit"
+    participation_limit, "product_level" product_level, "target_user_info"
+    target_user_info, "title" title }
 );
 /// Response data of `promotion.create_activity` ([`PromotionCreateActivityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -953,7 +990,8 @@ pub struct PromotionCreateActivityResponse {
     pub status: Option<String>,
 }
 ::shop_api::object!(
-    PromotionCreateActivityResponse { activity_id, create_time, update_time, status }
+    PromotionCreateActivityResponse { "activity_id" activity_id, "create_time"
+    create_time, "status" status, "update_time" update_time }
 );
 impl ::shop_api::runtime::ApiRequest for PromotionCreateActivityRequest {
     ::shop_api::endpoint!(
@@ -979,8 +1017,8 @@ pub struct PromotionSearchActivitiesRequest {
     pub activity_type: Option<ActivityType>,
 }
 ::shop_api::object!(
-    PromotionSearchActivitiesRequest { status, activity_title, page_size, page_token,
-    activity_type }
+    PromotionSearchActivitiesRequest { "activity_title" activity_title, "activity_type"
+    activity_type, "page_size" page_size, "page_token" page_token, "status" status }
 );
 /// Response data of `promotion.search_activities` ([`PromotionSearchActivitiesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfbaf1fd3102b9315a3a)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -993,7 +1031,8 @@ pub struct PromotionSearchActivitiesResponse {
     pub activities: Option<Vec<Activity>>,
 }
 ::shop_api::object!(
-    PromotionSearchActivitiesResponse { total_count, next_page_token, activities }
+    PromotionSearchActivitiesResponse { "activities" activities, "next_page_token"
+    next_page_token, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for PromotionSearchActivitiesRequest {
     ::shop_api::endpoint!(
@@ -1025,7 +1064,7 @@ pub struct PromotionDeactivateActivityRequest {
     /// A unique ID that identifies different activities. Required.
     pub activity_id: String,
 }
-::shop_api::object!(PromotionDeactivateActivityRequest { @ path activity_id });
+::shop_api::object!(PromotionDeactivateActivityRequest {} { "activity_id" activity_id });
 /// Response data of `promotion.deactivate_activity` ([`PromotionDeactivateActivityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650acf9adefece02be7380cf)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromotionDeactivateActivityResponse {
@@ -1039,7 +1078,8 @@ pub struct PromotionDeactivateActivityResponse {
     pub update_time: Option<i64>,
 }
 ::shop_api::object!(
-    PromotionDeactivateActivityResponse { activity_id, title, status, update_time }
+    PromotionDeactivateActivityResponse { "activity_id" activity_id, "status" status,
+    "title" title, "update_time" update_time }
 );
 impl ::shop_api::runtime::ApiRequest for PromotionDeactivateActivityRequest {
     ::shop_api::endpoint!(
@@ -1074,8 +1114,8 @@ pub struct PromotionSearchCouponsRequest {
     pub display_type: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    PromotionSearchCouponsRequest { @ query page_token, @ query page_size, status,
-    title_keyword, display_type }
+    PromotionSearchCouponsRequest { "display_type" display_type, "status" status,
+    "title_keyword" title_keyword } { "page_token" page_token, "page_size" page_size }
 );
 /// Response data of `promotion.search_coupons` ([`PromotionSearchCouponsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dcdf115ebe02f841e4cd)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1088,7 +1128,8 @@ pub struct PromotionSearchCouponsResponse {
     pub coupons: Option<Vec<SearchCouponsCoupon>>,
 }
 ::shop_api::object!(
-    PromotionSearchCouponsResponse { total_count, next_page_token, coupons }
+    PromotionSearchCouponsResponse { "coupons" coupons, "next_page_token"
+    next_page_token, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for PromotionSearchCouponsRequest {
     ::shop_api::endpoint!(
@@ -1143,9 +1184,11 @@ pub struct PromotionUpdateActivityRequest {
     pub target_user_info: Option<TargetUserInfo>,
 }
 ::shop_api::object!(
-    PromotionUpdateActivityRequest { @ path activity_id, title, duration_type,
-    begin_time, end_time, product_level, participation_limit, discount,
-    auction_support_type, target_user_info }
+    PromotionUpdateActivityRequest { "auction_support_type" auction_support_type,
+    "begin_time" begin_time, "discount" discount, "duration_type" duration_type,
+    "end_time" end_time, "participation_limit" participation_limit, "product_level"
+    product_level, "target_user_info" target_user_info, "title" title } { "activity_id"
+    activity_id }
 );
 /// Response data of `promotion.update_activity` ([`PromotionUpdateActivityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650c584d82c3a602befa4ab8)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1157,7 +1200,10 @@ pub struct PromotionUpdateActivityResponse {
     /// Last update time. UNIX timestamp.
     pub update_time: Option<i64>,
 }
-::shop_api::object!(PromotionUpdateActivityResponse { activity_id, title, update_time });
+::shop_api::object!(
+    PromotionUpdateActivityResponse { "activity_id" activity_id, "title" title,
+    "update_time" update_time }
+);
 impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityRequest {
     ::shop_api::endpoint!(
         PromotionUpdateActivityResponse, super::super::Tiktok, "tiktok" "promotion"
@@ -1188,8 +1234,9 @@ pub struct PromotionUpdateActivityProductRequest {
     pub exclude_product_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    PromotionUpdateActivityProductRequest { @ path activity_id, products,
-    benefit_product_ids, exclude_product_ids }
+    PromotionUpdateActivityProductRequest { "benefit_product_ids" benefit_product_ids,
+    "exclude_product_ids" exclude_product_ids, "products" products } { "activity_id"
+    activity_id }
 );
 /// Response data of `promotion.update_activity_product` ([`PromotionUpdateActivityProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1206,8 +1253,8 @@ pub struct PromotionUpdateActivityProductResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    PromotionUpdateActivityProductResponse { activity_id, title, update_time, status,
-    total_count }
+    PromotionUpdateActivityProductResponse { "activity_id" activity_id, "status" status,
+    "title" title, "total_count" total_count, "update_time" update_time }
 );
 impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityProductRequest {
     ::shop_api::endpoint!(
@@ -1238,7 +1285,8 @@ pub struct PromotionRepublishActivityRequest {
     pub begin_time: Option<i64>,
 }
 ::shop_api::object!(
-    PromotionRepublishActivityRequest { @ path activity_id, end_time, begin_time }
+    PromotionRepublishActivityRequest { "begin_time" begin_time, "end_time" end_time } {
+    "activity_id" activity_id }
 );
 /// Response data of `promotion.republish_activity` ([`PromotionRepublishActivityRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/republish-activity-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1246,7 +1294,7 @@ pub struct PromotionRepublishActivityResponse {
     /// On success, the ID of the republished activity. This is the same activity_id supplied in the request path; republishing does not create a new activity. Use this ID for subsequent activity, product, or SKU edits.
     pub activity_id: Option<String>,
 }
-::shop_api::object!(PromotionRepublishActivityResponse { activity_id });
+::shop_api::object!(PromotionRepublishActivityResponse { "activity_id" activity_id });
 impl ::shop_api::runtime::ApiRequest for PromotionRepublishActivityRequest {
     ::shop_api::endpoint!(
         PromotionRepublishActivityResponse, super::super::Tiktok, "tiktok" "promotion"

@@ -118,8 +118,10 @@ pub struct RefundAmount {
     pub buyer_service_fee: Option<String>,
 }
 ::shop_api::object!(
-    RefundAmount { currency, refund_total, refund_subtotal, refund_shipping_fee,
-    refund_tax, retail_delivery_fee, buyer_service_fee }
+    RefundAmount { "buyer_service_fee" buyer_service_fee, "currency" currency,
+    "refund_shipping_fee" refund_shipping_fee, "refund_subtotal" refund_subtotal,
+    "refund_tax" refund_tax, "refund_total" refund_total, "retail_delivery_fee"
+    retail_delivery_fee }
 );
 /// An image with its size.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -131,7 +133,7 @@ pub struct ProductImage {
     /// Height (px).
     pub height: Option<i32>,
 }
-::shop_api::object!(ProductImage { url, width, height });
+::shop_api::object!(ProductImage { "height" height, "url" url, "width" width });
 /// The seller's next action and its deadline.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NextAction {
@@ -140,7 +142,7 @@ pub struct NextAction {
     /// Deadline (Unix seconds).
     pub deadline: Option<i64>,
 }
-::shop_api::object!(NextAction { action, deadline });
+::shop_api::object!(NextAction { "action" action, "deadline" deadline });
 /// A return, refund or replacement request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Return {
@@ -208,14 +210,22 @@ pub struct Return {
     pub shipping_fee_amount: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    Return { return_id, order_id, return_status, return_type, role, create_time,
-    update_time, return_reason, return_reason_text, refund_amount, return_line_items,
-    return_method, shipment_type, handover_method, return_tracking_number,
-    return_provider_id, return_provider_name, return_shipping_document_type,
-    return_warehouse_address, seller_next_action_response, arbitration_status,
-    can_buyer_keep_item, seller_proposed_return_type, partial_refund,
-    buyer_rejected_partial_refund, is_combined_return, combined_return_id, pre_return_id,
-    next_return_id, discount_amount, shipping_fee_amount }
+    Return { "arbitration_status" arbitration_status, "buyer_rejected_partial_refund"
+    buyer_rejected_partial_refund, "can_buyer_keep_item" can_buyer_keep_item,
+    "combined_return_id" combined_return_id, "create_time" create_time, "discount_amount"
+    discount_amount, "handover_method" handover_method, "is_combined_return"
+    is_combined_return, "next_return_id" next_return_id, "order_id" order_id,
+    "partial_refund" partial_refund, "pre_return_id" pre_return_id, "refund_amount"
+    refund_amount, "return_id" return_id, "return_line_items" return_line_items,
+    "return_method" return_method, "return_provider_id" return_provider_id,
+    "return_provider_name" return_provider_name, "return_reason" return_reason,
+    "return_reason_text" return_reason_text, "return_shipping_document_type"
+    return_shipping_document_type, "return_status" return_status,
+    "return_tracking_number" return_tracking_number, "return_type" return_type,
+    "return_warehouse_address" return_warehouse_address, "role" role,
+    "seller_next_action_response" seller_next_action_response,
+    "seller_proposed_return_type" seller_proposed_return_type, "shipment_type"
+    shipment_type, "shipping_fee_amount" shipping_fee_amount, "update_time" update_time }
 );
 /// An item of a return.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -238,8 +248,10 @@ pub struct ReturnLineItem {
     pub refund_amount: Option<RefundAmount>,
 }
 ::shop_api::object!(
-    ReturnLineItem { return_line_item_id, order_line_item_id, sku_id, sku_name,
-    seller_sku, product_name, product_image, refund_amount }
+    ReturnLineItem { "order_line_item_id" order_line_item_id, "product_image"
+    product_image, "product_name" product_name, "refund_amount" refund_amount,
+    "return_line_item_id" return_line_item_id, "seller_sku" seller_sku, "sku_id" sku_id,
+    "sku_name" sku_name }
 );
 /// Address of a return warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -247,7 +259,7 @@ pub struct ReturnWarehouseAddress {
     /// Full address.
     pub full_address: Option<String>,
 }
-::shop_api::object!(ReturnWarehouseAddress { full_address });
+::shop_api::object!(ReturnWarehouseAddress { "full_address" full_address });
 /// An order cancellation request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Cancellation {
@@ -277,9 +289,12 @@ pub struct Cancellation {
     pub seller_next_action_response: Option<Vec<NextAction>>,
 }
 ::shop_api::object!(
-    Cancellation { cancel_id, order_id, cancel_status, cancel_type, role, cancel_reason,
-    cancel_reason_text, create_time, update_time, refund_amount, cancel_line_items,
-    seller_next_action_response }
+    Cancellation { "cancel_id" cancel_id, "cancel_line_items" cancel_line_items,
+    "cancel_reason" cancel_reason, "cancel_reason_text" cancel_reason_text,
+    "cancel_status" cancel_status, "cancel_type" cancel_type, "create_time" create_time,
+    "order_id" order_id, "refund_amount" refund_amount, "role" role,
+    "seller_next_action_response" seller_next_action_response, "update_time" update_time
+    }
 );
 /// An item of a cancellation.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -302,8 +317,10 @@ pub struct CancelLineItem {
     pub refund_amount: Option<RefundAmount>,
 }
 ::shop_api::object!(
-    CancelLineItem { cancel_line_item_id, order_line_item_id, sku_id, sku_name,
-    seller_sku, product_name, product_image, refund_amount }
+    CancelLineItem { "cancel_line_item_id" cancel_line_item_id, "order_line_item_id"
+    order_line_item_id, "product_image" product_image, "product_name" product_name,
+    "refund_amount" refund_amount, "seller_sku" seller_sku, "sku_id" sku_id, "sku_name"
+    sku_name }
 );
 /// An image supporting a rejection.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -317,7 +334,10 @@ pub struct EvidenceImage {
     /// Height (px).
     pub height: Option<i32>,
 }
-::shop_api::object!(EvidenceImage { image_id, mime_type, width, height });
+::shop_api::object!(
+    EvidenceImage { "height" height, "image_id" image_id, "mime_type" mime_type, "width"
+    width }
+);
 /// An event in the history of a return.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRecord {
@@ -339,8 +359,9 @@ pub struct ReturnRecord {
     pub videos: Option<Vec<RecordVideo>>,
 }
 ::shop_api::object!(
-    ReturnRecord { event, role, description, reason_text, note, create_time, images,
-    videos }
+    ReturnRecord { "create_time" create_time, "description" description, "event" event,
+    "images" images, "note" note, "reason_text" reason_text, "role" role, "videos" videos
+    }
 );
 /// A video of a return record.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -356,7 +377,10 @@ pub struct RecordVideo {
     /// Height (px).
     pub height: Option<i32>,
 }
-::shop_api::object!(RecordVideo { url, cover, duration_millis, width, height });
+::shop_api::object!(
+    RecordVideo { "cover" cover, "duration_millis" duration_millis, "height" height,
+    "url" url, "width" width }
+);
 /// A reason the seller may give to reject a request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RejectReason {
@@ -365,7 +389,7 @@ pub struct RejectReason {
     /// Localized text.
     pub text: Option<String>,
 }
-::shop_api::object!(RejectReason { name, text });
+::shop_api::object!(RejectReason { "name" name, "text" text });
 /// Aftersale options of one SKU of the order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuEligibility {
@@ -374,7 +398,9 @@ pub struct SkuEligibility {
     /// Options per request type.
     pub line_item_eligibility: Option<Vec<LineItemEligibility>>,
 }
-::shop_api::object!(SkuEligibility { sku_id, line_item_eligibility });
+::shop_api::object!(
+    SkuEligibility { "line_item_eligibility" line_item_eligibility, "sku_id" sku_id }
+);
 /// Whether an aftersale request type is possible for some line items.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LineItemEligibility {
@@ -390,8 +416,9 @@ pub struct LineItemEligibility {
     pub order_line_items_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    LineItemEligibility { request_type, eligible, ineligible_code, ineligible_reason,
-    order_line_items_ids }
+    LineItemEligibility { "eligible" eligible, "ineligible_code" ineligible_code,
+    "ineligible_reason" ineligible_reason, "order_line_items_ids" order_line_items_ids,
+    "request_type" request_type }
 );
 /// List of SKU to cancel
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -401,7 +428,7 @@ pub struct Sku {
     /// The quantity of SKU to cancel
     pub quantity: Option<i64>,
 }
-::shop_api::object!(Sku { sku_id, quantity });
+::shop_api::object!(Sku { "quantity" quantity, "sku_id" sku_id });
 /// Refund amount to buyer.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderRefundAmount {
@@ -419,8 +446,9 @@ pub struct OrderRefundAmount {
     pub retail_delivery_fee: Option<String>,
 }
 ::shop_api::object!(
-    OrderRefundAmount { currency, refund_total, refund_subtotal, refund_shipping_fee,
-    refund_tax, retail_delivery_fee }
+    OrderRefundAmount { "currency" currency, "refund_shipping_fee" refund_shipping_fee,
+    "refund_subtotal" refund_subtotal, "refund_tax" refund_tax, "refund_total"
+    refund_total, "retail_delivery_fee" retail_delivery_fee }
 );
 /// The reject reasons available for an eligible reject decision. Each reason includes a name and localized display text.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -430,7 +458,7 @@ pub struct AvailableRejectReason {
     /// The display text for the rejection reason.
     pub text: Option<String>,
 }
-::shop_api::object!(AvailableRejectReason { name, text });
+::shop_api::object!(AvailableRejectReason { "name" name, "text" text });
 /// The seller-decision eligibility results for the specified aftersales request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Decision {
@@ -446,8 +474,9 @@ pub struct Decision {
     pub available_reject_reasons: Option<Vec<AvailableRejectReason>>,
 }
 ::shop_api::object!(
-    Decision { decision, eligible, ineligible_code, ineligible_reason,
-    available_reject_reasons }
+    Decision { "available_reject_reasons" available_reject_reasons, "decision" decision,
+    "eligible" eligible, "ineligible_code" ineligible_code, "ineligible_reason"
+    ineligible_reason }
 );
 /// List of SKU to cancel
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -457,7 +486,7 @@ pub struct Skus {
     /// Quantity of this SKU to include in the refund calculation.
     pub quantity: i64,
 }
-::shop_api::object!(Skus { sku_id, quantity });
+::shop_api::object!(Skus { "quantity" quantity, "sku_id" sku_id });
 /// List of order lines or sub-order lines to cancel.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderLine {
@@ -466,7 +495,10 @@ pub struct OrderLine {
     /// The sub-order-line ID inside a bundle product - Required for bundle products - Not required for non-bundle products
     pub sub_order_line_item_id: Option<String>,
 }
-::shop_api::object!(OrderLine { order_line_item_id, sub_order_line_item_id });
+::shop_api::object!(
+    OrderLine { "order_line_item_id" order_line_item_id, "sub_order_line_item_id"
+    sub_order_line_item_id }
+);
 /// Cancellation sub line items. Sub items represent skus that belong to a "virtual bundle" that has been defined by a seller. The sub_items will include all relevant information about each item that is a part of the virtual bundle.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CancelSubLineItem {
@@ -492,9 +524,11 @@ pub struct CancelSubLineItem {
     pub refund_amount: Option<RefundAmount>,
 }
 ::shop_api::object!(
-    CancelSubLineItem { cancel_sub_line_item_id, cancel_line_item_id,
-    sub_order_line_item_id, order_line_item_id, sku_id, sku_name, product_image,
-    product_name, seller_sku, refund_amount }
+    CancelSubLineItem { "cancel_line_item_id" cancel_line_item_id,
+    "cancel_sub_line_item_id" cancel_sub_line_item_id, "order_line_item_id"
+    order_line_item_id, "product_image" product_image, "product_name" product_name,
+    "refund_amount" refund_amount, "seller_sku" seller_sku, "sku_id" sku_id, "sku_name"
+    sku_name, "sub_order_line_item_id" sub_order_line_item_id }
 );
 /// Cancellation line items.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -519,9 +553,11 @@ pub struct CancellationCancelLineItem {
     pub cancel_sub_line_items: Option<Vec<CancelSubLineItem>>,
 }
 ::shop_api::object!(
-    CancellationCancelLineItem { cancel_line_item_id, order_line_item_id, sku_id,
-    sku_name, product_image, product_name, seller_sku, refund_amount,
-    cancel_sub_line_items }
+    CancellationCancelLineItem { "cancel_line_item_id" cancel_line_item_id,
+    "cancel_sub_line_items" cancel_sub_line_items, "order_line_item_id"
+    order_line_item_id, "product_image" product_image, "product_name" product_name,
+    "refund_amount" refund_amount, "seller_sku" seller_sku, "sku_id" sku_id, "sku_name"
+    sku_name }
 );
 /// List of order cancellations.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -554,10 +590,12 @@ pub struct SearchCancellations202602Cancellation {
     pub should_replenish_stock: Option<bool>,
 }
 ::shop_api::object!(
-    SearchCancellations202602Cancellation { order_id, cancel_type, cancel_status, role,
-    cancel_reason, cancel_reason_text, create_time, update_time,
-    seller_next_action_response, refund_amount, cancel_line_items, cancel_id,
-    should_replenish_stock }
+    SearchCancellations202602Cancellation { "cancel_id" cancel_id, "cancel_line_items"
+    cancel_line_items, "cancel_reason" cancel_reason, "cancel_reason_text"
+    cancel_reason_text, "cancel_status" cancel_status, "cancel_type" cancel_type,
+    "create_time" create_time, "order_id" order_id, "refund_amount" refund_amount, "role"
+    role, "seller_next_action_response" seller_next_action_response,
+    "should_replenish_stock" should_replenish_stock, "update_time" update_time }
 );
 /// Eligibility results for order line items in this SKU, grouped by aftersale request type.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -578,8 +616,10 @@ pub struct SkuEligibilityLineItemEligibility {
     pub order_line_list: Option<Vec<OrderLine>>,
 }
 ::shop_api::object!(
-    SkuEligibilityLineItemEligibility { request_type, order_line_items_ids, eligible,
-    ineligible_code, ineligible_reason, available_reason_names, order_line_list }
+    SkuEligibilityLineItemEligibility { "available_reason_names" available_reason_names,
+    "eligible" eligible, "ineligible_code" ineligible_code, "ineligible_reason"
+    ineligible_reason, "order_line_items_ids" order_line_items_ids, "order_line_list"
+    order_line_list, "request_type" request_type }
 );
 /// The eligible aftersale options for a given SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -590,7 +630,8 @@ pub struct AftersaleEligibility202602SkuEligibility {
     pub line_item_eligibility: Option<Vec<SkuEligibilityLineItemEligibility>>,
 }
 ::shop_api::object!(
-    AftersaleEligibility202602SkuEligibility { sku_id, line_item_eligibility }
+    AftersaleEligibility202602SkuEligibility { "line_item_eligibility"
+    line_item_eligibility, "sku_id" sku_id }
 );
 /// Return sub-order line items. These items represent SKUs that belong to a "virtual bundle" defined by a seller. This field includes all relevant information about each item in the virtual bundle.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -617,9 +658,11 @@ pub struct ReturnSubLineItem {
     pub refund_amount: Option<RefundAmount>,
 }
 ::shop_api::object!(
-    ReturnSubLineItem { return_sub_line_item_id, return_line_item_id,
-    sub_order_line_item_id, order_line_item_id, sku_id, sku_name, product_image,
-    product_name, seller_sku, refund_amount }
+    ReturnSubLineItem { "order_line_item_id" order_line_item_id, "product_image"
+    product_image, "product_name" product_name, "refund_amount" refund_amount,
+    "return_line_item_id" return_line_item_id, "return_sub_line_item_id"
+    return_sub_line_item_id, "seller_sku" seller_sku, "sku_id" sku_id, "sku_name"
+    sku_name, "sub_order_line_item_id" sub_order_line_item_id }
 );
 /// Return order lines items.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -644,9 +687,11 @@ pub struct ReturnOrderReturnLineItem {
     pub return_sub_line_items: Option<Vec<ReturnSubLineItem>>,
 }
 ::shop_api::object!(
-    ReturnOrderReturnLineItem { return_line_item_id, order_line_item_id, sku_id,
-    sku_name, product_name, seller_sku, product_image, refund_amount,
-    return_sub_line_items }
+    ReturnOrderReturnLineItem { "order_line_item_id" order_line_item_id, "product_image"
+    product_image, "product_name" product_name, "refund_amount" refund_amount,
+    "return_line_item_id" return_line_item_id, "return_sub_line_items"
+    return_sub_line_items, "seller_sku" seller_sku, "sku_id" sku_id, "sku_name" sku_name
+    }
 );
 /// Discount refund details.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -663,8 +708,10 @@ pub struct DiscountAmount {
     pub product_platform_discount: Option<String>,
 }
 ::shop_api::object!(
-    DiscountAmount { currency, product_seller_discount, shipping_fee_platform_discount,
-    shipping_fee_seller_discount, product_platform_discount }
+    DiscountAmount { "currency" currency, "product_platform_discount"
+    product_platform_discount, "product_seller_discount" product_seller_discount,
+    "shipping_fee_platform_discount" shipping_fee_platform_discount,
+    "shipping_fee_seller_discount" shipping_fee_seller_discount }
 );
 /// The return shipping fee details.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -679,8 +726,10 @@ pub struct ShippingFeeAmount {
     pub buyer_paid_return_shipping_fee: Option<String>,
 }
 ::shop_api::object!(
-    ShippingFeeAmount { currency, seller_paid_return_shipping_fee,
-    platform_paid_return_shipping_fee, buyer_paid_return_shipping_fee }
+    ShippingFeeAmount { "buyer_paid_return_shipping_fee" buyer_paid_return_shipping_fee,
+    "currency" currency, "platform_paid_return_shipping_fee"
+    platform_paid_return_shipping_fee, "seller_paid_return_shipping_fee"
+    seller_paid_return_shipping_fee }
 );
 /// List of returns in the current page. This field is omitted when the current page contains no return records.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -751,14 +800,22 @@ pub struct ReturnOrder {
     pub is_quick_refund: Option<bool>,
 }
 ::shop_api::object!(
-    ReturnOrder { order_id, return_id, return_type, return_status, arbitration_status,
-    role, return_reason, return_reason_text, shipment_type, handover_method,
-    return_tracking_number, return_provider_name, return_provider_id, pre_return_id,
-    next_return_id, can_buyer_keep_item, update_time, seller_next_action_response,
-    create_time, return_line_items, discount_amount, shipping_fee_amount, refund_amount,
-    return_shipping_document_type, return_method, is_combined_return, combined_return_id,
-    seller_proposed_return_type, partial_refund, buyer_rejected_partial_refund,
-    return_warehouse_address, is_quick_refund }
+    ReturnOrder { "arbitration_status" arbitration_status,
+    "buyer_rejected_partial_refund" buyer_rejected_partial_refund, "can_buyer_keep_item"
+    can_buyer_keep_item, "combined_return_id" combined_return_id, "create_time"
+    create_time, "discount_amount" discount_amount, "handover_method" handover_method,
+    "is_combined_return" is_combined_return, "is_quick_refund" is_quick_refund,
+    "next_return_id" next_return_id, "order_id" order_id, "partial_refund"
+    partial_refund, "pre_return_id" pre_return_id, "refund_amount" refund_amount,
+    "return_id" return_id, "return_line_items" return_line_items, "return_method"
+    return_method, "return_provider_id" return_provider_id, "return_provider_name"
+    return_provider_name, "return_reason" return_reason, "return_reason_text"
+    return_reason_text, "return_shipping_document_type" return_shipping_document_type,
+    "return_status" return_status, "return_tracking_number" return_tracking_number,
+    "return_type" return_type, "return_warehouse_address" return_warehouse_address,
+    "role" role, "seller_next_action_response" seller_next_action_response,
+    "seller_proposed_return_type" seller_proposed_return_type, "shipment_type"
+    shipment_type, "shipping_fee_amount" shipping_fee_amount, "update_time" update_time }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -768,7 +825,10 @@ pub struct CreateTime {
     /// Exclusive upper bound (Unix seconds).
     pub max_unix_time_exclusive: Option<i64>,
 }
-::shop_api::object!(CreateTime { min_unix_time_inclusive, max_unix_time_exclusive });
+::shop_api::object!(
+    CreateTime { "max_unix_time_exclusive" max_unix_time_exclusive,
+    "min_unix_time_inclusive" min_unix_time_inclusive }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Time {
@@ -777,7 +837,7 @@ pub struct Time {
     /// Not described in the official docs.
     pub update_time: Option<CreateTime>,
 }
-::shop_api::object!(Time { create_time, update_time });
+::shop_api::object!(Time { "create_time" create_time, "update_time" update_time });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Filters {
@@ -795,8 +855,9 @@ pub struct Filters {
     pub time: Option<Time>,
 }
 ::shop_api::object!(
-    Filters { aftersales_request_ids, aftersales_request_statuses, return_types,
-    main_order_ids, buyer_ids, time }
+    Filters { "aftersales_request_ids" aftersales_request_ids,
+    "aftersales_request_statuses" aftersales_request_statuses, "buyer_ids" buyer_ids,
+    "main_order_ids" main_order_ids, "return_types" return_types, "time" time }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -806,7 +867,7 @@ pub struct Sort {
     /// Sort direction. Possible values: - `ASC` - `DESC`
     pub sort_order: Option<SearchCancellations202602SortOrder>,
 }
-::shop_api::object!(Sort { sort_field, sort_order });
+::shop_api::object!(Sort { "sort_field" sort_field, "sort_order" sort_order });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Pagination {
@@ -815,7 +876,7 @@ pub struct Pagination {
     /// Identifies the page to retrieve.
     pub page_token: Option<String>,
 }
-::shop_api::object!(Pagination { page_size, page_token });
+::shop_api::object!(Pagination { "page_size" page_size, "page_token" page_token });
 /// List of items associated with this aftersales request. This field is returned only when `LINE_ITEMS` is included in `whitelisted_data_fields` and matching item data is available.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LineItem {
@@ -831,8 +892,9 @@ pub struct LineItem {
     pub sku_return_request_id: Option<String>,
 }
 ::shop_api::object!(
-    LineItem { return_line_item_id, sub_return_line_item_id, sku_id, main_order_id,
-    sku_return_request_id }
+    LineItem { "main_order_id" main_order_id, "return_line_item_id" return_line_item_id,
+    "sku_id" sku_id, "sku_return_request_id" sku_return_request_id,
+    "sub_return_line_item_id" sub_return_line_item_id }
 );
 /// Return order lines items.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -857,9 +919,11 @@ pub struct SkuReturnRequestReturnLineItem {
     pub return_sub_line_items: Option<Vec<ReturnSubLineItem>>,
 }
 ::shop_api::object!(
-    SkuReturnRequestReturnLineItem { return_line_item_id, order_line_item_id, sku_id,
-    sku_name, product_image, product_name, seller_sku, refund_amount,
-    return_sub_line_items }
+    SkuReturnRequestReturnLineItem { "order_line_item_id" order_line_item_id,
+    "product_image" product_image, "product_name" product_name, "refund_amount"
+    refund_amount, "return_line_item_id" return_line_item_id, "return_sub_line_items"
+    return_sub_line_items, "seller_sku" seller_sku, "sku_id" sku_id, "sku_name" sku_name
+    }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -874,8 +938,10 @@ pub struct Discount {
     pub shipping_fee_seller_discount: Option<String>,
 }
 ::shop_api::object!(
-    Discount { product_platform_discount, product_seller_discount,
-    shipping_fee_platform_discount, shipping_fee_seller_discount }
+    Discount { "product_platform_discount" product_platform_discount,
+    "product_seller_discount" product_seller_discount, "shipping_fee_platform_discount"
+    shipping_fee_platform_discount, "shipping_fee_seller_discount"
+    shipping_fee_seller_discount }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -888,8 +954,10 @@ pub struct ShippingFee {
     pub platform_paid_return_shipping_fee_amount: Option<String>,
 }
 ::shop_api::object!(
-    ShippingFee { seller_paid_return_shipping_fee_amount,
-    buyer_paid_return_shipping_fee_amount, platform_paid_return_shipping_fee_amount }
+    ShippingFee { "buyer_paid_return_shipping_fee_amount"
+    buyer_paid_return_shipping_fee_amount, "platform_paid_return_shipping_fee_amount"
+    platform_paid_return_shipping_fee_amount, "seller_paid_return_shipping_fee_amount"
+    seller_paid_return_shipping_fee_amount }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -899,7 +967,10 @@ pub struct PartialRefundAmount {
     /// Currency of the partial refund amount. When `decision` is `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, this field is required and must match the return order's currency.
     pub currency: Option<String>,
 }
-::shop_api::object!(PartialRefundAmount { partial_refund_total, currency });
+::shop_api::object!(
+    PartialRefundAmount { "currency" currency, "partial_refund_total"
+    partial_refund_total }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PriceDetail {
@@ -915,8 +986,9 @@ pub struct PriceDetail {
     pub refund_tax: Option<String>,
 }
 ::shop_api::object!(
-    PriceDetail { currency, refund_total, refund_subtotal, refund_shipping_fee,
-    refund_tax }
+    PriceDetail { "currency" currency, "refund_shipping_fee" refund_shipping_fee,
+    "refund_subtotal" refund_subtotal, "refund_tax" refund_tax, "refund_total"
+    refund_total }
 );
 /// Ignore this field. It is not yet supported.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -937,8 +1009,9 @@ pub struct ExchangeOrderLine {
     pub price_detail: Option<PriceDetail>,
 }
 ::shop_api::object!(
-    ExchangeOrderLine { order_line_id, sku_id, sku_name, product_name, seller_sku_name,
-    product_image, price_detail }
+    ExchangeOrderLine { "order_line_id" order_line_id, "price_detail" price_detail,
+    "product_image" product_image, "product_name" product_name, "seller_sku_name"
+    seller_sku_name, "sku_id" sku_id, "sku_name" sku_name }
 );
 /// SKU-level sub return requests associated with this aftersales request, also known as reverse orders or return requests.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1015,15 +1088,24 @@ pub struct SkuReturnRequestInfo {
     pub return_sub_line_items: Option<Vec<ReturnSubLineItem>>,
 }
 ::shop_api::object!(
-    SkuReturnRequestInfo { order_id, return_id, return_type, return_status,
-    arbitration_status, role, return_reason, return_reason_text,
-    seller_next_action_response, shipment_type, handover_method, return_tracking_number,
-    return_provider_name, return_provider_id, pre_return_id, next_return_id,
-    refund_amount, return_line_items, create_time, update_time, discount, shipping_fee,
-    buyer_keep_item, return_shipping_document_type, return_method, is_combined_return,
-    combined_return_id, seller_proposed_return_type, partial_refund_amount,
-    buyer_rejected_partial_refund, return_warehouse_address, exchange_order_lines,
-    reshipment_order_id, is_quick_refund, return_sub_line_items }
+    SkuReturnRequestInfo { "arbitration_status" arbitration_status, "buyer_keep_item"
+    buyer_keep_item, "buyer_rejected_partial_refund" buyer_rejected_partial_refund,
+    "combined_return_id" combined_return_id, "create_time" create_time, "discount"
+    discount, "exchange_order_lines" exchange_order_lines, "handover_method"
+    handover_method, "is_combined_return" is_combined_return, "is_quick_refund"
+    is_quick_refund, "next_return_id" next_return_id, "order_id" order_id,
+    "partial_refund_amount" partial_refund_amount, "pre_return_id" pre_return_id,
+    "refund_amount" refund_amount, "reshipment_order_id" reshipment_order_id, "return_id"
+    return_id, "return_line_items" return_line_items, "return_method" return_method,
+    "return_provider_id" return_provider_id, "return_provider_name" return_provider_name,
+    "return_reason" return_reason, "return_reason_text" return_reason_text,
+    "return_shipping_document_type" return_shipping_document_type, "return_status"
+    return_status, "return_sub_line_items" return_sub_line_items,
+    "return_tracking_number" return_tracking_number, "return_type" return_type,
+    "return_warehouse_address" return_warehouse_address, "role" role,
+    "seller_next_action_response" seller_next_action_response,
+    "seller_proposed_return_type" seller_proposed_return_type, "shipment_type"
+    shipment_type, "shipping_fee" shipping_fee, "update_time" update_time }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1040,8 +1122,8 @@ pub struct ReturnMerchandiseAuthorization {
     pub line_items: Option<Vec<LineItem>>,
 }
 ::shop_api::object!(
-    ReturnMerchandiseAuthorization { id, package_id, aftersales_request_id, status,
-    line_items }
+    ReturnMerchandiseAuthorization { "aftersales_request_id" aftersales_request_id, "id"
+    id, "line_items" line_items, "package_id" package_id, "status" status }
 );
 /// List of aftersales requests matching the filters. This field is omitted when no aftersales requests match.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1058,8 +1140,9 @@ pub struct AftersalesRequestInfo {
     pub return_merchandise_authorizations: Option<Vec<ReturnMerchandiseAuthorization>>,
 }
 ::shop_api::object!(
-    AftersalesRequestInfo { id, line_items, status, sku_return_requests,
-    return_merchandise_authorizations }
+    AftersalesRequestInfo { "id" id, "line_items" line_items,
+    "return_merchandise_authorizations" return_merchandise_authorizations,
+    "sku_return_requests" sku_return_requests, "status" status }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1078,8 +1161,9 @@ pub struct SearchReturnMerchandiseAuthorizationsFilters {
     pub time: Option<Time>,
 }
 ::shop_api::object!(
-    SearchReturnMerchandiseAuthorizationsFilters { rma_ids, package_ids, statuses,
-    aftersales_request_ids, main_order_ids, time }
+    SearchReturnMerchandiseAuthorizationsFilters { "aftersales_request_ids"
+    aftersales_request_ids, "main_order_ids" main_order_ids, "package_ids" package_ids,
+    "rma_ids" rma_ids, "statuses" statuses, "time" time }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1098,8 +1182,9 @@ pub struct SearchReturnMerchandiseAuthorizationsReturnMerchandiseAuthorization {
     pub sku_return_requests: Option<Vec<SkuReturnRequestInfo>>,
 }
 ::shop_api::object!(
-    SearchReturnMerchandiseAuthorizationsReturnMerchandiseAuthorization { id, package_id,
-    aftersales_request_id, status, line_items, sku_return_requests }
+    SearchReturnMerchandiseAuthorizationsReturnMerchandiseAuthorization {
+    "aftersales_request_id" aftersales_request_id, "id" id, "line_items" line_items,
+    "package_id" package_id, "sku_return_requests" sku_return_requests, "status" status }
 );
 /// Images provided by the seller to support the decision. For `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, a maximum of 6 images is allowed.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1113,7 +1198,9 @@ pub struct Image {
     /// Image width. Unit: px
     pub width: Option<i64>,
 }
-::shop_api::object!(Image { image_id, mime_type, height, width });
+::shop_api::object!(
+    Image { "height" height, "image_id" image_id, "mime_type" mime_type, "width" width }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PartialRefundAmountRange {
@@ -1124,7 +1211,10 @@ pub struct PartialRefundAmountRange {
     /// The currency of the partial refund amount range, matching the currency of the current return request.
     pub currency: Option<String>,
 }
-::shop_api::object!(PartialRefundAmountRange { min_amount, max_amount, currency });
+::shop_api::object!(
+    PartialRefundAmountRange { "currency" currency, "max_amount" max_amount, "min_amount"
+    min_amount }
+);
 /// The list of candidate review decisions for this line item.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LineItemDecision {
@@ -1142,8 +1232,9 @@ pub struct LineItemDecision {
     pub partial_refund_amount_range: Option<PartialRefundAmountRange>,
 }
 ::shop_api::object!(
-    LineItemDecision { decision, eligible, ineligible_code, ineligible_reason,
-    available_reject_reasons, partial_refund_amount_range }
+    LineItemDecision { "available_reject_reasons" available_reject_reasons, "decision"
+    decision, "eligible" eligible, "ineligible_code" ineligible_code, "ineligible_reason"
+    ineligible_reason, "partial_refund_amount_range" partial_refund_amount_range }
 );
 /// Line items to which the returned decisions apply.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1156,8 +1247,8 @@ pub struct AvailableReviewDecisionsLineItem {
     pub decisions: Option<Vec<LineItemDecision>>,
 }
 ::shop_api::object!(
-    AvailableReviewDecisionsLineItem { return_line_item_id, sub_return_line_item_id,
-    decisions }
+    AvailableReviewDecisionsLineItem { "decisions" decisions, "return_line_item_id"
+    return_line_item_id, "sub_return_line_item_id" sub_return_line_item_id }
 );
 /// Line items for which this decision applies. Decision details apply to each line item individually (e.g. a partial refund amount of $1.00 for 3 line items will result in a total partial refund amount of $3.00).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1168,7 +1259,8 @@ pub struct LineItemDecisionLineItem {
     pub sub_return_line_item_id: Option<String>,
 }
 ::shop_api::object!(
-    LineItemDecisionLineItem { return_line_item_id, sub_return_line_item_id }
+    LineItemDecisionLineItem { "return_line_item_id" return_line_item_id,
+    "sub_return_line_item_id" sub_return_line_item_id }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1178,7 +1270,10 @@ pub struct AlternativeSolutionDetails {
     /// Currency of the refund amount (ISO 4217). Must match the currency of the forward order.
     pub currency: Option<String>,
 }
-::shop_api::object!(AlternativeSolutionDetails { partial_refund_amount, currency });
+::shop_api::object!(
+    AlternativeSolutionDetails { "currency" currency, "partial_refund_amount"
+    partial_refund_amount }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Media {
@@ -1187,7 +1282,7 @@ pub struct Media {
     /// MIME type of the media (such as image/jpeg).
     pub mime_type: Option<String>,
 }
-::shop_api::object!(Media { uri, mime_type });
+::shop_api::object!(Media { "mime_type" mime_type, "uri" uri });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Reason {
@@ -1198,7 +1293,7 @@ pub struct Reason {
     /// Not described in the official docs.
     pub media: Option<Media>,
 }
-::shop_api::object!(Reason { reason_id, text, media });
+::shop_api::object!(Reason { "media" media, "reason_id" reason_id, "text" text });
 /// Decisions applied at the line item level.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AftersalesRequestDecisionLineItemDecision {
@@ -1212,8 +1307,9 @@ pub struct AftersalesRequestDecisionLineItemDecision {
     pub reason: Option<Reason>,
 }
 ::shop_api::object!(
-    AftersalesRequestDecisionLineItemDecision { line_items, action,
-    alternative_solution_details, reason }
+    AftersalesRequestDecisionLineItemDecision { "action" action,
+    "alternative_solution_details" alternative_solution_details, "line_items" line_items,
+    "reason" reason }
 );
 /// Decisions to apply to aftersales requests.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1230,8 +1326,9 @@ pub struct AftersalesRequestDecision {
     pub idempotency_key: Option<String>,
 }
 ::shop_api::object!(
-    AftersalesRequestDecision { request_id, line_item_decisions, request_id_type,
-    action_unix_time, idempotency_key }
+    AftersalesRequestDecision { "action_unix_time" action_unix_time, "idempotency_key"
+    idempotency_key, "line_item_decisions" line_item_decisions, "request_id" request_id,
+    "request_id_type" request_id_type }
 );
 /// Values of `decision` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -2200,10 +2297,13 @@ pub struct ReturnRefundSearchReturnsRequest {
     pub locale: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundSearchReturnsRequest { @ query page_size, @ query page_token, @ query
-    sort_field, @ query sort_order, return_ids, order_ids, buyer_user_ids, return_status,
-    return_types, arbitration_status, seller_proposed_return_type, create_time_ge,
-    create_time_lt, update_time_ge, update_time_lt, locale }
+    ReturnRefundSearchReturnsRequest { "arbitration_status" arbitration_status,
+    "buyer_user_ids" buyer_user_ids, "create_time_ge" create_time_ge, "create_time_lt"
+    create_time_lt, "locale" locale, "order_ids" order_ids, "return_ids" return_ids,
+    "return_status" return_status, "return_types" return_types,
+    "seller_proposed_return_type" seller_proposed_return_type, "update_time_ge"
+    update_time_ge, "update_time_lt" update_time_lt } { "page_size" page_size,
+    "page_token" page_token, "sort_field" sort_field, "sort_order" sort_order }
 );
 /// Response data of `return_refund.search_returns` ([`ReturnRefundSearchReturnsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab69edefece02be70785b)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2216,7 +2316,8 @@ pub struct ReturnRefundSearchReturnsResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    ReturnRefundSearchReturnsResponse { return_orders, next_page_token, total_count }
+    ReturnRefundSearchReturnsResponse { "next_page_token" next_page_token,
+    "return_orders" return_orders, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchReturnsRequest {
     ::shop_api::endpoint!(
@@ -2283,10 +2384,12 @@ pub struct ReturnRefundSearchCancellationsRequest {
     pub locale: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundSearchCancellationsRequest { @ query page_size, @ query page_token, @
-    query sort_field, @ query sort_order, cancel_ids, order_ids, buyer_user_ids,
-    cancel_status, cancel_types, create_time_ge, create_time_lt, update_time_ge,
-    update_time_lt, locale }
+    ReturnRefundSearchCancellationsRequest { "buyer_user_ids" buyer_user_ids,
+    "cancel_ids" cancel_ids, "cancel_status" cancel_status, "cancel_types" cancel_types,
+    "create_time_ge" create_time_ge, "create_time_lt" create_time_lt, "locale" locale,
+    "order_ids" order_ids, "update_time_ge" update_time_ge, "update_time_lt"
+    update_time_lt } { "page_size" page_size, "page_token" page_token, "sort_field"
+    sort_field, "sort_order" sort_order }
 );
 /// Response data of `return_refund.search_cancellations` ([`ReturnRefundSearchCancellationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab68bc16ffe02b8f2ea41)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2299,8 +2402,8 @@ pub struct ReturnRefundSearchCancellationsResponse {
     pub total_count: Option<i64>,
 }
 ::shop_api::object!(
-    ReturnRefundSearchCancellationsResponse { cancellations, next_page_token, total_count
-    }
+    ReturnRefundSearchCancellationsResponse { "cancellations" cancellations,
+    "next_page_token" next_page_token, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchCancellationsRequest {
     ::shop_api::endpoint!(
@@ -2350,8 +2453,9 @@ pub struct ReturnRefundApproveReturnRequest {
     pub partial_refund: Option<PartialRefund>,
 }
 ::shop_api::object!(
-    ReturnRefundApproveReturnRequest { @ path return_id, @ query idempotency_key,
-    decision, buyer_keep_item, partial_refund }
+    ReturnRefundApproveReturnRequest { "buyer_keep_item" buyer_keep_item, "decision"
+    decision, "partial_refund" partial_refund } { "return_id" return_id,
+    "idempotency_key" idempotency_key }
 );
 /// Response data of `return_refund.approve_return` ([`ReturnRefundApproveReturnRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6c2c16ffe02b8f2efcf)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2397,8 +2501,9 @@ pub struct ReturnRefundRejectReturnRequest {
     pub images: Option<Vec<EvidenceImage>>,
 }
 ::shop_api::object!(
-    ReturnRefundRejectReturnRequest { @ path return_id, @ query idempotency_key,
-    decision, reject_reason, comment, images }
+    ReturnRefundRejectReturnRequest { "comment" comment, "decision" decision, "images"
+    images, "reject_reason" reject_reason } { "return_id" return_id, "idempotency_key"
+    idempotency_key }
 );
 /// Response data of `return_refund.reject_return` ([`ReturnRefundRejectReturnRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6d14a0bb702c06faec4)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2436,7 +2541,8 @@ pub struct ReturnRefundApproveCancellationRequest {
     pub idempotency_key: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundApproveCancellationRequest { @ path cancel_id, @ query idempotency_key }
+    ReturnRefundApproveCancellationRequest {} { "cancel_id" cancel_id, "idempotency_key"
+    idempotency_key }
 );
 /// Response data of `return_refund.approve_cancellation` ([`ReturnRefundApproveCancellationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6eff1fd3102b92e6a92)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2480,8 +2586,9 @@ pub struct ReturnRefundRejectCancellationRequest {
     pub images: Option<Vec<EvidenceImage>>,
 }
 ::shop_api::object!(
-    ReturnRefundRejectCancellationRequest { @ path cancel_id, @ query idempotency_key,
-    reject_reason, comment, images }
+    ReturnRefundRejectCancellationRequest { "comment" comment, "images" images,
+    "reject_reason" reject_reason } { "cancel_id" cancel_id, "idempotency_key"
+    idempotency_key }
 );
 /// Response data of `return_refund.reject_cancellation` ([`ReturnRefundRejectCancellationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6df0fcef602bf34528f)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2517,7 +2624,7 @@ pub struct ReturnRefundReturnRecordsRequest {
     pub locale: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundReturnRecordsRequest { @ path return_id, @ query locale }
+    ReturnRefundReturnRecordsRequest {} { "return_id" return_id, "locale" locale }
 );
 /// Response data of `return_refund.return_records` ([`ReturnRefundReturnRecordsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab676f1fd3102b92e6027)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2525,7 +2632,7 @@ pub struct ReturnRefundReturnRecordsResponse {
     /// Events of the return.
     pub records: Option<Vec<ReturnRecord>>,
 }
-::shop_api::object!(ReturnRefundReturnRecordsResponse { records });
+::shop_api::object!(ReturnRefundReturnRecordsResponse { "records" records });
 impl ::shop_api::runtime::ApiRequest for ReturnRefundReturnRecordsRequest {
     ::shop_api::endpoint!(
         ReturnRefundReturnRecordsResponse, super::super::Tiktok, "tiktok" "return_refund"
@@ -2556,7 +2663,8 @@ pub struct ReturnRefundRejectReasonsRequest {
     pub locale: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundRejectReasonsRequest { @ query return_or_cancel_id, @ query locale }
+    ReturnRefundRejectReasonsRequest {} { "return_or_cancel_id" return_or_cancel_id,
+    "locale" locale }
 );
 /// Response data of `return_refund.reject_reasons` ([`ReturnRefundRejectReasonsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab658defece02be706f98)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2564,7 +2672,7 @@ pub struct ReturnRefundRejectReasonsResponse {
     /// Reasons available.
     pub reasons: Option<Vec<RejectReason>>,
 }
-::shop_api::object!(ReturnRefundRejectReasonsResponse { reasons });
+::shop_api::object!(ReturnRefundRejectReasonsResponse { "reasons" reasons });
 impl ::shop_api::runtime::ApiRequest for ReturnRefundRejectReasonsRequest {
     ::shop_api::endpoint!(
         ReturnRefundRejectReasonsResponse, super::super::Tiktok, "tiktok" "return_refund"
@@ -2589,8 +2697,8 @@ pub struct ReturnRefundAftersaleEligibilityRequest {
     pub initiate_aftersale_user: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundAftersaleEligibilityRequest { @ path order_id, @ query
-    initiate_aftersale_user }
+    ReturnRefundAftersaleEligibilityRequest {} { "order_id" order_id,
+    "initiate_aftersale_user" initiate_aftersale_user }
 );
 /// Response data of `return_refund.aftersale_eligibility` ([`ReturnRefundAftersaleEligibilityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab645c16ffe02b8f2e1c1)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2598,7 +2706,9 @@ pub struct ReturnRefundAftersaleEligibilityResponse {
     /// Options per SKU.
     pub sku_eligibility: Option<Vec<SkuEligibility>>,
 }
-::shop_api::object!(ReturnRefundAftersaleEligibilityResponse { sku_eligibility });
+::shop_api::object!(
+    ReturnRefundAftersaleEligibilityResponse { "sku_eligibility" sku_eligibility }
+);
 impl ::shop_api::runtime::ApiRequest for ReturnRefundAftersaleEligibilityRequest {
     ::shop_api::endpoint!(
         ReturnRefundAftersaleEligibilityResponse, super::super::Tiktok, "tiktok"
@@ -2635,7 +2745,8 @@ pub struct ReturnRefundCancelOrderRequest {
     pub cancel_reason: String,
 }
 ::shop_api::object!(
-    ReturnRefundCancelOrderRequest { order_id, skus, order_line_item_ids, cancel_reason }
+    ReturnRefundCancelOrderRequest { "cancel_reason" cancel_reason, "order_id" order_id,
+    "order_line_item_ids" order_line_item_ids, "skus" skus }
 );
 /// Response data of `return_refund.cancel_order` ([`ReturnRefundCancelOrderRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2645,7 +2756,10 @@ pub struct ReturnRefundCancelOrderResponse {
     /// The status of an order cancellation request.
     pub cancel_status: Option<String>,
 }
-::shop_api::object!(ReturnRefundCancelOrderResponse { cancel_id, cancel_status });
+::shop_api::object!(
+    ReturnRefundCancelOrderResponse { "cancel_id" cancel_id, "cancel_status"
+    cancel_status }
+);
 impl ::shop_api::runtime::ApiRequest for ReturnRefundCancelOrderRequest {
     ::shop_api::endpoint!(
         ReturnRefundCancelOrderResponse, super::super::Tiktok, "tiktok" "return_refund"
@@ -2676,8 +2790,9 @@ pub struct ReturnRefundCalculateRefundRequest {
     pub skus: Option<Vec<Sku>>,
 }
 ::shop_api::object!(
-    ReturnRefundCalculateRefundRequest { order_id, request_type, shipment_type,
-    handover_method, reason_name, order_line_item_ids, skus }
+    ReturnRefundCalculateRefundRequest { "handover_method" handover_method, "order_id"
+    order_id, "order_line_item_ids" order_line_item_ids, "reason_name" reason_name,
+    "request_type" request_type, "shipment_type" shipment_type, "skus" skus }
 );
 /// Response data of `return_refund.calculate_refund` ([`ReturnRefundCalculateRefundRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2685,7 +2800,9 @@ pub struct ReturnRefundCalculateRefundResponse {
     /// Refund amount to buyer.
     pub order_refund_amount: Option<OrderRefundAmount>,
 }
-::shop_api::object!(ReturnRefundCalculateRefundResponse { order_refund_amount });
+::shop_api::object!(
+    ReturnRefundCalculateRefundResponse { "order_refund_amount" order_refund_amount }
+);
 impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefundRequest {
     ::shop_api::endpoint!(
         ReturnRefundCalculateRefundResponse, super::super::Tiktok, "tiktok"
@@ -2722,9 +2839,11 @@ pub struct ReturnRefundCreateReturnRequest {
     pub handover_method: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundCreateReturnRequest { @ query idempotency_key, order_id, skus,
-    order_line_item_ids, return_reason, return_type, refund_total, currency,
-    shipment_type, handover_method }
+    ReturnRefundCreateReturnRequest { "currency" currency, "handover_method"
+    handover_method, "order_id" order_id, "order_line_item_ids" order_line_item_ids,
+    "refund_total" refund_total, "return_reason" return_reason, "return_type"
+    return_type, "shipment_type" shipment_type, "skus" skus } { "idempotency_key"
+    idempotency_key }
 );
 /// Response data of `return_refund.create_return` ([`ReturnRefundCreateReturnRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2734,7 +2853,10 @@ pub struct ReturnRefundCreateReturnResponse {
     /// Return status, available values: - RETURN_OR_REFUND_REQUEST_PENDING: Request is pending, needs to be approved by seller or platform - REFUND_OR_RETURN_REQUEST_REJECT: Seller rejected the request - AWAITING_BUYER_SHIP: Waiting buyer to ship items to seller, if exceed the deadline, request will be...
     pub return_status: Option<String>,
 }
-::shop_api::object!(ReturnRefundCreateReturnResponse { return_id, return_status });
+::shop_api::object!(
+    ReturnRefundCreateReturnResponse { "return_id" return_id, "return_status"
+    return_status }
+);
 impl ::shop_api::runtime::ApiRequest for ReturnRefundCreateReturnRequest {
     ::shop_api::endpoint!(
         ReturnRefundCreateReturnResponse, super::super::Tiktok, "tiktok" "return_refund"
@@ -2766,9 +2888,10 @@ pub struct ReturnRefundUploadReturnShippingInformationRequest {
     pub return_qr_code: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundUploadReturnShippingInformationRequest { @ query return_ids, @ query
-    return_id_type, tracking_number, return_provider_id, return_shipping_label,
-    return_qr_code }
+    ReturnRefundUploadReturnShippingInformationRequest { "return_provider_id"
+    return_provider_id, "return_qr_code" return_qr_code, "return_shipping_label"
+    return_shipping_label, "tracking_number" tracking_number } { "return_ids" return_ids,
+    "return_id_type" return_id_type }
 );
 /// Response data of `return_refund.upload_return_shipping_information` ([`ReturnRefundUploadReturnShippingInformationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-return-shipping-information-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2802,8 +2925,8 @@ pub struct ReturnRefundDecisionEligibilityRequest {
     pub locale: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundDecisionEligibilityRequest { @ query return_or_cancel_id, @ query
-    check_decisions, @ query locale }
+    ReturnRefundDecisionEligibilityRequest {} { "return_or_cancel_id"
+    return_or_cancel_id, "check_decisions" check_decisions, "locale" locale }
 );
 /// Response data of `return_refund.decision_eligibility` ([`ReturnRefundDecisionEligibilityRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-decision-eligibility-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2811,7 +2934,7 @@ pub struct ReturnRefundDecisionEligibilityResponse {
     /// The seller-decision eligibility results for the specified aftersales request.
     pub decisions: Option<Vec<Decision>>,
 }
-::shop_api::object!(ReturnRefundDecisionEligibilityResponse { decisions });
+::shop_api::object!(ReturnRefundDecisionEligibilityResponse { "decisions" decisions });
 impl ::shop_api::runtime::ApiRequest for ReturnRefundDecisionEligibilityRequest {
     ::shop_api::endpoint!(
         ReturnRefundDecisionEligibilityResponse, super::super::Tiktok, "tiktok"
@@ -2844,8 +2967,9 @@ pub struct ReturnRefundCancelOrder202602Request {
     pub order_line_list: Option<Vec<OrderLine>>,
 }
 ::shop_api::object!(
-    ReturnRefundCancelOrder202602Request { order_id, cancel_reason, skus,
-    order_line_item_ids, order_line_list }
+    ReturnRefundCancelOrder202602Request { "cancel_reason" cancel_reason, "order_id"
+    order_id, "order_line_item_ids" order_line_item_ids, "order_line_list"
+    order_line_list, "skus" skus }
 );
 /// Response data of `return_refund.cancel_order_202602` ([`ReturnRefundCancelOrder202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/cancel-order-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2855,7 +2979,10 @@ pub struct ReturnRefundCancelOrder202602Response {
     /// The status of an order cancellation request. Available values: - `CANCELLATION_REQUEST_PENDING` - `CANCELLATION_REQUEST_SUCCESS` - `CANCELLATION_REQUEST_CANCEL` - `CANCELLATION_REQUEST_COMPLETE`
     pub cancel_status: Option<String>,
 }
-::shop_api::object!(ReturnRefundCancelOrder202602Response { cancel_id, cancel_status });
+::shop_api::object!(
+    ReturnRefundCancelOrder202602Response { "cancel_id" cancel_id, "cancel_status"
+    cancel_status }
+);
 impl ::shop_api::runtime::ApiRequest for ReturnRefundCancelOrder202602Request {
     ::shop_api::endpoint!(
         ReturnRefundCancelOrder202602Response, super::super::Tiktok, "tiktok"
@@ -2899,10 +3026,12 @@ pub struct ReturnRefundSearchCancellations202602Request {
     pub locale: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundSearchCancellations202602Request { @ query sort_field, @ query
-    sort_order, @ query page_size, @ query page_token, cancel_ids, order_ids,
-    buyer_user_ids, cancel_types, cancel_status, create_time_ge, create_time_lt,
-    update_time_ge, update_time_lt, locale }
+    ReturnRefundSearchCancellations202602Request { "buyer_user_ids" buyer_user_ids,
+    "cancel_ids" cancel_ids, "cancel_status" cancel_status, "cancel_types" cancel_types,
+    "create_time_ge" create_time_ge, "create_time_lt" create_time_lt, "locale" locale,
+    "order_ids" order_ids, "update_time_ge" update_time_ge, "update_time_lt"
+    update_time_lt } { "sort_field" sort_field, "sort_order" sort_order, "page_size"
+    page_size, "page_token" page_token }
 );
 /// Response data of `return_refund.search_cancellations_202602` ([`ReturnRefundSearchCancellations202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-cancellations-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2915,8 +3044,8 @@ pub struct ReturnRefundSearchCancellations202602Response {
     pub next_page_token: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundSearchCancellations202602Response { cancellations, total_count,
-    next_page_token }
+    ReturnRefundSearchCancellations202602Response { "cancellations" cancellations,
+    "next_page_token" next_page_token, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchCancellations202602Request {
     ::shop_api::endpoint!(
@@ -2962,8 +3091,8 @@ pub struct ReturnRefundAftersaleEligibility202602Request {
     pub request_types: Option<Vec<RequestType>>,
 }
 ::shop_api::object!(
-    ReturnRefundAftersaleEligibility202602Request { @ path order_id, @ query
-    initiate_aftersale_user, @ query request_types }
+    ReturnRefundAftersaleEligibility202602Request {} { "order_id" order_id,
+    "initiate_aftersale_user" initiate_aftersale_user, "request_types" request_types }
 );
 /// Response data of `return_refund.aftersale_eligibility_202602` ([`ReturnRefundAftersaleEligibility202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-aftersale-eligibility-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2971,7 +3100,9 @@ pub struct ReturnRefundAftersaleEligibility202602Response {
     /// The eligible aftersale options for a given SKU.
     pub sku_eligibility: Option<Vec<AftersaleEligibility202602SkuEligibility>>,
 }
-::shop_api::object!(ReturnRefundAftersaleEligibility202602Response { sku_eligibility });
+::shop_api::object!(
+    ReturnRefundAftersaleEligibility202602Response { "sku_eligibility" sku_eligibility }
+);
 impl ::shop_api::runtime::ApiRequest for ReturnRefundAftersaleEligibility202602Request {
     ::shop_api::endpoint!(
         ReturnRefundAftersaleEligibility202602Response, super::super::Tiktok, "tiktok"
@@ -3015,8 +3146,10 @@ pub struct ReturnRefundCalculateRefund202602Request {
     pub order_line_list: Option<Vec<OrderLine>>,
 }
 ::shop_api::object!(
-    ReturnRefundCalculateRefund202602Request { order_id, request_type, reason_name,
-    shipment_type, handover_method, order_line_item_ids, skus, order_line_list }
+    ReturnRefundCalculateRefund202602Request { "handover_method" handover_method,
+    "order_id" order_id, "order_line_item_ids" order_line_item_ids, "order_line_list"
+    order_line_list, "reason_name" reason_name, "request_type" request_type,
+    "shipment_type" shipment_type, "skus" skus }
 );
 /// Response data of `return_refund.calculate_refund_202602` ([`ReturnRefundCalculateRefund202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/calculate-refund-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3024,7 +3157,10 @@ pub struct ReturnRefundCalculateRefund202602Response {
     /// Not described in the official docs.
     pub order_refund_amount: Option<OrderRefundAmount>,
 }
-::shop_api::object!(ReturnRefundCalculateRefund202602Response { order_refund_amount });
+::shop_api::object!(
+    ReturnRefundCalculateRefund202602Response { "order_refund_amount" order_refund_amount
+    }
+);
 impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefund202602Request {
     ::shop_api::endpoint!(
         ReturnRefundCalculateRefund202602Response, super::super::Tiktok, "tiktok"
@@ -3064,9 +3200,11 @@ pub struct ReturnRefundCreateReturn202602Request {
     pub order_line_list: Option<Vec<OrderLine>>,
 }
 ::shop_api::object!(
-    ReturnRefundCreateReturn202602Request { @ query idempotency_key, order_id,
-    return_reason, return_type, skus, order_line_item_ids, refund_total, currency,
-    shipment_type, handover_method, order_line_list }
+    ReturnRefundCreateReturn202602Request { "currency" currency, "handover_method"
+    handover_method, "order_id" order_id, "order_line_item_ids" order_line_item_ids,
+    "order_line_list" order_line_list, "refund_total" refund_total, "return_reason"
+    return_reason, "return_type" return_type, "shipment_type" shipment_type, "skus" skus
+    } { "idempotency_key" idempotency_key }
 );
 /// Response data of `return_refund.create_return_202602` ([`ReturnRefundCreateReturn202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-return-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3076,7 +3214,10 @@ pub struct ReturnRefundCreateReturn202602Response {
     /// Return status, available values: - RETURN_OR_REFUND_REQUEST_PENDING: Request is pending, needs to be approved by seller or platform - REFUND_OR_RETURN_REQUEST_REJECT: Seller rejected the request - AWAITING_BUYER_SHIP: Waiting buyer to ship...
     pub return_status: Option<String>,
 }
-::shop_api::object!(ReturnRefundCreateReturn202602Response { return_id, return_status });
+::shop_api::object!(
+    ReturnRefundCreateReturn202602Response { "return_id" return_id, "return_status"
+    return_status }
+);
 impl ::shop_api::runtime::ApiRequest for ReturnRefundCreateReturn202602Request {
     ::shop_api::endpoint!(
         ReturnRefundCreateReturn202602Response, super::super::Tiktok, "tiktok"
@@ -3129,10 +3270,13 @@ pub struct ReturnRefundSearchReturns202602Request {
     pub create_time_lt: Option<i64>,
 }
 ::shop_api::object!(
-    ReturnRefundSearchReturns202602Request { @ query sort_field, @ query sort_order, @
-    query page_size, @ query page_token, return_ids, order_ids, buyer_user_ids,
-    return_types, return_status, seller_proposed_return_type, create_time_ge,
-    arbitration_status, update_time_ge, update_time_lt, locale, create_time_lt }
+    ReturnRefundSearchReturns202602Request { "arbitration_status" arbitration_status,
+    "buyer_user_ids" buyer_user_ids, "create_time_ge" create_time_ge, "create_time_lt"
+    create_time_lt, "locale" locale, "order_ids" order_ids, "return_ids" return_ids,
+    "return_status" return_status, "return_types" return_types,
+    "seller_proposed_return_type" seller_proposed_return_type, "update_time_ge"
+    update_time_ge, "update_time_lt" update_time_lt } { "sort_field" sort_field,
+    "sort_order" sort_order, "page_size" page_size, "page_token" page_token }
 );
 /// Response data of `return_refund.search_returns_202602` ([`ReturnRefundSearchReturns202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-returns-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3145,8 +3289,8 @@ pub struct ReturnRefundSearchReturns202602Response {
     pub next_page_token: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundSearchReturns202602Response { return_orders, total_count, next_page_token
-    }
+    ReturnRefundSearchReturns202602Response { "next_page_token" next_page_token,
+    "return_orders" return_orders, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchReturns202602Request {
     ::shop_api::endpoint!(
@@ -3196,8 +3340,9 @@ pub struct ReturnRefundSearchAftersalesRequestsRequest {
     pub pagination: Option<Pagination>,
 }
 ::shop_api::object!(
-    ReturnRefundSearchAftersalesRequestsRequest { @ query locale,
-    whitelisted_data_fields, filters, sort, pagination }
+    ReturnRefundSearchAftersalesRequestsRequest { "filters" filters, "pagination"
+    pagination, "sort" sort, "whitelisted_data_fields" whitelisted_data_fields } {
+    "locale" locale }
 );
 /// Response data of `return_refund.search_aftersales_requests` ([`ReturnRefundSearchAftersalesRequestsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-aftersales-requests-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3210,8 +3355,8 @@ pub struct ReturnRefundSearchAftersalesRequestsResponse {
     pub next_page_token: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundSearchAftersalesRequestsResponse { aftersales_requests, total_count,
-    next_page_token }
+    ReturnRefundSearchAftersalesRequestsResponse { "aftersales_requests"
+    aftersales_requests, "next_page_token" next_page_token, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchAftersalesRequestsRequest {
     ::shop_api::endpoint!(
@@ -3264,8 +3409,9 @@ pub struct ReturnRefundSearchReturnMerchandiseAuthorizationsRequest {
     pub pagination: Option<Pagination>,
 }
 ::shop_api::object!(
-    ReturnRefundSearchReturnMerchandiseAuthorizationsRequest { @ query locale,
-    whitelisted_data_fields, filters, sort, pagination }
+    ReturnRefundSearchReturnMerchandiseAuthorizationsRequest { "filters" filters,
+    "pagination" pagination, "sort" sort, "whitelisted_data_fields"
+    whitelisted_data_fields } { "locale" locale }
 );
 /// Response data of `return_refund.search_return_merchandise_authorizations` ([`ReturnRefundSearchReturnMerchandiseAuthorizationsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-return-merchandise-authorizations-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3280,8 +3426,9 @@ pub struct ReturnRefundSearchReturnMerchandiseAuthorizationsResponse {
     pub next_page_token: Option<String>,
 }
 ::shop_api::object!(
-    ReturnRefundSearchReturnMerchandiseAuthorizationsResponse {
-    return_merchandise_authorizations, total_count, next_page_token }
+    ReturnRefundSearchReturnMerchandiseAuthorizationsResponse { "next_page_token"
+    next_page_token, "return_merchandise_authorizations"
+    return_merchandise_authorizations, "total_count" total_count }
 );
 impl ::shop_api::runtime::ApiRequest
 for ReturnRefundSearchReturnMerchandiseAuthorizationsRequest {
@@ -3340,8 +3487,9 @@ pub struct ReturnRefundRejectReturn202606Request {
     pub partial_refund_amount: Option<PartialRefundAmount>,
 }
 ::shop_api::object!(
-    ReturnRefundRejectReturn202606Request { @ path return_id, @ query idempotency_key,
-    decision, reject_reason, comment, images, partial_refund_amount }
+    ReturnRefundRejectReturn202606Request { "comment" comment, "decision" decision,
+    "images" images, "partial_refund_amount" partial_refund_amount, "reject_reason"
+    reject_reason } { "return_id" return_id, "idempotency_key" idempotency_key }
 );
 /// Response data of `return_refund.reject_return_202606` ([`ReturnRefundRejectReturn202606Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/reject-return-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3381,8 +3529,9 @@ pub struct ReturnRefundAvailableReviewDecisionsRequest {
     pub check_decisions: Option<Vec<AvailableReviewDecisionsCheckDecision>>,
 }
 ::shop_api::object!(
-    ReturnRefundAvailableReviewDecisionsRequest { @ query seller_id, @ query
-    return_or_cancel_id, @ query locale, @ query check_decisions }
+    ReturnRefundAvailableReviewDecisionsRequest {} { "seller_id" seller_id,
+    "return_or_cancel_id" return_or_cancel_id, "locale" locale, "check_decisions"
+    check_decisions }
 );
 /// Response data of `return_refund.available_review_decisions` ([`ReturnRefundAvailableReviewDecisionsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-available-review-decisions-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3395,7 +3544,8 @@ pub struct ReturnRefundAvailableReviewDecisionsResponse {
     pub errors: Option<Vec<VideoError>>,
 }
 ::shop_api::object!(
-    ReturnRefundAvailableReviewDecisionsResponse { line_items, request_log_id, errors }
+    ReturnRefundAvailableReviewDecisionsResponse { "errors" errors, "line_items"
+    line_items, "request_log_id" request_log_id }
 );
 impl ::shop_api::runtime::ApiRequest for ReturnRefundAvailableReviewDecisionsRequest {
     ::shop_api::endpoint!(
@@ -3420,7 +3570,8 @@ pub struct ReturnRefundReviewAftersalesRequestsRequest {
     pub aftersales_request_decisions: Option<Vec<AftersalesRequestDecision>>,
 }
 ::shop_api::object!(
-    ReturnRefundReviewAftersalesRequestsRequest { aftersales_request_decisions }
+    ReturnRefundReviewAftersalesRequestsRequest { "aftersales_request_decisions"
+    aftersales_request_decisions }
 );
 /// Response data of `return_refund.review_aftersales_requests` ([`ReturnRefundReviewAftersalesRequestsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/review-aftersales-requests-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3428,7 +3579,7 @@ pub struct ReturnRefundReviewAftersalesRequestsResponse {
     /// Lists errors for partially failed requests.
     pub errors: Option<Vec<VideoError>>,
 }
-::shop_api::object!(ReturnRefundReviewAftersalesRequestsResponse { errors });
+::shop_api::object!(ReturnRefundReviewAftersalesRequestsResponse { "errors" errors });
 impl ::shop_api::runtime::ApiRequest for ReturnRefundReviewAftersalesRequestsRequest {
     ::shop_api::endpoint!(
         ReturnRefundReviewAftersalesRequestsResponse, super::super::Tiktok, "tiktok"

@@ -11,7 +11,7 @@ pub struct ActiveShop {
     /// Region of the shop, e.g. GB.
     pub region: String,
 }
-::shop_api::object!(ActiveShop { id, region });
+::shop_api::object!(ActiveShop { "id" id, "region" region });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopGroup {
@@ -20,7 +20,7 @@ pub struct ShopGroup {
     /// The unique name representing the product interoperability group
     pub shop_group_name: Option<String>,
 }
-::shop_api::object!(ShopGroup { source, shop_group_name });
+::shop_api::object!(ShopGroup { "shop_group_name" shop_group_name, "source" source });
 /// The shops in the product interoperability group. If `shop_group` is omitted, this lists the shops associated with the same global seller as the authenticated shop.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Shop {
@@ -33,7 +33,10 @@ pub struct Shop {
     /// Region where the shop operates
     pub shop_region: Option<String>,
 }
-::shop_api::object!(Shop { shop_id, seller_id, shop_name, shop_region });
+::shop_api::object!(
+    Shop { "seller_id" seller_id, "shop_id" shop_id, "shop_name" shop_name, "shop_region"
+    shop_region }
+);
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopGroupData {
@@ -42,7 +45,7 @@ pub struct ShopGroupData {
     /// The shops in the product interoperability group. If `shop_group` is omitted, this lists the shops associated with the same global seller as the authenticated shop.
     pub shops: Option<Vec<Shop>>,
 }
-::shop_api::object!(ShopGroupData { shop_group, shops });
+::shop_api::object!(ShopGroupData { "shop_group" shop_group, "shops" shops });
 /// Request of `seller.shops` (`GET /seller/202309/shops`): Get all active shops of the seller. — [official documentation](https://partner.tiktokshop.com/docv2/page/650a69e24a0bb702c067291c)
 ///
 /// Lists the seller's active shops; local sellers have one shop.
@@ -55,7 +58,7 @@ pub struct SellerShopsResponse {
     /// Active shops of the seller.
     pub shops: Option<Vec<ActiveShop>>,
 }
-::shop_api::object!(SellerShopsResponse { shops });
+::shop_api::object!(SellerShopsResponse { "shops" shops });
 impl ::shop_api::runtime::ApiRequest for SellerShopsRequest {
     ::shop_api::endpoint!(
         SellerShopsResponse, super::super::Tiktok, "tiktok" "seller" "seller.shops" Get
@@ -77,7 +80,7 @@ pub struct SellerPermissionsResponse {
     /// Permitted cross-border operations, e.g. MANAGE_GLOBAL_PRODUCT.
     pub permissions: Option<Vec<String>>,
 }
-::shop_api::object!(SellerPermissionsResponse { permissions });
+::shop_api::object!(SellerPermissionsResponse { "permissions" permissions });
 impl ::shop_api::runtime::ApiRequest for SellerPermissionsRequest {
     ::shop_api::endpoint!(
         SellerPermissionsResponse, super::super::Tiktok, "tiktok" "seller"
@@ -97,7 +100,9 @@ pub struct SellerShopGroupAndRelatedShopsResponse {
     /// Not described in the official docs.
     pub shop_group_data: Option<ShopGroupData>,
 }
-::shop_api::object!(SellerShopGroupAndRelatedShopsResponse { shop_group_data });
+::shop_api::object!(
+    SellerShopGroupAndRelatedShopsResponse { "shop_group_data" shop_group_data }
+);
 impl ::shop_api::runtime::ApiRequest for SellerShopGroupAndRelatedShopsRequest {
     ::shop_api::endpoint!(
         SellerShopGroupAndRelatedShopsResponse, super::super::Tiktok, "tiktok" "seller"

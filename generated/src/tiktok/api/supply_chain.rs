@@ -15,7 +15,9 @@ pub struct Dimension {
     /// Package dimension unit. Values: METER, CENTIMETER, MILLIMETER, MICRON, FOOT, INCH.
     pub unit: Option<DimensionUnit3>,
 }
-::shop_api::object!(Dimension { length, width, height, unit });
+::shop_api::object!(
+    Dimension { "height" height, "length" length, "unit" unit, "width" width }
+);
 /// Package weight information
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Weight {
@@ -24,7 +26,7 @@ pub struct Weight {
     /// Package weight unit. Values: KILOGRAM, GRAM, MILLIGRAM, POUND, OUNCE.
     pub unit: Option<WeightUnit3>,
 }
-::shop_api::object!(Weight { value, unit });
+::shop_api::object!(Weight { "unit" unit, "value" value });
 /// Package info list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Package {
@@ -62,10 +64,14 @@ pub struct Package {
     pub tcw_warehouse_type: Option<TcwWarehouseType>,
 }
 ::shop_api::object!(
-    Package { id, wms_order_id, provider_warehouse_code, shipping_origin_city, time_zone,
-    ship_time_millis, create_time_millis, handover_time_millis, shipping_provider_id,
-    shipping_provider_name, tracking_number, dimension, weight, skus,
-    provider_warehouse_name, tcw_warehouse_type }
+    Package { "create_time_millis" create_time_millis, "dimension" dimension,
+    "handover_time_millis" handover_time_millis, "id" id, "provider_warehouse_code"
+    provider_warehouse_code, "provider_warehouse_name" provider_warehouse_name,
+    "ship_time_millis" ship_time_millis, "shipping_origin_city" shipping_origin_city,
+    "shipping_provider_id" shipping_provider_id, "shipping_provider_name"
+    shipping_provider_name, "skus" skus, "tcw_warehouse_type" tcw_warehouse_type,
+    "time_zone" time_zone, "tracking_number" tracking_number, "weight" weight,
+    "wms_order_id" wms_order_id }
 );
 /// Error list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -77,7 +83,7 @@ pub struct Error {
     /// Failed package details
     pub detail: Option<PackageRef>,
 }
-::shop_api::object!(Error { code, message, detail });
+::shop_api::object!(Error { "code" code, "detail" detail, "message" message });
 /// Values of `unit` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -209,7 +215,8 @@ pub struct SupplyChainConfirmPackageShipmentRequest {
     pub packages: Vec<Package>,
 }
 ::shop_api::object!(
-    SupplyChainConfirmPackageShipmentRequest { warehouse_provider_id, packages }
+    SupplyChainConfirmPackageShipmentRequest { "packages" packages,
+    "warehouse_provider_id" warehouse_provider_id }
 );
 /// Response data of `supply_chain.confirm_package_shipment` ([`SupplyChainConfirmPackageShipmentRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ac12b4a0bb702c070e7c3)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -220,7 +227,8 @@ pub struct SupplyChainConfirmPackageShipmentResponse {
     pub errors: Option<Vec<Error>>,
 }
 ::shop_api::object!(
-    SupplyChainConfirmPackageShipmentResponse { success_packages, errors }
+    SupplyChainConfirmPackageShipmentResponse { "errors" errors, "success_packages"
+    success_packages }
 );
 impl ::shop_api::runtime::ApiRequest for SupplyChainConfirmPackageShipmentRequest {
     ::shop_api::endpoint!(

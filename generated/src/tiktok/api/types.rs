@@ -9,7 +9,7 @@ pub struct TypedId {
     /// The identifier's type.
     pub kind: Option<String>,
 }
-::shop_api::object!(TypedId { id, kind = "type" });
+::shop_api::object!(TypedId { "id" id, "type" kind });
 /// An amount of money: a decimal string and its currency.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Amount {
@@ -18,14 +18,14 @@ pub struct Amount {
     /// Currency code (ISO 4217).
     pub currency: Option<AmountCurrency>,
 }
-::shop_api::object!(Amount { amount, currency });
+::shop_api::object!(Amount { "amount" amount, "currency" currency });
 /// A reference to an object (a category, product, brand, video, template or package) by its id.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Id {
     /// The identifier.
     pub id: Option<String>,
 }
-::shop_api::object!(Id { id });
+::shop_api::object!(Id { "id" id });
 /// An object (a brand, merchant, attribute value or product) by id and name.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IdName {
@@ -36,14 +36,16 @@ pub struct IdName {
     /// Not described in the official source.
     pub metric_standard_info: Option<MetricStandardInfo>,
 }
-::shop_api::object!(IdName { id, name, metric_standard_info });
+::shop_api::object!(
+    IdName { "id" id, "metric_standard_info" metric_standard_info, "name" name }
+);
 /// A region the seller is onboarded to.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OnboardedRegion {
     /// The region code (two-letter ISO 3166-1 alpha-2).
     pub region_code: Option<String>,
 }
-::shop_api::object!(OnboardedRegion { region_code });
+::shop_api::object!(OnboardedRegion { "region_code" region_code });
 /// The audit state of a product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Audit {
@@ -54,7 +56,10 @@ pub struct Audit {
     /// The reasons why the product has not been submitted for TikTok Shop audit. Applicable only when `audit.status=NONE` and the product cannot be submitted for audit because the shop has not met one or more listing prerequisites; otherwise, an empty array is returned. Possible values: - PAYMENT_ACCOUNT_N…
     pub not_submitted_reasons: Option<Vec<String>>,
 }
-::shop_api::object!(Audit { status, pre_approved_reasons, not_submitted_reasons });
+::shop_api::object!(
+    Audit { "not_submitted_reasons" not_submitted_reasons, "pre_approved_reasons"
+    pre_approved_reasons, "status" status }
+);
 /// The audit status of a product on a platform natively integrated with TikTok Shop (e.g. Tokopedia).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PlatformStatus {
@@ -63,7 +68,7 @@ pub struct PlatformStatus {
     /// The product audit status there.
     pub status: Option<String>,
 }
-::shop_api::object!(PlatformStatus { platform, status });
+::shop_api::object!(PlatformStatus { "platform" platform, "status" status });
 /// An image by its URI and URL.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageRef {
@@ -72,14 +77,14 @@ pub struct ImageRef {
     /// The image URL.
     pub url: Option<String>,
 }
-::shop_api::object!(ImageRef { uri, url });
+::shop_api::object!(ImageRef { "uri" uri, "url" url });
 /// A message: a warning, or the reason a step failed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Warning {
     /// The message.
     pub message: Option<String>,
 }
-::shop_api::object!(Warning { message });
+::shop_api::object!(Warning { "message" message });
 /// A product identifier code (barcode).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IdentifierCode {
@@ -88,7 +93,7 @@ pub struct IdentifierCode {
     /// The code type, e.g. UPC, EAN, GTIN, ASIN, MERCHANT, FBT.
     pub kind: Option<String>,
 }
-::shop_api::object!(IdentifierCode { code, kind = "type" });
+::shop_api::object!(IdentifierCode { "code" code, "type" kind });
 /// A weight: a decimal value and its unit.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Measurement {
@@ -97,7 +102,7 @@ pub struct Measurement {
     /// The unit, e.g. GRAM, KILOGRAM, POUND, OUNCE.
     pub unit: Option<String>,
 }
-::shop_api::object!(Measurement { value, unit });
+::shop_api::object!(Measurement { "unit" unit, "value" value });
 /// The size of a package or product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dimensions {
@@ -110,7 +115,9 @@ pub struct Dimensions {
     /// The unit of length, as the platform names it.
     pub unit: Option<String>,
 }
-::shop_api::object!(Dimensions { length, width, height, unit });
+::shop_api::object!(
+    Dimensions { "height" height, "length" length, "unit" unit, "width" width }
+);
 /// A time range (Unix seconds).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TimeRange {
@@ -119,21 +126,21 @@ pub struct TimeRange {
     /// End (Unix seconds).
     pub end_time: Option<i64>,
 }
-::shop_api::object!(TimeRange { start_time, end_time });
+::shop_api::object!(TimeRange { "end_time" end_time, "start_time" start_time });
 /// The package a detail refers to.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PackageRef {
     /// Package id.
     pub package_id: Option<String>,
 }
-::shop_api::object!(PackageRef { package_id });
+::shop_api::object!(PackageRef { "package_id" package_id });
 /// A required reference by id.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IdRef {
     /// The identifier.
     pub id: String,
 }
-::shop_api::object!(IdRef { id });
+::shop_api::object!(IdRef { "id" id });
 /// Restricts the products in the search results to those with prices greater than or equal to the expressed minimum price and less than the expressed maximum price
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SalesPriceRange {
@@ -142,7 +149,7 @@ pub struct SalesPriceRange {
     /// The product price must be greater than this value in order to be included in the search results.
     pub amount_lt: Option<String>,
 }
-::shop_api::object!(SalesPriceRange { amount_ge, amount_lt });
+::shop_api::object!(SalesPriceRange { "amount_ge" amount_ge, "amount_lt" amount_lt });
 /// Restricts products in the search results to those with a commision rate greater than the expressed minimum commission rate and less than the expressed maximum commission rate.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CommissionRateRange {
@@ -151,7 +158,7 @@ pub struct CommissionRateRange {
     /// The commission rate must be less than this value in order to be included in the search results.
     pub rate_lt: Option<i64>,
 }
-::shop_api::object!(CommissionRateRange { rate_ge, rate_lt });
+::shop_api::object!(CommissionRateRange { "rate_ge" rate_ge, "rate_lt" rate_lt });
 /// Original promoted product price metadata and data associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOriginalPriceRange {
@@ -163,7 +170,8 @@ pub struct ProductOriginalPriceRange {
     pub maximum_amount: Option<String>,
 }
 ::shop_api::object!(
-    ProductOriginalPriceRange { currency, minimum_amount, maximum_amount }
+    ProductOriginalPriceRange { "currency" currency, "maximum_amount" maximum_amount,
+    "minimum_amount" minimum_amount }
 );
 /// A list of categories associated with the product.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -177,7 +185,10 @@ pub struct CategoryChain {
     /// The category identifier of the parent category for the category.
     pub parent_id: Option<String>,
 }
-::shop_api::object!(CategoryChain { id, local_name, is_leaf, parent_id });
+::shop_api::object!(
+    CategoryChain { "id" id, "is_leaf" is_leaf, "local_name" local_name, "parent_id"
+    parent_id }
+);
 /// Metadata and data associated with the commission rates for the product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCommission {
@@ -188,7 +199,9 @@ pub struct ProductCommission {
     /// The commission amount.
     pub amount: Option<String>,
 }
-::shop_api::object!(ProductCommission { rate, currency, amount });
+::shop_api::object!(
+    ProductCommission { "amount" amount, "currency" currency, "rate" rate }
+);
 /// A list of failure reasons if 'check_result' is FAILED.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CheckProductListingFailReason {
@@ -197,14 +210,14 @@ pub struct CheckProductListingFailReason {
     /// A detailed reason for the failure.
     pub message: Option<String>,
 }
-::shop_api::object!(CheckProductListingFailReason { code, message });
+::shop_api::object!(CheckProductListingFailReason { "code" code, "message" message });
 /// The TikTok Shop that sells a product, by name.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopName {
     /// The name of the TikTok Shop.
     pub name: Option<String>,
 }
-::shop_api::object!(ShopName { name });
+::shop_api::object!(ShopName { "name" name });
 /// The list of products meeting the search criteria expressed in the request body.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateProduct {
@@ -234,9 +247,10 @@ pub struct AffiliateProduct {
     pub sales_price: Option<ProductOriginalPriceRange>,
 }
 ::shop_api::object!(
-    AffiliateProduct { shop, id, has_inventory, units_sold, title, sale_region,
-    main_image_url, detail_link, original_price, category_chains, commission, sales_price
-    }
+    AffiliateProduct { "category_chains" category_chains, "commission" commission,
+    "detail_link" detail_link, "has_inventory" has_inventory, "id" id, "main_image_url"
+    main_image_url, "original_price" original_price, "sale_region" sale_region,
+    "sales_price" sales_price, "shop" shop, "title" title, "units_sold" units_sold }
 );
 /// Gross merchandise value (GMV) metadata and data associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -246,7 +260,7 @@ pub struct Gmv {
     /// The total GMV associated with the creator.
     pub amount: Option<String>,
 }
-::shop_api::object!(Gmv { currency, amount });
+::shop_api::object!(Gmv { "amount" amount, "currency" currency });
 /// An image to display for the SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuImg {
@@ -261,7 +275,10 @@ pub struct SkuImg {
     /// The URLs to view the images.
     pub urls: Option<Vec<String>>,
 }
-::shop_api::object!(SkuImg { height, width, thumb_urls, uri, urls });
+::shop_api::object!(
+    SkuImg { "height" height, "thumb_urls" thumb_urls, "uri" uri, "urls" urls, "width"
+    width }
+);
 /// An item (a SKU or goods) by id, and a quantity of it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IdQuantity {
@@ -270,7 +287,7 @@ pub struct IdQuantity {
     /// The quantity.
     pub quantity: Option<i64>,
 }
-::shop_api::object!(IdQuantity { id, quantity });
+::shop_api::object!(IdQuantity { "id" id, "quantity" quantity });
 /// A non-empty list of order lines for which to retrieve POD customization details.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueryOrderLine {
@@ -284,7 +301,8 @@ pub struct QueryOrderLine {
     pub pod_order_data_id: String,
 }
 ::shop_api::object!(
-    QueryOrderLine { order_line_id, product_id, sku_id, pod_order_data_id }
+    QueryOrderLine { "order_line_id" order_line_id, "pod_order_data_id"
+    pod_order_data_id, "product_id" product_id, "sku_id" sku_id }
 );
 /// A shipping provider (carrier).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -294,7 +312,7 @@ pub struct ShippingProvider {
     /// Shipping provider name, e.g. USPS.
     pub name: String,
 }
-::shop_api::object!(ShippingProvider { id, name });
+::shop_api::object!(ShippingProvider { "id" id, "name" name });
 /// A partial refund offer.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PartialRefund {
@@ -303,7 +321,7 @@ pub struct PartialRefund {
     /// Currency.
     pub currency: Option<String>,
 }
-::shop_api::object!(PartialRefund { amount, currency });
+::shop_api::object!(PartialRefund { "amount" amount, "currency" currency });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VideoError {
@@ -312,7 +330,7 @@ pub struct VideoError {
     /// Error Description
     pub message: Option<String>,
 }
-::shop_api::object!(VideoError { code, message });
+::shop_api::object!(VideoError { "code" code, "message" message });
 /// Images of a product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SizedImage {
@@ -323,7 +341,7 @@ pub struct SizedImage {
     /// The height of image. Unit: px
     pub height: Option<i64>,
 }
-::shop_api::object!(SizedImage { url, width, height });
+::shop_api::object!(SizedImage { "height" height, "url" url, "width" width });
 /// Values of `currency` (the official source types it as an enum).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -397,7 +415,8 @@ pub struct MetricValueModuleInfo {
     pub prefix: Option<String>,
 }
 ::shop_api::object!(
-    MetricValueModuleInfo { id, value, unit_id, unit_name, suffix, prefix }
+    MetricValueModuleInfo { "id" id, "prefix" prefix, "suffix" suffix, "unit_id" unit_id,
+    "unit_name" unit_name, "value" value }
 );
 /// Not described in the official source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -407,6 +426,8 @@ pub struct MetricStandardInfo {
     /// Not described in the official source.
     pub metric_value_module_infos: Option<Vec<MetricValueModuleInfo>>,
 }
-::shop_api::object!(MetricStandardInfo { id, metric_value_module_infos });
+::shop_api::object!(
+    MetricStandardInfo { "id" id, "metric_value_module_infos" metric_value_module_infos }
+);
 impl super::super::Client {}
 ::shop_api::module_index!(super::super::Tiktok;);
