@@ -53,6 +53,17 @@ pub fn with_fidelity(readme: &str, table: &str) -> Option<String> {
     with_region(readme, FIDELITY_BEGIN, FIDELITY_END, table)
 }
 
+/// `readme` with the API-change rule table (between the api-rules markers), or `None` when the
+/// README has no markers.
+pub fn with_api_rules(readme: &str) -> Option<String> {
+    with_region(
+        readme,
+        "<!-- @generated api rules: begin -->",
+        "<!-- @generated api rules: end -->",
+        &crate::apidiff::rules_markdown(),
+    )
+}
+
 /// `readme` with its coverage table (between the coverage markers) written from `api`, or `None`
 /// when the README has no markers.
 pub fn with_coverage(readme: &str, api: &Api) -> Option<String> {

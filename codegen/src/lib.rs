@@ -3,7 +3,10 @@
 //! `spec/**/*.yaml` are read into the serde structs of [`spec`], validated and lowered into the
 //! [`ir`], and each artifact is emitted by one small function of [`emit`]. [`generate`], below, is
 //! the whole pipeline: it renders every output file in memory; [`sync`] compares or writes them.
+//! [`apidiff`] keeps the public API the specs define as `api/<platform>.json` and classes what
+//! changed in it.
 
+pub mod apidiff;
 pub mod emit;
 pub mod error;
 pub mod fidelity;
@@ -21,10 +24,13 @@ use std::path::{Path, PathBuf};
 use emit::{
     CRATE_README, FIXTURE_OUT_DIR, FIXTURE_SPEC_DIR, Files, GENERATED_DIR, MANIFEST, Options,
     README, emit_crate_readme, emit_crate_root, emit_features, emit_platform_root, render,
-    with_coverage, with_features, with_fidelity,
+    with_api_rules, with_coverage, with_features, with_fidelity,
 };
 
 pub use error::{SpecError, SpecErrors};
+
+/// Where `cargo xtask gen` keeps the API snapshots (`api/<platform>.json`), under the project root.
+pub const API_DIR: &str = "api";
 
 /// Load the specs under `root/spec` and render every generated file of the shop-api crate.
 ///
@@ -47,6 +53,9 @@ pub fn generate(root: &Path) -> Result<Files, SpecErrors> {
     // and its fidelity table, from the snapshots under `reference/`, when it has those markers.
     if let Ok(readme) = std::fs::read_to_string(root.join(README)) {
         let mut text = with_coverage(&readme, &api).unwrap_or(readme);
+        if let Some(t) = with_api_rules(&text) {
+            text = t;
+        }
         let reference = root.join("reference");
         if reference.is_dir() {
             if let Ok(report) = fidelity::check(&api, root, &reference) {
@@ -72,6 +81,13 @@ pub fn generate(root: &Path) -> Result<Files, SpecErrors> {
         files.insert(
             out.join(&p.name).join("mod.rs"),
             emit_platform_root(p, &guide),
+        );
+    }
+    // The public API per platform, so `gen --check` keeps it in step and `gen` can say what changed.
+    for p in &api.platforms {
+        files.insert(
+            Path::new(API_DIR).join(format!("{}.json", p.name)),
+            apidiff::to_file(&apidiff::snapshot(p)),
         );
     }
     // The OpenAPI 3.1 documents, so `gen --check` also catches a stale export.

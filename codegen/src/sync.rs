@@ -4,9 +4,11 @@
 //! Generation is atomic: everything is rendered in memory first, and nothing is written while
 //! any spec has an error. Each file is written to a temporary file and renamed into place.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::apidiff::{self, ApiSnapshot};
 use crate::emit::{self, Files};
 use crate::error::SpecErrors;
 
@@ -23,6 +25,9 @@ pub struct Report {
     pub removed: Vec<PathBuf>,
     /// Files that were already right.
     pub unchanged: usize,
+    /// What changed in the public API since the committed snapshots (`api/`), as text; empty in
+    /// a check.
+    pub api: String,
 }
 
 impl Report {
@@ -57,6 +62,7 @@ impl fmt::Display for Report {
             let total = self.unchanged + self.changed.len() + self.created.len();
             writeln!(f, "{total} generated files, {} up to date.", self.unchanged)?;
         }
+        f.write_str(&self.api)?;
         Ok(())
     }
 }
@@ -73,6 +79,7 @@ fn generated_dirs(root: &Path) -> Vec<PathBuf> {
         })
         .collect();
     dirs.push(root.join(crate::openapi::OUT_DIR));
+    dirs.push(root.join(crate::API_DIR));
     dirs.sort();
     dirs
 }
@@ -80,7 +87,30 @@ fn generated_dirs(root: &Path) -> Vec<PathBuf> {
 /// Render from the specs under `root/spec` and write (or, with `check`, compare) `generated/`.
 pub fn run(root: &Path, check: bool) -> Result<Report, SpecErrors> {
     let files = crate::generate(root)?;
-    Ok(apply(root, &files, &generated_dirs(root), check))
+    let before = read_snapshots(&root.join(crate::API_DIR));
+    let mut report = apply(root, &files, &generated_dirs(root), check);
+    if !check {
+        let after: BTreeMap<String, ApiSnapshot> = files
+            .iter()
+            .filter(|(rel, _)| rel.starts_with(crate::API_DIR))
+            .filter_map(|(_, text)| apidiff::from_file(text).ok())
+            .map(|s| (s.platform.clone(), s))
+            .collect();
+        let changes = apidiff::diff_all(&before, &after);
+        report.api = apidiff::render_text(&changes, "the last snapshot (api/)");
+    }
+    Ok(report)
+}
+
+/// The API snapshots in `dir` (`<platform>.json`), by platform; unreadable files are left out.
+pub fn read_snapshots(dir: &Path) -> BTreeMap<String, ApiSnapshot> {
+    walk(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|text| apidiff::from_file(&text).ok())
+        .map(|s| (s.platform.clone(), s))
+        .collect()
 }
 
 /// Write (or compare) `files` under `root`; remove (or report) files in `owned_dirs` that are not in `files`.

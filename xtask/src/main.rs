@@ -1,5 +1,7 @@
 //! `cargo xtask gen [--check]`: regenerate `generated/` from `spec/`, or check it is up to date.
 //! `cargo xtask openapi [--check]`: the same for the OpenAPI 3.1 documents in `openapi/`.
+//! `cargo xtask api-diff --base <rev> [--format text|markdown|json]`: what changed in the public
+//! API between the specs at a git revision and today's, each change classed (wire, semver).
 //! `cargo xtask package [--install DIR]`: package the published crates, print their sizes, and
 //! install the CLI and the sandbox from the packages alone.
 
@@ -51,6 +53,30 @@ enum Cmd {
         /// tools/fill_from_reference.py).
         #[arg(long)]
         json: bool,
+    },
+    /// Print what changed in the public API between the specs at a git revision and today's,
+    /// each change classed by what it does on the wire and to semver (README, "When the
+    /// platform changes").
+    ApiDiff {
+        /// The git revision to compare with: a tag (`v0.3.0`), `HEAD~3`, a commit.
+        #[arg(long, required_unless_present = "gate")]
+        base: Option<String>,
+        /// The CI gate: compare with the last release (the newest `v*` tag, else the commit that
+        /// last changed the workspace version) and fail when a breaking change lands without the
+        /// bump semver asks for (below 1.0, the minor), unless `api/allow.txt` gives it a reason.
+        #[arg(long)]
+        gate: bool,
+        /// `text`, `markdown` or `json`.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Write the API changes since the last release (as `api-diff --gate` finds it) into
+    /// CHANGELOG.md's `[Unreleased]` section, between its generated markers; the hand-written
+    /// notes around them are kept.
+    Changelog {
+        /// Write nothing; fail when the section is not up to date.
+        #[arg(long)]
+        check: bool,
     },
     /// Time generation for the real specs and for synthetic specs 10x and 100x their size
     /// (run it as `cargo run --release -p xtask -- bench-gen` for release-build figures).
@@ -120,6 +146,10 @@ fn main() -> ExitCode {
             missing,
             json,
         } => fidelity(&project_root(), &list, missing, json),
+        Cmd::ApiDiff { base, format, gate } => {
+            api_diff(&project_root(), base.as_deref(), &format, gate)
+        }
+        Cmd::Changelog { check } => changelog(&project_root(), check),
         Cmd::BenchGen => match bench::run(&project_root()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -223,4 +253,114 @@ fn project_root() -> PathBuf {
         .parent()
         .expect("xtask sits in the project root")
         .to_path_buf()
+}
+
+/// `cargo xtask api-diff --base <rev>`: the API at `rev` (its committed `api/` snapshots, or its
+/// specs) against the working tree's specs, through the same snapshot and rules as `gen`;
+/// `--gate`: against the last release, failing on a breaking change the version does not allow.
+fn api_diff(root: &Path, base: Option<&str>, format: &str, gate: bool) -> ExitCode {
+    use shop_api_codegen::{apidiff, ir};
+    if gate {
+        return match apidiff::gate(root, "Cargo.toml", "api/allow.txt") {
+            Ok(report) => {
+                print!("{}", report.render());
+                if report.passes() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let Some(base) = base else {
+        eprintln!("error: give `--base <rev>` (or `--gate`)");
+        return ExitCode::from(2);
+    };
+    let render = match format {
+        "text" => apidiff::render_text,
+        "markdown" | "md" => apidiff::render_markdown,
+        "json" => apidiff::render_json,
+        other => {
+            eprintln!("error: unknown format `{other}`: use text, markdown or json");
+            return ExitCode::from(2);
+        }
+    };
+    let result = apidiff::snapshots_at(root, base).and_then(|old| {
+        let new = ir::load(root).map_err(|e| e.to_string())?;
+        let new = new
+            .platforms
+            .iter()
+            .map(|p| (p.name.clone(), apidiff::snapshot(p)))
+            .collect();
+        Ok(apidiff::diff_all(&old, &new))
+    });
+    match result {
+        Ok(changes) => {
+            print!("{}", render(&changes, base));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask changelog [--check]`.
+fn changelog(root: &Path, check: bool) -> ExitCode {
+    use shop_api_codegen::{apidiff, ir};
+    const BEGIN: &str = "<!-- @generated api changes: begin (cargo xtask changelog) -->";
+    const END: &str = "<!-- @generated api changes: end -->";
+    let result = apidiff::gate(root, "Cargo.toml", "api/allow.txt").and_then(|gate| {
+        let old = apidiff::snapshots_at(root, &gate.base)?;
+        let new = ir::load(root)
+            .map_err(|e| e.to_string())?
+            .platforms
+            .iter()
+            .map(|p| (p.name.clone(), apidiff::snapshot(p)))
+            .collect();
+        let body = apidiff::changelog(&gate.changes, &new, &old);
+        let path = root.join("CHANGELOG.md");
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("CHANGELOG.md: {e}"))?;
+        let b = text
+            .find(BEGIN)
+            .ok_or("CHANGELOG.md has no generated api-changes markers")?;
+        let e = b + text[b..].find(END).ok_or("CHANGELOG.md: no end marker")?;
+        let section = format!(
+            "{BEGIN}\n<!-- the API changes since {} (version {}), classed by the rules of README \"What changed in the API\" -->\n{body}",
+            gate.base, gate.base_version
+        );
+        let new_text = format!("{}{section}{}", &text[..b], &text[e..]);
+        Ok((path, text, new_text))
+    });
+    match result {
+        Ok((path, old, new)) => {
+            if old == new {
+                println!("CHANGELOG.md: the API changes are up to date");
+                ExitCode::SUCCESS
+            } else if check {
+                eprintln!("CHANGELOG.md: the API changes are stale: run `cargo xtask changelog`");
+                ExitCode::FAILURE
+            } else {
+                match std::fs::write(&path, new) {
+                    Ok(()) => {
+                        println!("CHANGELOG.md: API changes written");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("error: {}: {e}", path.display());
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
