@@ -98,7 +98,9 @@ pub trait TokenStore: Send + Sync + 'static {
         token: &'a Token,
         expect: Expect,
     ) -> BoxFuture<'a, Result<Option<u64>>>;
-    /// Remove the token under `key` (a shop that revoked the app); whether there was one.
+    /// Remove the token under `key` (a shop that revoked the app); whether there was one. The
+    /// key's version is kept: versions only grow per key, so a writer that read the token before
+    /// the delete never overwrites the one a new authorization saves after it.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool>>;
     /// The keys that start with `prefix`, sorted.
     fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<String>>>;
@@ -132,6 +134,10 @@ pub(crate) struct Table {
     tokens: BTreeMap<String, Entry>,
     #[serde(default)]
     leases: BTreeMap<String, Lease>,
+    /// The last version of each deleted key: versions only grow per key, across deletes, so a
+    /// writer that read a token before its delete never overwrites the next authorization.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    deleted: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -163,13 +169,15 @@ impl Table {
     }
 
     fn save(&mut self, key: &str, token: &Token, expect: Expect) -> Option<u64> {
+        // Version 0 expects no token: none ever, or one deleted since.
         let current = self.tokens.get(key).map_or(0, |e| e.version);
         if let Expect::Version(v) = expect
             && v != current
         {
             return None;
         }
-        let version = current + 1;
+        let last = current.max(self.deleted.remove(key).unwrap_or(0));
+        let version = last + 1;
         self.tokens.insert(
             key.to_owned(),
             Entry {
@@ -181,7 +189,13 @@ impl Table {
     }
 
     fn delete(&mut self, key: &str) -> bool {
-        self.tokens.remove(key).is_some()
+        match self.tokens.remove(key) {
+            Some(e) => {
+                self.deleted.insert(key.to_owned(), e.version);
+                true
+            }
+            None => false,
+        }
     }
 
     fn list(&self, prefix: &str) -> Vec<String> {
@@ -534,6 +548,36 @@ pub async fn check_store(store: &dyn TokenStore, prefix: &str) -> std::result::R
         store.load(&k2).await.map_err(e)?.is_none(),
         "a deleted key loads nothing"
     );
+    check!(
+        store
+            .save(&k2, &t("stale"), Expect::Version(1))
+            .await
+            .map_err(e)?
+            .is_none(),
+        "a writer holding the version before a delete wrote after it"
+    );
+    check!(
+        store
+            .save(&k2, &t("again"), Expect::Version(0))
+            .await
+            .map_err(e)?
+            == Some(2),
+        "a save after a delete continues the key's version (versions only grow)"
+    );
+    check!(
+        store
+            .save(&k2, &t("stale"), Expect::Version(1))
+            .await
+            .map_err(e)?
+            .is_none(),
+        "a writer holding version 1 overwrote the token saved after a delete"
+    );
+    store.delete(&k2).await.map_err(e)?;
+    check!(
+        store.save(&k2, &t("any"), Expect::Any).await.map_err(e)? == Some(3),
+        "an unconditional save after a delete continues the version too"
+    );
+    store.delete(&k2).await.map_err(e)?;
     let ttl = Duration::from_millis(300);
     check!(
         store.lease(&k1, "w1", ttl).await.map_err(e)?,

@@ -16,7 +16,7 @@ use crate::{Error, Result};
 /// ```sql
 /// CREATE TABLE IF NOT EXISTS shop_api_tokens (
 ///     key          text PRIMARY KEY,     -- <platform>:<environment>:<app key>:<owner>
-///     token        text,                 -- the token as JSON; NULL on a row that holds only a lease
+///     token        text,                 -- the token as JSON; NULL on a row that holds only a lease or whose token was deleted (its version stays)
 ///     version      bigint NOT NULL DEFAULT 0,
 ///     lease_holder text,
 ///     lease_until  timestamptz,
@@ -197,7 +197,7 @@ impl TokenStore for PostgresStore {
                         "INSERT INTO {t} AS cur (key, token, version) VALUES ($1, $2, 1)
                          ON CONFLICT (key) DO UPDATE SET token = EXCLUDED.token,
                            version = cur.version + 1, updated_at = now()
-                         WHERE cur.version = 0
+                         WHERE cur.token IS NULL
                          RETURNING version",
                         &[&key, &text],
                     )
@@ -206,7 +206,7 @@ impl TokenStore for PostgresStore {
                 Expect::Version(v) => {
                     self.query_opt(
                         "UPDATE {t} SET token = $2, version = version + 1, updated_at = now()
-                         WHERE key = $1 AND version = $3 RETURNING version",
+                         WHERE key = $1 AND version = $3 AND token IS NOT NULL RETURNING version",
                         &[&key, &text, &(v as i64)],
                     )
                     .await?
@@ -220,7 +220,9 @@ impl TokenStore for PostgresStore {
         Box::pin(async move {
             let row = self
                 .query_opt(
-                    "DELETE FROM {t} WHERE key = $1 AND token IS NOT NULL RETURNING key",
+                    // the row stays, with its version: versions only grow per key
+                    "UPDATE {t} SET token = NULL, updated_at = now()
+                     WHERE key = $1 AND token IS NOT NULL RETURNING key",
                     &[&key],
                 )
                 .await?;

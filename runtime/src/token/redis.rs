@@ -14,7 +14,7 @@ use crate::{Error, Result};
 ///
 /// | key | type | holds |
 /// | --- | --- | --- |
-/// | `<prefix>token:<key>` | hash | `token` (JSON), `version` |
+/// | `<prefix>token:<key>` | hash | `token` (JSON), `version` (kept when the token is deleted) |
 /// | `<prefix>lease:<key>` | string | the lease holder, with a time to live (`SET NX PX`) |
 /// | `<prefix>keys` | set | every token key, for [`TokenStore::list`] |
 ///
@@ -37,7 +37,10 @@ impl std::fmt::Debug for RedisStore {
 static SAVE: Lua = Lua(
     r"
 local v = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if ARGV[2] ~= 'any' and tonumber(ARGV[2]) ~= v then return -1 end
+local held = redis.call('HEXISTS', KEYS[1], 'token') == 1
+local seen = 0
+if held then seen = v end
+if ARGV[2] ~= 'any' and tonumber(ARGV[2]) ~= seen then return -1 end
 redis.call('HSET', KEYS[1], 'token', ARGV[1], 'version', v + 1)
 redis.call('SADD', KEYS[2], ARGV[3])
 return v + 1
@@ -48,7 +51,7 @@ return v + 1
 static DELETE: Lua = Lua(
     r"
 redis.call('SREM', KEYS[2], ARGV[1])
-return redis.call('DEL', KEYS[1])
+return redis.call('HDEL', KEYS[1], 'token')
 ",
     std::sync::OnceLock::new(),
 );
