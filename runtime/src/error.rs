@@ -5,7 +5,8 @@ use std::time::Duration;
 /// The result of every call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// What went wrong with a call. No variant holds a secret or a token.
+/// What went wrong with a call. No message shows a secret: the one variant that carries a token,
+/// [`Error::TokenNotSaved`], hands it to the caller and redacts it in `Debug`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -59,6 +60,24 @@ pub enum Error {
     /// Getting, refreshing or storing a token failed.
     #[error("token: {0}")]
     Token(String),
+    /// A refresh succeeded but its new token could not be saved, even after retries within the
+    /// refresh lease. The platform has already spent the old refresh token, so the new pair is
+    /// here: keep it (`client.tokens().put(key, token)` once the store is back, or a record of
+    /// your own) or the shop must authorize again.
+    /// Its secrets show in neither the message nor `Debug`.
+    #[error(
+        "token: refreshed {key}, but the new token could not be saved in {store}: {message}; the error carries it (Error::unsaved_token)"
+    )]
+    TokenNotSaved {
+        /// The store key of the token.
+        key: String,
+        /// The store, as it describes itself.
+        store: String,
+        /// What the store said.
+        message: String,
+        /// The new token (access and refresh token), which only this error holds now.
+        token: Box<crate::token::Token>,
+    },
 }
 
 impl Error {
@@ -75,6 +94,16 @@ impl Error {
             Error::Decode { .. } => ErrorKind::Decode,
             Error::InvalidRequest { .. } => ErrorKind::InvalidParam,
             Error::Token(_) => ErrorKind::Auth,
+            // not retried: a retry would refresh again with the refresh token already spent
+            Error::TokenNotSaved { .. } => ErrorKind::Other,
+        }
+    }
+
+    /// The new token of a refresh that could not be saved ([`Error::TokenNotSaved`]).
+    pub fn unsaved_token(&self) -> Option<&crate::token::Token> {
+        match self {
+            Error::TokenNotSaved { token, .. } => Some(token),
+            _ => None,
         }
     }
 

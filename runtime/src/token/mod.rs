@@ -395,7 +395,8 @@ impl TokenManager {
                 return Ok(t);
             }
             if self.store.lease(key, &self.holder, self.lease).await? {
-                let result = self.refresh_holding(key, stale, refresh).await;
+                let lease_ends = std::time::Instant::now() + self.lease;
+                let result = self.refresh_holding(key, stale, refresh, lease_ends).await;
                 if let Err(e) = self.store.release(key, &self.holder).await {
                     tracing::warn!(key, error = %e, "could not give the refresh lease back; it lapses by itself");
                 }
@@ -417,6 +418,7 @@ impl TokenManager {
         key: &str,
         stale: Option<&Secret>,
         refresh: F,
+        lease_ends: std::time::Instant,
     ) -> Result<Token>
     where
         F: FnOnce(Option<Token>) -> Fut,
@@ -429,11 +431,26 @@ impl TokenManager {
         }
         let version = current.as_ref().map_or(0, |s| s.version);
         let token = refresh(current.map(|s| s.token)).await?;
-        match self
-            .store
-            .save(key, &token, Expect::Version(version))
-            .await?
-        {
+        // The platform has spent the old refresh token: the new pair is kept, or handed over.
+        let saved = match self.save_refreshed(key, &token, version, lease_ends).await {
+            Ok(saved) => saved,
+            Err(e) => {
+                let store = self.store.describe();
+                tracing::error!(
+                    key,
+                    store = %store,
+                    error = %e,
+                    "a refreshed token could not be saved; it is handed to the caller in Error::TokenNotSaved"
+                );
+                return Err(Error::TokenNotSaved {
+                    key: key.to_owned(),
+                    store,
+                    message: e.to_string(),
+                    token: Box::new(token),
+                });
+            }
+        };
+        match saved {
             Some(_) => {
                 tracing::debug!(key, expires_at = token.expires_at, "token refreshed");
                 Ok(token)
@@ -451,11 +468,58 @@ impl TokenManager {
         }
     }
 
-    /// Keep `token` under `key` (after a code exchange: it replaces whatever was kept).
+    /// Save a refreshed token over `version`, trying again while the store fails and the lease
+    /// (ending at `lease_ends`) still has time for another try.
+    async fn save_refreshed(
+        &self,
+        key: &str,
+        token: &Token,
+        version: u64,
+        lease_ends: std::time::Instant,
+    ) -> Result<Option<u64>> {
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.store.save(key, token, Expect::Version(version)).await {
+                Ok(saved) => return Ok(saved),
+                Err(e) if std::time::Instant::now() + pause * 2 < lease_ends => {
+                    tracing::warn!(key, error = %e, "saving the refreshed token failed; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Keep `token` under `key` (after a code exchange: it replaces whatever was kept). The
+    /// token was just issued, and what it was issued for (an authorization code, a refresh
+    /// token) is spent: a store that keeps failing gets a few more tries, then the token is
+    /// handed back in [`Error::TokenNotSaved`].
     pub async fn put(&self, key: &str, token: &Token) -> Result<()> {
         let lock = self.lock_for(key);
         let _guard = lock.lock().await;
-        self.store.save(key, token, Expect::Any).await.map(|_| ())
+        let mut pause = Duration::from_millis(50);
+        for attempt in 1..=4 {
+            match self.store.save(key, token, Expect::Any).await {
+                Ok(_) => return Ok(()),
+                Err(e) if attempt < 4 => {
+                    tracing::warn!(key, error = %e, "saving a new token failed; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                Err(e) => {
+                    let store = self.store.describe();
+                    tracing::error!(key, store = %store, error = %e, "a new token could not be saved; it is handed to the caller in Error::TokenNotSaved");
+                    return Err(Error::TokenNotSaved {
+                        key: key.to_owned(),
+                        store,
+                        message: e.to_string(),
+                        token: Box::new(token.clone()),
+                    });
+                }
+            }
+        }
+        unreachable!("the last attempt returns")
     }
 }
 
@@ -670,6 +734,139 @@ mod tests {
             assert_eq!(t.await.unwrap().access_token.expose(), "new");
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    /// A store whose saves fail while `failing` is above zero (each failed save counts down;
+    /// `u32::MAX` fails for good).
+    struct FlakySaves {
+        inner: MemoryStore,
+        failing: std::sync::atomic::AtomicU32,
+    }
+
+    impl TokenStore for FlakySaves {
+        fn describe(&self) -> String {
+            "flaky test store".into()
+        }
+        fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>>> {
+            self.inner.load(key)
+        }
+        fn save<'a>(
+            &'a self,
+            key: &'a str,
+            token: &'a Token,
+            expect: Expect,
+        ) -> BoxFuture<'a, Result<Option<u64>>> {
+            let left = self.failing.load(Ordering::SeqCst);
+            if left > 0 {
+                if left != u32::MAX {
+                    self.failing.store(left - 1, Ordering::SeqCst);
+                }
+                return Box::pin(async { Err(store_error("flaky test store", "disk full")) });
+            }
+            self.inner.save(key, token, expect)
+        }
+        fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool>> {
+            self.inner.delete(key)
+        }
+        fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<String>>> {
+            self.inner.list(prefix)
+        }
+        fn lease<'a>(
+            &'a self,
+            key: &'a str,
+            holder: &'a str,
+            ttl: Duration,
+        ) -> BoxFuture<'a, Result<bool>> {
+            self.inner.lease(key, holder, ttl)
+        }
+        fn release<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>> {
+            self.inner.release(key, holder)
+        }
+    }
+
+    fn refreshed() -> Token {
+        Token {
+            access_token: Secret::new("new-access-secret"),
+            refresh_token: Some(Secret::new("new-refresh-secret")),
+            expires_at: unix_now() + 3600,
+            ..Token::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_save_that_fails_after_a_refresh_is_tried_again_within_the_lease() {
+        let store = Arc::new(FlakySaves {
+            inner: MemoryStore::new(),
+            failing: 0.into(),
+        });
+        let m = TokenManager::new(store.clone(), Duration::from_secs(60));
+        m.put("k", &token("old", -1)).await.unwrap();
+        store.failing.store(2, Ordering::SeqCst);
+        let calls = AtomicUsize::new(0);
+        let t = m
+            .get("k", None, |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Ok(refreshed()) }
+            })
+            .await
+            .unwrap();
+        assert_eq!(t.access_token.expose(), "new-access-secret");
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "one refresh");
+        let kept = store.inner.load("k").await.unwrap().unwrap();
+        assert_eq!(kept.token, t, "the new pair is kept");
+    }
+
+    #[tokio::test]
+    async fn a_refreshed_token_that_cannot_be_saved_is_handed_to_the_caller() {
+        let store = Arc::new(FlakySaves {
+            inner: MemoryStore::new(),
+            failing: 0.into(),
+        });
+        let m = TokenManager::new(store.clone(), Duration::from_secs(60))
+            .with_lease(Duration::from_millis(600));
+        m.put("k", &token("old", -1)).await.unwrap();
+        store.failing.store(u32::MAX, Ordering::SeqCst);
+        let e = m
+            .get("k", None, |_| async { Ok(refreshed()) })
+            .await
+            .unwrap_err();
+        let carried = e.unsaved_token().expect("the error carries the new token");
+        assert_eq!(carried.access_token.expose(), "new-access-secret");
+        assert_eq!(
+            carried.refresh_token.as_ref().map(Secret::expose),
+            Some("new-refresh-secret")
+        );
+        for shown in [e.to_string(), format!("{e:?}")] {
+            assert!(!shown.contains("new-access-secret"), "{shown}");
+            assert!(!shown.contains("new-refresh-secret"), "{shown}");
+        }
+        assert!(e.to_string().contains("flaky test store"), "{e}");
+        assert!(
+            !e.kind().is_retryable(),
+            "a retry would spend the old refresh token again"
+        );
+        // the store still has the old token: nothing half-written
+        let kept = store.inner.load("k").await.unwrap().unwrap();
+        assert_eq!(kept.token.access_token.expose(), "old");
+    }
+
+    #[tokio::test]
+    async fn a_new_token_that_cannot_be_kept_is_handed_back() {
+        let store = Arc::new(FlakySaves {
+            inner: MemoryStore::new(),
+            failing: 2.into(),
+        });
+        let m = TokenManager::new(store.clone(), Duration::from_secs(60));
+        m.put("k", &refreshed())
+            .await
+            .expect("kept after two failed tries");
+        store.failing.store(u32::MAX, Ordering::SeqCst);
+        let e = m.put("j", &refreshed()).await.unwrap_err();
+        assert_eq!(
+            e.unsaved_token().map(|t| t.access_token.expose()),
+            Some("new-access-secret")
+        );
+        assert!(!format!("{e} {e:?}").contains("new-refresh-secret"));
     }
 
     #[tokio::test]
