@@ -25,11 +25,27 @@ fn synthesize(root: &Path, dest: &Path, copies: usize) -> std::io::Result<()> {
             let text = std::fs::read_to_string(&file)?;
             if name == "platform.yaml" {
                 // Core modules are copied under new names: keep the platform free of them.
+                // Error rows that name endpoints name the first copy's.
                 let text: String = text
                     .lines()
                     .filter(|l| !l.starts_with("core:"))
-                    .map(|l| format!("{l}\n"))
+                    .map(|l| match l.split_once("endpoints: [") {
+                        Some((indent, names)) if copies > 0 => {
+                            let names: Vec<String> = names
+                                .trim_end_matches(']')
+                                .split(',')
+                                .map(|n| format!("c0{}", n.trim()))
+                                .collect();
+                            format!("{indent}endpoints: [{}]\n", names.join(", "))
+                        }
+                        _ => format!("{l}\n"),
+                    })
                     .collect();
+                std::fs::write(out.join(&name), text)?;
+                continue;
+            }
+            if name == "types.yaml" || !name.ends_with(".yaml") {
+                // Shared types are shared by every copy: one file, as it is.
                 std::fs::write(out.join(&name), text)?;
                 continue;
             }
@@ -37,9 +53,20 @@ fn synthesize(root: &Path, dest: &Path, copies: usize) -> std::io::Result<()> {
             for c in 0..copies {
                 let mut t = String::with_capacity(text.len());
                 let mut in_endpoints = false;
+                let mut in_types = false;
                 for line in text.lines() {
                     if !line.is_empty() && !line.starts_with(" ") && !line.starts_with("#") {
                         in_endpoints = line.starts_with("endpoints:");
+                        in_types = line.starts_with("types:");
+                    }
+                    // Each copy's structs get a field of their own: the generator refuses two
+                    // modules that define a struct of one shape.
+                    if in_types && line == "    fields:" {
+                        t.push_str(line);
+                        t.push_str(&format!(
+                            "\n      synthetic_copy_{c}: {{type: i64, doc: Copy {c}.}}\n"
+                        ));
+                        continue;
                     }
                     // Endpoint keys sit at two spaces under `endpoints:`; prefix their first segment.
                     if in_endpoints
@@ -116,5 +143,53 @@ pub fn run(root: &Path) -> Result<(), String> {
     if let Some(b) = base {
         println!("linear growth means a flat ms / endpoint column (real: {b:.3}).");
     }
+    api_diff(root)
+}
+
+/// The API diff `gen` prints and `api-diff` runs: two full spec trees (the real specs loaded
+/// twice, one with every TikTok field's type changed so the diff has work to do), snapshotted
+/// and compared; and the committed `api/` snapshots read and compared with today's.
+fn api_diff(root: &Path) -> Result<(), String> {
+    use shop_api_codegen::apidiff;
+    use std::collections::BTreeMap;
+    let snaps = |api: &ir::Api| -> BTreeMap<String, apidiff::ApiSnapshot> {
+        api.platforms
+            .iter()
+            .map(|p| (p.name.clone(), apidiff::snapshot(p)))
+            .collect()
+    };
+    let old_api = ir::load(root).map_err(|e| e.to_string())?;
+    let new_api = ir::load(root).map_err(|e| e.to_string())?;
+    let endpoints: usize = new_api
+        .platforms
+        .iter()
+        .flat_map(|p| &p.modules)
+        .map(|m| m.endpoints.len())
+        .sum();
+    let started = Instant::now();
+    let old = snaps(&old_api);
+    let mut new = snaps(&new_api);
+    let snapshotted = started.elapsed().as_secs_f64();
+    if let Some(t) = new.get_mut("tiktok") {
+        for e in t.endpoints.values_mut() {
+            for f in e.response.values_mut() {
+                f.ty.push('X');
+            }
+        }
+    }
+    let started = Instant::now();
+    let changes = apidiff::diff_all(&old, &new);
+    let diffed = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let committed = shop_api_codegen::sync::read_snapshots(&root.join(shop_api_codegen::API_DIR));
+    let read = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let none = apidiff::diff_all(&committed, &old);
+    let diffed_committed = started.elapsed().as_secs_f64();
+    println!(
+        "api diff of two full spec trees ({endpoints} endpoints): snapshots {snapshotted:.3} s, diff {diffed:.3} s ({} changes); committed api/ read {read:.3} s, diff {diffed_committed:.3} s ({} changes)",
+        changes.len(),
+        none.len()
+    );
     Ok(())
 }
