@@ -1227,3 +1227,115 @@ mod tests {
         assert_eq!(parent_and_leaf("a[].b"), ("a[].", "b"));
     }
 }
+
+/// `METHOD /path` with its version segment (six digits, TikTok Shop's `202309`) taken out, and
+/// that version.
+fn unversioned(key: &str) -> (String, Option<u32>) {
+    let mut version = None;
+    let parts: Vec<&str> = key
+        .split('/')
+        .filter(|s| {
+            let v = s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit());
+            if v {
+                version = s.parse().ok();
+            }
+            !v
+        })
+        .collect();
+    (parts.join("/"), version)
+}
+
+/// What upstream has that the specs lack or state differently, from the fidelity report: new
+/// endpoints, newer versions of endpoints the specs have, new fields per endpoint, and fields the
+/// source types otherwise. The input of the drafting tools (`cargo xtask drift`).
+pub fn drift(api: &Api, report: &Report) -> String {
+    let mut out = String::new();
+    for pr in &report.platforms {
+        if pr.sources.is_empty() {
+            let _ = writeln!(
+                out,
+                "{}: no snapshot of an official source; nothing to compare",
+                pr.platform
+            );
+            continue;
+        }
+        let Some(p) = api.platforms.iter().find(|p| p.name == pr.platform) else {
+            continue;
+        };
+        // what the specs have, by path without its version
+        let mut ours: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
+        for e in p.modules.iter().flat_map(|m| &m.endpoints) {
+            let (bare, v) = unversioned(&endpoint_key(e));
+            ours.entry(bare)
+                .or_default()
+                .push((v.unwrap_or(0), e.name.clone()));
+        }
+        let mut newer = Vec::new();
+        let mut new = Vec::new();
+        for key in &pr.endpoints_missing {
+            let (bare, v) = unversioned(key);
+            match (ours.get(&bare), v) {
+                (Some(have), Some(v)) if have.iter().all(|(hv, _)| *hv < v) => {
+                    let (hv, name) = have.iter().max().expect("not empty");
+                    newer.push(format!("{key} (the specs have {hv}: {name})"));
+                }
+                (Some(_), _) => {} // an older version the specs replaced
+                (None, _) => new.push(key.clone()),
+            }
+        }
+        let mut fields: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for m in &pr.missing {
+            fields
+                .entry(m.endpoint.as_str())
+                .or_default()
+                .push(m.path.as_str());
+        }
+        let retyped: Vec<&Finding> = pr
+            .findings
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.kind,
+                    Kind::TypeConflict | Kind::Untyped | Kind::EnumUntyped | Kind::WireMismatch
+                ) && f.allowed.is_none()
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}: {} new endpoint(s), {} newer version(s), {} new field(s) in {} endpoint(s), {} field(s) typed otherwise",
+            pr.platform,
+            new.len(),
+            newer.len(),
+            pr.missing.len(),
+            fields.len(),
+            retyped.len()
+        );
+        for k in &new {
+            let _ = writeln!(out, "  new endpoint {k}");
+        }
+        for k in &newer {
+            let _ = writeln!(out, "  newer version {k}");
+        }
+        for (e, paths) in &fields {
+            let shown: Vec<&str> = paths.iter().take(6).copied().collect();
+            let more = paths.len().saturating_sub(shown.len());
+            let _ = writeln!(
+                out,
+                "  new fields {e}: {}{}",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        for f in &retyped {
+            let _ = writeln!(out, "  typed otherwise {f}");
+        }
+    }
+    out.push_str(
+        "draft: cargo xtask fidelity --json > /tmp/missing.json; python3 tools/fill_from_reference.py --missing /tmp/missing.json --platform <p> [--retype] [--enums]; new endpoints: tools/draft_*.py\n",
+    );
+    out
+}

@@ -70,6 +70,10 @@ enum Cmd {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// What the official sources' snapshots (reference/) have that the specs lack or state
+    /// differently: new endpoints, newer TikTok Shop versions of endpoints the specs have, new
+    /// fields, fields typed otherwise; with the command that drafts the YAML for them.
+    Drift,
     /// Write the API changes since the last release (as `api-diff --gate` finds it) into
     /// CHANGELOG.md's `[Unreleased]` section, between its generated markers; the hand-written
     /// notes around them are kept.
@@ -150,6 +154,7 @@ fn main() -> ExitCode {
             api_diff(&project_root(), base.as_deref(), &format, gate)
         }
         Cmd::Changelog { check } => changelog(&project_root(), check),
+        Cmd::Drift => drift(&project_root()),
         Cmd::BenchGen => match bench::run(&project_root()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -357,6 +362,28 @@ fn changelog(root: &Path, check: bool) -> ExitCode {
                     }
                 }
             }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask drift`.
+fn drift(root: &Path) -> ExitCode {
+    use shop_api_codegen::{fidelity, ir};
+    let api = match ir::load(root) {
+        Ok(api) => api,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match fidelity::check(&api, root, &root.join("reference")) {
+        Ok(report) => {
+            print!("{}", fidelity::drift(&api, &report));
+            ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("error: {e}");
