@@ -766,7 +766,9 @@ impl<P: Platform> Client<P> {
         let token = self.token(ep, &source, None).await?;
         // The attempts made so far: the call sent again after a refresh counts on from them.
         let made = AtomicU32::new(0);
-        match self.attempts(call, token.as_ref(), &made).await {
+        // A call without a token is a token call (or a public one): its answer may hold tokens.
+        let withhold = ep.flags.contains(Flags::NO_TOKEN);
+        match self.attempts(call, token.as_ref(), &made, withhold).await {
             Err(e)
                 if e.kind() == ErrorKind::TokenExpired
                     && matches!(source, TokenSource::Kept(_)) =>
@@ -777,7 +779,7 @@ impl<P: Platform> Client<P> {
                     "access token expired: refreshing once and retrying"
                 );
                 let fresh = self.token(ep, &source, token.as_ref()).await?;
-                self.attempts(call, fresh.as_ref(), &made).await
+                self.attempts(call, fresh.as_ref(), &made, withhold).await
             }
             other => other,
         }
@@ -785,16 +787,21 @@ impl<P: Platform> Client<P> {
 
     /// Send `call` with `token`, signing afresh on each attempt the retry policy allows.
     pub async fn send(&self, call: &Call, token: Option<&Secret>) -> Result<Reply> {
-        self.attempts(call, token, &AtomicU32::new(0)).await
+        let withhold = call.endpoint.flags.contains(Flags::NO_TOKEN);
+        self.attempts(call, token, &AtomicU32::new(0), withhold)
+            .await
     }
 
     /// [`Client::send`], numbering the attempts on from `made` (the attempts the call already
     /// made), which it counts up.
+    /// With `withhold` (a token call), an error keeps nothing of the answer, which holds tokens,
+    /// before observers and logs see it.
     async fn attempts(
         &self,
         call: &Call,
         token: Option<&Secret>,
         made: &AtomicU32,
+        withhold: bool,
     ) -> Result<Reply> {
         let ep = call.endpoint;
         let inner = &*self.inner;
@@ -849,7 +856,10 @@ impl<P: Platform> Client<P> {
                 if let Some(status) = status {
                     span.record("status", status);
                 }
-                let result = raw.and_then(|raw| P::parse(inner.facts, ep, raw));
+                let mut result = raw.and_then(|raw| P::parse(inner.facts, ep, raw));
+                if withhold {
+                    result = result.map_err(Error::withhold_body);
+                }
                 if let (Some((event, _)), Some(latency)) = (observed, latency) {
                     let (error, request_id) = match &result {
                         Ok(reply) => (None, reply.request_id.as_deref()),
@@ -920,7 +930,7 @@ impl<P: Platform> Client<P> {
         fields: Value,
     ) -> Result<T> {
         let call = self.encode_fields(ep, Cow::Borrowed(ep.path), query, fields, Vec::new())?;
-        let reply = self.send(&call, None).await?;
+        let reply = self.attempts(&call, None, &AtomicU32::new(0), true).await?;
         reply
             .decode::<T>(ep)
             .map(|r| r.data)

@@ -142,10 +142,31 @@ impl Error {
         }
     }
 
-    /// A decode error of a response that holds tokens: keep only where decoding stopped, never
-    /// the body or the decoder's message (which may quote a value).
+    /// An error of a call whose answer holds tokens: keep only where decoding stopped, never
+    /// the body, the decoder's message (which may quote a value) or an error envelope's extra
+    /// members. Applied before observers and logs see the error.
     pub(crate) fn withhold_body(self) -> Error {
         match self {
+            Error::Http {
+                endpoint,
+                status,
+                retry_after,
+                ..
+            } => Error::Http {
+                endpoint,
+                status,
+                body: "(withheld: a token call's answer)".to_owned(),
+                retry_after,
+            },
+            Error::Api(mut e) => {
+                e.extra = None;
+                Error::Api(e)
+            }
+            Error::Decode { ref message, .. }
+                if message.starts_with("the token response does not decode") =>
+            {
+                self
+            }
             Error::Decode {
                 endpoint, message, ..
             } => {

@@ -191,3 +191,119 @@ async fn a_redirect_to_another_host_is_not_followed_with_the_token() {
     // The 3xx answer itself fails the call (no envelope in it).
     assert_clean("the redirect error", &format!("{e} {e:?}"));
 }
+
+/// What a token call's answer can look like when it goes wrong: malformed, truncated, an HTML
+/// page (as a proxy or gateway sends), and the same page with an error status. Each holds the
+/// access and refresh token.
+fn broken_token_answers() -> Vec<shop_api_tests::server::Reply> {
+    use shop_api_tests::server::Reply;
+    let html =
+        format!("<html><body>gateway: access_token={ACCESS}&refresh_token={REFRESH}</body></html>");
+    vec![
+        Reply::Respond(
+            200,
+            vec![],
+            format!(
+                r#"{{"code":0,"err_no":0,"data":{{"access_token":"{ACCESS}","refresh_token":"{REFRESH}",}}}}"#
+            )
+            .into_bytes(),
+        ),
+        Reply::Respond(
+            200,
+            vec![],
+            format!(
+                r#"{{"code":0,"data":{{"access_token":"{ACCESS}","refresh_token":"{}"#,
+                &REFRESH[..10]
+            )
+            .into_bytes(),
+        ),
+        Reply::Respond(200, vec![], html.clone().into_bytes()),
+        Reply::Respond(502, vec![], html.into_bytes()),
+        Reply::Respond(
+            200,
+            vec![],
+            format!(r#"{{"code":0,"data":{{"access_token":{{"v":"{ACCESS}"}},"refresh_token":"{REFRESH}"}}}}"#)
+                .into_bytes(),
+        ),
+    ]
+}
+
+/// Every error, log line and observer event of a token call that got a broken answer: what it
+/// shows is searched for the tokens the answer held.
+#[derive(Default)]
+struct Shown(std::sync::Mutex<String>);
+
+impl shop_api::runtime::observe::Observer for Shown {
+    fn before_send(&self, e: &shop_api::runtime::observe::RequestEvent<'_>) {
+        self.0.lock().unwrap().push_str(&format!("{e:?}\n"));
+    }
+    fn after_receive(&self, e: &shop_api::runtime::observe::ResponseEvent<'_>) {
+        let error = e.error().map(|e| format!("{e} {e:?}")).unwrap_or_default();
+        self.0.lock().unwrap().push_str(&format!("{e:?} {error}\n"));
+    }
+}
+
+#[cfg(all(feature = "doudian", feature = "tiktok", feature = "douyin"))]
+#[tokio::test]
+async fn broken_token_answers_show_no_token_in_errors_logs_or_observer_events() {
+    use shop_api::runtime::RetryPolicy;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let logs = shop_api_tests::logs::capture();
+    for (i, answer) in broken_token_answers().into_iter().enumerate() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        let server = shop_api_tests::server::Server::start(move |_| {
+            h.fetch_add(1, Ordering::SeqCst);
+            answer.clone()
+        })
+        .await;
+        let url = server.uri();
+        let shown = Arc::new(Shown::default());
+        let mut errors = Vec::new();
+
+        let doudian = shop_api::doudian::Client::builder("key", APP_SECRET)
+            .base_url(&url)
+            .retry(RetryPolicy::none())
+            .observe(shown.clone())
+            .build()
+            .unwrap();
+        errors.push(doudian.exchange_code("CODE").await.map(|_| ()).unwrap_err());
+
+        let tiktok = shop_api::tiktok::Client::builder("key", APP_SECRET)
+            .base_url(&url)
+            .auth_base_url(&url)
+            .retry(RetryPolicy::none())
+            .observe(shown.clone())
+            .build()
+            .unwrap();
+        errors.push(tiktok.refresh_token(REFRESH).await.map(|_| ()).unwrap_err());
+        errors.push(tiktok.authorize("CODE").await.map(|_| ()).unwrap_err());
+
+        let douyin = shop_api::douyin::Client::builder("ck", APP_SECRET)
+            .base_url(&url)
+            .retry(RetryPolicy::none())
+            .observe(shown.clone())
+            .build()
+            .unwrap();
+        errors.push(douyin.exchange_code("CODE").await.map(|_| ()).unwrap_err());
+        errors.push(douyin.client_token().await.map(|_| ()).unwrap_err());
+
+        assert!(
+            hits.load(Ordering::SeqCst) >= errors.len(),
+            "answer {i}: every call reached the server"
+        );
+        for e in &errors {
+            assert_clean(&format!("answer {i}: error"), &format!("{e} {e:?}"));
+        }
+        let events = shown.0.lock().unwrap().clone();
+        assert!(
+            events.contains("ResponseEvent"),
+            "answer {i}: the observer saw the answers: {events}"
+        );
+        assert_clean(&format!("answer {i}: observer events"), &events);
+    }
+    let logs = logs.text();
+    assert_clean("log output", &logs);
+}
