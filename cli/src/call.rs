@@ -224,7 +224,7 @@ async fn call<P: runtime::Platform>(
     }
     let prepared = (ep.prepare)(client, params, files)?;
     if args.dry_run {
-        crate::emit(&client.prepare_call(&prepared.call).await?.to_string());
+        crate::emit(&client.prepare_dry_run(&prepared.call)?.to_string());
         return Ok(());
     }
     let reply = client.call(&prepared.call).await?;

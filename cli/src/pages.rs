@@ -252,7 +252,7 @@ pub async fn all<P: runtime::Platform>(
         let prepared = (ep.prepare)(client, &Value::Object(params.clone()), Vec::new())?;
         let at = paging.key_of(&prepared.fields);
         if args.dry_run {
-            crate::emit(&client.prepare_call(&prepared.call).await?.to_string());
+            crate::emit(&client.prepare_dry_run(&prepared.call)?.to_string());
             return Ok(());
         }
         // Drawn once the request is known good: a usage error leaves no bar behind.

@@ -790,3 +790,56 @@ async fn a_refresh_token_comes_from_stdin_or_the_environment() {
         empty.stderr
     );
 }
+
+#[tokio::test]
+async fn a_token_call_dry_run_masks_the_refresh_token_and_code_and_sends_nothing() {
+    // Nothing listens on port 9: a dry run that sent anything would fail.
+    let refresh = run(
+        &[
+            "doudian",
+            "token.refresh",
+            "--param",
+            "refresh_token=RT-SECRET-0123456789",
+            "--param",
+            "grant_type=refresh_token",
+            "--dry-run",
+            "--base-url",
+            "http://127.0.0.1:9",
+        ],
+        &DD,
+    )
+    .await;
+    assert_eq!(refresh.code, 0, "{}", refresh.stderr);
+    assert!(
+        refresh.stdout.contains("token.refresh"),
+        "{}",
+        refresh.stdout
+    );
+    assert!(
+        !refresh.stdout.contains("RT-SECRET-0123456789"),
+        "{}",
+        refresh.stdout
+    );
+    assert!(refresh.stdout.contains("RT-S***"), "{}", refresh.stdout);
+    let create = run(
+        &[
+            "doudian",
+            "token.create",
+            "--param",
+            "code=AUTH-CODE-0123456789",
+            "--param",
+            "grant_type=authorization_code",
+            "--dry-run",
+            "--base-url",
+            "http://127.0.0.1:9",
+        ],
+        &DD,
+    )
+    .await;
+    assert_eq!(create.code, 0, "{}", create.stderr);
+    assert!(
+        !create.stdout.contains("AUTH-CODE-0123456789"),
+        "{}",
+        create.stdout
+    );
+}

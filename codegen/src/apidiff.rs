@@ -691,9 +691,12 @@ pub fn snapshots_at(root: &Path, rev: &str) -> Result<BTreeMap<String, ApiSnapsh
     if !out.is_empty() {
         return Ok(out);
     }
+    // one folder per call: two calls of one process may read the same revision at once
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let tmp = std::env::temp_dir().join(format!(
-        "shop-api-specs-{}-{}",
+        "shop-api-specs-{}-{}-{}",
         std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         rev.replace(['/', '~', '^'], "_")
     ));
     let _ = std::fs::remove_dir_all(&tmp);

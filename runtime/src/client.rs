@@ -751,7 +751,21 @@ impl<P: Platform> Client<P> {
         })
     }
 
-    /// The signed request of `call`, with the token it would carry now.
+    /// The signed request of `call` for a dry run: nothing is fetched, refreshed or called. A
+    /// token the client keeps is not read (reading it could refresh it, spending a refresh
+    /// token): a placeholder stands in for it, which changes no signature (no platform signs
+    /// the access token). A token given to the handle is used as given.
+    pub fn prepare_dry_run(&self, call: &Call) -> Result<PreparedRequest> {
+        let token = match P::token_source(self, call.endpoint)? {
+            TokenSource::None => None,
+            TokenSource::Given(t) => Some(t),
+            TokenSource::Kept(_) => Some(Secret::new("(the kept token; not read in a dry run)")),
+        };
+        P::sign(self, call, token.as_ref(), unix_now())
+    }
+
+    /// The signed request of `call`, with the token it would carry now (a kept token is
+    /// fetched, and refreshed when due: for a dry run, see [`Client::prepare_dry_run`]).
     pub async fn prepare_call(&self, call: &Call) -> Result<PreparedRequest> {
         let source = P::token_source(self, call.endpoint)?;
         let token = self.token(call.endpoint, &source, None).await?;

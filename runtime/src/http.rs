@@ -198,17 +198,66 @@ pub struct PreparedRequest {
     pub token_header: Option<&'static str>,
 }
 
+/// Fields that hold a secret in any token call's body, whatever the platform: masked wherever a
+/// printed request shows them (top level or nested, in a JSON body or in a JSON text inside a
+/// query value such as Doudian's `param_json`). `code` and `auth_code` (an authorization code)
+/// only beside a `grant_type`, as token calls send them.
+const SECRET_FIELDS: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "app_secret",
+];
+const GRANT_CODES: &[&str] = &["code", "auth_code"];
+
+/// `value` with the string values of secret fields masked, at any depth.
+fn mask_json(value: &mut serde_json::Value, names: &[&str]) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let grant = map.contains_key("grant_type");
+            for (k, v) in map.iter_mut() {
+                let secret = names.contains(&k.as_str())
+                    || SECRET_FIELDS.contains(&k.as_str())
+                    || (grant && GRANT_CODES.contains(&k.as_str()));
+                match v {
+                    serde_json::Value::String(s) if secret => {
+                        *s = super::Secret::new(s.as_str()).masked();
+                    }
+                    other => mask_json(other, names),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| mask_json(v, names)),
+        _ => {}
+    }
+}
+
+/// A query value or body text with its secrets masked when it is a JSON object.
+fn mask_json_text(text: &str, names: &[&str]) -> Option<String> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(mut v @ serde_json::Value::Object(_)) => {
+            mask_json(&mut v, names);
+            Some(v.to_string())
+        }
+        _ => None,
+    }
+}
+
 impl PreparedRequest {
     fn masked_url(&self) -> String {
         let mut url = self.url.clone();
+        let grant = self.url.query_pairs().any(|(k, _)| k == "grant_type");
         let pairs: Vec<(String, String)> = self
             .url
             .query_pairs()
             .map(|(k, v)| {
-                let v = if self.secret_names.contains(&k.as_ref()) {
+                let secret = self.secret_names.contains(&k.as_ref())
+                    || SECRET_FIELDS.contains(&k.as_ref())
+                    || (grant && GRANT_CODES.contains(&k.as_ref()));
+                let v = if secret {
                     super::Secret::new(v.into_owned()).masked()
                 } else {
-                    v.into_owned()
+                    mask_json_text(&v, self.secret_names).unwrap_or_else(|| v.into_owned())
                 };
                 (k.into_owned(), v)
             })
@@ -224,33 +273,27 @@ impl PreparedRequest {
     /// The JSON or form body with the values of top-level fields named in `secret_names` masked
     /// (a Douyin OAuth body carries the client secret).
     fn masked_body(&self) -> String {
-        let mask = |k: &str, v: &str| {
-            if self.secret_names.contains(&k) {
-                super::Secret::new(v).masked()
-            } else {
-                v.to_owned()
-            }
-        };
         match &self.body {
-            Body::Json(b) => match serde_json::from_slice::<serde_json::Value>(b) {
-                Ok(serde_json::Value::Object(mut map)) => {
-                    for (k, v) in map.iter_mut() {
-                        if let (true, Some(s)) =
-                            (self.secret_names.contains(&k.as_str()), v.as_str())
-                        {
-                            *v = serde_json::Value::String(mask(k, s));
-                        }
-                    }
-                    serde_json::Value::Object(map).to_string()
-                }
-                _ => String::from_utf8_lossy(b).into_owned(),
-            },
-            Body::Form(b) => url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(url::form_urlencoded::parse(b).map(|(k, v)| {
-                    let v = mask(&k, &v);
-                    (k, v)
-                }))
-                .finish(),
+            Body::Json(b) => {
+                let text = String::from_utf8_lossy(b);
+                mask_json_text(&text, self.secret_names).unwrap_or_else(|| text.into_owned())
+            }
+            Body::Form(b) => {
+                let grant = url::form_urlencoded::parse(b).any(|(k, _)| k == "grant_type");
+                url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(url::form_urlencoded::parse(b).map(|(k, v)| {
+                        let secret = self.secret_names.contains(&k.as_ref())
+                            || SECRET_FIELDS.contains(&k.as_ref())
+                            || (grant && GRANT_CODES.contains(&k.as_ref()));
+                        let v = if secret {
+                            super::Secret::new(v.as_ref()).masked()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k, v)
+                    }))
+                    .finish()
+            }
             _ => String::new(),
         }
     }
