@@ -1198,36 +1198,6 @@ pub fn kind_named(name: &str) -> Option<Kind> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_response_string_stands_for_a_number_but_a_request_string_does_not() {
-        assert!(compatible("string", "int", true));
-        assert!(!compatible("string", "int", false));
-        assert!(!compatible("int", "string", true));
-        assert!(compatible("[string]", "[int]", true));
-        assert!(!compatible("[string]", "string", true));
-        assert!(compatible("object", "{any}", true));
-        assert!(compatible("any", "object", false));
-    }
-
-    #[test]
-    fn built_examples_are_found_under_their_endpoint() {
-        let text = "doc: x\nendpoints:\n  a.b:\n    summary: s\n    # Example built from the fields.\n    example: |\n      {}\n  a.c:\n    example: |\n      {}\n";
-        let got = built_examples(text);
-        assert!(got.contains("a.b"));
-        assert!(!got.contains("a.c"));
-    }
-
-    #[test]
-    fn a_wire_name_that_differs_in_underscores_is_a_mismatch_not_an_invention() {
-        assert_eq!(norm("type_"), norm("type"));
-        assert_eq!(parent_and_leaf("a[].b"), ("a[].", "b"));
-    }
-}
-
 /// `METHOD /path` with its version segment (six digits, TikTok Shop's `202309`) taken out, and
 /// that version.
 fn unversioned(key: &str) -> (String, Option<u32>) {
@@ -1338,4 +1308,50 @@ pub fn drift(api: &Api, report: &Report) -> String {
         "draft: cargo xtask fidelity --json > /tmp/missing.json; python3 tools/fill_from_reference.py --missing /tmp/missing.json --platform <p> [--retype] [--enums]; new endpoints: tools/draft_*.py\n",
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_string_stands_for_a_number_but_a_request_string_does_not() {
+        assert!(compatible("string", "int", true));
+        assert!(!compatible("string", "int", false));
+        assert!(!compatible("int", "string", true));
+        assert!(compatible("[string]", "[int]", true));
+        assert!(!compatible("[string]", "string", true));
+        assert!(compatible("object", "{any}", true));
+        assert!(compatible("any", "object", false));
+    }
+
+    #[test]
+    fn built_examples_are_found_under_their_endpoint() {
+        let text = "doc: x\nendpoints:\n  a.b:\n    summary: s\n    # Example built from the fields.\n    example: |\n      {}\n  a.c:\n    example: |\n      {}\n";
+        let got = built_examples(text);
+        assert!(got.contains("a.b"));
+        assert!(!got.contains("a.c"));
+    }
+
+    #[test]
+    fn a_wire_name_that_differs_in_underscores_is_a_mismatch_not_an_invention() {
+        assert_eq!(norm("type_"), norm("type"));
+        assert_eq!(parent_and_leaf("a[].b"), ("a[].", "b"));
+    }
+
+    #[test]
+    fn a_path_without_its_version_names_the_same_endpoint_across_versions() {
+        assert_eq!(
+            unversioned("POST /order/202309/orders/search"),
+            ("POST /order/orders/search".to_owned(), Some(202309))
+        );
+        assert_eq!(
+            unversioned("POST /order/202507/orders/search").0,
+            unversioned("POST /order/202309/orders/search").0
+        );
+        assert_eq!(
+            unversioned("POST /order/searchList"),
+            ("POST /order/searchList".to_owned(), None)
+        );
+    }
 }
