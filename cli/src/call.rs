@@ -218,6 +218,14 @@ async fn call<P: runtime::Platform>(
     let Some(ep) = dispatch(&args.endpoint, Resolve(PhantomData)) else {
         return Err(unknown_endpoint(client.facts().name, &args.endpoint, &all));
     };
+    if ep.endpoint.deprecated {
+        eprintln!(
+            "warning: {} `{}` is deprecated by the platform: its documentation ({}) and the crate's method say what replaces it",
+            client.facts().name,
+            ep.endpoint.name,
+            ep.endpoint.doc_url
+        );
+    }
     let files = upload::parts(&args.files, ep.endpoint, &all)?;
     if args.all_pages {
         return pages::all(client, &ep, &all, args, params).await;

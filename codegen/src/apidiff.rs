@@ -72,6 +72,9 @@ pub struct FieldApi {
     /// An enum's wire values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
+    /// The deprecation note (with replacement and sunset), when the platform deprecated it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -191,6 +194,7 @@ fn flatten<'a>(
             },
             rust: (f.rust != f.wire).then(|| f.rust.clone()),
             values: Vec::new(),
+            deprecated: f.deprecated.as_ref().map(|d| d.message()),
         };
         let mut nested = None;
         match innermost(&f.ty) {
@@ -278,6 +282,7 @@ rules! {
     "endpoint-moved" "endpoint's HTTP method or path changed" Break Major "calls built for the old path fail";
     "endpoint-deprecated" "endpoint deprecated" Safe Minor "`#[deprecated]` warns; nothing stops compiling";
     "endpoint-undeprecated" "endpoint no longer deprecated" Safe Patch "a warning goes away";
+    "field-deprecated" "field deprecated" Safe Minor "`#[deprecated]` warns where it is used; nothing stops compiling";
     "request-field-added" "optional request field added" Safe Minor "a new `Option` field: struct literals that end in `..Default::default()` still compile (the supported way to build a request)";
     "request-field-added-required" "request field added as required" Break Major "calls without it are refused by the platform";
     "request-field-removed" "request field removed" Break Major "code that sets it no longer compiles";
@@ -476,6 +481,11 @@ fn fields(
                 (false, false) => "response-field-optional",
             };
             push(id, path, String::new());
+        }
+        if o.deprecated.is_none() {
+            if let Some(d) = &n.deprecated {
+                push("field-deprecated", path, d.clone());
+            }
         }
         if o.place != n.place {
             let at = |p: &Option<String>| p.clone().unwrap_or_else(|| "body".into());
@@ -947,7 +957,7 @@ pub fn changelog(
         | "response-field-added"
         | "request-enum-value-added"
         | "response-enum-value-added" => "Added",
-        "endpoint-deprecated" => "Deprecated",
+        "endpoint-deprecated" | "field-deprecated" => "Deprecated",
         "endpoint-removed"
         | "request-field-removed"
         | "response-field-removed"

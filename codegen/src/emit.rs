@@ -9,8 +9,8 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{
-    Api, Endpoint, EnumDef, Field, FlagKind, Module, Pagination, PathPart, Place, Platform, SHARED,
-    Ty, TypeDef,
+    Api, Deprecation, Endpoint, EnumDef, Field, FlagKind, Module, Pagination, PathPart, Place,
+    Platform, SHARED, Ty, TypeDef,
 };
 use crate::spec::EnumKind;
 
@@ -748,7 +748,7 @@ pub fn emit_module(p: &Platform, m: &Module) -> TokenStream {
     let mark = marker(p);
     quote! {
         #(#inner)*
-        #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
+        #![allow(deprecated, clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 
         #shared
 
@@ -811,8 +811,10 @@ fn emit_field(f: &Field) -> TokenStream {
         text.push_str(" Required.");
     }
     let d = doc(&text);
+    let dep = deprecated_attr(f.deprecated.clone());
     quote! {
         #d
+        #dep
         pub #name: #ty,
     }
 }
@@ -856,6 +858,20 @@ pub fn emit_struct(name: &str, text: &str, fields: &[Field], _request: bool) -> 
     }
 }
 
+/// `#[deprecated(since = .., note = ..)]` of a deprecation, or nothing.
+fn deprecated_attr(d: Option<Deprecation>) -> TokenStream {
+    match d {
+        None => quote!(),
+        Some(d) => {
+            let note = d.message();
+            match &d.since {
+                Some(v) => quote!(#[deprecated(since = #v, note = #note)]),
+                None => quote!(#[deprecated(note = #note)]),
+            }
+        }
+    }
+}
+
 /// An enum with an `Unknown` fallback; the trait impls come from one runtime macro.
 pub fn emit_enum(e: &EnumDef) -> TokenStream {
     let name = ident(&e.name);
@@ -863,7 +879,16 @@ pub fn emit_enum(e: &EnumDef) -> TokenStream {
     let variants = e.variants.iter().map(|v| {
         let vn = ident(&v.name);
         let vd = doc(&format!("`{}`: {}", v.wire, v.doc));
-        quote!(#vd #vn,)
+        // the replacement as users name it: the variant, with its wire value
+        let dep = deprecated_attr(v.deprecated.clone().map(|mut d| {
+            if let Some(r) = &d.replaced_by {
+                if let Some(to) = e.variants.iter().find(|o| &o.wire == r) {
+                    d.replaced_by = Some(format!("`{}::{}` (`{r}`)", e.name, to.name));
+                }
+            }
+            d
+        }));
+        quote!(#vd #dep #vn,)
     });
     match e.kind {
         EnumKind::String => {
@@ -1346,20 +1371,16 @@ pub fn emit_client_method(e: &Endpoint) -> TokenStream {
         text.push('.');
     }
     let d = doc(&text);
-    let dep = match &e.deprecated {
-        Some(note) => {
-            let mut n = if note.is_empty() {
-                "deprecated by the platform".to_owned()
-            } else {
-                note.clone()
-            };
-            if let Some(r) = &e.replaced_by {
-                n.push_str(&format!("; use `{r}`"));
-            }
-            quote!(#[deprecated(note = #n)])
+    let dep = deprecated_attr(e.deprecation.as_ref().map(|d| {
+        Deprecation {
+            // users call the replacement by its method name
+            replaced_by: d
+                .replaced_by
+                .as_ref()
+                .map(|r| format!("`{}` (`{r}`)", crate::naming::endpoint_method(r))),
+            ..d.clone()
         }
-        None => quote!(),
-    };
+    }));
     if e.has(FlagKind::Multipart) {
         return quote! {
             #d

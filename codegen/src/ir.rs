@@ -199,6 +199,66 @@ pub struct Variant {
     pub wire: String,
     /// Documentation.
     pub doc: String,
+    /// Deprecated by the platform.
+    pub deprecated: Option<Deprecation>,
+}
+
+/// A deprecation: why, what replaces it, since which crate version, until when the platform
+/// serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Deprecation {
+    /// Why (may be empty).
+    pub note: String,
+    /// What replaces it, as users name it (a method, a field, a value).
+    pub replaced_by: Option<String>,
+    /// The crate version that deprecates it.
+    pub since: Option<String>,
+    /// The date the platform retires it.
+    pub sunset: Option<String>,
+}
+
+impl Deprecation {
+    /// From the spec's `deprecated:` and `replaced_by:`; `None` when not deprecated.
+    pub fn from_spec(d: Option<&Deprecated>, replaced_by: Option<&str>) -> Option<Self> {
+        use Deprecated as D;
+        let (note, since, sunset) = match d? {
+            D::Flag(false) => return None,
+            D::Flag(true) => (String::new(), None, None),
+            D::Reason(r) => (r.trim().to_owned(), None, None),
+            D::Full {
+                note,
+                since,
+                sunset,
+            } => (note.trim().to_owned(), since.clone(), sunset.clone()),
+        };
+        Some(Deprecation {
+            note,
+            replaced_by: replaced_by.map(str::to_owned),
+            since,
+            sunset,
+        })
+    }
+
+    /// The note of `#[deprecated]`: the reason, the replacement and the sunset date.
+    pub fn message(&self) -> String {
+        let mut n = if self.note.is_empty() {
+            "deprecated by the platform".to_owned()
+        } else {
+            self.note.trim_end_matches('.').to_owned()
+        };
+        if let Some(r) = &self.replaced_by {
+            // a name, or a text that quotes its names itself
+            if r.contains('`') {
+                n.push_str(&format!("; use {r} instead"));
+            } else {
+                n.push_str(&format!("; use `{r}` instead"));
+            }
+        }
+        if let Some(s) = &self.sunset {
+            n.push_str(&format!("; the platform retires it on {s}"));
+        }
+        n
+    }
 }
 
 /// A piece of a path template (`/order/{order_id}/detail`).
@@ -262,6 +322,8 @@ pub struct Field {
     pub place: Place,
     /// Why it deliberately differs from the official typed source (`differs:`).
     pub differs: Option<String>,
+    /// Deprecated by the platform.
+    pub deprecated: Option<Deprecation>,
 }
 
 /// A resolved type.
@@ -386,6 +448,8 @@ pub struct Endpoint {
     pub deprecated: Option<String>,
     /// Replacement endpoint.
     pub replaced_by: Option<String>,
+    /// The whole deprecation (note, replacement, since, sunset), when deprecated.
+    pub deprecation: Option<Deprecation>,
     /// Flags.
     pub flags: BTreeSet<FlagKind>,
     /// Request fields (query, path and body).
@@ -1109,6 +1173,14 @@ fn lower_type(
             let mut seen_wire: BTreeMap<String, String> = BTreeMap::new();
             for (wire, v) in values.iter() {
                 let vat = ["types", name, "values", wire.as_str()];
+                let deprecated = match v {
+                    EnumValueSpec::Named {
+                        deprecated,
+                        replaced_by,
+                        ..
+                    } => Deprecation::from_spec(deprecated.as_ref(), replaced_by.as_deref()),
+                    EnumValueSpec::Doc(_) => None,
+                };
                 let (vname, doc) = match v {
                     EnumValueSpec::Doc(doc) => match kind {
                         EnumKind::String => (naming::variant_name(wire), doc.clone()),
@@ -1121,7 +1193,7 @@ fn lower_type(
                             continue;
                         }
                     },
-                    EnumValueSpec::Named { name, doc } => (name.clone(), doc.clone()),
+                    EnumValueSpec::Named { name, doc, .. } => (name.clone(), doc.clone()),
                 };
                 let key = match kind {
                     EnumKind::Int => match wire.parse::<i64>() {
@@ -1169,6 +1241,7 @@ fn lower_type(
                     name: vname,
                     wire: key,
                     doc: doc.trim().to_owned(),
+                    deprecated,
                 });
             }
             Some(TypeDef::Enum(EnumDef {
@@ -1312,6 +1385,7 @@ fn lower_field(
         doc: f.doc.trim().to_owned(),
         place,
         differs: f.differs.clone(),
+        deprecated: Deprecation::from_spec(f.deprecated.as_ref(), f.replaced_by.as_deref()),
     })
 }
 
@@ -1537,8 +1611,10 @@ fn lower_endpoint(
             None | Some(Deprecated::Flag(false)) => None,
             Some(Deprecated::Flag(true)) => Some(String::new()),
             Some(Deprecated::Reason(r)) => Some(r.trim().to_owned()),
+            Some(Deprecated::Full { note, .. }) => Some(note.trim().to_owned()),
         },
         replaced_by: e.replaced_by.clone(),
+        deprecation: Deprecation::from_spec(e.deprecated.as_ref(), e.replaced_by.as_deref()),
         flags,
         request,
         response,

@@ -282,6 +282,12 @@ pub enum EnumValueSpec {
         name: String,
         /// Documentation.
         doc: String,
+        /// The platform deprecated the value (see [`Deprecated`]).
+        #[serde(default)]
+        deprecated: Option<Deprecated>,
+        /// The value that replaces it (its wire value).
+        #[serde(default)]
+        replaced_by: Option<String>,
     },
 }
 
@@ -304,9 +310,17 @@ pub struct FieldSpec {
     /// or its being there at all); `cargo xtask fidelity` accepts the difference with this reason.
     #[serde(default)]
     pub differs: Option<String>,
+    /// The platform deprecated the field (see [`Deprecated`]).
+    #[serde(default)]
+    pub deprecated: Option<Deprecated>,
+    /// The field that replaces it (its Rust name in the same struct).
+    #[serde(default)]
+    pub replaced_by: Option<String>,
 }
 
-/// `deprecated: true` or `deprecated: "reason"`.
+/// `deprecated: true`, `deprecated: "reason"`, or
+/// `deprecated: {note: "reason", since: "0.3.0", sunset: "2026-12-31"}` (`since`: the crate
+/// version that deprecates it; `sunset`: the date the platform retires it).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Deprecated {
@@ -314,6 +328,18 @@ pub enum Deprecated {
     Flag(bool),
     /// A reason.
     Reason(String),
+    /// A reason with the version that deprecates it and the platform's retirement date.
+    Full {
+        /// Why, and what to use instead.
+        #[serde(default)]
+        note: String,
+        /// The crate version that deprecates it.
+        #[serde(default)]
+        since: Option<String>,
+        /// The date the platform retires it.
+        #[serde(default)]
+        sunset: Option<String>,
+    },
 }
 
 /// The flag list, stated once: each flag's variant, its spelling in the spec (and the OpenAPI

@@ -9,6 +9,36 @@
 
 #![deny(warnings)]
 
+/// The platform's deprecations reach the compiler: a deprecated method, field or enum value
+/// warns where a user's code names it, with the note, the replacement and the sunset date (the
+/// fixture spec deprecates `order.list`, `LineItem.sku_code` and `OrderStatus::Shipped`). With
+/// deprecation warnings denied, each of these fails to compile:
+///
+/// ```compile_fail
+/// #![deny(deprecated)]
+/// let _ = shop_api_tests::fixture::Client::order_list;
+/// ```
+///
+/// ```compile_fail
+/// #![deny(deprecated)]
+/// let _ = shop_api_tests::fixture::api::shop::LineItem { sku_code: None, ..Default::default() };
+/// ```
+///
+/// ```compile_fail
+/// #![deny(deprecated)]
+/// let _ = shop_api_tests::fixture::api::shop::OrderStatus::Shipped;
+/// ```
+///
+/// and the same code compiles when they are allowed (so the deprecation is what failed above):
+///
+/// ```
+/// #![allow(deprecated)]
+/// let _ = shop_api_tests::fixture::Client::order_list;
+/// let _ = shop_api_tests::fixture::api::shop::LineItem { sku_code: None, ..Default::default() };
+/// let _ = shop_api_tests::fixture::api::shop::OrderStatus::Shipped;
+/// ```
+pub mod deprecations {}
+
 pub mod fixture;
 pub mod logs;
 pub mod server;

@@ -4,7 +4,7 @@
 //!
 //! These calls need a **creator app** (an app of the "creator" type on Partner Center, authorized by
 //! a TikTok creator, not a shop): the access token is the creator's, and no `shop_cipher` is sent.
-#![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
+#![allow(deprecated, clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 #[allow(unused_imports)]
 use super::types::*;
 /// A list of product images.

@@ -5,7 +5,7 @@
 //! These calls need a **partner app** (an app of the "affiliate partner" type on Partner Center,
 //! authorized by an affiliate partner, not a shop): the access token is the partner's, and no
 //! `shop_cipher` is sent.
-#![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
+#![allow(deprecated, clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 #[allow(unused_imports)]
 use super::types::*;
 /// A list of campaigns.

@@ -3,7 +3,7 @@
 //! links for products. Versions as the platform publishes them (the affiliate API moves faster than
 //! the 202309 core: each path carries its own version). Fields follow the models generated from the
 //! official OpenAPI; unconfirmed fields are left out.
-#![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
+#![allow(deprecated, clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 #[allow(unused_imports)]
 use super::types::*;
 /// One SKU of an affiliate order, with what the creator earns on it.
@@ -4566,7 +4566,7 @@ impl super::super::Client {
     }
     /// Get the Creator Affiliate's Marketplace information and performance metrics in the last 30 days (`affiliate_seller.marketplace_creator_performance`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3)). Idempotent: retried on transport errors and 5xx.
     #[deprecated(
-        note = "Version 202608 replaces this one: use affiliate_seller.marketplace_creator_performance_202608.; use `affiliate_seller.marketplace_creator_performance_202608`"
+        note = "Version 202608 replaces this one: use affiliate_seller.marketplace_creator_performance_202608; use `affiliate_seller_marketplace_creator_performance202608` (`affiliate_seller.marketplace_creator_performance_202608`) instead"
     )]
     pub async fn affiliate_seller_marketplace_creator_performance(
         &self,
@@ -4676,7 +4676,7 @@ impl super::super::Client {
     }
     /// Search for Creators in the Creator Marketplace (`affiliate_seller.search_creator_on_marketplace`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)). Idempotent: retried on transport errors and 5xx.
     #[deprecated(
-        note = "Version 202608 replaces this one: use affiliate_seller.search_creator_on_marketplace_202608.; use `affiliate_seller.search_creator_on_marketplace_202608`"
+        note = "Version 202608 replaces this one: use affiliate_seller.search_creator_on_marketplace_202608; use `affiliate_seller_search_creator_on_marketplace202608` (`affiliate_seller.search_creator_on_marketplace_202608`) instead"
     )]
     pub async fn affiliate_seller_search_creator_on_marketplace(
         &self,
