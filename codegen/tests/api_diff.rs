@@ -201,7 +201,12 @@ const CASES: &[Case] = &[
         "a field deprecated is minor",
         "      big: {type: u64, doc: An unsigned counter.}\n",
         "      big: {type: u64, doc: An unsigned counter., deprecated: {note: Gone soon., since: \"0.3.0\"}}\n",
-        &[("order.search", "response orders[].big", Semver::Minor, Wire::Safe)],
+        &[(
+            "order.search",
+            "response orders[].big",
+            Semver::Minor,
+            Wire::Safe,
+        )],
     ),
     (
         "a field's Rust name changed is major and nothing on the wire",

@@ -78,6 +78,28 @@ impl Facts {
         ErrorEntry::lookup(self.errors, code, sub_code, message, endpoint)
     }
 
+    /// The category of an error envelope and whether to try it again, one rule for every
+    /// platform: the catalogue's row (its kind and its `retry`); HTTP 429 is `RateLimited`,
+    /// retried; a code no row holds is `Server` with a 5xx status, `Auth` with 401, else `Other`.
+    pub fn classify(
+        &self,
+        endpoint: &str,
+        code: i64,
+        sub_code: &str,
+        message: &str,
+        status: u16,
+    ) -> (ErrorKind, bool) {
+        if status == 429 {
+            return (ErrorKind::RateLimited, true);
+        }
+        match self.error_entry(endpoint, code, sub_code, message) {
+            Some(row) => (row.kind, row.retry),
+            None if status >= 500 => (ErrorKind::Server, true),
+            None if status == 401 => (ErrorKind::Auth, false),
+            None => (ErrorKind::Other, false),
+        }
+    }
+
     /// The category of an error envelope, by the catalogue; [`ErrorKind::Other`] for a code the
     /// official tables do not hold.
     pub fn error_kind(

@@ -369,6 +369,10 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// The category.
     pub kind: ErrorKind,
+    /// Whether to try again later: the catalogue row's `retry` (an HTTP 429 and an unknown code
+    /// with a 5xx status: yes; a quota used up: no). A `RateLimited` error is retried only when
+    /// it says so; `Server` and `Timeout` ones only for idempotent calls.
+    pub retry: bool,
     /// The HTTP status it came with.
     pub http_status: u16,
     /// `Retry-After`, when the server sent it.

@@ -102,6 +102,8 @@ pub fn should_retry(err: &Error, flags: Flags) -> bool {
     match err {
         Error::Transport { connect: true, .. } => true,
         Error::Transport { .. } => idempotent,
+        // the catalogue says whether a rate-limit code passes (a quota used up does not)
+        Error::Api(e) if e.kind == ErrorKind::RateLimited => e.retry,
         e if e.kind() == ErrorKind::RateLimited => true,
         // A platform's gateway timeout (TikTok 36009007) may have run the call, as a 5xx may.
         e if matches!(e.kind(), ErrorKind::Server | ErrorKind::Timeout) => idempotent,

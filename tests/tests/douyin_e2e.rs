@@ -696,13 +696,16 @@ async fn calls_without_hooks_are_answered_by_the_sandbox_and_unreachable_servers
         .unwrap();
     assert!(!list.purchase_info_list.is_empty());
     assert_eq!(platform.count("oauth.client_token"), 1);
-    // A client token it never issued is refused.
+    // A client token it never issued is refused: 2190002 access_token无效, classed as a token
+    // to get anew (TokenExpired); a token given to the handle is the caller's to renew, so the
+    // error comes back as it is.
     let e = client
         .with_access_token("clt.UNKNOWN")
         .market_service_user_purchase_list(&purchase_list())
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+    assert_eq!(e.kind(), ErrorKind::TokenExpired, "{e}");
+    assert_eq!(e.api().map(|a| a.code), Some(2190002), "{e}");
 
     let client = Client::builder(KEY, SECRET)
         .base_url("http://127.0.0.1:9")

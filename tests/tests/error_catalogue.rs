@@ -50,8 +50,10 @@ fn a_code_no_official_table_holds_is_other() {
         (&tiktok::FACTS, 105001),
         (&tiktok::FACTS, 36004001),
         (&tiktok::FACTS, 36004005),
-        (&douyin::FACTS, 28001003),
-        (&douyin::FACTS, 10013),
+        // Douyin 10001 and 10007 (OAuth): a third-party SDK's table only, and 10001 means
+        // other things on other official pages.
+        (&douyin::FACTS, 10001),
+        (&douyin::FACTS, 10007),
         (&doudian::FACTS, 40009),
     ] {
         assert_eq!(
@@ -104,7 +106,7 @@ fn the_catalogue_distinguishes_what_the_tables_distinguish() {
         y("market.service.user.purchase.list", 10010),
         ErrorKind::AuthorizationLapsed
     );
-    assert_eq!(y("x", 2190002), ErrorKind::Auth);
+    assert_eq!(y("x", 2190002), ErrorKind::TokenExpired);
     assert_eq!(y("x", 28001052), ErrorKind::RateLimited);
     assert_eq!(y("x", 28001008), ErrorKind::TokenExpired);
     assert_eq!(y("x", 28001012), ErrorKind::Permission);
@@ -363,4 +365,74 @@ fn no_test_builds_an_error_envelope_with_a_code_the_catalogue_lacks() {
         strays.is_empty(),
         "error codes no official table holds: {strays:?}"
     );
+}
+
+/// The rows issue #27 asked for, each expected as the official page's words say (the page is
+/// named beside each): an invalid or expired Douyin token is refreshed, the client-key codes are
+/// credentials, and Doudian's category codes mean their category whatever the sub-code.
+#[test]
+fn the_codes_that_drive_refresh_and_retry_are_classed_as_their_pages_say() {
+    let y = |code| douyin::FACTS.classify("user.info", code, "", "", 200);
+    // get-permission-token: "若 access_token 已过期,调用接口会报错(error_code=10008 2190008)"
+    assert_eq!(y(10008).0, ErrorKind::TokenExpired);
+    assert_eq!(y(2190008).0, ErrorKind::TokenExpired);
+    // check-session-key: 28001003 access_token 无效, "重新获取有效的 access_token"
+    assert_eq!(y(28001003).0, ErrorKind::TokenExpired);
+    // trade error codes: 2190002 access_token无效 (a kept token is refreshed once)
+    assert_eq!(y(2190002).0, ErrorKind::TokenExpired);
+    // client_token: 10002 参数错误, 10003 client_key 不存在, 10013 client_key 或者 client_secret 报错
+    assert_eq!(y(10002).0, ErrorKind::InvalidParam);
+    assert_eq!(y(10003).0, ErrorKind::Auth);
+    assert_eq!(y(10013).0, ErrorKind::Auth);
+    // status-code: quota 已用完 is not a pause: retrying it only spends calls
+    assert_eq!(y(28003017), (ErrorKind::RateLimited, false));
+    assert_eq!(y(2190001), (ErrorKind::RateLimited, false));
+    // 28001052: "控制访问频率": not retried at once, writes included
+    assert_eq!(y(28001052), (ErrorKind::RateLimited, false));
+    // 28003018 请求频率过高: a pause, then again
+    assert_eq!(y(28003018), (ErrorKind::RateLimited, true));
+    assert_eq!(
+        douyin::FACTS.classify("oauth.client_token", 10020, "", "", 200),
+        (ErrorKind::RateLimited, false)
+    );
+
+    // Doudian's base table: the codes themselves, whatever (or whether any) sub-code follows
+    let d = |code, sub: &str| doudian::FACTS.classify("order.searchList", code, sub, "", 200);
+    assert_eq!(d(20000, ""), (ErrorKind::Server, true));
+    assert_eq!(d(20000, "isp.something-new"), (ErrorKind::Server, true));
+    assert_eq!(
+        d(20001, "isp.service-timeout-error:1103"),
+        (ErrorKind::Timeout, true)
+    );
+    assert_eq!(d(60000, ""), (ErrorKind::RateLimited, true));
+    assert_eq!(
+        d(60000, "isp.traffic-limited:628002006"),
+        (ErrorKind::RateLimited, true)
+    );
+    assert_eq!(d(70000, "").0, ErrorKind::Offline);
+}
+
+/// One HTTP-status rule for every platform: a code no row holds is `Server` (tried again) with
+/// a 5xx status, `Auth` with 401, `RateLimited` (tried again) with 429, else `Other`.
+#[test]
+fn an_unknown_code_is_classed_by_its_http_status_the_same_on_every_platform() {
+    let unknown = 987654321;
+    for facts in catalogues() {
+        for (status, expected) in [
+            (200, (ErrorKind::Other, false)),
+            (400, (ErrorKind::Other, false)),
+            (401, (ErrorKind::Auth, false)),
+            (429, (ErrorKind::RateLimited, true)),
+            (500, (ErrorKind::Server, true)),
+            (502, (ErrorKind::Server, true)),
+            (503, (ErrorKind::Server, true)),
+        ] {
+            assert_eq!(
+                facts.classify("any.endpoint", unknown, "", "", status),
+                expected,
+                "{} HTTP {status}",
+                facts.name
+            );
+        }
+    }
 }

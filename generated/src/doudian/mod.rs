@@ -24,6 +24,8 @@
 //! | 10001 | `isv.business-part-failed` | 请求部分失败 / 返回的列表中,至少存在一条失败 | Part of a batch failed; the returned list says which items. | `Other` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 20000 | `dop.service-error` | 服务不可用 / 服务调用失败,请稍后重试 / 服务繁忙 / 内部错误,请反馈客服或答疑群 | The platform's service failed or is busy; try again later. | `Server` | yes | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 20000 | `isp.service-error:*` | 服务不可用 / 底层错误文案 | A service behind the gateway failed; its own code follows the colon. | `Server` | yes | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
+//! | 20000 |  | 服务不可用 | The platform's service failed (the sub-code, when sent, says which); try again later. | `Server` | yes | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
+//! | 20001 |  | 内部服务超时 | A service behind the gateway timed out (sub-code isp.service-timeout-error:&lt;code>); the call may have run, so only idempotent calls are tried again. | `Timeout` | yes | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 30001 | `dop.no-permissions` | 操作权限不足 / 无权限 | No permission for this operation. | `Permission` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 30001 | `isv.app-permissions-insufficient` | 操作权限不足 / 应用无权限调用该接口,请先申请接口权限包 | The app may not call this API; apply for its permission package. | `Permission` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 30001 | `dop.authorization-no-existed` | 操作权限不足 / 店铺授权已失效,请重新授权 | The shop's authorization has lapsed; the shop must authorize the app again. | `AuthorizationLapsed` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
@@ -59,7 +61,9 @@
 //! | 50001 | `dop.token-generate-failed:token-invalid` | 平台处理失败 / 生成token失败,token不存在 | Refresh failed; the refresh token does not exist; the shop must authorize again. | `AuthorizationLapsed` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 50002 |  | 业务处理失败 | The service refused the call; its own code follows the sub-code's colon. | `Other` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 60000 | `isv.traffic-limited` | 触发限流,请稍后重试 / 请求太频繁,请稍后重试 | Too many calls; slow down and try again later. | `RateLimited` | yes | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
+//! | 60000 |  | 超过限流限制 | Rate limited (any sub-code, e.g. isp.traffic-limited:&lt;code>); slow down and try again later. | `RateLimited` | yes | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 70000 | `isp.api-service-off` | 接口服务已下线 / API不存在或API已下线 | The API does not exist or was taken offline. | `Offline` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
+//! | 70000 |  | 服务已下线 | The service was taken offline (any sub-code). | `Offline` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 90000 | `dop.unknown-error` | 其他异常 / 未知错误 | An unknown error. | `Other` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 
 pub use shop_api_runtime::doudian::*;
@@ -113,6 +117,30 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
             sub_message: Some("底层错误文案"),
             meaning: "A service behind the gateway failed; its own code follows the colon.",
             kind: crate::runtime::ErrorKind::Server,
+            retry: true,
+            doc_url: "https://op.jinritemai.com/docs/guide-docs/212/1427",
+        },
+        crate::runtime::ErrorEntry {
+            code: 20000,
+            sub_code: None,
+            keyword: None,
+            endpoints: &[],
+            message: "服务不可用",
+            sub_message: None,
+            meaning: "The platform's service failed (the sub-code, when sent, says which); try again later.",
+            kind: crate::runtime::ErrorKind::Server,
+            retry: true,
+            doc_url: "https://op.jinritemai.com/docs/guide-docs/212/1427",
+        },
+        crate::runtime::ErrorEntry {
+            code: 20001,
+            sub_code: None,
+            keyword: None,
+            endpoints: &[],
+            message: "内部服务超时",
+            sub_message: None,
+            meaning: "A service behind the gateway timed out (sub-code isp.service-timeout-error:<code>); the call may have run, so only idempotent calls are tried again.",
+            kind: crate::runtime::ErrorKind::Timeout,
             retry: true,
             doc_url: "https://op.jinritemai.com/docs/guide-docs/212/1427",
         },
@@ -543,6 +571,18 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
             doc_url: "https://op.jinritemai.com/docs/guide-docs/212/1427",
         },
         crate::runtime::ErrorEntry {
+            code: 60000,
+            sub_code: None,
+            keyword: None,
+            endpoints: &[],
+            message: "超过限流限制",
+            sub_message: None,
+            meaning: "Rate limited (any sub-code, e.g. isp.traffic-limited:<code>); slow down and try again later.",
+            kind: crate::runtime::ErrorKind::RateLimited,
+            retry: true,
+            doc_url: "https://op.jinritemai.com/docs/guide-docs/212/1427",
+        },
+        crate::runtime::ErrorEntry {
             code: 70000,
             sub_code: Some("isp.api-service-off"),
             keyword: None,
@@ -550,6 +590,18 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
             message: "接口服务已下线",
             sub_message: Some("API不存在或API已下线"),
             meaning: "The API does not exist or was taken offline.",
+            kind: crate::runtime::ErrorKind::Offline,
+            retry: false,
+            doc_url: "https://op.jinritemai.com/docs/guide-docs/212/1427",
+        },
+        crate::runtime::ErrorEntry {
+            code: 70000,
+            sub_code: None,
+            keyword: None,
+            endpoints: &[],
+            message: "服务已下线",
+            sub_message: None,
+            meaning: "The service was taken offline (any sub-code).",
             kind: crate::runtime::ErrorKind::Offline,
             retry: false,
             doc_url: "https://op.jinritemai.com/docs/guide-docs/212/1427",

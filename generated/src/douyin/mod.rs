@@ -73,7 +73,7 @@
 //! | 28001045 |  | 用户已注销,因此无法授权或调用该Scope | The user closed the account. | `Other` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
 //! | 28001046 |  | 用户已被封禁,因此无法授权或调用该Scope | The user is banned. | `Other` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
 //! | 28001047 |  | 用户为私密用户,因此无法授权或调用该Scope | The user is private. | `Other` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
-//! | 28001052 |  | 获取平台能力存在异常风险,请稍后再试 | Risk control refused the call; lower the call rate and try again later. | `RateLimited` | yes | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
+//! | 28001052 |  | 获取平台能力存在异常风险,请稍后再试 | Risk control refused the call; lower the call rate and try again later (not retried at once, writes included). | `RateLimited` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
 //! | 28001056 |  | 该能力API已下线,不再支持调用 | The API was taken offline. | `Offline` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
 //! | 28003017 |  | quota 已用完 | The quota is used up. | `RateLimited` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
 //! | 28003018 |  | 请求频率过高 | Too many calls; slow down. | `RateLimited` | yes | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
@@ -83,9 +83,14 @@
 //! | 2100007 |  | 无权限操作 | No permission for this operation. | `Permission` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
 //! | 2100009 |  | 用户被禁封使用该操作 | The user is banned from this operation. | `Other` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
 //! | 2190001 |  | quota 已用完 | The quota is used up. | `RateLimited` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
-//! | 2190002 |  | access_token无效 | The access token is invalid. | `Auth` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/mini-app/develop/server/trade-system/agency-trade-system/error-code) |
+//! | 2190002 |  | access_token无效 | The access token is invalid (unknown, replaced or expired); a kept token is refreshed once, and if that fails the user must authorize again. | `TokenExpired` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/mini-app/develop/server/trade-system/agency-trade-system/error-code) |
 //! | 2190004 |  | 应用未获得该能力, 请去<https://open.douyin.com/申请> | The app lacks this capability; apply for it. | `Permission` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/mini-app/develop/server/trade-system/agency-trade-system/error-code) |
 //! | 2190008 |  | access_token过期,请刷新或重新授权 | The access token expired; refresh it (or authorize again). | `TokenExpired` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/mini-app/develop/server/trade-system/agency-trade-system/error-code) |
+//! | 28001003 |  | access_token 无效 | The access token is invalid; a kept token is refreshed once (the page's advice, 重新获取有效的 access_token), and if that fails the user must authorize again. | `TokenExpired` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/mini-game/develop/server/log-in/check-session-key) |
+//! | 10008 |  | access_token 无效或过期 | The access token is invalid or expired (the legacy OAuth code; the page names it with 2190008); refresh it. | `TokenExpired` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/sdk/mobile-app/permission/get-permission-token) |
+//! | 10002 |  | 参数错误 | A parameter is missing or malformed (检查参数是否漏传). | `InvalidParam` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/local-life/develop/preparation/client_token) |
+//! | 10003 |  | client_key 不存在 | The client_key does not exist; check the app's client key. | `Auth` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/local-life/develop/preparation/client_token) |
+//! | 10013 |  | client_key 或者 client_secret 报错 | The client_key or client_secret is wrong. | `Auth` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/local-life/develop/preparation/client_token) |
 //! | 10005 |  | 缺少参数 | A parameter is missing (client_key, refresh_token). | `InvalidParam` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token) |
 //! | 10004 |  | 权限不足 | The app lacks the renew_refresh_token permission. | `Permission` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token) |
 //! | 10010 |  | refresh_token 过期 | The refresh token expired; the user must authorize again. | `AuthorizationLapsed` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token) |
@@ -328,9 +333,9 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
             endpoints: &[],
             message: "获取平台能力存在异常风险,请稍后再试",
             sub_message: None,
-            meaning: "Risk control refused the call; lower the call rate and try again later.",
+            meaning: "Risk control refused the call; lower the call rate and try again later (not retried at once, writes included).",
             kind: crate::runtime::ErrorKind::RateLimited,
-            retry: true,
+            retry: false,
             doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code",
         },
         crate::runtime::ErrorEntry {
@@ -448,8 +453,8 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
             endpoints: &[],
             message: "access_token无效",
             sub_message: None,
-            meaning: "The access token is invalid.",
-            kind: crate::runtime::ErrorKind::Auth,
+            meaning: "The access token is invalid (unknown, replaced or expired); a kept token is refreshed once, and if that fails the user must authorize again.",
+            kind: crate::runtime::ErrorKind::TokenExpired,
             retry: false,
             doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/mini-app/develop/server/trade-system/agency-trade-system/error-code",
         },
@@ -476,6 +481,66 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
             kind: crate::runtime::ErrorKind::TokenExpired,
             retry: false,
             doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/mini-app/develop/server/trade-system/agency-trade-system/error-code",
+        },
+        crate::runtime::ErrorEntry {
+            code: 28001003,
+            sub_code: None,
+            keyword: None,
+            endpoints: &[],
+            message: "access_token 无效",
+            sub_message: None,
+            meaning: "The access token is invalid; a kept token is refreshed once (the page's advice, 重新获取有效的 access_token), and if that fails the user must authorize again.",
+            kind: crate::runtime::ErrorKind::TokenExpired,
+            retry: false,
+            doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/mini-game/develop/server/log-in/check-session-key",
+        },
+        crate::runtime::ErrorEntry {
+            code: 10008,
+            sub_code: None,
+            keyword: None,
+            endpoints: &[],
+            message: "access_token 无效或过期",
+            sub_message: None,
+            meaning: "The access token is invalid or expired (the legacy OAuth code; the page names it with 2190008); refresh it.",
+            kind: crate::runtime::ErrorKind::TokenExpired,
+            retry: false,
+            doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/sdk/mobile-app/permission/get-permission-token",
+        },
+        crate::runtime::ErrorEntry {
+            code: 10002,
+            sub_code: None,
+            keyword: None,
+            endpoints: &[],
+            message: "参数错误",
+            sub_message: None,
+            meaning: "A parameter is missing or malformed (检查参数是否漏传).",
+            kind: crate::runtime::ErrorKind::InvalidParam,
+            retry: false,
+            doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/local-life/develop/preparation/client_token",
+        },
+        crate::runtime::ErrorEntry {
+            code: 10003,
+            sub_code: None,
+            keyword: None,
+            endpoints: &[],
+            message: "client_key 不存在",
+            sub_message: None,
+            meaning: "The client_key does not exist; check the app's client key.",
+            kind: crate::runtime::ErrorKind::Auth,
+            retry: false,
+            doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/local-life/develop/preparation/client_token",
+        },
+        crate::runtime::ErrorEntry {
+            code: 10013,
+            sub_code: None,
+            keyword: None,
+            endpoints: &[],
+            message: "client_key 或者 client_secret 报错",
+            sub_message: None,
+            meaning: "The client_key or client_secret is wrong.",
+            kind: crate::runtime::ErrorKind::Auth,
+            retry: false,
+            doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/local-life/develop/preparation/client_token",
         },
         crate::runtime::ErrorEntry {
             code: 10005,

@@ -13,7 +13,7 @@ use crate::client::{self, Call, ClientBuilder, Facts, Reply, TokenSource, invali
 use crate::http::{Body, Part, PreparedRequest, RawResponse};
 use crate::token::BoxFuture;
 use crate::{
-    ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Secret, Token, de,
+    ApiError, Endpoint, Error, Flags, HttpMethod, Query, Result, Secret, Token, de,
     json as canonical, unix_now,
 };
 
@@ -320,15 +320,13 @@ fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
         Some(code) => {
             let sub_code = env.sub_code.filter(|s| !s.is_empty());
             let message = env.msg.or(env.message).unwrap_or_default();
-            let mut kind = facts.error_kind(
+            let (kind, retry) = facts.classify(
                 ep.name,
                 code,
                 sub_code.as_deref().unwrap_or_default(),
                 &message,
+                raw.status,
             );
-            if raw.status == 429 {
-                kind = ErrorKind::RateLimited;
-            }
             Err(Error::from(ApiError {
                 platform: "doudian",
                 endpoint: ep.name.into(),
@@ -338,6 +336,7 @@ fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
                 sub_message: env.sub_msg.filter(|s| !s.is_empty()),
                 request_id: env.log_id,
                 kind,
+                retry,
                 http_status: raw.status,
                 retry_after: raw.retry_after,
                 extra: None,

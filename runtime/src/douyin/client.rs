@@ -13,8 +13,7 @@ use crate::client::{self, Call, Facts, Reply, TokenSource, invalid, span_of};
 use crate::http::{Body, Part, PreparedRequest, RawResponse};
 use crate::token::BoxFuture;
 use crate::{
-    ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Secret, Token, de,
-    unix_now,
+    ApiError, Endpoint, Error, Flags, HttpMethod, Query, Result, Secret, Token, de, unix_now,
 };
 
 /// The platform marker of Douyin requests, and its plug-in to the runtime's client.
@@ -661,17 +660,13 @@ fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
             .next()
             .unwrap_or_default();
             let sub_code = text_of(in_extra("sub_error_code")).filter(|s| s != "0");
-            let mut kind = facts.error_kind(
+            let (kind, retry) = facts.classify(
                 ep.name,
                 code,
                 sub_code.as_deref().unwrap_or_default(),
                 &message,
+                raw.status,
             );
-            if raw.status == 429 {
-                kind = ErrorKind::RateLimited;
-            } else if kind == ErrorKind::Other && raw.status >= 500 {
-                kind = ErrorKind::Server;
-            }
             Err(Error::from(ApiError {
                 platform: "douyin",
                 endpoint: ep.name.into(),
@@ -681,6 +676,7 @@ fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
                 sub_message: text_of(in_extra("sub_description")),
                 request_id,
                 kind,
+                retry,
                 http_status: raw.status,
                 retry_after: raw.retry_after,
                 extra: env.extra.clone(),
@@ -693,6 +689,7 @@ fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
 mod tests {
     use super::*;
     use crate::ApiResponse;
+    use crate::ErrorKind;
     use crate::client::ClientBuilder;
 
     /// Facts for the tests (the real ones are generated into shop-api from platform.yaml).

@@ -11,9 +11,7 @@ use serde_json::value::RawValue;
 use crate::client::{self, Call, Facts, Reply, TokenSource, invalid, span_of};
 use crate::http::{Body, Part, PreparedRequest, RawResponse};
 use crate::token::BoxFuture;
-use crate::{
-    ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Secret, Token, de,
-};
+use crate::{ApiError, Endpoint, Error, Flags, HttpMethod, Query, Result, Secret, Token, de};
 
 /// The platform marker of TikTok Shop requests, and its plug-in to the runtime's client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -426,14 +424,7 @@ fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
         }
         Some(code) if code != success => {
             let message = env.message.unwrap_or_default();
-            let mut kind = facts.error_kind(ep.name, code, "", &message);
-            if raw.status == 429 {
-                kind = ErrorKind::RateLimited;
-            } else if kind == ErrorKind::Other && raw.status >= 500 {
-                kind = ErrorKind::Server;
-            } else if kind == ErrorKind::Other && raw.status == 401 {
-                kind = ErrorKind::Auth;
-            }
+            let (kind, retry) = facts.classify(ep.name, code, "", &message, raw.status);
             Err(Error::from(ApiError {
                 platform: "tiktok",
                 endpoint: ep.name.into(),
@@ -443,6 +434,7 @@ fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
                 sub_message: None,
                 request_id,
                 kind,
+                retry,
                 http_status: raw.status,
                 retry_after: raw.retry_after,
                 extra: None,
@@ -461,6 +453,7 @@ fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
     use crate::{ApiRequest, ApiResponse, Platform};
 
     const SECRET: &str = "e59af819cc";
