@@ -858,7 +858,9 @@ impl<P: Platform> Client<P> {
                 let attempt = before + n + 1;
                 made.store(attempt, Ordering::Relaxed);
                 span.record("attempt", attempt);
-                if !inner.limits.is_empty() {
+                // Token calls are not held back by the client's limiter: a refresh runs under
+                // a lease, and waiting here would only stretch it.
+                if !withhold && !inner.limits.is_empty() {
                     let owner = self
                         .scope
                         .owner

@@ -396,7 +396,9 @@ impl TokenManager {
             }
             if self.store.lease(key, &self.holder, self.lease).await? {
                 let lease_ends = std::time::Instant::now() + self.lease;
-                let result = self.refresh_holding(key, stale, refresh, lease_ends).await;
+                let result = self
+                    .renewing(key, self.refresh_holding(key, stale, refresh, lease_ends))
+                    .await;
                 if let Err(e) = self.store.release(key, &self.holder).await {
                     tracing::warn!(key, error = %e, "could not give the refresh lease back; it lapses by itself");
                 }
@@ -464,6 +466,37 @@ impl TokenManager {
                 );
                 let now = self.store.load(key).await?;
                 Ok(self.usable(&now, None).unwrap_or(token))
+            }
+        }
+    }
+
+    /// Run `work` (a refresh, under the lease of `key`) while renewing the lease every third of
+    /// its time to live, so a slow but live holder keeps it: a token call that waits or retries
+    /// past the lease's first term does not let a second process refresh with the same refresh
+    /// token. A renewal that finds the lease taken is logged; the save that follows is a
+    /// compare-and-swap, so it never overwrites what the new holder saved.
+    async fn renewing<T>(&self, key: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+        use std::task::Poll;
+        let mut work = std::pin::pin!(work);
+        loop {
+            let mut due = std::pin::pin!(tokio::time::sleep(self.lease / 3));
+            let done = std::future::poll_fn(|cx| {
+                if let Poll::Ready(r) = work.as_mut().poll(cx) {
+                    return Poll::Ready(Some(r));
+                }
+                due.as_mut().poll(cx).map(|()| None)
+            })
+            .await;
+            if let Some(r) = done {
+                return r;
+            }
+            match self.store.lease(key, &self.holder, self.lease).await {
+                Ok(true) => tracing::debug!(key, "refresh lease renewed"),
+                Ok(false) => tracing::warn!(
+                    key,
+                    "the refresh lease was lost to another holder; this refresh saves only over the version it read"
+                ),
+                Err(e) => tracing::warn!(key, error = %e, "could not renew the refresh lease"),
             }
         }
     }
@@ -867,6 +900,53 @@ mod tests {
             Some("new-access-secret")
         );
         assert!(!format!("{e} {e:?}").contains("new-refresh-secret"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_holder_slower_than_its_lease_keeps_it_and_the_token_is_refreshed_once() {
+        // Two managers (two processes' worth of holders) on one store, a lease of 300 ms and a
+        // token call that takes 1 s: without renewal the second would take the lapsed lease and
+        // spend the same refresh token again.
+        let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+        let lease = Duration::from_millis(300);
+        let a =
+            Arc::new(TokenManager::new(store.clone(), Duration::from_secs(60)).with_lease(lease));
+        let b =
+            Arc::new(TokenManager::new(store.clone(), Duration::from_secs(60)).with_lease(lease));
+        a.put("k", &token("old", -1)).await.unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let slow = {
+            let (a, calls) = (a.clone(), calls.clone());
+            tokio::spawn(async move {
+                a.get("k", None, |_| async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    Ok(token("new", 3600))
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (b2, calls2) = (b.clone(), calls.clone());
+        let other = b2
+            .get("k", None, |_| async move {
+                calls2.fetch_add(1, Ordering::SeqCst);
+                Ok(token("second", 3600))
+            })
+            .await
+            .unwrap();
+        let first = slow.await.unwrap().unwrap();
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "one use of the refresh token"
+        );
+        assert_eq!(first.access_token.expose(), "new");
+        assert_eq!(
+            other.access_token.expose(),
+            "new",
+            "the waiter reads the holder's token"
+        );
     }
 
     #[tokio::test]
