@@ -60,6 +60,18 @@ pub enum Error {
     /// Getting, refreshing or storing a token failed.
     #[error("token: {0}")]
     Token(String),
+    /// The token store (or the shared rate limiter's) failed or is out of reach: an outage, to
+    /// try again later, not a credentials problem. Names the store; keeps what it said.
+    #[error("token store {store}: {message}")]
+    Store {
+        /// The store, as it describes itself (`PostgreSQL 127.0.0.1:5432/app table ...`).
+        store: String,
+        /// What failed.
+        message: String,
+        /// The store client's own error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// A refresh succeeded but its new token could not be saved, even after retries within the
     /// refresh lease. The platform has already spent the old refresh token, so the new pair is
     /// here: keep it (`client.tokens().put(key, token)` once the store is back, or a record of
@@ -96,6 +108,7 @@ impl Error {
             Error::Token(_) => ErrorKind::Auth,
             // not retried: a retry would refresh again with the refresh token already spent
             Error::TokenNotSaved { .. } => ErrorKind::Other,
+            Error::Store { .. } => ErrorKind::StoreUnavailable,
         }
     }
 
@@ -226,6 +239,9 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 pub enum ErrorKind {
     /// The access token expired: refresh it and call again.
     TokenExpired,
+    /// The token store (or the shared limiter's store) failed or is out of reach: an outage;
+    /// try again later.
+    StoreUnavailable,
     /// The seller's or user's authorization has lapsed (revoked, closed, its refresh token
     /// expired): they must authorize the app again.
     AuthorizationLapsed,
@@ -261,7 +277,11 @@ impl ErrorKind {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
+            ErrorKind::RateLimited
+                | ErrorKind::Server
+                | ErrorKind::Timeout
+                | ErrorKind::Transport
+                | ErrorKind::StoreUnavailable
         )
     }
 }

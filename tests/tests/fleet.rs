@@ -296,6 +296,23 @@ async fn a_store_outage_names_the_store_and_overwrites_nothing() {
             "the error names the store: {e}"
         );
         assert!(!e.to_string().contains("GOOD"), "{e}");
+        // an outage, to try again later: not a credentials problem
+        assert_eq!(
+            e.kind(),
+            shop_api::runtime::ErrorKind::StoreUnavailable,
+            "{e}"
+        );
+        assert!(e.kind().is_retryable());
+        assert!(
+            matches!(
+                &e,
+                shop_api::Error::Store {
+                    source: Some(_),
+                    ..
+                }
+            ),
+            "the store client's error is kept as the source: {e:?}"
+        );
         pg.run();
         let kept = store.load(&k).await.unwrap().unwrap();
         assert_eq!(
@@ -317,6 +334,11 @@ async fn a_store_outage_names_the_store_and_overwrites_nothing() {
         assert!(
             e.to_string().contains(&format!("Redis {}", redis.addr())),
             "the error names the store: {e}"
+        );
+        assert_eq!(
+            e.kind(),
+            shop_api::runtime::ErrorKind::StoreUnavailable,
+            "{e}"
         );
         // A Redis without persistence comes back empty: nothing stale is written into it either.
         redis.run();

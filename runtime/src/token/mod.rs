@@ -124,7 +124,29 @@ impl std::fmt::Debug for dyn TokenStore {
 
 /// The error of a store that failed, naming it.
 pub(crate) fn store_error(store: &str, what: impl std::fmt::Display) -> Error {
-    Error::Token(format!("token store {store}: {what}"))
+    Error::Store {
+        store: store.to_owned(),
+        message: what.to_string(),
+        source: None,
+    }
+}
+
+/// The error of a store whose client failed with `source` while doing `what` (may be empty),
+/// naming the store and keeping the source.
+pub(crate) fn store_failure(
+    store: &str,
+    what: &str,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    Error::Store {
+        store: store.to_owned(),
+        message: if what.is_empty() {
+            source.to_string()
+        } else {
+            format!("{what}: {source}")
+        },
+        source: Some(Box::new(source)),
+    }
 }
 
 /// The tokens and leases of a store held in one map (the memory store and the file store).

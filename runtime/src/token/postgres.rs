@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-use super::{BoxFuture, Expect, Stored, Token, TokenStore, store_error};
+use super::{BoxFuture, Expect, Stored, Token, TokenStore, store_error, store_failure};
 use crate::{Error, Result};
 
 /// Tokens in a PostgreSQL table, shared by every process and machine that connects to it.
@@ -104,6 +104,11 @@ impl PostgresStore {
         store_error(&self.describe, e)
     }
 
+    /// The store client's error `e`, kept as the source.
+    fn failed(&self, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+        store_failure(&self.describe, "", e)
+    }
+
     /// The connection, made first when there is none or it dropped.
     async fn client(&self) -> Result<tokio::sync::MutexGuard<'_, Option<tokio_postgres::Client>>> {
         let mut slot = self.client.lock().await;
@@ -112,7 +117,7 @@ impl PostgresStore {
                 .config
                 .connect(tokio_postgres::NoTls)
                 .await
-                .map_err(|e| self.fail(format!("cannot connect: {e}")))?;
+                .map_err(|e| store_failure(&self.describe, "cannot connect", e))?;
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
                     tracing::warn!(error = %e, "the PostgreSQL token store's connection ended");
@@ -130,7 +135,7 @@ impl PostgresStore {
         client
             .query_opt(&sql.replace("{t}", &self.table), params)
             .await
-            .map_err(|e| self.fail(e))
+            .map_err(|e| self.failed(e))
     }
 
     /// Run `sql` (`{t}` standing for the table) for its rows.
@@ -140,7 +145,7 @@ impl PostgresStore {
         client
             .query(&sql.replace("{t}", &self.table), params)
             .await
-            .map_err(|e| self.fail(e))
+            .map_err(|e| self.failed(e))
     }
 }
 
@@ -178,7 +183,7 @@ impl TokenStore for PostgresStore {
         expect: Expect,
     ) -> BoxFuture<'a, Result<Option<u64>>> {
         Box::pin(async move {
-            let text = serde_json::to_string(token).map_err(|e| self.fail(e))?;
+            let text = serde_json::to_string(token).map_err(|e| self.failed(e))?;
             // Any: an upsert. Version 0: an insert, or an update of a row that holds only a
             // lease. Version n: an update of the row at version n.
             let row = match expect {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
-use super::{BoxFuture, Expect, Stored, Token, TokenStore, store_error};
+use super::{BoxFuture, Expect, Stored, Token, TokenStore, store_error, store_failure};
 use crate::{Error, Result};
 
 /// Tokens in Redis, shared by every process and machine that connects to it.
@@ -87,7 +87,7 @@ pub(crate) async fn connect(url: &str, what: &str) -> Result<(ConnectionManager,
         .set_number_of_retries(2);
     let con = ConnectionManager::new_with_config(client, config)
         .await
-        .map_err(|e| store_error(&describe, format!("cannot connect: {e}")))?;
+        .map_err(|e| store_failure(&describe, "cannot connect", e))?;
     Ok((con, describe))
 }
 
@@ -124,6 +124,11 @@ impl RedisStore {
         store_error(&self.describe, e)
     }
 
+    /// The store client's error `e`, kept as the source.
+    fn failed(&self, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+        store_failure(&self.describe, "", e)
+    }
+
     fn token_key(&self, key: &str) -> String {
         format!("{}token:{key}", self.prefix)
     }
@@ -151,7 +156,7 @@ impl TokenStore for RedisStore {
                 .arg("version")
                 .query_async(&mut con)
                 .await
-                .map_err(|e| self.fail(e))?;
+                .map_err(|e| self.failed(e))?;
             let (Some(text), Some(version)) = (token, version) else {
                 return Ok(None);
             };
@@ -168,7 +173,7 @@ impl TokenStore for RedisStore {
         expect: Expect,
     ) -> BoxFuture<'a, Result<Option<u64>>> {
         Box::pin(async move {
-            let text = serde_json::to_string(token).map_err(|e| self.fail(e))?;
+            let text = serde_json::to_string(token).map_err(|e| self.failed(e))?;
             let expect = match expect {
                 Expect::Any => "any".to_owned(),
                 Expect::Version(v) => v.to_string(),
@@ -183,7 +188,7 @@ impl TokenStore for RedisStore {
                 .arg(key)
                 .invoke_async(&mut con)
                 .await
-                .map_err(|e| self.fail(e))?;
+                .map_err(|e| self.failed(e))?;
             Ok((v > 0).then_some(v as u64))
         })
     }
@@ -198,7 +203,7 @@ impl TokenStore for RedisStore {
                 .arg(key)
                 .invoke_async(&mut con)
                 .await
-                .map_err(|e| self.fail(e))?;
+                .map_err(|e| self.failed(e))?;
             Ok(n > 0)
         })
     }
@@ -210,7 +215,7 @@ impl TokenStore for RedisStore {
                 .arg(self.index_key())
                 .query_async(&mut con)
                 .await
-                .map_err(|e| self.fail(e))?;
+                .map_err(|e| self.failed(e))?;
             keys.retain(|k| k.starts_with(prefix));
             keys.sort();
             Ok(keys)
@@ -232,7 +237,7 @@ impl TokenStore for RedisStore {
                 .arg(ttl.as_millis().max(1) as u64)
                 .invoke_async(&mut con)
                 .await
-                .map_err(|e| self.fail(e))?;
+                .map_err(|e| self.failed(e))?;
             Ok(got == 1)
         })
     }
@@ -246,7 +251,7 @@ impl TokenStore for RedisStore {
                 .arg(holder)
                 .invoke_async(&mut con)
                 .await
-                .map_err(|e| self.fail(e))?;
+                .map_err(|e| self.failed(e))?;
             Ok(())
         })
     }
