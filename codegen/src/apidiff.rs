@@ -75,6 +75,9 @@ pub struct FieldApi {
     /// The deprecation note (with replacement and sunset), when the platform deprecated it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deprecated: Option<String>,
+    /// The enum's values the platform deprecated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deprecated_values: Vec<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -195,12 +198,19 @@ fn flatten<'a>(
             rust: (f.rust != f.wire).then(|| f.rust.clone()),
             values: Vec::new(),
             deprecated: f.deprecated.as_ref().map(|d| d.message()),
+            deprecated_values: Vec::new(),
         };
         let mut nested = None;
         match innermost(&f.ty) {
             Ty::Enum(name, _) => {
                 if let Some((_, TypeDef::Enum(e))) = find_type(p, m, name) {
                     api.values = e.variants.iter().map(|v| v.wire.clone()).collect();
+                    api.deprecated_values = e
+                        .variants
+                        .iter()
+                        .filter(|v| v.deprecated.is_some())
+                        .map(|v| v.wire.clone())
+                        .collect();
                 }
             }
             Ty::Struct(name) => {
@@ -863,6 +873,72 @@ pub fn manifest_version(toml: &str) -> Option<String> {
     })
 }
 
+/// The lines of an allow file (`<platform> <endpoint> <rule> <path>: <reason>`, `-` for no
+/// path; `#` comments), as (key, reason).
+pub fn read_allow(path: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let (key, why) = l.split_once(':')?;
+            Some((
+                key.split_whitespace().collect::<Vec<_>>().join(" "),
+                why.trim().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// The allow-file key of a change.
+pub fn allow_key(c: &Change) -> String {
+    let path = if c.path.is_empty() {
+        "-"
+    } else {
+        c.path.as_str()
+    };
+    format!("{} {} {} {path}", c.platform, c.endpoint, c.rule)
+}
+
+/// Removals in `changes` of items `old` never deprecated that `allows` gives no reason for (an
+/// endpoint, a field, an enum value): users get no warning before such a removal, so the
+/// generator refuses it.
+pub fn unannounced_removals(
+    changes: &[Change],
+    old: &BTreeMap<String, ApiSnapshot>,
+    allows: &[(String, String)],
+) -> Vec<Change> {
+    changes
+        .iter()
+        .filter(|c| {
+            let Some(e) = old
+                .get(&c.platform)
+                .and_then(|s| s.endpoints.get(&c.endpoint))
+            else {
+                return false;
+            };
+            let fields = if c.place == "request" {
+                &e.request
+            } else {
+                &e.response
+            };
+            let announced = match c.rule {
+                "endpoint-removed" => e.deprecated.is_some(),
+                "request-field-removed" | "response-field-removed" => {
+                    fields.get(&c.path).is_some_and(|f| f.deprecated.is_some())
+                }
+                "request-enum-value-removed" | "response-enum-value-removed" => fields
+                    .get(&c.path)
+                    .is_some_and(|f| f.deprecated_values.contains(&c.detail)),
+                _ => return false,
+            };
+            !announced && !allows.iter().any(|(k, _)| *k == allow_key(c))
+        })
+        .cloned()
+        .collect()
+}
+
 /// The gate: the API now against the last release (the newest `v*` tag, else the commit that
 /// last changed the version in `manifest`), failing when a breaking change lands without the
 /// bump semver asks for and `allow` (lines `<platform> <endpoint> <rule> <path>: <reason>`;
@@ -902,19 +978,7 @@ pub fn gate(root: &Path, manifest: &str, allow: &str) -> Result<GateReport, Stri
         .map(|p| (p.name.clone(), snapshot(p)))
         .collect();
     let changes = diff_all(&old, &new);
-    let allow_text = std::fs::read_to_string(root.join(allow)).unwrap_or_default();
-    let allows: Vec<(String, String)> = allow_text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| {
-            let (key, why) = l.split_once(':')?;
-            Some((
-                key.split_whitespace().collect::<Vec<_>>().join(" "),
-                why.trim().to_owned(),
-            ))
-        })
-        .collect();
+    let allows = read_allow(&root.join(allow));
     let bumped = bump_allows_breaking(&base_version, &version);
     let mut allowed = Vec::new();
     let mut failing = Vec::new();
@@ -922,12 +986,7 @@ pub fn gate(root: &Path, manifest: &str, allow: &str) -> Result<GateReport, Stri
         if bumped {
             continue;
         }
-        let path = if c.path.is_empty() {
-            "-"
-        } else {
-            c.path.as_str()
-        };
-        let key = format!("{} {} {} {path}", c.platform, c.endpoint, c.rule);
+        let key = allow_key(c);
         match allows.iter().find(|(k, _)| *k == key) {
             Some((_, why)) => allowed.push((c.clone(), why.clone())),
             None => failing.push(c.clone()),

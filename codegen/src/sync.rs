@@ -67,6 +67,9 @@ impl fmt::Display for Report {
     }
 }
 
+/// Files that live among generated ones but are written by hand: never removed.
+const HAND_WRITTEN: &[&str] = &["api/allow.txt"];
+
 /// The directories whose every file is generated (one `api/` per platform).
 fn generated_dirs(root: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = [emit::GENERATED_DIR, emit::FIXTURE_OUT_DIR]
@@ -88,15 +91,48 @@ fn generated_dirs(root: &Path) -> Vec<PathBuf> {
 pub fn run(root: &Path, check: bool) -> Result<Report, SpecErrors> {
     let files = crate::generate(root)?;
     let before = read_snapshots(&root.join(crate::API_DIR));
+    let after: BTreeMap<String, ApiSnapshot> = files
+        .iter()
+        .filter(|(rel, _)| rel.starts_with(crate::API_DIR))
+        .filter_map(|(_, text)| apidiff::from_file(text).ok())
+        .map(|s| (s.platform.clone(), s))
+        .collect();
+    let changes = apidiff::diff_all(&before, &after);
+    // Nothing is removed that users were not warned of (a deprecation first), unless
+    // api/allow.txt gives the reason; then nothing is written.
+    let allows = apidiff::read_allow(&root.join(crate::API_DIR).join("allow.txt"));
+    let refused = apidiff::unannounced_removals(&changes, &before, &allows);
+    if !refused.is_empty() {
+        return Err(SpecErrors(
+            refused
+                .iter()
+                .map(|c| {
+                    let module = before[&c.platform].endpoints[&c.endpoint].module.clone();
+                    let what = if c.path.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {} {} ({})", c.place, c.path, c.detail)
+                    };
+                    crate::error::SpecError {
+                        file: Path::new("spec").join(&c.platform).join(format!("{module}.yaml")),
+                        line: None,
+                        column: None,
+                        field: format!("endpoints.{}", c.endpoint),
+                        message: format!(
+                            "{} {}{what} is removed, but was never deprecated: users get no warning first",
+                            c.platform, c.endpoint
+                        ),
+                        hint: Some(format!(
+                            "deprecate it first (`deprecated:` with `replaced_by:`), or allow the removal with a reason in api/allow.txt: `{}: <reason>`",
+                            apidiff::allow_key(c)
+                        )),
+                    }
+                })
+                .collect(),
+        ));
+    }
     let mut report = apply(root, &files, &generated_dirs(root), check);
     if !check {
-        let after: BTreeMap<String, ApiSnapshot> = files
-            .iter()
-            .filter(|(rel, _)| rel.starts_with(crate::API_DIR))
-            .filter_map(|(_, text)| apidiff::from_file(text).ok())
-            .map(|s| (s.platform.clone(), s))
-            .collect();
-        let changes = apidiff::diff_all(&before, &after);
         report.api = apidiff::render_text(&changes, "the last snapshot (api/)");
     }
     Ok(report)
@@ -134,7 +170,9 @@ pub fn apply(root: &Path, files: &Files, owned_dirs: &[PathBuf], check: bool) ->
         let mut stale: Vec<PathBuf> = walk(dir)
             .into_iter()
             .filter_map(|p| p.strip_prefix(root).ok().map(Path::to_path_buf))
-            .filter(|rel| !files.contains_key(rel))
+            .filter(|rel| {
+                !files.contains_key(rel) && !HAND_WRITTEN.iter().any(|h| rel == Path::new(h))
+            })
             .collect();
         stale.sort();
         for rel in stale {

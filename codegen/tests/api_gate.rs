@@ -137,3 +137,86 @@ fn the_version_bump_rule_follows_semver_below_and_above_one() {
     assert!(!apidiff::bump_allows_breaking("1.2.0", "1.3.0"));
     assert!(apidiff::bump_allows_breaking("1.2.0", "2.0.0"));
 }
+
+/// A project of the fixture spec alone, generated once (its API snapshot written).
+fn generated_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "spec/fixture/platform.yaml", PLATFORM);
+    write(dir.path(), "spec/fixture/shop.yaml", SHOP);
+    shop_api_codegen::sync::run(dir.path(), false).expect("the fixture generates");
+    assert!(dir.path().join("api/fixture.json").is_file());
+    dir
+}
+
+#[test]
+fn gen_refuses_to_remove_a_field_that_was_never_deprecated_and_writes_nothing() {
+    let dir = generated_project();
+    let d = dir.path();
+    let before = std::fs::read_to_string(d.join("api/fixture.json")).unwrap();
+    write(d, "spec/fixture/shop.yaml", &SHOP.replacen(BIG, "", 1));
+    let e = shop_api_codegen::sync::run(d, false)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("spec/fixture/shop.yaml"), "{e}");
+    assert!(
+        e.contains(
+            "fixture order.search response orders[].big (u64) is removed, but was never deprecated"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("fixture order.search response-field-removed orders[].big: <reason>"),
+        "the hint gives the allow line: {e}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("api/fixture.json")).unwrap(),
+        before,
+        "nothing was written"
+    );
+}
+
+#[test]
+fn gen_removes_a_field_deprecated_first_or_allowed_with_a_reason() {
+    // deprecated first, then removed
+    let dir = generated_project();
+    let d = dir.path();
+    let deprecated = SHOP.replacen(
+        BIG,
+        "      big: {type: u64, doc: An unsigned counter., deprecated: The platform dropped it.}\n",
+        1,
+    );
+    write(d, "spec/fixture/shop.yaml", &deprecated);
+    shop_api_codegen::sync::run(d, false).unwrap();
+    write(d, "spec/fixture/shop.yaml", &SHOP.replacen(BIG, "", 1));
+    let report = shop_api_codegen::sync::run(d, false).unwrap();
+    assert!(
+        report.api.contains("response-field-removed")
+            || report.api.contains("response field removed"),
+        "{}",
+        report.api
+    );
+
+    // or allowed with a reason
+    let dir = generated_project();
+    let d = dir.path();
+    let allow: String = [
+        "order.get order.big",
+        "order.list orders[].big",
+        "order.search orders[].big",
+        "order.searchList list[].big",
+    ]
+    .iter()
+    .map(|x| {
+        let (e, p) = x.split_once(' ').unwrap();
+        format!("fixture {e} response-field-removed {p}: never sent (docs error)\n")
+    })
+    .collect();
+    write(d, "api/allow.txt", &allow);
+    write(d, "spec/fixture/shop.yaml", &SHOP.replacen(BIG, "", 1));
+    shop_api_codegen::sync::run(d, false).unwrap();
+    assert!(
+        d.join("api/allow.txt").is_file(),
+        "the hand-written allow file stays"
+    );
+    assert!(shop_api_codegen::sync::run(d, true).unwrap().is_clean());
+}
