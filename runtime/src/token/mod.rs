@@ -133,6 +133,7 @@ pub(crate) fn store_error(store: &str, what: impl std::fmt::Display) -> Error {
 
 /// The error of a store whose client failed with `source` while doing `what` (may be empty),
 /// naming the store and keeping the source.
+#[cfg_attr(not(any(feature = "postgres", feature = "redis")), allow(dead_code))]
 pub(crate) fn store_failure(
     store: &str,
     what: &str,
