@@ -82,6 +82,14 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
+    /// A second opinion at release time: cargo-semver-checks on `shop-api` (every feature)
+    /// against the last release (as the API gate finds it, or `--baseline-rev`). Needs
+    /// `cargo install cargo-semver-checks --locked`; not run by CI (two rustdoc builds).
+    ReleaseCheck {
+        /// The revision to compare with (default: the gate's last release).
+        #[arg(long)]
+        baseline_rev: Option<String>,
+    },
     /// Time generation for the real specs and for synthetic specs 10x and 100x their size
     /// (run it as `cargo run --release -p xtask -- bench-gen` for release-build figures).
     BenchGen,
@@ -155,6 +163,7 @@ fn main() -> ExitCode {
         }
         Cmd::Changelog { check } => changelog(&project_root(), check),
         Cmd::Drift => drift(&project_root()),
+        Cmd::ReleaseCheck { baseline_rev } => release_check(&project_root(), baseline_rev),
         Cmd::BenchGen => match bench::run(&project_root()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -387,6 +396,57 @@ fn drift(root: &Path) -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask release-check [--baseline-rev <rev>]`.
+fn release_check(root: &Path, baseline_rev: Option<String>) -> ExitCode {
+    use std::process::Command;
+    let installed = Command::new("cargo")
+        .args(["semver-checks", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        eprintln!(
+            "cargo-semver-checks is not installed: `cargo install cargo-semver-checks --locked`"
+        );
+        return ExitCode::from(2);
+    }
+    let base = match baseline_rev {
+        Some(rev) => rev,
+        None => match shop_api_codegen::apidiff::gate(root, "Cargo.toml", "api/allow.txt") {
+            Ok(g) => g.base,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    println!("cargo semver-checks: shop-api (all features) against {base}");
+    let started = std::time::Instant::now();
+    let status = Command::new("cargo")
+        .current_dir(root)
+        .args([
+            "semver-checks",
+            "check-release",
+            "-p",
+            "shop-api",
+            "--all-features",
+            "--baseline-rev",
+            &base,
+        ])
+        .status();
+    println!(
+        "cargo semver-checks took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: cannot run cargo semver-checks: {e}");
             ExitCode::FAILURE
         }
     }
