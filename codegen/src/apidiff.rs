@@ -132,50 +132,6 @@ fn endpoint_api(p: &Platform, m: &Module, e: &Endpoint) -> EndpointApi {
     }
 }
 
-/// The spec's spelling of a type.
-pub fn ty_text(ty: &Ty) -> String {
-    match ty {
-        Ty::String => "string".into(),
-        Ty::Bool => "bool".into(),
-        Ty::I32 => "i32".into(),
-        Ty::I64 => "i64".into(),
-        Ty::U64 => "u64".into(),
-        Ty::F64 => "f64".into(),
-        Ty::Decimal => "decimal".into(),
-        Ty::Json => "json".into(),
-        Ty::List(t) => format!("[{}]", ty_text(t)),
-        Ty::Map(t) => format!("{{{}}}", ty_text(t)),
-        Ty::Struct(n) | Ty::Enum(n, _) => n.clone(),
-    }
-}
-
-fn innermost(ty: &Ty) -> &Ty {
-    match ty {
-        Ty::List(t) | Ty::Map(t) => innermost(t),
-        t => t,
-    }
-}
-
-fn suffix(ty: &Ty) -> String {
-    match ty {
-        Ty::List(t) => format!("[]{}", suffix(t)),
-        Ty::Map(t) => format!("{{}}{}", suffix(t)),
-        _ => String::new(),
-    }
-}
-
-fn find_type<'a>(p: &'a Platform, m: &'a Module, name: &str) -> Option<(&'a Module, &'a TypeDef)> {
-    let named = |t: &&TypeDef| match t {
-        TypeDef::Struct(s) => s.name == name,
-        TypeDef::Enum(e) => e.name == name,
-    };
-    m.types.iter().find(named).map(|t| (m, t)).or_else(|| {
-        p.modules
-            .iter()
-            .find_map(|o| o.types.iter().find(named).map(|t| (o, t)))
-    })
-}
-
 fn flatten<'a>(
     p: &'a Platform,
     m: &'a Module,
@@ -188,7 +144,7 @@ fn flatten<'a>(
     for f in fields {
         let path = format!("{prefix}{}", f.wire);
         let mut api = FieldApi {
-            ty: ty_text(&f.ty),
+            ty: crate::ir::type_text(&f.ty),
             required: f.required,
             place: match (top_request, f.place) {
                 (true, Place::Query) => Some("query".into()),
@@ -201,9 +157,9 @@ fn flatten<'a>(
             deprecated_values: Vec::new(),
         };
         let mut nested = None;
-        match innermost(&f.ty) {
+        match f.ty.innermost() {
             Ty::Enum(name, _) => {
-                if let Some((_, TypeDef::Enum(e))) = find_type(p, m, name) {
+                if let Some((_, TypeDef::Enum(e))) = p.find_type(m, name) {
                     api.values = e.variants.iter().map(|v| v.wire.clone()).collect();
                     api.deprecated_values = e
                         .variants
@@ -214,7 +170,7 @@ fn flatten<'a>(
                 }
             }
             Ty::Struct(name) => {
-                if let Some((owner, TypeDef::Struct(s))) = find_type(p, m, name) {
+                if let Some((owner, TypeDef::Struct(s))) = p.find_type(m, name) {
                     nested = Some((owner, s, name.clone()));
                 }
             }
@@ -224,7 +180,7 @@ fn flatten<'a>(
         if let Some((owner, s, name)) = nested {
             if !stack.contains(&name) {
                 stack.push(name);
-                let child = format!("{path}{}.", suffix(&f.ty));
+                let child = format!("{path}{}.", f.ty.path_suffix());
                 flatten(p, owner, s.fields.iter(), &child, out, stack, false);
                 stack.pop();
             }

@@ -23,7 +23,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::ir::{Api, Endpoint, Module, Place, Platform, SHARED, Ty, TypeDef};
+use crate::ir::{Api, Endpoint, Module, Place, Platform, Ty, TypeDef};
 use crate::spec::EnumKind;
 
 /// One field of a snapshot.
@@ -358,29 +358,6 @@ struct SpecPath {
     child_at: Option<String>,
 }
 
-fn find_type<'a>(p: &'a Platform, m: &'a Module, name: &str) -> Option<(&'a Module, &'a TypeDef)> {
-    let own = m
-        .types
-        .iter()
-        .find(|t| type_name(t) == name)
-        .map(|t| (m, t));
-    own.or_else(|| {
-        let shared = p.modules.iter().find(|x| x.name == SHARED)?;
-        shared
-            .types
-            .iter()
-            .find(|t| type_name(t) == name)
-            .map(|t| (shared, t))
-    })
-}
-
-fn type_name(t: &TypeDef) -> &str {
-    match t {
-        TypeDef::Struct(s) => &s.name,
-        TypeDef::Enum(e) => &e.name,
-    }
-}
-
 fn neutral(ty: &Ty) -> String {
     match ty {
         Ty::String => "string".into(),
@@ -393,21 +370,6 @@ fn neutral(ty: &Ty) -> String {
         Ty::Struct(_) => "object".into(),
         Ty::Enum(_, EnumKind::String) => "string".into(),
         Ty::Enum(_, EnumKind::Int) => "int".into(),
-    }
-}
-
-fn innermost(ty: &Ty) -> &Ty {
-    match ty {
-        Ty::List(t) | Ty::Map(t) => innermost(t),
-        t => t,
-    }
-}
-
-fn suffix(ty: &Ty) -> String {
-    match ty {
-        Ty::List(t) => format!("[]{}", suffix(t)),
-        Ty::Map(t) => format!("{{}}{}", suffix(t)),
-        _ => String::new(),
     }
 }
 
@@ -428,16 +390,16 @@ fn flatten<'a>(
         };
         let path = format!("{prefix}{}", f.wire);
         let mut values = Vec::new();
-        let inner = innermost(&f.ty);
+        let inner = f.ty.innermost();
         let mut nested = None;
         match inner {
             Ty::Enum(name, _) => {
-                if let Some((_, TypeDef::Enum(e))) = find_type(p, m, name) {
+                if let Some((_, TypeDef::Enum(e))) = p.find_type(m, name) {
                     values = e.variants.iter().map(|v| v.wire.clone()).collect();
                 }
             }
             Ty::Struct(name) => {
-                if let Some((owner, TypeDef::Struct(s))) = find_type(p, m, name) {
+                if let Some((owner, TypeDef::Struct(s))) = p.find_type(m, name) {
                     nested = Some((owner, s, name.clone()));
                 }
             }
@@ -464,7 +426,7 @@ fn flatten<'a>(
         if let Some((owner, s, name)) = nested {
             if !stack.contains(&name) {
                 stack.push(name);
-                let child = format!("{path}{}.", suffix(&f.ty));
+                let child = format!("{path}{}.", f.ty.path_suffix());
                 flatten(p, owner, s.fields.iter(), &child, out, stack, top);
                 stack.pop();
             }

@@ -81,6 +81,19 @@ pub struct ErrorCode {
 }
 
 impl Platform {
+    /// The type `name` as module `m` sees it: its own, else the platform's shared `types.yaml`
+    /// one; with the module that defines it.
+    pub fn find_type<'a>(&'a self, m: &'a Module, name: &str) -> Option<(&'a Module, &'a TypeDef)> {
+        let named = |t: &&TypeDef| match t {
+            TypeDef::Struct(s) => s.name == name,
+            TypeDef::Enum(e) => e.name == name,
+        };
+        m.types.iter().find(named).map(|t| (m, t)).or_else(|| {
+            let shared = self.modules.iter().find(|x| x.name == SHARED)?;
+            shared.types.iter().find(named).map(|t| (shared, t))
+        })
+    }
+
     /// The cargo feature that compiles `module`.
     pub fn feature_of(&self, module: &str) -> String {
         if self.core.iter().any(|c| c == module) {
@@ -356,6 +369,24 @@ pub enum Ty {
 }
 
 impl Ty {
+    /// The element type under every list and map (`[{Sku}]` -> `Sku`).
+    pub fn innermost(&self) -> &Ty {
+        match self {
+            Ty::List(t) | Ty::Map(t) => t.innermost(),
+            t => t,
+        }
+    }
+
+    /// What a flattened wire path adds for the type's lists and maps: `[]` per list, `{}` per
+    /// map (`[{Sku}]` -> `[]{}`), so a nested field of `skus` is `skus[]{}.id`.
+    pub fn path_suffix(&self) -> String {
+        match self {
+            Ty::List(t) => format!("[]{}", t.path_suffix()),
+            Ty::Map(t) => format!("{{}}{}", t.path_suffix()),
+            _ => String::new(),
+        }
+    }
+
     /// Whether the type is a scalar the lenient decoders handle.
     pub fn is_scalar(&self) -> bool {
         matches!(
