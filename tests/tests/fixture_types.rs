@@ -304,3 +304,65 @@ fn dispatch_finds_every_endpoint_by_name() {
     assert!(fixture::dispatch("no.such", NameOf).is_none());
     assert_eq!(fixture::endpoints().len(), 7);
 }
+
+/// A user's crate that calls the deprecated `order.list` and sets the deprecated
+/// `LineItem.sku_code` compiles, with warnings that name the replacements (and the sunset date):
+/// rustc is run on such a crate against this test's own build of the fixture.
+#[test]
+fn deprecated_items_warn_the_user_naming_their_replacement() {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    let rlib = std::fs::read_dir(deps)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("libshop_api_tests-") && n.ends_with(".rlib"))
+        })
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .expect("the test's build of shop-api-tests");
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("user.rs");
+    std::fs::write(
+        &src,
+        "pub async fn call(c: &shop_api_tests::fixture::Client) {\n\
+         \x20   let _ = c.order_list(&Default::default()).await;\n\
+         }\n\
+         pub fn line() -> shop_api_tests::fixture::shop::LineItem {\n\
+         \x20   shop_api_tests::fixture::shop::LineItem { sku_code: Some(\"A1\".into()), ..Default::default() }\n\
+         }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .args([
+            "--edition",
+            "2021",
+            "--crate-type",
+            "lib",
+            "--crate-name",
+            "user",
+        ])
+        .arg("-L")
+        .arg(format!("dependency={}", deps.display()))
+        .arg("--extern")
+        .arg(format!("shop_api_tests={}", rlib.display()))
+        .arg("--out-dir")
+        .arg(dir.path())
+        .arg(&src)
+        .output()
+        .expect("rustc runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the user's crate compiles: {stderr}");
+    assert!(
+        stderr.contains("use of deprecated method")
+            && stderr.contains("use `order_search` (`order.search`) instead"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("use of deprecated field")
+            && stderr.contains("use `sku_id` instead; the platform retires it on 2027-01-01"),
+        "{stderr}"
+    );
+}
