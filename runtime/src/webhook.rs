@@ -29,6 +29,15 @@ pub enum WebhookError {
     /// The signature holds but the body is not what the platform documents.
     #[error("the webhook body is malformed: {0}")]
     Malformed(String),
+    /// The push's own (signed) timestamp is further from now than the receiver's maximum age:
+    /// a replay of a captured push, or a clock far off.
+    #[error("the webhook is {age_secs} s away from now, more than the {max_secs} s allowed")]
+    TooOld {
+        /// Seconds between the push's timestamp and now.
+        age_secs: i64,
+        /// The maximum age allowed.
+        max_secs: i64,
+    },
 }
 
 impl WebhookError {
@@ -38,7 +47,8 @@ impl WebhookError {
         match self {
             WebhookError::MissingHeader(_)
             | WebhookError::BadSignature(_)
-            | WebhookError::OtherApp(_) => 401,
+            | WebhookError::OtherApp(_)
+            | WebhookError::TooOld { .. } => 401,
             WebhookError::NoCredentials => 500,
             WebhookError::Malformed(_) => 400,
         }

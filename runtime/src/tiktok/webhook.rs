@@ -11,9 +11,11 @@
 //! the module that catalogues it is compiled in, `Event::Unknown` otherwise.
 //!
 //! Answer with HTTP 200 quickly (the body is not read); a notification that is not acknowledged is
-//! sent again later. No timestamp is signed, so a captured notification can be replayed: de-duplicate
-//! on [`TiktokNotification::tts_notification_id`] (see [`Deduplicator`]) and treat a notification as
-//! a hint to fetch the current state through the API rather than as the state itself.
+//! sent again later. The signature covers the body's `timestamp`:
+//! [`Verifier::with_max_age`] refuses a notification older than that (a captured one replayed
+//! later). Within the window, de-duplicate on [`TiktokNotification::tts_notification_id`] (see
+//! [`Deduplicator`]) and treat a notification as a hint to fetch the current state through the
+//! API rather than as the state itself.
 //!
 //! ```
 //! use shop_api_runtime::{tiktok::webhook, webhook::Untyped};
@@ -196,6 +198,7 @@ pub fn parse_unverified<E: Events>(body: &[u8]) -> Result<TiktokNotification<E>,
 pub struct Verifier<E> {
     app_key: String,
     app_secret: Secret,
+    max_age: Option<std::time::Duration>,
     events: PhantomData<fn() -> E>,
 }
 
@@ -205,8 +208,17 @@ impl<E: Events> Verifier<E> {
         Verifier {
             app_key: app_key.into(),
             app_secret: app_secret.into(),
+            max_age: None,
             events: PhantomData,
         }
+    }
+
+    /// Refuse a notification whose signed `timestamp` is more than `max_age` away from now
+    /// ([`WebhookError::TooOld`], answered 401): a captured notification replayed later fails.
+    /// Leave room for the platform's own retries of unacknowledged notifications.
+    pub fn with_max_age(mut self, max_age: std::time::Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
     }
 
     /// The app key.
@@ -220,7 +232,15 @@ impl<E: Events> Verifier<E> {
         headers: &H,
         body: &[u8],
     ) -> Result<TiktokNotification<E>, WebhookError> {
-        verify(&self.app_key, self.app_secret.expose(), headers, body)
+        let n = verify(&self.app_key, self.app_secret.expose(), headers, body)?;
+        if let Some(max) = self.max_age {
+            let age_secs = (crate::unix_now() - n.timestamp).abs();
+            let max_secs = max.as_secs() as i64;
+            if age_secs > max_secs {
+                return Err(WebhookError::TooOld { age_secs, max_secs });
+            }
+        }
+        Ok(n)
     }
 
     /// [`sign`] with these credentials (to build test notifications).
@@ -245,6 +265,38 @@ mod tests {
 
     fn parse_unverified(body: &[u8]) -> Result<TiktokNotification<Untyped>, WebhookError> {
         super::parse_unverified(body)
+    }
+
+    #[test]
+    fn a_notification_older_than_the_maximum_age_is_refused_and_a_fresh_one_passes() {
+        let v =
+            Verifier::<Untyped>::new(KEY, SECRET).with_max_age(std::time::Duration::from_secs(300));
+        // the documented sample, stamped 2024-01-24: a replay today
+        let sig = v.sign(BODY);
+        let e = v
+            .verify(&[("Authorization", sig.as_str())][..], BODY)
+            .unwrap_err();
+        assert!(
+            matches!(e, WebhookError::TooOld { max_secs: 300, .. }),
+            "{e}"
+        );
+        assert_eq!(e.http_status(), 401);
+        // the same notification stamped now passes
+        let now = crate::unix_now();
+        let fresh = String::from_utf8_lossy(BODY).replace("1706081024", &now.to_string());
+        let sig = v.sign(fresh.as_bytes());
+        let n = v
+            .verify(&[("Authorization", sig.as_str())][..], fresh.as_bytes())
+            .unwrap();
+        assert_eq!(n.timestamp, now);
+        // without a maximum age, the old one still verifies (the default is unchanged)
+        let plain = Verifier::<Untyped>::new(KEY, SECRET);
+        let sig = plain.sign(BODY);
+        assert!(
+            plain
+                .verify(&[("Authorization", sig.as_str())][..], BODY)
+                .is_ok()
+        );
     }
 
     const KEY: &str = "68xu9ks5p4i8";
