@@ -802,9 +802,7 @@ impl<P: Platform> Client<P> {
         let token = self.token(ep, &source, None).await?;
         // The attempts made so far: the call sent again after a refresh counts on from them.
         let made = AtomicU32::new(0);
-        // A call without a token is a token call (or a public one): its answer may hold tokens.
-        let withhold = ep.flags.contains(Flags::NO_TOKEN);
-        match self.attempts(call, token.as_ref(), &made, withhold).await {
+        match self.attempts(call, token.as_ref(), &made).await {
             Err(e)
                 if e.kind() == ErrorKind::TokenExpired
                     && matches!(source, TokenSource::Kept(_)) =>
@@ -815,7 +813,7 @@ impl<P: Platform> Client<P> {
                     "access token expired: refreshing once and retrying"
                 );
                 let fresh = self.token(ep, &source, token.as_ref()).await?;
-                self.attempts(call, fresh.as_ref(), &made, withhold).await
+                self.attempts(call, fresh.as_ref(), &made).await
             }
             other => other,
         }
@@ -823,23 +821,21 @@ impl<P: Platform> Client<P> {
 
     /// Send `call` with `token`, signing afresh on each attempt the retry policy allows.
     pub async fn send(&self, call: &Call, token: Option<&Secret>) -> Result<Reply> {
-        let withhold = call.endpoint.flags.contains(Flags::NO_TOKEN);
-        self.attempts(call, token, &AtomicU32::new(0), withhold)
-            .await
+        self.attempts(call, token, &AtomicU32::new(0)).await
     }
 
     /// [`Client::send`], numbering the attempts on from `made` (the attempts the call already
     /// made), which it counts up.
-    /// With `withhold` (a token call), an error keeps nothing of the answer, which holds tokens,
-    /// before observers and logs see it.
+    /// The error of a call without a token (a token call, or a public one) keeps nothing of the
+    /// answer, which may hold tokens, before observers and logs see it.
     async fn attempts(
         &self,
         call: &Call,
         token: Option<&Secret>,
         made: &AtomicU32,
-        withhold: bool,
     ) -> Result<Reply> {
         let ep = call.endpoint;
+        let withhold = ep.flags.contains(Flags::NO_TOKEN);
         let inner = &*self.inner;
         let span = tracing::info_span!(
             "call",
@@ -968,7 +964,7 @@ impl<P: Platform> Client<P> {
         fields: Value,
     ) -> Result<T> {
         let call = self.encode_fields(ep, Cow::Borrowed(ep.path), query, fields, Vec::new())?;
-        let reply = self.attempts(&call, None, &AtomicU32::new(0), true).await?;
+        let reply = self.send(&call, None).await?;
         reply
             .decode::<T>(ep)
             .map(|r| r.data)

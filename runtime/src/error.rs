@@ -175,11 +175,6 @@ impl Error {
                 e.extra = None;
                 Error::Api(e)
             }
-            Error::Decode { ref message, .. }
-                if message.starts_with("the token response does not decode") =>
-            {
-                self
-            }
             Error::Decode {
                 endpoint, message, ..
             } => {

@@ -212,15 +212,19 @@ const SECRET_FIELDS: &[&str] = &[
 ];
 const GRANT_CODES: &[&str] = &["code", "auth_code"];
 
+/// Whether the member `key` holds a secret: a name of the platform's (`names`), a token call's
+/// secret field, or an authorization code beside a `grant_type`.
+fn is_secret(key: &str, names: &[&str], grant: bool) -> bool {
+    names.contains(&key) || SECRET_FIELDS.contains(&key) || (grant && GRANT_CODES.contains(&key))
+}
+
 /// `value` with the string values of secret fields masked, at any depth.
 fn mask_json(value: &mut serde_json::Value, names: &[&str]) {
     match value {
         serde_json::Value::Object(map) => {
             let grant = map.contains_key("grant_type");
             for (k, v) in map.iter_mut() {
-                let secret = names.contains(&k.as_str())
-                    || SECRET_FIELDS.contains(&k.as_str())
-                    || (grant && GRANT_CODES.contains(&k.as_str()));
+                let secret = is_secret(k, names, grant);
                 match v {
                     serde_json::Value::String(s) if secret => {
                         *s = super::Secret::new(s.as_str()).masked();
@@ -253,9 +257,7 @@ impl PreparedRequest {
             .url
             .query_pairs()
             .map(|(k, v)| {
-                let secret = self.secret_names.contains(&k.as_ref())
-                    || SECRET_FIELDS.contains(&k.as_ref())
-                    || (grant && GRANT_CODES.contains(&k.as_ref()));
+                let secret = is_secret(&k, self.secret_names, grant);
                 let v = if secret {
                     super::Secret::new(v.into_owned()).masked()
                 } else {
@@ -284,9 +286,7 @@ impl PreparedRequest {
                 let grant = url::form_urlencoded::parse(b).any(|(k, _)| k == "grant_type");
                 url::form_urlencoded::Serializer::new(String::new())
                     .extend_pairs(url::form_urlencoded::parse(b).map(|(k, v)| {
-                        let secret = self.secret_names.contains(&k.as_ref())
-                            || SECRET_FIELDS.contains(&k.as_ref())
-                            || (grant && GRANT_CODES.contains(&k.as_ref()));
+                        let secret = is_secret(&k, self.secret_names, grant);
                         let v = if secret {
                             super::Secret::new(v.as_ref()).masked()
                         } else {
