@@ -84,6 +84,14 @@ fn is_false(b: &bool) -> bool {
     !b
 }
 
+/// The snapshots of every platform of `api`, by platform.
+pub fn snapshots(api: &crate::ir::Api) -> BTreeMap<String, ApiSnapshot> {
+    api.platforms
+        .iter()
+        .map(|p| (p.name.clone(), snapshot(p)))
+        .collect()
+}
+
 /// The snapshot of one platform's specs.
 pub fn snapshot(p: &Platform) -> ApiSnapshot {
     let mut endpoints = BTreeMap::new();
@@ -701,11 +709,7 @@ pub fn snapshots_at(root: &Path, rev: &str) -> Result<BTreeMap<String, ApiSnapsh
         }
         let api = crate::ir::load_dir(&tmp, &tmp.join("spec"))
             .map_err(|e| format!("the specs at {rev} do not load with today's generator:\n{e}"))?;
-        Ok(api
-            .platforms
-            .iter()
-            .map(|p| (p.name.clone(), snapshot(p)))
-            .collect())
+        Ok(snapshots(&api))
     })();
     let _ = std::fs::remove_dir_all(&tmp);
     result
@@ -745,6 +749,10 @@ pub struct GateReport {
     pub allowed: Vec<(Change, String)>,
     /// Breaking changes that need a bump the version lacks (the gate fails when any).
     pub failing: Vec<Change>,
+    /// The API at the base, by platform.
+    pub old: BTreeMap<String, ApiSnapshot>,
+    /// The API now, by platform.
+    pub new: BTreeMap<String, ApiSnapshot>,
 }
 
 impl GateReport {
@@ -895,16 +903,14 @@ pub fn unannounced_removals(
         .collect()
 }
 
-/// The gate: the API now against the last release (the newest `v*` tag, else the commit that
-/// last changed the version in `manifest`), failing when a breaking change lands without the
-/// bump semver asks for and `allow` (lines `<platform> <endpoint> <rule> <path>: <reason>`;
-/// `-` for an empty path) does not give it a reason.
-pub fn gate(root: &Path, manifest: &str, allow: &str) -> Result<GateReport, String> {
+/// The last release: the newest `v*` tag, else the commit that last changed the version in
+/// `manifest`.
+pub fn last_release(root: &Path, manifest: &str) -> Result<String, String> {
     let tag = git(root, &["describe", "--tags", "--abbrev=0", "--match", "v*"])
         .ok()
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty());
-    let base = match tag {
+    Ok(match tag {
         Some(t) => t,
         None => {
             let c = git(
@@ -919,7 +925,15 @@ pub fn gate(root: &Path, manifest: &str, allow: &str) -> Result<GateReport, Stri
             }
             c
         }
-    };
+    })
+}
+
+/// The gate: the API now against the last release (the newest `v*` tag, else the commit that
+/// last changed the version in `manifest`), failing when a breaking change lands without the
+/// bump semver asks for and `allow` (lines `<platform> <endpoint> <rule> <path>: <reason>`;
+/// `-` for an empty path) does not give it a reason.
+pub fn gate(root: &Path, manifest: &str, allow: &str) -> Result<GateReport, String> {
+    let base = last_release(root, manifest)?;
     let base_version = manifest_version(&git(root, &["show", &format!("{base}:{manifest}")])?)
         .ok_or_else(|| format!("no version in {manifest} at {base}"))?;
     let version = manifest_version(
@@ -927,12 +941,7 @@ pub fn gate(root: &Path, manifest: &str, allow: &str) -> Result<GateReport, Stri
     )
     .ok_or_else(|| format!("no version in {manifest}"))?;
     let old = snapshots_at(root, &base)?;
-    let new: BTreeMap<String, ApiSnapshot> = crate::ir::load(root)
-        .map_err(|e| e.to_string())?
-        .platforms
-        .iter()
-        .map(|p| (p.name.clone(), snapshot(p)))
-        .collect();
+    let new = snapshots(&crate::ir::load(root).map_err(|e| e.to_string())?);
     let changes = diff_all(&old, &new);
     let allows = read_allow(&root.join(allow));
     let bumped = bump_allows_breaking(&base_version, &version);
@@ -955,6 +964,8 @@ pub fn gate(root: &Path, manifest: &str, allow: &str) -> Result<GateReport, Stri
         changes,
         allowed,
         failing,
+        old,
+        new,
     })
 }
 

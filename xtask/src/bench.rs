@@ -151,13 +151,7 @@ pub fn run(root: &Path) -> Result<(), String> {
 /// and compared; and the committed `api/` snapshots read and compared with today's.
 fn api_diff(root: &Path) -> Result<(), String> {
     use shop_api_codegen::apidiff;
-    use std::collections::BTreeMap;
-    let snaps = |api: &ir::Api| -> BTreeMap<String, apidiff::ApiSnapshot> {
-        api.platforms
-            .iter()
-            .map(|p| (p.name.clone(), apidiff::snapshot(p)))
-            .collect()
-    };
+    let snaps = apidiff::snapshots;
     let old_api = ir::load(root).map_err(|e| e.to_string())?;
     let new_api = ir::load(root).map_err(|e| e.to_string())?;
     let endpoints: usize = new_api

@@ -305,11 +305,7 @@ fn api_diff(root: &Path, base: Option<&str>, format: &str, gate: bool) -> ExitCo
     };
     let result = apidiff::snapshots_at(root, base).and_then(|old| {
         let new = ir::load(root).map_err(|e| e.to_string())?;
-        let new = new
-            .platforms
-            .iter()
-            .map(|p| (p.name.clone(), apidiff::snapshot(p)))
-            .collect();
+        let new = apidiff::snapshots(&new);
         Ok(apidiff::diff_all(&old, &new))
     });
     match result {
@@ -326,18 +322,12 @@ fn api_diff(root: &Path, base: Option<&str>, format: &str, gate: bool) -> ExitCo
 
 /// `cargo xtask changelog [--check]`.
 fn changelog(root: &Path, check: bool) -> ExitCode {
-    use shop_api_codegen::{apidiff, ir};
+    use shop_api_codegen::apidiff;
     const BEGIN: &str = "<!-- @generated api changes: begin (cargo xtask changelog) -->";
     const END: &str = "<!-- @generated api changes: end -->";
     let result = apidiff::gate(root, "Cargo.toml", "api/allow.txt").and_then(|gate| {
-        let old = apidiff::snapshots_at(root, &gate.base)?;
-        let new = ir::load(root)
-            .map_err(|e| e.to_string())?
-            .platforms
-            .iter()
-            .map(|p| (p.name.clone(), apidiff::snapshot(p)))
-            .collect();
-        let body = apidiff::changelog(&gate.changes, &new, &old);
+        // the gate has read both APIs already
+        let body = apidiff::changelog(&gate.changes, &gate.new, &gate.old);
         let path = root.join("CHANGELOG.md");
         let text = std::fs::read_to_string(&path).map_err(|e| format!("CHANGELOG.md: {e}"))?;
         let b = text
@@ -416,8 +406,8 @@ fn release_check(root: &Path, baseline_rev: Option<String>) -> ExitCode {
     }
     let base = match baseline_rev {
         Some(rev) => rev,
-        None => match shop_api_codegen::apidiff::gate(root, "Cargo.toml", "api/allow.txt") {
-            Ok(g) => g.base,
+        None => match shop_api_codegen::apidiff::last_release(root, "Cargo.toml") {
+            Ok(base) => base,
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::FAILURE;
