@@ -243,6 +243,15 @@ fn each_rule_of_the_table_classes_its_change() {
         // the edit's impact on the release is the highest class expected
         let highest = expected.iter().map(|e| e.2).max().unwrap();
         assert_eq!(apidiff::impact(&changes), highest, "{what}: {changes:#?}");
+        // and the whole report, as `gen` prints it, is the reviewed one
+        let name: String = what
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        insta::assert_snapshot!(
+            format!("rule_{name}"),
+            apidiff::render_text(&changes, "the fixture")
+        );
     }
 }
 
