@@ -8,7 +8,8 @@
 # PROGENITOR_GIT_DIR is a clone of oxidecomputer/progenitor (a bare one will do); the script reads
 # the files of the pinned commit below from it with `git show`, so the clone may be at any commit.
 # Nothing of progenitor is committed here. RUNS (default 3) is the number of timed builds of each
-# crate; the median is printed.
+# crate; the median is printed. PROFILES (default "dev release") are the cargo profiles measured,
+# each in a table of its own.
 #
 # Each timed build is `touch` + `cargo build` of the crate alone, dev profile, its dependencies
 # already built: what a user pays each time the crate itself recompiles (and what docs.rs and CI
@@ -107,32 +108,37 @@ measure() { # label dir package file target features... -> "secs peak_kib"
 }
 
 ours_target="$root/target/bench-compile-ours"
-read -r ours_s ours_k < <(measure shop-api "$root" shop-api "$root/generated/src/lib.rs" "$ours_target")
-read -r one_s one_k < <(measure "shop-api (doudian-order)" "$root" shop-api "$root/generated/src/lib.rs" \
-  "$ours_target" --no-default-features --features doudian-order)
-read -r peer_s peer_k < <(measure nexus "$work/src-progenitor" nexus \
-  "$work/src-progenitor/nexus/src/lib.rs" "$work/target")
-
 ours_n=$(grep -rho '::shop_api::endpoint!(' generated/src | wc -l)
 ours_lines=$(find generated/src -name '*.rs' -print0 | xargs -0 grep -l '^// @generated' | xargs cat | wc -l)
 peer_n=$(grep -c "^    pub async fn " "$work/src-progenitor/nexus/src/lib.rs" || true)
 peer_lines=$(wc -l <"$work/src-progenitor/nexus/src/lib.rs")
+one_n=$(cat generated/src/doudian/api/{order,token}.rs | grep -c '::shop_api::endpoint!(')
+one_lines=$(cat generated/src/doudian/api/{order,token,mod}.rs | wc -l)
 
 row() { # name n lines secs kib
   awk -v name="$1" -v n="$2" -v l="$3" -v s="$4" -v k="$5" 'BEGIN {
     printf "| %-44s | %9d | %13d | %9.1f | %10.1f | %8.1f | %9.2f |\n",
       name, n, l, l / n, s, 1000 * s / n, k / 1048576 }'
 }
-echo
-echo "dev profile, crate alone (touch + cargo build, dependencies built), median of $runs; $(nproc) cores"
-echo
-echo "| crate | endpoints | emitted lines | lines/ep | wall (s) | ms/ep | peak (GiB) |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-row "shop-api (full)" "$ours_n" "$ours_lines" "$ours_s" "$ours_k"
-one_n=$(cat generated/src/doudian/api/{order,token}.rs | grep -c '::shop_api::endpoint!(')
-one_lines=$(cat generated/src/doudian/api/{order,token,mod}.rs | wc -l)
-row "shop-api (doudian-order only)" "$one_n" "$one_lines" "$one_s" "$one_k"
-row "progenitor nexus_positional @${PIN:0:7}" "$peer_n" "$peer_lines" "$peer_s" "$peer_k"
-awk -v a="$ours_s" -v an="$ours_n" -v b="$peer_s" -v bn="$peer_n" -v ak="$ours_k" -v bk="$peer_k" 'BEGIN {
-  printf "\nper endpoint, shop-api / progenitor: %.2fx time; peak memory %.2fx\n", (a / an) / (b / bn), ak / bk }'
-awk -v a="$one_s" -v b="$ours_s" 'BEGIN { printf "doudian-order alone / full: %.0f%% of the time\n", 100 * a / b }'
+
+# --- each profile: the three builds, then their table
+for profile in ${PROFILES:-dev release}; do
+  flag=()
+  [ "$profile" = release ] && flag=(--release)
+  read -r ours_s ours_k < <(measure "shop-api ($profile)" "$root" shop-api "$root/generated/src/lib.rs" "$ours_target" "${flag[@]}")
+  read -r one_s one_k < <(measure "shop-api doudian-order ($profile)" "$root" shop-api "$root/generated/src/lib.rs" \
+    "$ours_target" --no-default-features --features doudian-order "${flag[@]}")
+  read -r peer_s peer_k < <(measure "nexus ($profile)" "$work/src-progenitor" nexus \
+    "$work/src-progenitor/nexus/src/lib.rs" "$work/target" "${flag[@]}")
+  echo
+  echo "$profile profile, crate alone (touch + cargo build, dependencies built), median of $runs; $(nproc) cores"
+  echo
+  echo "| crate | endpoints | emitted lines | lines/ep | wall (s) | ms/ep | peak (GiB) |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  row "shop-api (full)" "$ours_n" "$ours_lines" "$ours_s" "$ours_k"
+  row "shop-api (doudian-order only)" "$one_n" "$one_lines" "$one_s" "$one_k"
+  row "progenitor nexus_positional @${PIN:0:7}" "$peer_n" "$peer_lines" "$peer_s" "$peer_k"
+  awk -v p="$profile" -v a="$ours_s" -v an="$ours_n" -v b="$peer_s" -v bn="$peer_n" -v ak="$ours_k" -v bk="$peer_k" 'BEGIN {
+    printf "\n%s, per endpoint, shop-api / progenitor: %.2fx time; peak memory %.2fx (whole crates: %.2fx)\n", p, (a / an) / (b / bn), (ak / an) / (bk / bn), ak / bk }'
+  awk -v a="$one_s" -v b="$ours_s" 'BEGIN { printf "doudian-order alone / full: %.0f%% of the time\n", 100 * a / b }'
+done

@@ -79,7 +79,7 @@ fn decode(c: &mut Criterion) {
 }
 
 fn round_trips(c: &mut Criterion) {
-    use shop_api_tests::server::{Reply, Server};
+    use shop_api_tests::fake_http::{Reply, Server};
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -1,17 +1,16 @@
-//! Calling an endpoint chosen by name: decode the request into its typed struct, then send it.
+//! Calling an endpoint chosen by name: check the request against the endpoint's fields (the
+//! generated metadata table), then encode and send it through the client core.
 
-use std::marker::PhantomData;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use shop_api::runtime::http::Part;
-use shop_api::runtime::{
-    self, ApiRequest, Call, Client, ClientBuilder, Endpoint, EndpointVisitor, Flags, Query, Reply,
-};
+use shop_api::runtime::{self, Client, ClientBuilder, Endpoint};
 use shop_api::{doudian, douyin, tiktok};
 
+use crate::args::{CallArgs, Failure, Platform, emit};
+use crate::endpoint::{resolve, unknown_endpoint};
 use crate::env::Env;
-use crate::{CallArgs, Failure, Platform, pages, upload};
+use crate::{pages, upload};
 
 /// Build the request object from `--json` and `--param`s.
 pub fn request_object(args: &CallArgs) -> Result<Value, Failure> {
@@ -32,151 +31,6 @@ pub fn request_object(args: &CallArgs) -> Result<Value, Failure> {
         obj.insert(k.trim().to_owned(), value);
     }
     Ok(Value::Object(obj))
-}
-
-/// Decode `params` into the endpoint's request type, refusing unknown fields, wrong types and
-/// missing required fields with a message that names them. `files` are the names of the file
-/// parts given with `--file`: fields of the request too.
-pub fn decode_request<R: ApiRequest>(params: &Value, files: &[&str]) -> Result<R, Failure> {
-    let ep = R::ENDPOINT;
-    let mut with_files;
-    let params = if files.is_empty() {
-        params
-    } else {
-        // A file part stands for its field: an empty text the part replaces when sent.
-        with_files = params.clone();
-        if let Value::Object(m) = &mut with_files {
-            for name in files {
-                m.entry(*name)
-                    .or_insert_with(|| Value::String(String::new()));
-            }
-        }
-        &with_files
-    };
-    let text = params.to_string();
-    let mut unknown = Vec::new();
-    let de = &mut serde_json::Deserializer::from_str(&text);
-    let mut track = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
-    let ignored = serde_ignored::Deserializer::new(de, &mut track);
-    // Lenient, as responses are: `--param shop_id=123` fills a text field.
-    let req: R = serde_path_to_error::deserialize(runtime::de::Lenient(ignored))
-        .map_err(|e| Failure::Usage(format!("{}: field `{}`: {}", ep.name, e.path(), e.inner())))?;
-    if let Some(part) = unknown.iter().find(|u| files.contains(&u.as_str())) {
-        return Err(Failure::Usage(format!(
-            "--file {part}: {} has no field `{part}`; see {}",
-            ep.name, ep.doc_url
-        )));
-    }
-    if !unknown.is_empty() {
-        return Err(Failure::Usage(format!(
-            "{}: unknown field{} {}; see {}",
-            ep.name,
-            if unknown.len() > 1 { "s" } else { "" },
-            unknown
-                .iter()
-                .map(|u| format!("`{u}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            ep.doc_url
-        )));
-    }
-    let missing: Vec<&str> = ep
-        .required
-        .iter()
-        .copied()
-        .filter(|k| params.get(*k).is_none())
-        .collect();
-    if !missing.is_empty() {
-        let hint = if ep.flags.contains(Flags::MULTIPART) {
-            " (give each file with --file PART=@PATH)"
-        } else {
-            ""
-        };
-        return Err(Failure::Usage(format!(
-            "{}: missing required field(s) {}{hint}",
-            ep.name,
-            missing.join(", ")
-        )));
-    }
-    Ok(req)
-}
-
-/// Decode a request object into an endpoint's type and encode it, with file parts, into a call.
-pub type PrepareFn<P> = fn(&Client<P>, &Value, Vec<Part>) -> Result<Prepared, Failure>;
-
-/// An endpoint found by name: its facts, and the two steps that are the endpoint's own (decoding
-/// the request into its type, decoding the response's `data` from its type), as plain function
-/// pointers. Everything else (sending, paging, uploads, `--dry-run`) is written once per platform
-/// and goes through the client core, compiled once per platform, not once per endpoint.
-pub struct Resolved<P: runtime::Platform> {
-    /// The endpoint.
-    pub endpoint: &'static Endpoint,
-    /// Decode the request object into the endpoint's type (which checks it) and encode it, with
-    /// the file parts of an upload, into a call.
-    pub prepare: PrepareFn<P>,
-    /// The reply's `data`, decoded into the endpoint's response type, as JSON (pretty or compact).
-    pub render: fn(&Reply, bool) -> Result<String, Failure>,
-}
-
-/// A request ready to send.
-pub struct Prepared {
-    /// The call.
-    pub call: Call,
-    /// The request's body fields and query parameters as its type took them, by wire name.
-    pub fields: Map<String, Value>,
-}
-
-/// Resolves an endpoint's request type (the visitor of each platform's `dispatch`).
-pub struct Resolve<P>(PhantomData<fn() -> P>);
-
-impl<P: runtime::Platform> EndpointVisitor<P> for Resolve<P> {
-    type Output = Resolved<P>;
-    fn visit<R: ApiRequest<Platform = P> + 'static>(self) -> Resolved<P> {
-        Resolved {
-            endpoint: R::ENDPOINT,
-            prepare: prepare::<P, R>,
-            render: render::<R>,
-        }
-    }
-}
-
-fn prepare<P: runtime::Platform, R: ApiRequest<Platform = P>>(
-    client: &Client<P>,
-    params: &Value,
-    files: Vec<Part>,
-) -> Result<Prepared, Failure> {
-    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-    let req = decode_request::<R>(params, &names)?;
-    let mut fields = match serde_json::to_value(&req) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
-    let mut query = Query::new();
-    req.write_query(&mut query);
-    for (k, v) in query.pairs() {
-        fields.insert(k.to_owned(), Value::String(v.to_owned()));
-    }
-    let call = client.encode(&req, files).map_err(|e| match e {
-        // Refused before sending: the request's fault.
-        shop_api::Error::InvalidRequest { .. } if R::ENDPOINT.flags.contains(Flags::MULTIPART) => {
-            Failure::Usage(format!("{e} (give each file with --file PART=@PATH)"))
-        }
-        shop_api::Error::InvalidRequest { .. } => Failure::Usage(e.to_string()),
-        e => Failure::Call(e),
-    })?;
-    Ok(Prepared { call, fields })
-}
-
-/// Sent through the core; only the decoding of `data` into the endpoint's type, which prints
-/// ids and amounts as the spec types them, is the endpoint's own.
-fn render<R: ApiRequest>(reply: &Reply, pretty: bool) -> Result<String, Failure> {
-    let data = reply.decode::<R::Response>(R::ENDPOINT)?.data;
-    let text = if pretty {
-        serde_json::to_string_pretty(&data)
-    } else {
-        serde_json::to_string(&data)
-    };
-    text.map_err(|e| Failure::Usage(e.to_string()))
 }
 
 /// The settings every platform's client takes from the command line.
@@ -210,12 +64,12 @@ where
 /// print what it gives.
 async fn call<P: runtime::Platform>(
     client: &Client<P>,
-    dispatch: fn(&str, Resolve<P>) -> Option<Resolved<P>>,
+    platform: Platform,
     all: Vec<&'static Endpoint>,
     args: &CallArgs,
     params: &Value,
 ) -> Result<(), Failure> {
-    let Some(ep) = dispatch(&args.endpoint, Resolve(PhantomData)) else {
+    let Some(ep) = resolve(platform, &all, &args.endpoint) else {
         return Err(unknown_endpoint(client.facts().name, &args.endpoint, &all));
     };
     if ep.endpoint.deprecated {
@@ -230,37 +84,14 @@ async fn call<P: runtime::Platform>(
     if args.all_pages {
         return pages::all(client, &ep, &all, args, params).await;
     }
-    let prepared = (ep.prepare)(client, params, files)?;
+    let prepared = ep.prepare(client, params, files)?;
     if args.dry_run {
-        crate::emit(&client.prepare_dry_run(&prepared.call)?.to_string());
+        emit(&client.prepare_dry_run(&prepared.call)?.to_string());
         return Ok(());
     }
     let reply = client.call(&prepared.call).await?;
-    crate::emit(&(ep.render)(&reply, true)?);
+    emit(&ep.render(&reply, true)?);
     Ok(())
-}
-
-fn unknown_endpoint(platform: &str, name: &str, all: &[&Endpoint]) -> Failure {
-    let lower = name.to_ascii_lowercase();
-    let close: Vec<&str> = all
-        .iter()
-        .map(|e| e.name)
-        .filter(|n| {
-            let n = n.to_ascii_lowercase();
-            n.contains(&lower)
-                || lower.contains(&n)
-                || n.split('.').next() == lower.split('.').next()
-        })
-        .take(8)
-        .collect();
-    let hint = if close.is_empty() {
-        String::new()
-    } else {
-        format!("; did you mean: {}", close.join(", "))
-    };
-    Failure::Usage(format!(
-        "{platform} has no endpoint `{name}` (see `shop-api list {platform}`){hint}"
-    ))
 }
 
 /// `shop-api <platform> <endpoint> ...`: only the credentials differ between platforms.
@@ -278,7 +109,7 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
             let client = configure(b, args, env.get("DOUDIAN_ACCESS_TOKEN"))?;
             call(
                 &client,
-                doudian::dispatch,
+                Platform::Doudian,
                 doudian::endpoints(),
                 args,
                 params,
@@ -294,7 +125,7 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
             if let Some(c) = env.get("TIKTOK_SHOP_CIPHER") {
                 client = client.with_shop_cipher(c);
             }
-            call(&client, tiktok::dispatch, tiktok::endpoints(), args, params).await
+            call(&client, Platform::Tiktok, tiktok::endpoints(), args, params).await
         }
         Platform::Douyin => {
             if args.sandbox {
@@ -309,9 +140,40 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
                 env.require("DOUYIN_CLIENT_SECRET")?,
             );
             let client = configure(b, args, env.get("DOUYIN_ACCESS_TOKEN"))?;
-            call(&client, douyin::dispatch, douyin::endpoints(), args, params).await
+            call(&client, Platform::Douyin, douyin::endpoints(), args, params).await
         }
     }
+}
+
+/// `shop-api describe <platform> <endpoint>`: the endpoint's facts and fields.
+pub fn describe(platform: Platform, name: &str) -> Result<String, Failure> {
+    let (platform_name, all) = match platform {
+        Platform::Tiktok => ("tiktok", tiktok::endpoints()),
+        Platform::Doudian => ("doudian", doudian::endpoints()),
+        Platform::Douyin => ("douyin", douyin::endpoints()),
+    };
+    let Some(ep) = resolve(platform, &all, name) else {
+        return Err(unknown_endpoint(platform_name, name, &all));
+    };
+    let e = ep.endpoint;
+    let mut out = format!(
+        "{} {}: {} {}\n{}\ndocumentation: {}\n",
+        e.platform,
+        e.name,
+        e.method.as_str(),
+        e.path,
+        e.summary,
+        e.doc_url
+    );
+    if e.deprecated {
+        out.push_str("deprecated by the platform: its documentation says what replaces it\n");
+    }
+    if e.pagination.is_some() {
+        out.push_str("paged: `--all-pages` walks every page\n");
+    }
+    out.push('\n');
+    ep.describe_fields(&mut out);
+    Ok(out)
 }
 
 /// `shop-api list [platform]`: the table of endpoints, and the count of each platform's current
@@ -463,7 +325,7 @@ pub async fn tiktok_token(
         }
     };
     let text = serde_json::to_string_pretty(&info).map_err(|e| Failure::Usage(e.to_string()))?;
-    crate::emit(&text);
+    emit(&text);
     Ok(())
 }
 
@@ -515,6 +377,6 @@ pub fn webhook_verify(
             serde_json::to_string_pretty(&ev)
         }
     };
-    crate::emit(&out.map_err(|e| Failure::Usage(e.to_string()))?);
+    emit(&out.map_err(|e| Failure::Usage(e.to_string()))?);
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::Failure;
+use crate::args::Failure;
 
 /// The `--help` text about credentials.
 pub const HELP: &str = "\

@@ -18,8 +18,8 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use shop_api::runtime::{self, Client, Endpoint, Page, PageFacts, PageKey, PageStyle};
 
-use crate::call::{Prepared, Resolved};
-use crate::{CallArgs, Failure};
+use crate::args::{CallArgs, Failure, emit};
+use crate::endpoint::{Prepared, Resolved};
 
 /// A paged endpoint: its name (for messages) and where it takes its page and gives its items.
 #[derive(Debug, Clone, Copy)]
@@ -28,19 +28,6 @@ pub struct Paging {
     pub endpoint: &'static str,
     /// Its `pagination:` facts, by wire name.
     pub facts: &'static PageFacts,
-}
-
-/// `--from page=N` or `--from cursor=TOKEN` (clap's value parser).
-pub fn parse_from(text: &str) -> Result<PageKey, String> {
-    match text.split_once('=') {
-        Some(("page", n)) => n
-            .trim()
-            .parse::<i64>()
-            .map(PageKey::Number)
-            .map_err(|_| format!("`{n}` is not a page number")),
-        Some(("cursor", c)) if !c.is_empty() => Ok(PageKey::Cursor(c.to_owned())),
-        _ => Err("give page=N or cursor=TOKEN".into()),
-    }
 }
 
 /// The flag that starts a run at `key`, ready to paste into a shell.
@@ -208,7 +195,7 @@ fn boolean(v: &Value) -> Option<bool> {
 /// `shop-api <platform> <endpoint> --all-pages [--from KEY]`; `endpoints` are the platform's.
 pub async fn all<P: runtime::Platform>(
     client: &Client<P>,
-    ep: &Resolved<P>,
+    ep: &Resolved,
     endpoints: &[&'static Endpoint],
     args: &CallArgs,
     params: &Value,
@@ -249,10 +236,10 @@ pub async fn all<P: runtime::Platform>(
     // One listener for the whole walk: a Ctrl-C while a page is being written is seen at the next.
     let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
-        let prepared = (ep.prepare)(client, &Value::Object(params.clone()), Vec::new())?;
+        let prepared = ep.prepare(client, &Value::Object(params.clone()), Vec::new())?;
         let at = paging.key_of(&prepared.fields);
         if args.dry_run {
-            crate::emit(&client.prepare_dry_run(&prepared.call)?.to_string());
+            emit(&client.prepare_dry_run(&prepared.call)?.to_string());
             return Ok(());
         }
         // Drawn once the request is known good: a usage error leaves no bar behind.
@@ -321,12 +308,12 @@ where
 /// One page: sent, its `data` decoded into the endpoint's response type, the page taken out.
 async fn fetch<P: runtime::Platform>(
     client: &Client<P>,
-    ep: &Resolved<P>,
+    ep: &Resolved,
     paging: &Paging,
     prepared: &Prepared,
 ) -> Result<Page<Box<RawValue>>, Failure> {
     let reply = client.call(&prepared.call).await?;
-    let data = (ep.render)(&reply, false)?;
+    let data = ep.render(&reply, false)?;
     paging.page_of(&data, &prepared.fields).map_err(|message| {
         Failure::Call(shop_api::Error::Decode {
             endpoint: ep.endpoint.name.to_owned(),
@@ -429,6 +416,7 @@ mod tests {
     use shop_api::{doudian, tiktok};
 
     use super::*;
+    use crate::args::parse_from;
 
     fn fields_of<R: ApiRequest>(req: &R) -> Map<String, Value> {
         let mut fields = match serde_json::to_value(req).unwrap() {

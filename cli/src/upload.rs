@@ -5,7 +5,7 @@ use std::path::Path;
 use shop_api::runtime::http::Part;
 use shop_api::runtime::{Endpoint, Flags};
 
-use crate::Failure;
+use crate::args::Failure;
 
 /// The file parts `specs` name, read from disk; refused on an endpoint that takes no upload.
 pub fn parts(specs: &[String], ep: &Endpoint, all: &[&Endpoint]) -> Result<Vec<Part>, Failure> {

@@ -268,6 +268,14 @@ pub fn emit_platform_root(p: &Platform, guide: &str) -> String {
         "shop_api_runtime::{}_api!(FACTS);\n\n#[rustfmt::skip]\nmod api;\npub use api::*;\n",
         p.name
     ));
+    out.push_str(&format!(
+        "\n/// Every endpoint's request and response fields (wire name, type, `required`, place, doc)\n\
+         /// and every type of the platform, as JSON: what `shop-api describe` shows and the CLI\n\
+         /// checks requests with (the layout is in `shop_api_codegen::meta`).\n\
+         #[cfg(feature = \"meta\")]\n\
+         pub const META: &str = include_str!(\"../meta/{}.json\");\n",
+        p.name
+    ));
     out
 }
 
@@ -301,7 +309,7 @@ fn emit_error_rows(p: &Platform) -> String {
             e.code,
             opt("sub_code", &e.sub_code),
             opt("keyword", &e.keyword),
-            e.endpoints.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
+            endpoints_list(&e.endpoints),
             e.message,
             opt("sub_message", &e.sub_message),
             e.meaning,
@@ -314,6 +322,25 @@ fn emit_error_rows(p: &Platform) -> String {
     out
 }
 
+/// A row's `endpoints` as rustfmt lays the array out at this depth: on its line when
+/// `            endpoints: &[..],` fits 100 columns, else one name a line.
+fn endpoints_list(names: &[String]) -> String {
+    let one = names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if format!("            endpoints: &[{one}],").chars().count() <= 100 {
+        one
+    } else {
+        let lines: String = names
+            .iter()
+            .map(|n| format!("                {n:?},\n"))
+            .collect();
+        format!("\n{lines}            ")
+    }
+}
+
 /// The error catalogue as a table for the platform module's docs.
 fn emit_error_table(p: &Platform) -> String {
     if p.errors.is_empty() {
@@ -321,7 +348,7 @@ fn emit_error_table(p: &Platform) -> String {
     }
     let cell = |s: &str| rustdoc_safe(&s.replace('|', "\\|").replace('\n', " "));
     let mut out = String::from(
-        "\n# Error codes\nThe platform's error codes, from its official tables (`errors:` of\n`platform.yaml`): an error envelope becomes [`crate::runtime::ApiError`] with the row's\n[`crate::ErrorKind`]; a code no row holds is `Other`.\n\n| code | sub-code / keyword / endpoints | message | meaning | kind | retry | source |\n| ---: | --- | --- | --- | --- | --- | --- |\n",
+        "\n# Error codes\nThe platform's error codes, from its official tables (`errors:` of\n`platform.yaml`): an error envelope becomes [`crate::runtime::ApiError`] with the row's\n[`crate::ErrorKind`]; a code no row holds is `Other`. A row marked unconfirmed stands on an\nindependent source only (named, with the reason).\n\n| code | sub-code / keyword / endpoints | message | meaning | kind | retry | source |\n| ---: | --- | --- | --- | --- | --- | --- |\n",
     );
     for e in &p.errors {
         let mut when = Vec::new();
@@ -344,15 +371,18 @@ fn emit_error_table(p: &Platform) -> String {
             Some(sub) => format!("{} / {}", e.message, sub),
             None => e.message.clone(),
         };
+        let source = match &e.unconfirmed {
+            Some(why) => format!("unconfirmed: {} ([source]({}))", cell(why), e.doc_url),
+            None => format!("[doc]({})", e.doc_url),
+        };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | `{}` | {} | [doc]({}) |\n",
+            "| {} | {} | {} | {} | `{}` | {} | {source} |\n",
             e.code,
             when.join(", "),
             cell(&message),
             cell(&e.meaning),
             e.kind.variant(),
             if e.retry { "yes" } else { "" },
-            e.doc_url
         ));
     }
     out
@@ -367,6 +397,7 @@ pub fn emit_features(api: &Api) -> String {
         .map(|p| format!("\"{}-full\"", p.name))
         .collect();
     out.push_str(&format!("full = [{}]\n", platforms.join(", ")));
+    out.push_str("# Each platform's endpoint metadata as data (`<platform>::META`), for tools such as the CLI.\nmeta = []\n");
     for p in &api.platforms {
         let own: Vec<&Module> = p
             .modules

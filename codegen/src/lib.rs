@@ -8,16 +8,16 @@
 
 pub mod apidiff;
 pub mod emit;
-pub mod error;
 pub mod fidelity;
-pub mod ir;
-pub mod locate;
-pub mod naming;
+pub mod meta;
 pub mod openapi;
-mod pool;
-pub mod source;
-pub mod spec;
 pub mod sync;
+
+// The spec layer (loading, validation, the IR) is a crate of its own, `shop-api-spec`, which the
+// sandbox and the tools use without the emitters; its modules are re-exported here under their
+// old paths.
+use shop_api_spec::pool;
+pub use shop_api_spec::{error, ir, locate, naming, source, spec};
 
 use std::path::{Path, PathBuf};
 
@@ -88,6 +88,13 @@ pub fn generate(root: &Path) -> Result<Files, SpecErrors> {
         files.insert(
             Path::new(API_DIR).join(format!("{}.json", p.name)),
             apidiff::to_file(&apidiff::snapshot(p)),
+        );
+    }
+    // The endpoints' metadata, which the CLI checks and sends requests from (`META`).
+    for p in &api.platforms {
+        files.insert(
+            out.join(meta::META_DIR).join(format!("{}.json", p.name)),
+            meta::emit_meta(p),
         );
     }
     // The OpenAPI 3.1 documents, so `gen --check` also catches a stale export.

@@ -81,6 +81,7 @@ fn generated_dirs(root: &Path) -> Vec<PathBuf> {
                 .filter(|p| p.is_dir())
         })
         .collect();
+    dirs.push(root.join(emit::GENERATED_DIR).join(crate::meta::META_DIR));
     dirs.push(root.join(crate::openapi::OUT_DIR));
     dirs.push(root.join(crate::API_DIR));
     dirs.sort();

@@ -9,16 +9,22 @@
 //! is printed). Routes: `POST /webhooks/doudian` and `POST /webhooks/tiktok`. Put it behind an
 //! HTTPS reverse proxy to receive real pushes; the platforms only call public HTTPS URLs.
 //!
+//! Each event is claimed before it is handled, so it is handled once: in this process's memory
+//! by default, or, for several receivers behind one URL, in the store named by
+//! `WEBHOOK_CLAIMS_URL` (`redis://127.0.0.1:6379/` or `postgres://user@host/db`).
+//!
 //! With TikTok Shop credentials it also keeps the sellers' tokens (in `TOKEN_FILE`, default
 //! `tokens.json`, the file the other examples and workers share) in step with authorization
 //! events: a seller that deauthorizes the app is forgotten, one whose authorization expires soon
-//! is named.
+//! is named. That is the receiver's handler: when the token store fails, the notification is
+//! answered 500 and its claim released, so TikTok Shop sends it again.
 
 use std::sync::Arc;
 
 use shop_api::runtime::JsonFileStore;
 use shop_api_examples::{
-    DOUDIAN_PATH, Received, ReceiverConfig, TIKTOK_PATH, TokenStep, keep_tokens_in_step, serve,
+    DOUDIAN_PATH, Received, ReceiverConfig, TIKTOK_PATH, TokenStep, connect_claims,
+    keep_tokens_in_step, serve,
 };
 
 #[tokio::main]
@@ -36,8 +42,55 @@ async fn main() {
             }
         },
     };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let config = ReceiverConfig::from_env().with_events(tx);
+    let tokens = std::env::var("TOKEN_FILE").unwrap_or_else(|_| "tokens.json".into());
+    let tiktok = match (
+        std::env::var("TIKTOK_APP_KEY"),
+        std::env::var("TIKTOK_APP_SECRET"),
+    ) {
+        (Ok(key), Ok(secret)) if !key.is_empty() && !secret.is_empty() => {
+            shop_api::tiktok::Client::builder(key, secret.as_str())
+                .token_store(Arc::new(JsonFileStore::new(tokens)))
+                .build()
+                .ok()
+                .map(Arc::new)
+        }
+        _ => None,
+    };
+    let mut config = ReceiverConfig::from_env().with_handler(move |event| {
+        let tiktok = tiktok.clone();
+        async move {
+            // Handle the event here (store it, fetch the order through the API, ...): an error
+            // answers the push with 500, and the platform sends it again.
+            println!("{}", event.summary());
+            if let (Received::Tiktok(n), Some(client)) = (&event, &tiktok) {
+                match keep_tokens_in_step(client, n).await? {
+                    TokenStep::Nothing => {}
+                    TokenStep::Forgotten(sellers) => {
+                        println!("  deauthorized: forgot the tokens of {sellers:?}")
+                    }
+                    TokenStep::ExpiresSoon(sellers) => {
+                        println!("  authorization expires soon: ask {sellers:?} to authorize again")
+                    }
+                }
+            }
+            Ok::<(), shop_api::runtime::Error>(())
+        }
+    });
+    if let Some(url) = std::env::var("WEBHOOK_CLAIMS_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        match connect_claims(url.trim()).await {
+            Ok(claims) => {
+                println!("claims events in {claims:?}");
+                config = config.with_claims(claims);
+            }
+            Err(e) => {
+                eprintln!("webhook_receiver: WEBHOOK_CLAIMS_URL: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
     for (name, configured, vars) in [
         (
             "Doudian",
@@ -65,37 +118,6 @@ async fn main() {
         .local_addr()
         .expect("a bound listener has an address");
     println!("listening on http://{addr} (POST {DOUDIAN_PATH}, POST {TIKTOK_PATH})");
-    let tokens = std::env::var("TOKEN_FILE").unwrap_or_else(|_| "tokens.json".into());
-    let tiktok = match (
-        std::env::var("TIKTOK_APP_KEY"),
-        std::env::var("TIKTOK_APP_SECRET"),
-    ) {
-        (Ok(key), Ok(secret)) if !key.is_empty() && !secret.is_empty() => {
-            shop_api::tiktok::Client::builder(key, secret.as_str())
-                .token_store(Arc::new(JsonFileStore::new(tokens)))
-                .build()
-                .ok()
-        }
-        _ => None,
-    };
-    tokio::spawn(async move {
-        while let Some(event) = rx.recv().await {
-            // Handle the event here (store it, fetch the order through the API, ...).
-            println!("{}", event.summary());
-            if let (Received::Tiktok(n), Some(client)) = (&event, &tiktok) {
-                match keep_tokens_in_step(client, n).await {
-                    Ok(TokenStep::Nothing) => {}
-                    Ok(TokenStep::Forgotten(sellers)) => {
-                        println!("  deauthorized: forgot the tokens of {sellers:?}")
-                    }
-                    Ok(TokenStep::ExpiresSoon(sellers)) => {
-                        println!("  authorization expires soon: ask {sellers:?} to authorize again")
-                    }
-                    Err(e) => eprintln!("  token store: {e}"),
-                }
-            }
-        }
-    });
     if let Err(e) = serve(listener, config).await {
         eprintln!("webhook_receiver: {e}");
         std::process::exit(1);

@@ -2,10 +2,11 @@
 //!
 //! A call runs the same way on every platform:
 //!
-//! 1. **serialize** (the only step generic in the request type): the request's body fields
-//!    ([`json::to_body`]), its own query parameters and its path become a [`Call`];
-//! 2. the platform **encodes** the body ([`Platform::encode`]: canonical `param_json`, JSON, form or
-//!    multipart);
+//! 1. **serialize** (the only step generic in the request type): the request's body fields,
+//!    written once as canonical JSON ([`json::to_canonical_vec`]: no tree, no sort), its own query
+//!    parameters and its path become a [`Call`];
+//! 2. the platform **encodes** the body ([`Platform::encode_canonical`], or [`Platform::encode`]
+//!    for fields built at run time: canonical `param_json`, JSON, form or multipart);
 //! 3. the platform says which **token** the call carries ([`Platform::token`]): none, the one the
 //!    handle was given, or one the client keeps in its [`TokenStore`] and refreshes;
 //! 4. each attempt is **signed** afresh ([`Platform::sign`]), **sent** by the [`Transport`] and its
@@ -19,13 +20,14 @@
 //! Every attempt is also told to the client's [observers](crate::observe), before it is sent and
 //! after its answer is read.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::Range;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -138,9 +140,20 @@ pub trait Platform: Sized + Send + Sync + 'static {
     /// The platform's own settings (a sign method, a self-use app), set on its [`ClientBuilder`].
     type Options: Clone + fmt::Debug + Default + Send + Sync;
 
-    /// The body of a call from the request's body fields (`null` members already left out) and
-    /// the file parts of an upload.
+    /// The body of a call from body fields built at run time ([`Client::encode_fields`]: the CLI,
+    /// the token calls; `null` members already left out) and the file parts of an upload.
     fn encode(ep: &Endpoint, fields: Value, files: Vec<Part>) -> Result<Body>;
+
+    /// The body of a typed request ([`Client::encode`]) from its body fields written once as
+    /// canonical JSON by [`json::to_canonical_vec`] (keys sorted at every depth, compact, `null`
+    /// members left out: the bytes `json::canonical(&json::to_body(req))` gives, and the bytes
+    /// `serde_json` writes of that tree), and the file parts of an upload. A platform whose body
+    /// is that JSON sends it as it is; by default it is read back into the tree
+    /// [`Platform::encode`] takes.
+    fn encode_canonical(ep: &Endpoint, json: Vec<u8>, files: Vec<Part>) -> Result<Body> {
+        let fields = serde_json::from_slice(&json).map_err(|e| invalid(ep, e.to_string()))?;
+        Self::encode(ep, fields, files)
+    }
 
     /// Which token a call to `ep` carries on `client`'s handle, decided without waiting.
     fn token_source(client: &Client<Self>, ep: &Endpoint) -> Result<TokenSource>;
@@ -272,6 +285,7 @@ pub struct ClientBuilder<P: Platform, C = Client<P>> {
     store: Option<Arc<dyn TokenStore>>,
     refresh_margin: Duration,
     refresh_lease: Duration,
+    token_cache: Duration,
     limits: RateLimits,
     observers: Observers,
     /// The platform's own settings.
@@ -291,6 +305,7 @@ impl<P: Platform, C> Clone for ClientBuilder<P, C> {
             store: self.store.clone(),
             refresh_margin: self.refresh_margin,
             refresh_lease: self.refresh_lease,
+            token_cache: self.token_cache,
             limits: self.limits.clone(),
             observers: self.observers.clone(),
             options: self.options.clone(),
@@ -331,6 +346,7 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
             store: None,
             refresh_margin,
             refresh_lease: crate::DEFAULT_REFRESH_LEASE,
+            token_cache: crate::token::DEFAULT_TOKEN_CACHE,
             limits: RateLimits::default(),
             observers: Observers::default(),
             options: P::Options::default(),
@@ -432,6 +448,14 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
         self
     }
 
+    /// How long the client uses a fresh token it read from the store before reading the store
+    /// again (default [`crate::token::DEFAULT_TOKEN_CACHE`]; zero reads it on every call). See
+    /// [`TokenManager::with_cache`].
+    pub fn token_cache(mut self, cache_for: Duration) -> Self {
+        self.token_cache = cache_for;
+        self
+    }
+
     /// Tell `observer` of every HTTP attempt of this client's calls, before it is sent and after
     /// its answer is read: the endpoint, the attempt's number, the owner, then the status, the
     /// latency, the error's kind and the request id, never a secret (see [`crate::observe`]).
@@ -479,7 +503,9 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
                 limits: self.limits.ready(),
                 observers: self.observers,
                 tokens: TokenManager::new(store, self.refresh_margin)
-                    .with_lease(self.refresh_lease),
+                    .with_lease(self.refresh_lease)
+                    .with_cache(self.token_cache),
+                derived: OnceLock::new(),
             }),
             scope: Scope::default(),
         }))
@@ -498,6 +524,10 @@ struct Inner<P: Platform> {
     limits: RateLimits,
     observers: Observers,
     tokens: TokenManager,
+    /// What the platform derives once from the app's key, secret and options (Doudian's signer,
+    /// keyed with the secret): made on first use, kept for the client's life. Key material: it
+    /// lives where the secret does, and is never printed.
+    derived: OnceLock<Box<dyn Any + Send + Sync>>,
 }
 
 /// A client of one app on platform `P`. Cheap to clone: clones and handles share the connection
@@ -598,6 +628,16 @@ impl<P: Platform> Client<P> {
         self.inner.auth_url.as_deref().unwrap_or(self.base_url())
     }
 
+    /// What the platform derives once from the client's key, secret and options (a signer keyed
+    /// with the secret), made by `make` on the first call and kept with the client. `None` if the
+    /// client already keeps a value of another type (the platform asks for one type only).
+    pub(crate) fn derived<T: Any + Send + Sync>(&self, make: impl FnOnce() -> T) -> Option<&T> {
+        self.inner
+            .derived
+            .get_or_init(|| Box::new(make()))
+            .downcast_ref()
+    }
+
     /// The platform's own settings.
     pub fn options(&self) -> &P::Options {
         &self.inner.options
@@ -645,11 +685,7 @@ impl<P: Platform> Client<P> {
     /// Remove `owner`'s token from the store (the shop or user revoked the app); whether there
     /// was one.
     pub async fn forget_owner(&self, owner: &str) -> Result<bool> {
-        self.inner
-            .tokens
-            .store()
-            .delete(&self.token_key(owner))
-            .await
+        self.inner.tokens.forget(&self.token_key(owner)).await
     }
 }
 
@@ -723,10 +759,12 @@ impl<P: Platform> Client<P> {
     }
 
     /// Serialize `req` into a [`Call`]: the one step generic in the request type. `files` are the
-    /// file parts of an upload.
+    /// file parts of an upload. The body fields are written once, already canonical
+    /// ([`json::to_canonical_vec`]), and handed to [`Platform::encode_canonical`]: no
+    /// [`Value`] tree is built.
     pub fn encode<R: ApiRequest>(&self, req: &R, files: Vec<Part>) -> Result<Call> {
         let ep = R::ENDPOINT;
-        let fields = json::to_body(req).map_err(|e| invalid(ep, e.to_string()))?;
+        let body = json::to_canonical_vec(req).map_err(|e| invalid(ep, e.to_string()))?;
         let mut query = Query::new();
         req.write_query(&mut query);
         // A path without placeholders is the endpoint's own: borrowed, not copied.
@@ -734,10 +772,19 @@ impl<P: Platform> Client<P> {
             Cow::Borrowed(p) if p == ep.path => Cow::Borrowed(ep.path),
             p => Cow::Owned(p.into_owned()),
         };
-        self.encode_fields(ep, path, query, fields, files)
+        if !files.is_empty() && !ep.flags.contains(Flags::MULTIPART) {
+            return Err(invalid(ep, NOT_AN_UPLOAD.into()));
+        }
+        Ok(Call {
+            endpoint: ep,
+            path,
+            query,
+            body: P::encode_canonical(ep, body, files)?,
+        })
     }
 
-    /// [`Client::encode`] from the parts of a request.
+    /// [`Client::encode`] from the parts of a request, its body fields a [`Value`] built at run
+    /// time (the CLI, the token calls), encoded by [`Platform::encode`].
     pub fn encode_fields(
         &self,
         ep: &'static Endpoint,
@@ -789,8 +836,11 @@ impl<P: Platform> Client<P> {
     /// The signed request of `call`, with the token it would carry now (a kept token is
     /// fetched, and refreshed when due: for a dry run, see [`Client::prepare_dry_run`]).
     pub async fn prepare_call(&self, call: &Call) -> Result<PreparedRequest> {
-        let source = P::token_source(self, call.endpoint)?;
-        let token = self.token(call.endpoint, &source, None).await?;
+        let token = match P::token_source(self, call.endpoint)? {
+            // A token given to the handle: the source's copy is the one signed with.
+            TokenSource::Given(t) => Some(t),
+            source => self.token(call.endpoint, &source, None).await?,
+        };
         P::sign(self, call, token.as_ref(), unix_now())
     }
 

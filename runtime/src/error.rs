@@ -144,17 +144,6 @@ impl Error {
         ))
     }
 
-    /// The answer of a server that did not speak the platform's envelope: the HTTP status and the
-    /// start of the body.
-    pub(crate) fn http(endpoint: &str, raw: &super::http::RawResponse) -> Error {
-        Error::Http {
-            endpoint: endpoint.to_owned(),
-            status: raw.status,
-            body: snippet(&raw.body),
-            retry_after: raw.retry_after,
-        }
-    }
-
     /// An error of a call whose answer holds tokens: keep only where decoding stopped, never
     /// the body, the decoder's message (which may quote a value) or an error envelope's extra
     /// members. Applied before observers and logs see the error.
@@ -188,26 +177,6 @@ impl Error {
                 }
             }
             e => e,
-        }
-    }
-
-    pub(crate) fn transport(endpoint: &str, e: reqwest::Error) -> Error {
-        let timeout = e.is_timeout();
-        let connect = e.is_connect();
-        // reqwest's message names the URL, whose query may hold an access token: drop it.
-        let e = e.without_url();
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            message.push_str(": ");
-            message.push_str(&s.to_string());
-            source = s.source();
-        }
-        Error::Transport {
-            endpoint: endpoint.to_owned(),
-            message,
-            timeout,
-            connect,
         }
     }
 }

@@ -506,3 +506,38 @@ impl Transport {
         })
     }
 }
+
+/// The errors the transport gives: it builds its own, so the error module knows nothing of HTTP.
+impl Error {
+    /// The answer of a server that did not speak the platform's envelope: the HTTP status and the
+    /// start of the body.
+    pub(crate) fn http(endpoint: &str, raw: &RawResponse) -> Error {
+        Error::Http {
+            endpoint: endpoint.to_owned(),
+            status: raw.status,
+            body: crate::error_snippet(&raw.body),
+            retry_after: raw.retry_after,
+        }
+    }
+
+    /// A request that got no answer (connect, timeout, reset), its message without the URL.
+    pub(crate) fn transport(endpoint: &str, e: reqwest::Error) -> Error {
+        let timeout = e.is_timeout();
+        let connect = e.is_connect();
+        // reqwest's message names the URL, whose query may hold an access token: drop it.
+        let e = e.without_url();
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Error::Transport {
+            endpoint: endpoint.to_owned(),
+            message,
+            timeout,
+            connect,
+        }
+    }
+}

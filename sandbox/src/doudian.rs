@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use shop_api::doudian;
-use shop_api_codegen::ir::{Endpoint, FlagKind, Place};
+use shop_api_spec::ir::{Endpoint, FlagKind, Place};
 
 use crate::{
     Admitted, Incoming, REQUEST_ID, Reply, Row, Seen, State, example, fresh, missing, present,

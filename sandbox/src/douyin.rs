@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use shop_api::douyin;
 use shop_api::runtime::unix_now;
-use shop_api_codegen::ir::{Endpoint, FlagKind, Place};
+use shop_api_spec::ir::{Endpoint, FlagKind, Place};
 
 use crate::{Admitted, Incoming, REQUEST_ID, Reply, Row, Seen, State, example, missing, present};
 

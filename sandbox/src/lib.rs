@@ -44,7 +44,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use shop_api::runtime::unix_now;
-use shop_api_codegen::ir::{self, Endpoint, Place};
+use shop_api_spec::ir::{self, Endpoint, Place};
 
 mod check;
 pub mod doudian;

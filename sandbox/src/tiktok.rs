@@ -6,7 +6,7 @@ use axum::http::header;
 use serde_json::{Value, json};
 use shop_api::runtime::unix_now;
 use shop_api::tiktok::{self, TOKEN_GET, TOKEN_REFRESH};
-use shop_api_codegen::ir::{Endpoint, FlagKind, Place};
+use shop_api_spec::ir::{Endpoint, FlagKind, Place};
 
 use crate::{
     Admitted, Incoming, REQUEST_ID, Reply, Row, Seen, State, example, fresh, missing, present,

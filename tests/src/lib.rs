@@ -2,8 +2,8 @@
 //!
 //! The [`fixture`] module holds the code emitted for `tests/fixture/spec`, a made-up platform
 //! whose spec uses every feature of the format. It is compiled here with warnings denied, so the
-//! snapshots in `tests/snapshots/` are of code that is known to compile. [`server`] is a minimal
-//! HTTP server for load and fault-injection tests; [`logs`] captures log output; [`servers`] starts
+//! snapshots in `tests/snapshots/` are of code that is known to compile. [`fake_http`] is a minimal
+//! HTTP server for load and fault-injection tests; [`logs`] captures log output; [`databases`] starts
 //! throwaway PostgreSQL and Redis servers; the `fleet_worker` binary is one worker process of the
 //! fleet tests.
 
@@ -39,7 +39,7 @@
 /// ```
 pub mod deprecations {}
 
+pub mod databases;
+pub mod fake_http;
 pub mod fixture;
 pub mod logs;
-pub mod server;
-pub mod servers;

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use shop_api::doudian::{Client, order::OrderSearchListRequest};
-use shop_api_tests::server::{Reply, Server};
+use shop_api_tests::fake_http::{Reply, Server};
 use tokio::sync::Semaphore;
 
 fn rss_kib() -> u64 {

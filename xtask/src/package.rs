@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 /// (tests, examples, benches, xtask, fuzz) are `publish = false`.
 pub const PUBLISHED: &[&str] = &[
     "shop-api-runtime",
+    "shop-api-spec",
     "shop-api-codegen",
     "shop-api",
     "shop-api-cli",

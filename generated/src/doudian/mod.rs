@@ -17,7 +17,8 @@
 //! # Error codes
 //! The platform's error codes, from its official tables (`errors:` of
 //! `platform.yaml`): an error envelope becomes [`crate::runtime::ApiError`] with the row's
-//! [`crate::ErrorKind`]; a code no row holds is `Other`.
+//! [`crate::ErrorKind`]; a code no row holds is `Other`. A row marked unconfirmed stands on an
+//! independent source only (named, with the reason).
 //!
 //! | code | sub-code / keyword / endpoints | message | meaning | kind | retry | source |
 //! | ---: | --- | --- | --- | --- | --- | --- |
@@ -59,6 +60,7 @@
 //! | 50001 | `dop.token-generate-failed:code-expired` | 平台处理失败 / 生成token失败,code已经失效(code的有效期为10分钟) | Token call failed; the authorization code expired (codes live 10 minutes). | `AuthorizationLapsed` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 50001 | `dop.token-generate-failed:token-expired` | 平台处理失败 / 生成token失败,token已过期 | Refresh failed; the refresh token expired; the shop must authorize again. | `AuthorizationLapsed` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 50001 | `dop.token-generate-failed:token-invalid` | 平台处理失败 / 生成token失败,token不存在 | Refresh failed; the refresh token does not exist; the shop must authorize again. | `AuthorizationLapsed` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
+//! | 50002 | `isv.business-failed:31009` | 业务处理失败 / 生成token失败, token不存在 | The refresh token does not exist (spent, or never issued); the shop must authorize again. | `AuthorizationLapsed` |  | unconfirmed: the official token.refresh page lists only 31012; an independent Doudian SDK (chrisis58/doudian2-spring-boot-starter) names 31009 and drops both tokens on it ([source](https://github.com/chrisis58/doudian2-spring-boot-starter/blob/7d146d1213df1311471750fe9582ddcb8fa12e7c/doudian2-spring-boot-common/src/main/java/cn/teacy/common/constant/ApiResponseConstant.java)) |
 //! | 50002 |  | 业务处理失败 | The service refused the call; its own code follows the sub-code's colon. | `Other` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 60000 | `isv.traffic-limited` | 触发限流,请稍后重试 / 请求太频繁,请稍后重试 | Too many calls; slow down and try again later. | `RateLimited` | yes | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 60000 |  | 超过限流限制 | Rate limited (any sub-code, e.g. isp.traffic-limited:&lt;code>); slow down and try again later. | `RateLimited` | yes | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
@@ -548,6 +550,18 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
         },
         crate::runtime::ErrorEntry {
             code: 50002,
+            sub_code: Some("isv.business-failed:31009"),
+            keyword: None,
+            endpoints: &[],
+            message: "业务处理失败",
+            sub_message: Some("生成token失败, token不存在"),
+            meaning: "The refresh token does not exist (spent, or never issued); the shop must authorize again.",
+            kind: crate::runtime::ErrorKind::AuthorizationLapsed,
+            retry: false,
+            doc_url: "https://github.com/chrisis58/doudian2-spring-boot-starter/blob/7d146d1213df1311471750fe9582ddcb8fa12e7c/doudian2-spring-boot-common/src/main/java/cn/teacy/common/constant/ApiResponseConstant.java",
+        },
+        crate::runtime::ErrorEntry {
+            code: 50002,
             sub_code: None,
             keyword: None,
             endpoints: &[],
@@ -626,3 +640,9 @@ shop_api_runtime::doudian_api!(FACTS);
 #[rustfmt::skip]
 mod api;
 pub use api::*;
+
+/// Every endpoint's request and response fields (wire name, type, `required`, place, doc)
+/// and every type of the platform, as JSON: what `shop-api describe` shows and the CLI
+/// checks requests with (the layout is in `shop_api_codegen::meta`).
+#[cfg(feature = "meta")]
+pub const META: &str = include_str!("../meta/doudian.json");

@@ -52,7 +52,8 @@
 //! # Error codes
 //! The platform's error codes, from its official tables (`errors:` of
 //! `platform.yaml`): an error envelope becomes [`crate::runtime::ApiError`] with the row's
-//! [`crate::ErrorKind`]; a code no row holds is `Other`.
+//! [`crate::ErrorKind`]; a code no row holds is `Other`. A row marked unconfirmed stands on an
+//! independent source only (named, with the reason).
 //!
 //! | code | sub-code / keyword / endpoints | message | meaning | kind | retry | source |
 //! | ---: | --- | --- | --- | --- | --- | --- |
@@ -94,6 +95,8 @@
 //! | 10005 |  | 缺少参数 | A parameter is missing (client_key, refresh_token). | `InvalidParam` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token) |
 //! | 10004 |  | 权限不足 | The app lacks the renew_refresh_token permission. | `Permission` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token) |
 //! | 10010 |  | refresh_token 过期 | The refresh token expired; the user must authorize again. | `AuthorizationLapsed` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token) |
+//! | 10001 | `oauth.client_token`, `oauth.stable_client_token`, `oauth.access_token`, `oauth.refresh_token`, `oauth.renew_refresh_token` | 系统异常 | The OAuth service failed; try again later (服务出现异常,请稍后重试). Other APIs use 10001 for other failures, so the row is for the OAuth calls only. | `Server` | yes | unconfirmed: no official OAuth page found lists it; an independent Douyin SDK (zhuovi/XiaoFeng.DouYin) copies the older OAuth error table that has it ([source](https://github.com/zhuovi/XiaoFeng.DouYin/blob/16a3488b9d9b1072d62a34bffe9e317dd86d2079/Enum/AccessTokenErrorCode.cs)) |
+//! | 10007 | `oauth.access_token` | 授权码过期 | The authorization code expired or was used (a code lives 10 minutes and is good once); the user must authorize again. | `AuthorizationLapsed` |  | unconfirmed: no official page found lists it (the current access_token page names 28001007 and 29002002); an independent Douyin SDK (zhuovi/XiaoFeng.DouYin) copies the older OAuth error table that has it ([source](https://github.com/zhuovi/XiaoFeng.DouYin/blob/16a3488b9d9b1072d62a34bffe9e317dd86d2079/Enum/AccessTokenErrorCode.cs)) |
 //! | 10020 | `oauth.renew_refresh_token` | 超过刷新次数限制 | The refresh token cannot be renewed again; the user must authorize again. | `AuthorizationLapsed` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token) |
 //! | 10020 | `oauth.client_token` | 禁止频繁调用 access-token 接口(频控规则:5 分钟内超过 500 次接口调用,接口报错,错误码 10020) | The client token was fetched too often (over 500 calls in 5 minutes). | `RateLimited` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/local-life/develop/preparation/client_token) |
 //! | 20010002 |  | 参数错误 | A parameter is wrong. | `InvalidParam` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/local-life/develop/preparation/client_token) |
@@ -579,6 +582,36 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
             doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token",
         },
         crate::runtime::ErrorEntry {
+            code: 10001,
+            sub_code: None,
+            keyword: None,
+            endpoints: &[
+                "oauth.client_token",
+                "oauth.stable_client_token",
+                "oauth.access_token",
+                "oauth.refresh_token",
+                "oauth.renew_refresh_token",
+            ],
+            message: "系统异常",
+            sub_message: None,
+            meaning: "The OAuth service failed; try again later (服务出现异常,请稍后重试). Other APIs use 10001 for other failures, so the row is for the OAuth calls only.",
+            kind: crate::runtime::ErrorKind::Server,
+            retry: true,
+            doc_url: "https://github.com/zhuovi/XiaoFeng.DouYin/blob/16a3488b9d9b1072d62a34bffe9e317dd86d2079/Enum/AccessTokenErrorCode.cs",
+        },
+        crate::runtime::ErrorEntry {
+            code: 10007,
+            sub_code: None,
+            keyword: None,
+            endpoints: &["oauth.access_token"],
+            message: "授权码过期",
+            sub_message: None,
+            meaning: "The authorization code expired or was used (a code lives 10 minutes and is good once); the user must authorize again.",
+            kind: crate::runtime::ErrorKind::AuthorizationLapsed,
+            retry: false,
+            doc_url: "https://github.com/zhuovi/XiaoFeng.DouYin/blob/16a3488b9d9b1072d62a34bffe9e317dd86d2079/Enum/AccessTokenErrorCode.cs",
+        },
+        crate::runtime::ErrorEntry {
             code: 10020,
             sub_code: None,
             keyword: None,
@@ -646,3 +679,9 @@ shop_api_runtime::douyin_api!(FACTS);
 #[rustfmt::skip]
 mod api;
 pub use api::*;
+
+/// Every endpoint's request and response fields (wire name, type, `required`, place, doc)
+/// and every type of the platform, as JSON: what `shop-api describe` shows and the CLI
+/// checks requests with (the layout is in `shop_api_codegen::meta`).
+#[cfg(feature = "meta")]
+pub const META: &str = include_str!("../meta/douyin.json");

@@ -31,10 +31,13 @@
 //! # Error codes
 //! The platform's error codes, from its official tables (`errors:` of
 //! `platform.yaml`): an error envelope becomes [`crate::runtime::ApiError`] with the row's
-//! [`crate::ErrorKind`]; a code no row holds is `Other`.
+//! [`crate::ErrorKind`]; a code no row holds is `Other`. A row marked unconfirmed stands on an
+//! independent source only (named, with the reason).
 //!
 //! | code | sub-code / keyword / endpoints | message | meaning | kind | retry | source |
 //! | ---: | --- | --- | --- | --- | --- | --- |
+//! | 36004001 |  | rt has expired | The refresh token has expired; the seller must authorize the app again. | `AuthorizationLapsed` |  | unconfirmed: no official page lists it; developers report it from the live token endpoint (EcomPHP/tiktokshop-php pull request 15, merged by its maintainer, which maps it to a token failure) ([source](https://github.com/EcomPHP/tiktokshop-php/pull/15)) |
+//! | 36004005 |  | can not find related auth record | No authorization record for this refresh token (unknown or revoked); the seller must authorize the app again. | `AuthorizationLapsed` |  | unconfirmed: no official page lists it; developers report it from the live token endpoint (EcomPHP/tiktokshop-php pull request 15, merged by its maintainer, which maps it to a token failure) ([source](https://github.com/EcomPHP/tiktokshop-php/pull/15)) |
 //! | 36009002 |  | Too many requests. You've made too many requests in a short period of time. | Rate limited (as HTTP 429 is); wait, honouring Retry-After. | `RateLimited` | yes | [doc](https://partner.tiktokshop.com/docv2/page/common-errors) |
 //! | 36009007 |  | Request timeout. The request to the endpoint timed out. | The gateway timed out; retry, or split the request. | `Timeout` | yes | [doc](https://partner.tiktokshop.com/docv2/page/common-errors) |
 //! | 36009009 |  | Invalid path. The specified path does not match any available endpoint. | No endpoint has this path. | `InvalidParam` |  | [doc](https://partner.tiktokshop.com/docv2/page/common-errors) |
@@ -79,6 +82,30 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
     success_code: 0,
     endpoints: &[],
     errors: &[
+        crate::runtime::ErrorEntry {
+            code: 36004001,
+            sub_code: None,
+            keyword: None,
+            endpoints: &[],
+            message: "rt has expired",
+            sub_message: None,
+            meaning: "The refresh token has expired; the seller must authorize the app again.",
+            kind: crate::runtime::ErrorKind::AuthorizationLapsed,
+            retry: false,
+            doc_url: "https://github.com/EcomPHP/tiktokshop-php/pull/15",
+        },
+        crate::runtime::ErrorEntry {
+            code: 36004005,
+            sub_code: None,
+            keyword: None,
+            endpoints: &[],
+            message: "can not find related auth record",
+            sub_message: None,
+            meaning: "No authorization record for this refresh token (unknown or revoked); the seller must authorize the app again.",
+            kind: crate::runtime::ErrorKind::AuthorizationLapsed,
+            retry: false,
+            doc_url: "https://github.com/EcomPHP/tiktokshop-php/pull/15",
+        },
         crate::runtime::ErrorEntry {
             code: 36009002,
             sub_code: None,
@@ -423,3 +450,9 @@ shop_api_runtime::tiktok_api!(FACTS);
 #[rustfmt::skip]
 mod api;
 pub use api::*;
+
+/// Every endpoint's request and response fields (wire name, type, `required`, place, doc)
+/// and every type of the platform, as JSON: what `shop-api describe` shows and the CLI
+/// checks requests with (the layout is in `shop_api_codegen::meta`).
+#[cfg(feature = "meta")]
+pub const META: &str = include_str!("../meta/tiktok.json");

@@ -50,37 +50,111 @@ pub fn sign(
     timestamp: &str,
     v: &str,
 ) -> String {
-    let parts: [&str; 12] = [
-        app_secret,
-        "app_key",
-        app_key,
-        "method",
-        api_method,
-        "param_json",
-        param_json,
-        "timestamp",
-        timestamp,
-        "v",
-        v,
-        app_secret,
-    ];
-    match method {
-        SignMethod::Md5 => {
-            let mut h = Md5::new();
-            for p in parts {
-                h.update(p.as_bytes());
+    Signer::new(method, app_key, app_secret).sign(api_method, param_json.as_bytes(), timestamp, v)
+}
+
+/// The signs of one app: the hash is keyed (HMAC-SHA256) and fed the sign string's head, which
+/// is the same for every request (`secret + "app_key" + K + "method"`), once; each request then
+/// hashes from a copy of that state. A client keeps one.
+#[derive(Clone)]
+pub struct Signer {
+    state: State,
+    /// The sign string ends with the secret.
+    secret: crate::Secret,
+}
+
+/// The hash state after the sign string's head.
+#[derive(Clone)]
+enum State {
+    Md5(Md5),
+    HmacSha256(Hmac<Sha256>),
+}
+
+impl Signer {
+    /// The signer of the app `app_key` / `app_secret`, signing with `method`.
+    pub fn new(method: SignMethod, app_key: &str, app_secret: &str) -> Signer {
+        let head: [&str; 4] = [app_secret, "app_key", app_key, "method"];
+        let state = match method {
+            SignMethod::Md5 => {
+                let mut h = Md5::new();
+                head.iter().for_each(|p| h.update(p.as_bytes()));
+                State::Md5(h)
             }
-            hex::encode(h.finalize())
-        }
-        SignMethod::HmacSha256 => {
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes())
-                .expect("HMAC takes keys of any length");
-            for p in parts {
-                mac.update(p.as_bytes());
+            SignMethod::HmacSha256 => {
+                let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes())
+                    .expect("HMAC takes keys of any length");
+                head.iter().for_each(|p| mac.update(p.as_bytes()));
+                State::HmacSha256(mac)
             }
-            hex::encode(mac.finalize().into_bytes())
+        };
+        Signer {
+            state,
+            secret: crate::Secret::new(app_secret),
         }
     }
+
+    /// The sign of the call of `api_method` with `param_json` at `timestamp`, protocol `v`.
+    pub fn sign(&self, api_method: &str, param_json: &[u8], timestamp: &str, v: &str) -> String {
+        self.sign_in(api_method, param_json, timestamp, v, &mut [0; 64])
+            .to_owned()
+    }
+
+    /// [`Signer::sign`], written in `buf`.
+    pub(crate) fn sign_in<'b>(
+        &self,
+        api_method: &str,
+        param_json: &[u8],
+        timestamp: &str,
+        v: &str,
+        buf: &'b mut [u8; 64],
+    ) -> &'b str {
+        let tail: [&[u8]; 8] = [
+            api_method.as_bytes(),
+            b"param_json",
+            param_json,
+            b"timestamp",
+            timestamp.as_bytes(),
+            b"v",
+            v.as_bytes(),
+            self.secret.expose().as_bytes(),
+        ];
+        match &self.state {
+            State::Md5(h) => {
+                let mut h = h.clone();
+                tail.iter().for_each(|p| h.update(p));
+                hex_lower(&h.finalize(), buf)
+            }
+            State::HmacSha256(mac) => {
+                let mut mac = mac.clone();
+                tail.iter().for_each(|p| mac.update(p));
+                hex_lower(&mac.finalize().into_bytes(), buf)
+            }
+        }
+    }
+}
+
+/// Key material: the method only.
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let method = match self.state {
+            State::Md5(_) => SignMethod::Md5,
+            State::HmacSha256(_) => SignMethod::HmacSha256,
+        };
+        f.debug_struct("Signer")
+            .field("method", &method)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Lowercase hex of a digest (at most 32 bytes), written in `buf`.
+fn hex_lower<'b>(bytes: &[u8], buf: &'b mut [u8; 64]) -> &'b str {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let n = bytes.len().min(32);
+    for (pair, &b) in buf.chunks_exact_mut(2).zip(&bytes[..n]) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
+    }
+    std::str::from_utf8(&buf[..2 * n]).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -135,6 +209,29 @@ mod tests {
             hmac,
             "a84fc5747114e63196565192a19f80d9d78819b8c8f5940eeb282bf78260901d"
         );
+    }
+
+    /// A signer kept by a client signs each request from its own copy of the keyed state: the
+    /// second sign is the one a fresh signer gives, not one hashed on top of the first.
+    #[test]
+    fn a_kept_signer_signs_each_request_afresh() {
+        let (k, s) = (
+            "6844048284663924231",
+            "749698a6-fcb3-4358-b241-ec1d93cf9c1f",
+        );
+        for m in [SignMethod::Md5, SignMethod::HmacSha256] {
+            let kept = Signer::new(m, k, s);
+            for (pj, t) in [(r#"{"page":"0"}"#, "1"), (r#"{"size":"20"}"#, "2")] {
+                let text =
+                    format!("{s}app_key{k}methodproduct.listparam_json{pj}timestamp{t}v2{s}");
+                let want = match m {
+                    SignMethod::Md5 => md5_hex(&text),
+                    SignMethod::HmacSha256 => hmac_sha256_hex(s, &text),
+                };
+                assert_eq!(kept.sign("product.list", pj.as_bytes(), t, "2"), want);
+            }
+            assert!(!format!("{kept:?}").contains(s));
+        }
     }
 
     /// Inputs: the guide's token example key and secret (3409409348479354011 /

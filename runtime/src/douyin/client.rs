@@ -447,6 +447,29 @@ impl client::Platform for Douyin {
             .map_err(|e| invalid(ep, e.to_string()))
     }
 
+    /// A typed request's JSON body is its canonical JSON as it is (what `serde_json` writes of
+    /// the tree); it is read back into one only for a form body or the checks made before sending.
+    fn encode_canonical(ep: &Endpoint, json: Vec<u8>, files: Vec<Part>) -> Result<Body> {
+        let bad = |e: serde_json::Error| invalid(ep, e.to_string());
+        if ep.flags.contains(Flags::FORM) {
+            let fields = serde_json::from_slice(&json).map_err(bad)?;
+            return Self::encode(ep, fields, files);
+        }
+        if CHECKS.iter().any(|(name, _, _)| *name == ep.name) {
+            validate(ep, &checked_members(ep, &json).map_err(bad)?)?;
+        }
+        if ep.flags.contains(Flags::MULTIPART) || !files.is_empty() {
+            return Err(invalid(
+                ep,
+                "multipart bodies are not supported by the Douyin client".into(),
+            ));
+        }
+        if ep.method == HttpMethod::Get {
+            return Ok(Body::Empty);
+        }
+        Ok(Body::Json(json))
+    }
+
     fn token_source(client: &Client, ep: &Endpoint) -> Result<TokenSource> {
         auth_for(client, ep)
     }
@@ -551,6 +574,68 @@ fn validate(ep: &Endpoint, body: &Value) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The members of a JSON body the checks of `ep` read, read into a tree; the others skipped.
+fn checked_members(ep: &Endpoint, json: &[u8]) -> serde_json::Result<Value> {
+    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    /// An object, keeping the members named.
+    struct Pick<'a>(&'a [&'static str]);
+    /// A key: the name it is among those kept, if it is.
+    struct Name<'a>(&'a [&'static str]);
+
+    impl<'de> DeserializeSeed<'de> for Name<'_> {
+        type Value = Option<&'static str>;
+        fn deserialize<D: Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl Visitor<'_> for Name<'_> {
+        type Value = Option<&'static str>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a key")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+            Ok(self.0.iter().find(|n| **n == v).copied())
+        }
+    }
+    impl<'de> Visitor<'de> for Pick<'_> {
+        type Value = serde_json::Map<String, Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut m: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut picked = serde_json::Map::new();
+            while let Some(name) = m.next_key_seed(Name(self.0))? {
+                match name {
+                    Some(n) => {
+                        picked.insert(n.to_owned(), m.next_value()?);
+                    }
+                    None => {
+                        m.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(picked)
+        }
+    }
+
+    let names: Vec<&'static str> = CHECKS
+        .iter()
+        .filter(|(name, _, _)| *name == ep.name)
+        .map(|(_, field, _)| *field)
+        .collect();
+    let mut d = serde_json::Deserializer::from_slice(json);
+    let picked = d.deserialize_map(Pick(&names))?;
+    d.end()?;
+    Ok(Value::Object(picked))
 }
 
 /// `application/x-www-form-urlencoded` from the top-level fields of `value`: strings as they are,

@@ -253,12 +253,17 @@ impl client::Platform for Tiktok {
             return multipart_parts(ep, fields, files).map(Body::Multipart);
         }
         let bytes = serde_json::to_vec(&fields).map_err(|e| invalid(ep, e.to_string()))?;
-        let bodiless = matches!(ep.method, HttpMethod::Get | HttpMethod::Delete);
-        Ok(if bodiless && bytes == b"{}" {
-            Body::Empty
-        } else {
-            Body::Json(bytes)
-        })
+        Ok(json_body(ep, bytes))
+    }
+
+    /// A typed request's body is its canonical JSON as it is (what `serde_json` writes of the
+    /// tree); an upload's text parts are read back from it.
+    fn encode_canonical(ep: &Endpoint, json: Vec<u8>, files: Vec<Part>) -> Result<Body> {
+        if ep.flags.contains(Flags::MULTIPART) {
+            let fields = serde_json::from_slice(&json).map_err(|e| invalid(ep, e.to_string()))?;
+            return multipart_parts(ep, fields, files).map(Body::Multipart);
+        }
+        Ok(json_body(ep, json))
     }
 
     fn token_source(client: &Client, ep: &Endpoint) -> Result<TokenSource> {
@@ -357,6 +362,16 @@ fn token_request(client: &Client, call: &Call) -> Result<PreparedRequest> {
         secret_names: TOKEN_SECRETS,
         token_header: None,
     })
+}
+
+/// A JSON body; none for a `GET` or `DELETE` without fields.
+fn json_body(ep: &Endpoint, bytes: Vec<u8>) -> Body {
+    let bodiless = matches!(ep.method, HttpMethod::Get | HttpMethod::Delete);
+    if bodiless && bytes == b"{}" {
+        Body::Empty
+    } else {
+        Body::Json(bytes)
+    }
 }
 
 /// The parts of a multipart call: a text part per top-level field that no file part replaces,

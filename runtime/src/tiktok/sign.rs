@@ -46,7 +46,17 @@ pub fn sign(app_secret: &str, path: &str, params: &[(&str, &str)], body: Option<
     mac.update(app_secret.as_bytes());
     mac.update(&string_to_sign(path, params, body));
     mac.update(app_secret.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    hex_lower(&mac.finalize().into_bytes())
+}
+
+/// Lowercase hex, byte by byte from a table (`hex::encode` goes through an iterator of `char`s).
+fn hex_lower(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+    }
+    String::from_utf8(s).unwrap_or_default()
 }
 
 /// Whether `signature` is the sign of the request, compared in constant time (for test servers

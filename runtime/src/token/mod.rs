@@ -11,18 +11,27 @@ use std::time::Duration;
 use super::{Error, Result, Secret, unix_now};
 
 mod file;
+mod options;
+#[cfg(all(
+    feature = "postgres",
+    any(feature = "rustls-tls", feature = "native-tls")
+))]
+mod pg_tls;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "redis")]
 mod redis;
+mod sealed;
 
 pub use file::JsonFileStore;
+pub use options::StoreOptions;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
 #[cfg(feature = "redis")]
 pub(crate) use redis::connect as redis_connect;
+pub use sealed::{EncryptedStore, Keyring};
 
 /// A boxed future, for the object-safe [`TokenStore`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -320,6 +329,10 @@ impl TokenStore for MemoryStore {
 /// takes, short enough that a worker killed mid-refresh holds the others back no longer.
 pub const DEFAULT_REFRESH_LEASE: Duration = Duration::from_secs(30);
 
+/// How long a worker uses a fresh token it read from the store before it reads the store again
+/// (see [`TokenManager::with_cache`]).
+pub const DEFAULT_TOKEN_CACHE: Duration = Duration::from_secs(10);
+
 /// Gets tokens from a store and refreshes them: ahead of expiry (by `margin`), or when a call
 /// reports the token expired.
 ///
@@ -328,9 +341,16 @@ pub const DEFAULT_REFRESH_LEASE: Duration = Duration::from_secs(30);
 /// reads the token again, refreshes it if it is still stale and saves it only over the version it
 /// read; the others poll the store until the new token is there, or take the lease once it has
 /// lapsed (its holder died).
+///
+/// A fresh token read from the store (or saved by this manager) is kept in the process, with
+/// its version, for a short time ([`DEFAULT_TOKEN_CACHE`]), so a busy worker reads the store a
+/// few times a minute per shop rather than on every call. A token the platform refuses is
+/// dropped from that cache at once and read from the store again.
 pub struct TokenManager {
     store: Arc<dyn TokenStore>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    cache: Mutex<HashMap<String, (Stored, std::time::Instant)>>,
+    cache_for: Duration,
     margin: Duration,
     lease: Duration,
     holder: String,
@@ -342,6 +362,7 @@ impl std::fmt::Debug for TokenManager {
             .field("store", &self.store.describe())
             .field("margin", &self.margin)
             .field("lease", &self.lease)
+            .field("cache_for", &self.cache_for)
             .finish_non_exhaustive()
     }
 }
@@ -365,6 +386,8 @@ impl TokenManager {
         TokenManager {
             store,
             locks: Mutex::new(HashMap::new()),
+            cache: Mutex::new(HashMap::new()),
+            cache_for: DEFAULT_TOKEN_CACHE,
             margin,
             lease: DEFAULT_REFRESH_LEASE,
             holder: holder_name(),
@@ -377,9 +400,72 @@ impl TokenManager {
         self
     }
 
+    /// The same keeping fresh tokens in the process for `cache_for` before reading the store
+    /// again (default [`DEFAULT_TOKEN_CACHE`]; zero reads the store on every call). A token
+    /// replaced elsewhere (another process refreshed it, the shop authorized again) is seen
+    /// after at most that long, or at once when the platform refuses the cached one.
+    pub fn with_cache(mut self, cache_for: Duration) -> Self {
+        self.cache_for = cache_for;
+        self
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<dyn TokenStore> {
         &self.store
+    }
+
+    /// Delete `key`'s token from the store and from this process's cache; whether the store had
+    /// one.
+    pub async fn forget(&self, key: &str) -> Result<bool> {
+        self.uncache(key);
+        let had = self.store.delete(key).await?;
+        self.uncache(key);
+        Ok(had)
+    }
+
+    /// The cached token of `key`, while it is young, fresh and not the refused `stale`.
+    fn cached(&self, key: &str, stale: Option<&Secret>) -> Option<Token> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let (stored, at) = cache.get(key)?;
+        if at.elapsed() >= self.cache_for {
+            return None;
+        }
+        self.usable(Some(stored), stale)
+    }
+
+    /// [`Self::usable`] of what was just read from the store, remembered in the cache when it is.
+    fn usable_read(
+        &self,
+        key: &str,
+        current: &Option<Stored>,
+        stale: Option<&Secret>,
+    ) -> Option<Token> {
+        let t = self.usable(current.as_ref(), stale)?;
+        if let Some(stored) = current {
+            self.remember(key, stored);
+        }
+        Some(t)
+    }
+
+    /// Remember `stored` as `key`'s token (when caching is on).
+    fn remember(&self, key: &str, stored: &Stored) {
+        if self.cache_for.is_zero() {
+            return;
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let newer = cache
+            .get(key)
+            .is_none_or(|(kept, _)| kept.version <= stored.version);
+        if newer {
+            cache.insert(key.to_owned(), (stored.clone(), std::time::Instant::now()));
+        }
+    }
+
+    fn uncache(&self, key: &str) {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 
     fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -392,8 +478,8 @@ impl TokenManager {
     }
 
     /// Whether `stored` can be used: fresh, and not the token a call just saw refused.
-    fn usable(&self, stored: &Option<Stored>, stale: Option<&Secret>) -> Option<Token> {
-        let t = &stored.as_ref()?.token;
+    fn usable(&self, stored: Option<&Stored>, stale: Option<&Secret>) -> Option<Token> {
+        let t = &stored?.token;
         let refused = stale.is_some_and(|s| *s == t.access_token);
         (!refused && t.is_fresh(self.margin)).then(|| t.clone())
     }
@@ -407,14 +493,24 @@ impl TokenManager {
         F: FnOnce(Option<Token>) -> Fut,
         Fut: Future<Output = Result<Token>>,
     {
+        if let Some(t) = self.cached(key, stale) {
+            return Ok(t);
+        }
+        if stale.is_some() {
+            self.uncache(key);
+        }
         let lock = self.lock_for(key);
         let _guard = lock.lock().await;
         // Waiting for another holder ends when its lease would have lapsed twice over.
         let give_up = std::time::Instant::now() + self.lease * 2 + Duration::from_secs(1);
         let mut pause = Duration::from_millis(20);
         loop {
+            // Another task of this process may have refreshed while this one waited.
+            if let Some(t) = self.cached(key, stale) {
+                return Ok(t);
+            }
             let current = self.store.load(key).await?;
-            if let Some(t) = self.usable(&current, stale) {
+            if let Some(t) = self.usable_read(key, &current, stale) {
                 return Ok(t);
             }
             if self.store.lease(key, &self.holder, self.lease).await? {
@@ -451,7 +547,7 @@ impl TokenManager {
     {
         // Read again under the lease: another process may have refreshed since.
         let current = self.store.load(key).await?;
-        if let Some(t) = self.usable(&current, stale) {
+        if let Some(t) = self.usable_read(key, &current, stale) {
             return Ok(t);
         }
         let version = current.as_ref().map_or(0, |s| s.version);
@@ -476,8 +572,15 @@ impl TokenManager {
             }
         };
         match saved {
-            Some(_) => {
+            Some(version) => {
                 tracing::debug!(key, expires_at = token.expires_at, "token refreshed");
+                self.remember(
+                    key,
+                    &Stored {
+                        token: token.clone(),
+                        version,
+                    },
+                );
                 Ok(token)
             }
             None => {
@@ -488,7 +591,7 @@ impl TokenManager {
                     "a newer token was saved during this refresh; keeping it"
                 );
                 let now = self.store.load(key).await?;
-                Ok(self.usable(&now, None).unwrap_or(token))
+                Ok(self.usable(now.as_ref(), None).unwrap_or(token))
             }
         }
     }
@@ -555,9 +658,21 @@ impl TokenManager {
         let lock = self.lock_for(key);
         let _guard = lock.lock().await;
         let mut pause = Duration::from_millis(50);
+        self.uncache(key);
         for attempt in 1..=4 {
             match self.store.save(key, token, Expect::Any).await {
-                Ok(_) => return Ok(()),
+                Ok(version) => {
+                    if let Some(version) = version {
+                        self.remember(
+                            key,
+                            &Stored {
+                                token: token.clone(),
+                                version,
+                            },
+                        );
+                    }
+                    return Ok(());
+                }
                 Err(e) if attempt < 4 => {
                     tracing::warn!(key, error = %e, "saving a new token failed; trying again");
                     tokio::time::sleep(pause).await;
@@ -797,6 +912,18 @@ mod tests {
     struct FlakySaves {
         inner: MemoryStore,
         failing: std::sync::atomic::AtomicU32,
+        /// How many loads reached the store.
+        loads: AtomicUsize,
+    }
+
+    impl FlakySaves {
+        fn new(failing: u32) -> Self {
+            FlakySaves {
+                inner: MemoryStore::new(),
+                failing: std::sync::atomic::AtomicU32::new(failing),
+                loads: AtomicUsize::new(0),
+            }
+        }
     }
 
     impl TokenStore for FlakySaves {
@@ -804,6 +931,7 @@ mod tests {
             "flaky test store".into()
         }
         fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>>> {
+            self.loads.fetch_add(1, Ordering::SeqCst);
             self.inner.load(key)
         }
         fn save<'a>(
@@ -840,6 +968,96 @@ mod tests {
         }
     }
 
+    /// A refresh that must not happen.
+    async fn no_refresh(_: Option<Token>) -> Result<Token> {
+        panic!("no refresh was needed")
+    }
+
+    #[tokio::test]
+    async fn a_busy_worker_reads_the_store_once_while_its_token_is_cached() {
+        let store = Arc::new(FlakySaves::new(0));
+        let m = TokenManager::new(store.clone(), Duration::from_secs(60));
+        store
+            .save("k", &token("A", 3600), Expect::Any)
+            .await
+            .unwrap();
+        for _ in 0..100 {
+            assert_eq!(
+                m.get("k", None, no_refresh)
+                    .await
+                    .unwrap()
+                    .access_token
+                    .expose(),
+                "A"
+            );
+        }
+        assert_eq!(store.loads.load(Ordering::SeqCst), 1);
+
+        // Without the cache, every call reads the store.
+        let m =
+            TokenManager::new(store.clone(), Duration::from_secs(60)).with_cache(Duration::ZERO);
+        for _ in 0..10 {
+            m.get("k", None, no_refresh).await.unwrap();
+        }
+        assert_eq!(store.loads.load(Ordering::SeqCst), 11);
+    }
+
+    #[tokio::test]
+    async fn a_cached_token_replaced_elsewhere_is_read_again_once_refused_and_not_refreshed() {
+        let store = Arc::new(MemoryStore::new());
+        let worker = TokenManager::new(store.clone(), Duration::from_secs(60));
+        let elsewhere = TokenManager::new(store.clone(), Duration::from_secs(60));
+        worker.put("k", &token("A", 3600)).await.unwrap();
+        assert_eq!(
+            worker
+                .get("k", None, no_refresh)
+                .await
+                .unwrap()
+                .access_token
+                .expose(),
+            "A"
+        );
+        // Another process saves a new token (it refreshed, or the shop authorized again).
+        elsewhere.put("k", &token("B", 3600)).await.unwrap();
+        // Until the platform refuses it, the cached token is used...
+        assert_eq!(
+            worker
+                .get("k", None, no_refresh)
+                .await
+                .unwrap()
+                .access_token
+                .expose(),
+            "A"
+        );
+        // ...then the store's is, and the refresh token is not spent.
+        let refused = Secret::new("A");
+        let t = worker.get("k", Some(&refused), no_refresh).await.unwrap();
+        assert_eq!(t.access_token.expose(), "B");
+        assert_eq!(
+            worker
+                .get("k", None, no_refresh)
+                .await
+                .unwrap()
+                .access_token
+                .expose(),
+            "B"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_forgotten_token_leaves_the_cache_with_the_store() {
+        let store = Arc::new(MemoryStore::new());
+        let m = TokenManager::new(store.clone(), Duration::from_secs(60));
+        m.put("k", &token("A", 3600)).await.unwrap();
+        m.get("k", None, no_refresh).await.unwrap();
+        assert!(m.forget("k").await.unwrap());
+        let t = m
+            .get("k", None, |_| async { Ok(token("C", 3600)) })
+            .await
+            .unwrap();
+        assert_eq!(t.access_token.expose(), "C", "not the forgotten A");
+    }
+
     fn refreshed() -> Token {
         Token {
             access_token: Secret::new("new-access-secret"),
@@ -851,10 +1069,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_save_that_fails_after_a_refresh_is_tried_again_within_the_lease() {
-        let store = Arc::new(FlakySaves {
-            inner: MemoryStore::new(),
-            failing: 0.into(),
-        });
+        let store = Arc::new(FlakySaves::new(0));
         let m = TokenManager::new(store.clone(), Duration::from_secs(60));
         m.put("k", &token("old", -1)).await.unwrap();
         store.failing.store(2, Ordering::SeqCst);
@@ -874,10 +1089,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_refreshed_token_that_cannot_be_saved_is_handed_to_the_caller() {
-        let store = Arc::new(FlakySaves {
-            inner: MemoryStore::new(),
-            failing: 0.into(),
-        });
+        let store = Arc::new(FlakySaves::new(0));
         let m = TokenManager::new(store.clone(), Duration::from_secs(60))
             .with_lease(Duration::from_millis(600));
         m.put("k", &token("old", -1)).await.unwrap();
@@ -908,10 +1120,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_new_token_that_cannot_be_kept_is_handed_back() {
-        let store = Arc::new(FlakySaves {
-            inner: MemoryStore::new(),
-            failing: 2.into(),
-        });
+        let store = Arc::new(FlakySaves::new(2));
         let m = TokenManager::new(store.clone(), Duration::from_secs(60));
         m.put("k", &refreshed())
             .await

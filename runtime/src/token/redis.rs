@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
-use super::{BoxFuture, Expect, Stored, Token, TokenStore, store_error, store_failure};
+use super::{
+    BoxFuture, Expect, StoreOptions, Stored, Token, TokenStore, store_error, store_failure,
+};
 use crate::{Error, Result};
 
 /// Tokens in Redis, shared by every process and machine that connects to it.
@@ -78,17 +80,52 @@ return 0
 
 /// A reconnecting connection to `url`, and `Redis <address> <what>` naming it in errors.
 pub(crate) async fn connect(url: &str, what: &str) -> Result<(ConnectionManager, String)> {
-    let client = redis::Client::open(url)
-        .map_err(|e| store_error("Redis", format!("the URL does not parse: {e}")))?;
+    connect_with(url, what, &StoreOptions::default()).await
+}
+
+/// A reconnecting connection to `url` with `options` (TLS roots, time limit), and its
+/// description (`Redis <addr> <what>`).
+pub(crate) async fn connect_with(
+    url: &str,
+    what: &str,
+    options: &StoreOptions,
+) -> Result<(ConnectionManager, String)> {
+    let parse = |e: redis::RedisError| store_error("Redis", format!("the URL does not parse: {e}"));
+    let client = if options.root_certificates.is_empty() {
+        redis::Client::open(url).map_err(parse)?
+    } else {
+        with_roots(url, options).map_err(parse)?
+    };
     let describe = format!("Redis {} {what}", client.get_connection_info().addr());
     let config = redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(5)))
-        .set_response_timeout(Some(Duration::from_secs(5)))
+        .set_connection_timeout(Some(options.timeout))
+        .set_response_timeout(Some(options.timeout))
         .set_number_of_retries(2);
     let con = ConnectionManager::new_with_config(client, config)
         .await
         .map_err(|e| store_failure(&describe, "cannot connect", e))?;
     Ok((con, describe))
+}
+
+/// A client of `url` that trusts the given roots (rustls only: native-tls trusts the system's).
+#[cfg(feature = "rustls-tls")]
+fn with_roots(url: &str, options: &StoreOptions) -> redis::RedisResult<redis::Client> {
+    redis::Client::build_with_tls(
+        url,
+        redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(options.root_certificates.concat()),
+        },
+    )
+}
+
+/// A client of `url` that trusts the given roots (rustls only: native-tls trusts the system's).
+#[cfg(not(feature = "rustls-tls"))]
+fn with_roots(_url: &str, _options: &StoreOptions) -> redis::RedisResult<redis::Client> {
+    Err(redis::RedisError::from((
+        redis::ErrorKind::InvalidClientConfig,
+        "root certificates of your own need the `rustls-tls` feature; with `native-tls`, add the CA to the system's store",
+    )))
 }
 
 /// A script's source, its SHA-1 computed once (`EVALSHA`, falling back to `EVAL`).
@@ -104,20 +141,30 @@ impl RedisStore {
     /// The default key prefix.
     pub const PREFIX: &'static str = "shop-api:";
 
-    /// Connect to `url` (`redis://host:port/db`, `rediss://` for TLS where the redis crate is
-    /// built with it).
+    /// Connect to `url` (`redis://host:port/db`; `rediss://` for TLS, which verifies the
+    /// server's certificate and name).
     pub async fn connect(url: &str) -> Result<Self> {
         Self::connect_prefix(url, Self::PREFIX).await
     }
 
     /// The same with keys under `prefix`.
     pub async fn connect_prefix(url: &str, prefix: &str) -> Result<Self> {
-        let (con, describe) = connect(url, &format!("(keys {prefix}*)")).await?;
+        Self::connect_with(url, prefix, &StoreOptions::default()).await
+    }
+
+    /// The same with keys under `prefix` and `options` (TLS roots, time limit).
+    pub async fn connect_with(url: &str, prefix: &str, options: &StoreOptions) -> Result<Self> {
+        let (con, describe) = connect_with(url, &format!("(keys {prefix}*)"), options).await?;
         Ok(RedisStore {
             con,
             prefix: prefix.to_owned(),
             describe,
         })
+    }
+
+    /// Its connection and key prefix, for the webhook claims that share them.
+    pub(crate) fn connection(&self) -> (ConnectionManager, &str) {
+        (self.con.clone(), &self.prefix)
     }
 
     fn fail(&self, e: impl std::fmt::Display) -> Error {

@@ -1,4 +1,4 @@
-//! One worker process of the fleet tests (tests/tests/fleet.rs): a Doudian client of the sandbox
+//! One worker process of the fleet tests (tests/tests/servers/fleet.rs): a Doudian client of the sandbox
 //! app on a shared token store, making concurrent calls as one shop.
 //!
 //! Arguments are `name=value`:

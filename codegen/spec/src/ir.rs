@@ -74,6 +74,8 @@ pub struct ErrorCode {
     pub meaning: String,
     /// The runtime's category.
     pub kind: crate::spec::ErrorKindSpec,
+    /// Why the row stands on an independent source, no official page stating it.
+    pub unconfirmed: Option<String>,
     /// Whether to try again later.
     pub retry: bool,
     /// The official page.
@@ -981,6 +983,7 @@ fn lower_errors(
             sub_message: c.sub_message.clone(),
             meaning: c.meaning.clone(),
             kind: c.kind,
+            unconfirmed: c.unconfirmed.clone(),
             retry: c.retry,
             doc_url,
         });

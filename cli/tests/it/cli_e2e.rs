@@ -141,10 +141,40 @@ async fn a_platform_error_goes_to_stderr_with_exit_1() {
 async fn bad_requests_are_refused_before_sending() {
     let server = doudian_server().await;
     let uri = server.url(Platform::Doudian);
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 8] = [
         (
             &["doudian", "order.searchLst", "--param", "size=1"],
             "has no endpoint `order.searchLst`",
+        ),
+        // Nested fields are checked too, and named by their path.
+        (
+            &[
+                "doudian",
+                "order.searchList",
+                "--json",
+                r#"{"page":0,"size":1,"combine_status":[{"order_status":{}}]}"#,
+            ],
+            "field `combine_status[0].order_status`: expected a string",
+        ),
+        (
+            &[
+                "doudian",
+                "order.searchList",
+                "--json",
+                r#"{"page":0,"size":1,"combine_status":[{"order_sttus":"2"}]}"#,
+            ],
+            "unknown field `combine_status[0].order_sttus`",
+        ),
+        (
+            &[
+                "doudian",
+                "order.searchList",
+                "--param",
+                "size=1",
+                "--param",
+                "page=1.5",
+            ],
+            "field `page`: expected an integer (i64)",
         ),
         (
             &[
@@ -189,6 +219,34 @@ async fn bad_requests_are_refused_before_sending() {
         out.stderr
     );
     assert!(server.all_seen().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn describe_shows_an_endpoints_fields_from_the_metadata_table() {
+    let out = run(&["describe", "doudian", "order.searchList"], &[]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for want in [
+        "doudian order.searchList: POST /order/searchList",
+        "documentation: https://op.jinritemai.com/docs/api-docs/15/1342",
+        "paged: `--all-pages`",
+        // name, type, required, where it goes (spec/doudian/order.yaml)
+        "  size  i64  required  body",
+        "  page  i64  required  body",
+        "  combine_status  [CombineStatus]  optional  body",
+        // a nested struct's fields, indented under it
+        "    order_status  string  optional",
+        "response fields (`data`):",
+        "  shop_order_list  [ShopOrder]  optional",
+    ] {
+        assert!(out.stdout.contains(want), "`{want}` in\n{}", out.stdout);
+    }
+    let out = run(&["describe", "tiktok", "order.serch"], &[]).await;
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("has no endpoint `order.serch`"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test]

@@ -151,7 +151,7 @@ async fn a_redirect_to_another_host_is_not_followed_with_the_token() {
 
     use shop_api::tiktok::Client;
     use shop_api::tiktok::order::OrderSearchRequest;
-    use shop_api_tests::server::{Reply, Server};
+    use shop_api_tests::fake_http::{Reply, Server};
 
     let elsewhere_hits = Arc::new(AtomicUsize::new(0));
     let hits = elsewhere_hits.clone();
@@ -195,8 +195,8 @@ async fn a_redirect_to_another_host_is_not_followed_with_the_token() {
 /// What a token call's answer can look like when it goes wrong: malformed, truncated, an HTML
 /// page (as a proxy or gateway sends), and the same page with an error status. Each holds the
 /// access and refresh token.
-fn broken_token_answers() -> Vec<shop_api_tests::server::Reply> {
-    use shop_api_tests::server::Reply;
+fn broken_token_answers() -> Vec<shop_api_tests::fake_http::Reply> {
+    use shop_api_tests::fake_http::Reply;
     let html =
         format!("<html><body>gateway: access_token={ACCESS}&refresh_token={REFRESH}</body></html>");
     vec![
@@ -254,7 +254,7 @@ async fn broken_token_answers_show_no_token_in_errors_logs_or_observer_events() 
     for (i, answer) in broken_token_answers().into_iter().enumerate() {
         let hits = Arc::new(AtomicUsize::new(0));
         let h = hits.clone();
-        let server = shop_api_tests::server::Server::start(move |_| {
+        let server = shop_api_tests::fake_http::Server::start(move |_| {
             h.fetch_add(1, Ordering::SeqCst);
             answer.clone()
         })

@@ -4,7 +4,7 @@
 //! back no longer than its lease; a store outage is an error naming the store and loses nothing;
 //! apps and environments sharing a store stay apart; a Redis limiter keeps a fleet to its rate.
 //!
-//! PostgreSQL and Redis are throwaway servers started here (`shop_api_tests::servers`); without
+//! PostgreSQL and Redis are throwaway servers started here (`shop_api_tests::databases`); without
 //! their binaries those cases are skipped with a line saying what to install, unless
 //! `SHOP_API_REQUIRE_SERVERS=1` (`.ci/run` sets it).
 
@@ -15,16 +15,15 @@ use std::time::{Duration, Instant};
 use shop_api::doudian::Client;
 use shop_api::doudian::order::OrderSearchListRequest;
 use shop_api::runtime::{
-    Expect, JsonFileStore, PostgresStore, RedisStore, Secret, Token, TokenStore, unix_now,
+    ErrorKind, Expect, JsonFileStore, PostgresStore, RedisStore, Secret, StoreOptions, Token,
+    TokenStore, unix_now,
 };
 use shop_api_sandbox::{Credentials, Platform, Reply, Running, Sandbox, SandboxConfig};
-use shop_api_tests::servers::{Postgres, Redis};
+use shop_api_tests::databases::{Postgres, Redis, StallingProxy, TestCa};
 
 const SHOP: &str = "4463798";
 
-/// The fleet tests run one at a time: each starts its own servers and up to eight processes, and
-/// two of them measure how long the others wait.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+use super::SERIAL;
 
 /// A store of each kind the fleet can share, with what keeps it alive.
 enum Kind {
@@ -104,6 +103,25 @@ async fn seed(store: &dyn TokenStore) {
         .save(&key("production", &app, SHOP), &t, Expect::Any)
         .await
         .unwrap();
+}
+
+/// A fresh token of the shop, `GOOD`, with its refresh token `R-GOOD`.
+fn good_token() -> Token {
+    Token {
+        access_token: Secret::new("GOOD"),
+        expires_at: unix_now() + 3600,
+        refresh_token: Some(Secret::new("R-GOOD")),
+        ..Token::default()
+    }
+}
+
+/// The smallest order search: one order of the first page.
+fn one_order() -> OrderSearchListRequest {
+    OrderSearchListRequest {
+        page: 0,
+        size: 1,
+        ..Default::default()
+    }
 }
 
 /// A worker process of the sandbox's Doudian app, with `args` (`name=value`) on top.
@@ -268,24 +286,17 @@ async fn a_store_outage_names_the_store_and_overwrites_nothing() {
     let platform = Sandbox::start(SandboxConfig::default()).await.unwrap();
     platform.grant(Platform::Doudian, "GOOD");
     let c = Credentials::default();
-    let good = Token {
-        access_token: Secret::new("GOOD"),
-        expires_at: unix_now() + 3600,
-        refresh_token: Some(Secret::new("R-GOOD")),
-        ..Token::default()
-    };
-    let req = OrderSearchListRequest {
-        page: 0,
-        size: 1,
-        ..Default::default()
-    };
+    let (good, req) = (good_token(), one_order());
     let k = key("production", &c.doudian_key, SHOP);
     if let Some(mut pg) = Postgres::start() {
         let store = Arc::new(PostgresStore::connect(&pg.url()).await.unwrap());
         store.save(&k, &good, Expect::Any).await.unwrap();
+        // No token cache here: every call reads the store (a cached token rides out the outage:
+        // see `a_store_that_hangs_...`).
         let client = Client::builder(&c.doudian_key, c.doudian_secret.as_str())
             .base_url(platform.url(Platform::Doudian))
             .token_store(store.clone())
+            .token_cache(Duration::ZERO)
             .build()
             .unwrap();
         client.shop(SHOP).order_search_list(&req).await.unwrap();
@@ -297,11 +308,7 @@ async fn a_store_outage_names_the_store_and_overwrites_nothing() {
         );
         assert!(!e.to_string().contains("GOOD"), "{e}");
         // an outage, to try again later: not a credentials problem
-        assert_eq!(
-            e.kind(),
-            shop_api::runtime::ErrorKind::StoreUnavailable,
-            "{e}"
-        );
+        assert_eq!(e.kind(), ErrorKind::StoreUnavailable, "{e}");
         assert!(e.kind().is_retryable());
         assert!(
             matches!(
@@ -327,6 +334,7 @@ async fn a_store_outage_names_the_store_and_overwrites_nothing() {
         let client = Client::builder(&c.doudian_key, c.doudian_secret.as_str())
             .base_url(platform.url(Platform::Doudian))
             .token_store(store.clone())
+            .token_cache(Duration::ZERO)
             .build()
             .unwrap();
         redis.stop();
@@ -335,11 +343,7 @@ async fn a_store_outage_names_the_store_and_overwrites_nothing() {
             e.to_string().contains(&format!("Redis {}", redis.addr())),
             "the error names the store: {e}"
         );
-        assert_eq!(
-            e.kind(),
-            shop_api::runtime::ErrorKind::StoreUnavailable,
-            "{e}"
-        );
+        assert_eq!(e.kind(), ErrorKind::StoreUnavailable, "{e}");
         // A Redis without persistence comes back empty: nothing stale is written into it either.
         redis.run();
         assert!(store.list("doudian:").await.unwrap().is_empty());
@@ -457,5 +461,209 @@ async fn workers_sharing_a_redis_limiter_keep_to_the_rate() {
     );
     println!(
         "fleet: 4 processes x 15 calls, limit {calls} per {window:?} in Redis: at most {most} in any {checked:?}, {took:?} in all"
+    );
+}
+
+/// `sslmode=require` and `rediss://` connect over TLS to servers whose certificate a private CA
+/// issued, once that CA is given; without it the certificate is refused, naming the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_speak_tls_to_servers_whose_ca_they_are_given() {
+    let _serial = SERIAL.lock().await;
+    let Some(ca) = TestCa::new() else { return };
+    let trusted = StoreOptions::new().root_certificates_pem(ca.pem());
+    if let Some(pg) = Postgres::start_tls(&ca) {
+        let url = format!("{}?sslmode=require", pg.url());
+        let store = PostgresStore::connect_with(&url, PostgresStore::TABLE, &trusted)
+            .await
+            .unwrap();
+        assert!(format!("{store:?}").contains("(TLS)"), "{store:?}");
+        shop_api::runtime::check_store(&store, "tls:")
+            .await
+            .unwrap();
+        let row = store_row_over_tls(&pg).await;
+        assert!(row, "the server saw the store's session as TLS");
+        let e = PostgresStore::connect(&url).await.unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("PostgreSQL {}", pg.addr())),
+            "an unknown CA is refused, naming the store: {e}"
+        );
+        // `prefer` (the default) and `disable` connect in clear, as before.
+        PostgresStore::connect(&pg.url()).await.unwrap();
+    }
+    if let Some(redis) = Redis::start_tls(&ca) {
+        assert!(redis.url().starts_with("rediss://"));
+        let store = RedisStore::connect_with(&redis.url(), RedisStore::PREFIX, &trusted)
+            .await
+            .unwrap();
+        shop_api::runtime::check_store(&store, "tls:")
+            .await
+            .unwrap();
+        let e = RedisStore::connect(&redis.url()).await.unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("Redis {}", redis.addr())),
+            "an unknown CA is refused, naming the store: {e}"
+        );
+    }
+}
+
+/// Whether PostgreSQL counts a TLS session from the store's table user (`pg_stat_ssl`).
+async fn store_row_over_tls(pg: &Postgres) -> bool {
+    let ca = std::fs::read(pg.dir().join("ca.crt")).unwrap();
+    let url = format!("{}?sslmode=require", pg.url());
+    let options = StoreOptions::new().root_certificates_pem(ca);
+    // A store on a table of its own, whose first act (creating the table) runs over TLS; the
+    // session list then shows TLS sessions only, the plain ones being none.
+    let store = PostgresStore::connect_with(&url, "tls_probe", &options)
+        .await
+        .unwrap();
+    shop_api::runtime::check_store(&store, "probe:")
+        .await
+        .unwrap();
+    let psql = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-At", "-p"])
+        .arg(pg.addr().rsplit(':').next().unwrap())
+        .args([
+            "-c",
+            "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND datname = 'postgres' AND pid <> pg_backend_pid()",
+        ])
+        .env("PGSSLMODE", "disable")
+        .output();
+    match psql {
+        Ok(out) if out.status.success() => {
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<u32>()
+                .unwrap_or(0)
+                > 0
+        }
+        // No psql client: the certificate checks above already show TLS in use.
+        _ => true,
+    }
+}
+
+/// A store that stops answering (its machine froze: a proxy that takes bytes and passes none on)
+/// fails each call within the store's time limit, as an outage naming the store, instead of
+/// stalling every call; a token already cached rides it out; once the store answers again, calls
+/// go on, and the refresh token is never spent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_hangs_fails_calls_within_its_time_limit_and_loses_nothing() {
+    let _serial = SERIAL.lock().await;
+    let platform = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    platform.grant(Platform::Doudian, "GOOD");
+    let c = Credentials::default();
+    let (good, req) = (good_token(), one_order());
+    let k = key("production", &c.doudian_key, SHOP);
+    let limit = Duration::from_millis(500);
+    let options = StoreOptions::new().timeout(limit);
+    let pg = Postgres::start();
+    let redis = Redis::start();
+    let mut stores: Vec<(&str, String, StallingProxy)> = Vec::new();
+    if let Some(pg) = &pg {
+        let proxy = StallingProxy::start(pg.addr()).await;
+        let url = format!("postgres://postgres@{}/postgres", proxy.addr());
+        stores.push(("PostgreSQL", url, proxy));
+    }
+    if let Some(redis) = &redis {
+        let proxy = StallingProxy::start(redis.addr()).await;
+        let url = format!("redis://{}/", proxy.addr());
+        stores.push(("Redis", url, proxy));
+    }
+    for (name, url, proxy) in &stores {
+        let store: Arc<dyn TokenStore> = if *name == "Redis" {
+            Arc::new(
+                RedisStore::connect_with(url, RedisStore::PREFIX, &options)
+                    .await
+                    .unwrap(),
+            )
+        } else {
+            Arc::new(
+                PostgresStore::connect_with(url, PostgresStore::TABLE, &options)
+                    .await
+                    .unwrap(),
+            )
+        };
+        store.save(&k, &good, Expect::Any).await.unwrap();
+        let build = |cache: Duration| {
+            Client::builder(&c.doudian_key, c.doudian_secret.as_str())
+                .base_url(platform.url(Platform::Doudian))
+                .token_store(store.clone())
+                .token_cache(cache)
+                .build()
+                .unwrap()
+        };
+        let reading = build(Duration::ZERO);
+        let cached = build(Duration::from_secs(60));
+        reading.shop(SHOP).order_search_list(&req).await.unwrap();
+        cached.shop(SHOP).order_search_list(&req).await.unwrap();
+
+        proxy.stall();
+        let started = Instant::now();
+        let e = reading
+            .shop(SHOP)
+            .order_search_list(&req)
+            .await
+            .unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(e.kind(), ErrorKind::StoreUnavailable, "{name}: {e}");
+        assert!(
+            e.to_string().contains(&proxy.addr()),
+            "{name}: names the store: {e}"
+        );
+        assert!(
+            took < limit * 4,
+            "{name}: a hung store fails the call within its time limit ({limit:?}): {took:?}"
+        );
+        // The cached token needs no store.
+        cached.shop(SHOP).order_search_list(&req).await.unwrap();
+        proxy.resume();
+        reading.shop(SHOP).order_search_list(&req).await.unwrap();
+        let kept = store.load(&k).await.unwrap().unwrap();
+        assert_eq!(kept.token.access_token.expose(), "GOOD", "{name}");
+        println!("fleet: {name} hung: the call failed after {took:?} (limit {limit:?})");
+    }
+    assert_eq!(platform.count("token.refresh"), 0, "no refresh token spent");
+}
+
+/// Sixteen workers connect at once to a fresh PostgreSQL, where the table does not exist yet:
+/// each creates it if missing, and all start (a bare `CREATE TABLE IF NOT EXISTS` racing
+/// another fails on the catalogue); then eight processes on one expired token refresh it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_starting_together_on_a_fresh_postgres_creates_the_table_once() {
+    let _serial = SERIAL.lock().await;
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.url();
+    let connects = (0..16).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move { PostgresStore::connect(&url).await.map(|_| ()) })
+    });
+    for (i, joined) in futures_util::future::join_all(connects)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        joined
+            .unwrap()
+            .unwrap_or_else(|e| panic!("worker {i} did not start: {e}"));
+    }
+    let platform = sandbox(Duration::from_millis(300)).await;
+    let store = PostgresStore::connect(&url).await.unwrap();
+    seed(&store).await;
+    let workers = (0..8)
+        .map(|_| {
+            worker(
+                &platform,
+                &format!("postgres:{url}"),
+                5,
+                Duration::from_secs(10),
+            )
+        })
+        .collect();
+    for (ok, out) in finish(workers).await {
+        assert!(ok, "{out}");
+    }
+    assert_eq!(
+        platform.count("token.refresh"),
+        1,
+        "one refresh across the fleet"
     );
 }

@@ -1,12 +1,65 @@
 //! What every platform's webhook receiver shares: the error type, header look-up over any header
-//! collection, constant-time comparison of signatures and a bounded de-duplicator.
+//! collection, constant-time comparison of signatures, and claims that make each event handled
+//! once across the copies a platform sends and the receivers of a fleet.
 //!
 //! The platform modules build on it: `shop_api::doudian::webhook` and `shop_api::tiktok::webhook`.
-//! Nothing here logs, and no error holds a secret, a signature or a header value.
+//! No error holds a secret, a signature or a header value.
+//!
+//! # Handling each event once
+//!
+//! The platforms deliver at least once: a push that was not answered in time (or answered with an
+//! error) is sent again, possibly while the first copy is still being handled, possibly to another
+//! receiver of the fleet. Claim the event's id *before* handling it, in a store every receiver
+//! shares ([`Claims`]: `RedisClaims` (feature `redis`), `PostgresClaims` (feature `postgres`), or
+//! [`Deduplicator`] for one process):
+//! the claim is atomic, so of two copies arriving at once one handles the event and the other is
+//! told it is [`Claim::Busy`]. [`handle_once`] does the whole dance: claim, handle, then mark the
+//! id [done](Claims::done) or, when handling failed, [release](Claims::release) it so the
+//! platform's next copy is handled.
+//!
+//! | outcome ([`Outcome`]) | answer the platform with |
+//! | --- | --- |
+//! | `Handled`, `AlreadyDone` | success |
+//! | `Busy` (another copy is being handled) | a 5xx: the platform sends it again later, when it is done or its claim lapsed |
+//! | `Failed` (the handler failed; the claim was released) | a 5xx: the next copy is handled |
+//! | `Err` (the claim store is out of reach) | a 5xx (503); nothing was handled |
+//!
+//! ```
+//! # async fn run() -> shop_api_runtime::Result<()> {
+//! use std::time::Duration;
+//! use shop_api_runtime::webhook::{Deduplicator, Outcome, handle_once};
+//!
+//! let claims = Deduplicator::new(10_000); // RedisClaims / PostgresClaims for a fleet
+//! let hold = Duration::from_secs(60); // how long a copy being handled keeps the others off
+//! let keep = Duration::from_secs(3 * 86_400); // how long a handled id is remembered
+//! let outcome = handle_once(&claims, "tiktok:7327112393057371910", hold, keep, || async {
+//!     // store the event, fetch the order, ...
+//!     Ok::<(), std::io::Error>(())
+//! })
+//! .await?;
+//! assert!(matches!(outcome, Outcome::Handled(())));
+//! let again = handle_once(&claims, "tiktok:7327112393057371910", hold, keep, || async {
+//!     Ok::<(), std::io::Error>(())
+//! })
+//! .await?;
+//! assert!(matches!(again, Outcome::AlreadyDone));
+//! # Ok(()) }
+//! ```
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::Mutex;
+
+mod claims;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
+
+pub use claims::{Claim, Claims, Deduplicator, Outcome, handle_once};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresClaims;
+#[cfg(feature = "redis")]
+pub use redis::RedisClaims;
 
 /// Why a push was refused. Answer it with an HTTP error status (401 for a missing or bad
 /// signature, 400 for a malformed body), never with the platform's success reply.
@@ -184,55 +237,6 @@ pub fn hex_digest_matches(expected: &[u8], given: &str) -> bool {
     }
 }
 
-/// Remembers the last `capacity` ids of one process, to drop the pushes it has handled already
-/// (platforms retry a push that was not answered in time, so one event may arrive twice).
-///
-/// Several processes sharing the work need a shared store instead, such as a unique key in the
-/// database that records the event.
-#[derive(Debug)]
-pub struct Deduplicator {
-    seen: Mutex<(HashSet<String>, VecDeque<String>)>,
-    capacity: usize,
-}
-
-impl Deduplicator {
-    /// Remember up to `capacity` ids (at least 1).
-    pub fn new(capacity: usize) -> Self {
-        Deduplicator {
-            seen: Mutex::new((HashSet::new(), VecDeque::new())),
-            capacity: capacity.max(1),
-        }
-    }
-
-    /// Whether `id` is new; it is remembered from now on (the oldest id is forgotten when full).
-    /// Call it once the event is handled, so a push that failed half way is handled again when
-    /// the platform retries it.
-    pub fn first_seen(&self, id: &str) -> bool {
-        let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let (set, order) = &mut *guard;
-        if set.contains(id) {
-            return false;
-        }
-        if order.len() >= self.capacity {
-            if let Some(old) = order.pop_front() {
-                set.remove(&old);
-            }
-        }
-        set.insert(id.to_owned());
-        order.push_back(id.to_owned());
-        true
-    }
-
-    /// Whether `id` was seen, without remembering it.
-    pub fn contains(&self, id: &str) -> bool {
-        self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .0
-            .contains(id)
-    }
-}
-
 /// A JSON value that may be a string or a number (ids, tags), as text; `None` for anything else.
 pub(crate) fn json_text(v: Option<&serde_json::Value>) -> Option<String> {
     match v {
@@ -282,16 +286,6 @@ mod tests {
         assert!(!hex_digest_matches(&digest, "deadbe"));
         assert!(!hex_digest_matches(&digest, "deadbeefzz"));
         assert!(!hex_digest_matches(&digest, "zzadbeef"));
-    }
-
-    #[test]
-    fn dedup_forgets_the_oldest() {
-        let d = Deduplicator::new(2);
-        assert!(d.first_seen("a") && d.first_seen("b"));
-        assert!(!d.first_seen("a") && d.contains("b"));
-        assert!(d.first_seen("c"));
-        assert!(!d.contains("a"));
-        assert!(d.first_seen("a"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use shop_api::Error;
 use shop_api::runtime::{ErrorKind, RetryPolicy};
-use shop_api_tests::server::{Reply, Server};
+use shop_api_tests::fake_http::{Reply, Server};
 
 /// What a case expects.
 #[derive(Debug)]

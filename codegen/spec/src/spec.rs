@@ -174,6 +174,10 @@ pub struct ErrorCodeSpec {
     /// The official page of this row, when not the table's.
     #[serde(default)]
     pub doc: Option<String>,
+    /// Why the row is kept though no official page states it: the independent source that
+    /// does (then `doc` links that source). Said in the generated table.
+    #[serde(default)]
+    pub unconfirmed: Option<String>,
 }
 
 /// The runtime's `ErrorKind`s a catalogue row may name.

@@ -19,7 +19,7 @@ use shop_api::runtime::http::{Body, PreparedRequest, Transport};
 use shop_api::runtime::{ErrorKind, HttpConfig, HttpMethod, Query, RetryPolicy};
 use shop_api_sandbox::douyin::{legacy_err, legacy_ok, newer_err, newer_ok, oauth_err, oauth_ok};
 use shop_api_sandbox::{Platform, REQUEST_ID, Reply, Running, Sandbox, SandboxConfig, Seen};
-use shop_api_tests::server::{Reply as ServerReply, Request, Server};
+use shop_api_tests::fake_http::{Reply as ServerReply, Request, Server};
 
 const KEY: &str = "awx9d2kc0example";
 const SECRET: &str = "7802f4e6f243e659d51135445fe1c0de";

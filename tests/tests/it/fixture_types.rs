@@ -11,7 +11,7 @@ use shop_api_tests::fixture::{self, Client, Fixture, shop::*};
 #[test]
 fn decodes_a_platform_shaped_response() {
     let body: serde_json::Value =
-        serde_json::from_str(include_str!("../fixture/responses/order_search.json")).unwrap();
+        serde_json::from_str(include_str!("../../fixture/responses/order_search.json")).unwrap();
     let resp: OrderSearchResponse = de::from_value(body["data"].clone()).unwrap();
     let orders = resp.orders.unwrap();
     let o = &orders[0];

@@ -1,7 +1,8 @@
 //! Webhooks of Doudian and TikTok Shop: the signature vectors of the issue, refusals (tampered body
 //! or signature, missing headers, another app), unknown tags and types kept as `Event::Unknown`, a
 //! batch of several typed events, the Doudian test message, and the example receiver
-//! (`shop-api-examples`) exercised over HTTP on 127.0.0.1.
+//! (`shop-api-examples`) exercised over HTTP on 127.0.0.1. How it handles each event once across
+//! copies and receivers (claims in memory, Redis and PostgreSQL) is tested in `webhook_claims.rs`.
 
 use serde_json::{Value, json};
 use shop_api::doudian::{self, after_sale, order, product, webhook as dd};
