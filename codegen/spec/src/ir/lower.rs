@@ -1,912 +1,27 @@
-//! Load, validate and lower the specs into a small IR with resolved names and types.
+//! Stage three of three: lowering. Turns one file's spec structs (`crate::spec`) into the model:
+//! names checked, types resolved, fields placed, pagination and the error catalogue resolved;
+//! every problem is reported with its file, line and field.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::error::{SpecError, SpecErrors};
+use super::model::{
+    Deprecation, Endpoint, EnumDef, ErrorCode, Event, Field, Module, Pagination, PathPart, Place,
+    SHARED, StructDef, Ty, TypeDef, Variant, type_text,
+};
+use crate::error::SpecError;
 use crate::locate::{LazyLocations, Locations};
 use crate::naming;
-use crate::pool::parallel_map;
-use crate::source::{Source, parse_yaml, read_text, rel};
+use crate::source::rel;
+use crate::spec::Flag as FlagKind;
 use crate::spec::{
-    Deprecated, EnumKind, EnumValueSpec, EventSpec, FieldSpec, ModuleSpec, OrderedMap,
-    PlatformSpec, Routing, TypeSpec,
+    Deprecated, EnumKind, EnumValueSpec, EventSpec, FieldSpec, ModuleSpec, OrderedMap, Routing,
+    TypeSpec,
 };
-
-/// Every platform found under `spec/`.
-#[derive(Debug, Clone)]
-pub struct Api {
-    /// Platforms, by name.
-    pub platforms: Vec<Platform>,
-}
-
-/// One platform and its modules.
-#[derive(Debug, Clone)]
-pub struct Platform {
-    /// `tiktok`, `doudian`, `douyin`.
-    pub name: String,
-    /// Human name.
-    pub display_name: String,
-    /// Documentation.
-    pub doc: String,
-    /// Production base URL.
-    pub base_url: String,
-    /// Sandbox base URL.
-    pub sandbox_url: Option<String>,
-    /// The host of the token calls, when not `base_url`.
-    pub auth_url: Option<String>,
-    /// The sandbox host of the token calls.
-    pub sandbox_auth_url: Option<String>,
-    /// Protocol version.
-    pub version: String,
-    /// The header an access token travels in (`None`: the `access_token` query parameter).
-    pub token_header: Option<String>,
-    /// The envelope's success code.
-    pub success_code: i64,
-    /// Root of the official docs.
-    pub doc_root: String,
-    /// Routing style.
-    pub routing: Routing,
-    /// Modules compiled whenever the platform is.
-    pub core: Vec<String>,
-    /// Modules, by name.
-    pub modules: Vec<Module>,
-    /// The error catalogue (`errors:`), each row's doc page resolved.
-    pub errors: Vec<ErrorCode>,
-}
-
-/// One row of a platform's error catalogue.
-#[derive(Debug, Clone)]
-pub struct ErrorCode {
-    /// The envelope's code.
-    pub code: i64,
-    /// The sub-code pattern.
-    pub sub_code: Option<String>,
-    /// A word looked for in the message.
-    pub keyword: Option<String>,
-    /// The endpoints the row is for (empty: all).
-    pub endpoints: Vec<String>,
-    /// The table's message.
-    pub message: String,
-    /// The table's sub-message.
-    pub sub_message: Option<String>,
-    /// What it means.
-    pub meaning: String,
-    /// The runtime's category.
-    pub kind: crate::spec::ErrorKindSpec,
-    /// Why the row stands on an independent source, no official page stating it.
-    pub unconfirmed: Option<String>,
-    /// Whether to try again later.
-    pub retry: bool,
-    /// The official page.
-    pub doc_url: String,
-}
-
-impl Platform {
-    /// The type `name` as module `m` sees it: its own, else the platform's shared `types.yaml`
-    /// one; with the module that defines it.
-    pub fn find_type<'a>(&'a self, m: &'a Module, name: &str) -> Option<(&'a Module, &'a TypeDef)> {
-        let named = |t: &&TypeDef| match t {
-            TypeDef::Struct(s) => s.name == name,
-            TypeDef::Enum(e) => e.name == name,
-        };
-        m.types.iter().find(named).map(|t| (m, t)).or_else(|| {
-            let shared = self.modules.iter().find(|x| x.name == SHARED)?;
-            shared.types.iter().find(named).map(|t| (shared, t))
-        })
-    }
-
-    /// The cargo feature that compiles `module`.
-    pub fn feature_of(&self, module: &str) -> String {
-        if self.core.iter().any(|c| c == module) {
-            self.name.clone()
-        } else {
-            format!("{}-{}", self.name, module.replace('_', "-"))
-        }
-    }
-}
-
-/// One module file.
-#[derive(Debug, Clone)]
-pub struct Module {
-    /// Rust module name (the file stem).
-    pub name: String,
-    /// The spec file, relative to the repository root, with `/` separators.
-    pub file: String,
-    /// Documentation.
-    pub doc: String,
-    /// Named types.
-    pub types: Vec<TypeDef>,
-    /// Endpoints.
-    pub endpoints: Vec<Endpoint>,
-    /// Webhook events.
-    pub events: Vec<Event>,
-}
-
-/// What makes two structs one type: per field, in order, its Rust name, wire name, type (a named
-/// type qualified by the module that defines it), `required` and place; documentation aside.
-pub type Shape = Vec<(String, String, String, bool, Place)>;
-
-impl Module {
-    /// Whether the module's own `types:` define `name`.
-    pub fn defines(&self, name: &str) -> bool {
-        self.types.iter().any(|t| match t {
-            TypeDef::Struct(s) => s.name == name,
-            TypeDef::Enum(e) => e.name == name,
-        })
-    }
-
-    /// The module that defines the named type `name` as this module sees it: this one, or the
-    /// platform's shared types (`types.yaml`) for a name it does not define.
-    pub fn type_owner(&self, name: &str) -> &str {
-        if self.defines(name) {
-            &self.name
-        } else {
-            SHARED
-        }
-    }
-
-    /// The [`Shape`] of one of this module's structs: `Detail` of one module is not `Detail` of
-    /// another, so two modules' structs that name them differ.
-    pub fn shape_of(&self, s: &StructDef) -> Shape {
-        fn qualified(m: &Module, t: &Ty) -> String {
-            match t {
-                Ty::Struct(n) | Ty::Enum(n, _) => format!("{}::{n}", m.type_owner(n)),
-                Ty::List(i) => format!("[{}]", qualified(m, i)),
-                Ty::Map(i) => format!("{{{}}}", qualified(m, i)),
-                other => type_text(other),
-            }
-        }
-        s.fields
-            .iter()
-            .map(|f| {
-                (
-                    f.rust.clone(),
-                    f.wire.clone(),
-                    qualified(self, &f.ty),
-                    f.required,
-                    f.place,
-                )
-            })
-            .collect()
-    }
-}
-
-/// A named type.
-#[derive(Debug, Clone)]
-pub enum TypeDef {
-    /// A struct.
-    Struct(StructDef),
-    /// An enum.
-    Enum(EnumDef),
-}
-
-/// A struct.
-#[derive(Debug, Clone)]
-pub struct StructDef {
-    /// Rust name.
-    pub name: String,
-    /// Documentation.
-    pub doc: String,
-    /// Fields.
-    pub fields: Vec<Field>,
-}
-
-/// An enum.
-#[derive(Debug, Clone)]
-pub struct EnumDef {
-    /// Rust name.
-    pub name: String,
-    /// Documentation.
-    pub doc: String,
-    /// Wire type.
-    pub kind: EnumKind,
-    /// Known values.
-    pub variants: Vec<Variant>,
-}
-
-/// One enum value.
-#[derive(Debug, Clone)]
-pub struct Variant {
-    /// Rust variant name.
-    pub name: String,
-    /// Wire value (text; an integer for int enums).
-    pub wire: String,
-    /// Documentation.
-    pub doc: String,
-    /// Deprecated by the platform.
-    pub deprecated: Option<Deprecation>,
-}
-
-/// A deprecation: why, what replaces it, since which crate version, until when the platform
-/// serves it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Deprecation {
-    /// Why (may be empty).
-    pub note: String,
-    /// What replaces it, as users name it (a method, a field, a value).
-    pub replaced_by: Option<String>,
-    /// The crate version that deprecates it.
-    pub since: Option<String>,
-    /// The date the platform retires it.
-    pub sunset: Option<String>,
-}
-
-impl Deprecation {
-    /// From the spec's `deprecated:` and `replaced_by:`; `None` when not deprecated.
-    pub fn from_spec(d: Option<&Deprecated>, replaced_by: Option<&str>) -> Option<Self> {
-        use Deprecated as D;
-        let (note, since, sunset) = match d? {
-            D::Flag(false) => return None,
-            D::Flag(true) => (String::new(), None, None),
-            D::Reason(r) => (r.trim().to_owned(), None, None),
-            D::Full {
-                note,
-                since,
-                sunset,
-            } => (note.trim().to_owned(), since.clone(), sunset.clone()),
-        };
-        Some(Deprecation {
-            note,
-            replaced_by: replaced_by.map(str::to_owned),
-            since,
-            sunset,
-        })
-    }
-
-    /// The note of `#[deprecated]`: the reason, the replacement and the sunset date.
-    pub fn message(&self) -> String {
-        let mut n = if self.note.is_empty() {
-            "deprecated by the platform".to_owned()
-        } else {
-            self.note.trim_end_matches('.').to_owned()
-        };
-        if let Some(r) = &self.replaced_by {
-            // a name, or a text that quotes its names itself
-            if r.contains('`') {
-                n.push_str(&format!("; use {r} instead"));
-            } else {
-                n.push_str(&format!("; use `{r}` instead"));
-            }
-        }
-        if let Some(s) = &self.sunset {
-            n.push_str(&format!("; the platform retires it on {s}"));
-        }
-        n
-    }
-}
-
-/// A piece of a path template (`/order/{order_id}/detail`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathPart {
-    /// Literal text.
-    Lit(String),
-    /// A `{placeholder}`: the wire name of a `path:` field.
-    Param(String),
-}
-
-impl PathPart {
-    /// Split a path template into literals and placeholders (an unclosed `{` stays literal).
-    pub fn parse(path: &str) -> Vec<PathPart> {
-        let mut parts = Vec::new();
-        let mut rest = path;
-        while let Some(open) = rest.find('{') {
-            let Some(close) = rest[open..].find('}') else {
-                break;
-            };
-            if open > 0 {
-                parts.push(PathPart::Lit(rest[..open].to_owned()));
-            }
-            parts.push(PathPart::Param(rest[open + 1..open + close].to_owned()));
-            rest = &rest[open + close + 1..];
-        }
-        if !rest.is_empty() {
-            parts.push(PathPart::Lit(rest.to_owned()));
-        }
-        parts
-    }
-}
-
-/// Where a request field travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Place {
-    /// URL query.
-    Query,
-    /// Path template.
-    Path,
-    /// JSON (or form) body.
-    Body,
-    /// Not a request field.
-    Data,
-}
-
-/// A resolved field.
-#[derive(Debug, Clone)]
-pub struct Field {
-    /// Rust name.
-    pub rust: String,
-    /// Wire name.
-    pub wire: String,
-    /// Type.
-    pub ty: Ty,
-    /// Required.
-    pub required: bool,
-    /// Documentation.
-    pub doc: String,
-    /// Where it travels.
-    pub place: Place,
-    /// Why it deliberately differs from the official typed source (`differs:`).
-    pub differs: Option<String>,
-    /// Deprecated by the platform.
-    pub deprecated: Option<Deprecation>,
-}
-
-/// A resolved type.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Ty {
-    /// `String`.
-    String,
-    /// `bool`.
-    Bool,
-    /// `i32`.
-    I32,
-    /// `i64`.
-    I64,
-    /// `u64`.
-    U64,
-    /// `f64`.
-    F64,
-    /// A decimal amount: exact text in Rust, a JSON number on the wire (`runtime::Decimal`).
-    Decimal,
-    /// `serde_json::Value`.
-    Json,
-    /// `Vec<T>`.
-    List(Box<Ty>),
-    /// `BTreeMap<String, T>`.
-    Map(Box<Ty>),
-    /// A named struct of the module.
-    Struct(String),
-    /// A named enum of the module.
-    Enum(String, EnumKind),
-}
-
-impl Ty {
-    /// The element type under every list and map (`[{Sku}]` -> `Sku`).
-    pub fn innermost(&self) -> &Ty {
-        match self {
-            Ty::List(t) | Ty::Map(t) => t.innermost(),
-            t => t,
-        }
-    }
-
-    /// What a flattened wire path adds for the type's lists and maps: `[]` per list, `{}` per
-    /// map (`[{Sku}]` -> `[]{}`), so a nested field of `skus` is `skus[]{}.id`.
-    pub fn path_suffix(&self) -> String {
-        match self {
-            Ty::List(t) => format!("[]{}", t.path_suffix()),
-            Ty::Map(t) => format!("{{}}{}", t.path_suffix()),
-            _ => String::new(),
-        }
-    }
-
-    /// Whether the type is a scalar the lenient decoders handle.
-    pub fn is_scalar(&self) -> bool {
-        matches!(
-            self,
-            Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::U64 | Ty::F64 | Ty::Decimal
-        )
-    }
-    /// Whether the type is an integer.
-    pub fn is_integer(&self) -> bool {
-        matches!(self, Ty::I32 | Ty::I64 | Ty::U64)
-    }
-    /// Whether a value of this type can be written into a URL (query or path).
-    pub fn is_url_value(&self) -> bool {
-        match self {
-            Ty::List(inner) => inner.is_scalar() || matches!(**inner, Ty::Enum(..)),
-            t => t.is_scalar() || matches!(t, Ty::Enum(..)),
-        }
-    }
-}
-
-/// Pagination, resolved to Rust field names.
-#[derive(Debug, Clone)]
-pub enum Pagination {
-    /// Page numbers.
-    Page {
-        /// Request field: page number.
-        page: Field,
-        /// Request field: page size.
-        size: Option<Field>,
-        /// First page number.
-        first: i64,
-        /// Response field: items.
-        items: Field,
-        /// Response field: total.
-        total: Option<Field>,
-        /// Response field: more pages follow.
-        has_more: Option<Field>,
-    },
-    /// Cursors.
-    Cursor {
-        /// Request field: the cursor, or the top-level request struct that holds it.
-        cursor: Field,
-        /// When the cursor sits inside a request struct (`pagination.page_token`): the fields
-        /// from there down, the cursor last; empty for a top-level cursor.
-        via: Vec<Field>,
-        /// Response field: next cursor.
-        next: Field,
-        /// Response field: items.
-        items: Field,
-        /// Response field: total.
-        total: Option<Field>,
-        /// Response field that marks the last page (`true` or a non-zero number), when the
-        /// platform says so besides the cursor (Doudian's `is_end`).
-        done: Option<Field>,
-    },
-}
-
-impl Pagination {
-    /// The cursor's dotted path of wire names (`page_token`, `pagination.page_token`).
-    pub fn cursor_wire_path(cursor: &Field, via: &[Field]) -> String {
-        std::iter::once(cursor.wire.as_str())
-            .chain(via.iter().map(|f| f.wire.as_str()))
-            .collect::<Vec<_>>()
-            .join(".")
-    }
-}
-
-/// One endpoint.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    /// The dotted name.
-    pub name: String,
-    /// UpperCamelCase base of the type names.
-    pub type_base: String,
-    /// snake_case client method.
-    pub method: String,
-    /// One line.
-    pub summary: String,
-    /// Longer documentation.
-    pub doc: Option<String>,
-    /// The official doc page.
-    pub doc_url: String,
-    /// HTTP method, upper case.
-    pub http_method: String,
-    /// Path template.
-    pub path: String,
-    /// The path template, parsed once: literal text and `{placeholder}`s (wire names).
-    pub path_parts: Vec<PathPart>,
-    /// Deprecation note.
-    pub deprecated: Option<String>,
-    /// Replacement endpoint.
-    pub replaced_by: Option<String>,
-    /// The whole deprecation (note, replacement, since, sunset), when deprecated.
-    pub deprecation: Option<Deprecation>,
-    /// Flags.
-    pub flags: BTreeSet<FlagKind>,
-    /// Request fields (query, path and body).
-    pub request: Vec<Field>,
-    /// Response fields.
-    pub response: Vec<Field>,
-    /// Pagination.
-    pub pagination: Option<Pagination>,
-    /// Example response body.
-    pub example: Option<String>,
-    /// Why it deliberately differs from the official typed source (`differs:`).
-    pub differs: Option<String>,
-    /// The platform returns no data, and the source that says so (`no_data:`).
-    pub no_data: Option<String>,
-}
-
-/// Whether a doc link names a page in the form an official source confirms: Doudian
-/// `api-docs/<group>/<id>`, TikTok Shop `docv2/page/<24 hex digits>`; any other link (Douyin's page
-/// paths) counts as a page. The docs root, or a TikTok page named by a title no source confirms,
-/// does not.
-pub fn doc_page_confirmed(url: &str) -> bool {
-    let url = url.trim_end_matches('/');
-    if let Some(i) = url.find("docv2/page/") {
-        let id = &url[i + "docv2/page/".len()..];
-        return id.len() == 24 && id.chars().all(|c| c.is_ascii_hexdigit());
-    }
-    if let Some(i) = url.find("/api-docs") {
-        let tail = url[i + "/api-docs".len()..].trim_start_matches('/');
-        let parts: Vec<_> = tail.split('/').collect();
-        return parts.len() == 2
-            && parts
-                .iter()
-                .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()));
-    }
-    true
-}
-
-impl Endpoint {
-    /// Whether the doc link names a confirmed page ([`doc_page_confirmed`]).
-    pub fn doc_confirmed(&self) -> bool {
-        doc_page_confirmed(&self.doc_url)
-    }
-
-    /// The doc link as rustdoc Markdown: the official page, or the docs where no source
-    /// confirms one.
-    pub fn doc_link(&self) -> String {
-        if self.doc_confirmed() {
-            format!("[official documentation]({})", self.doc_url)
-        } else {
-            format!(
-                "official page not confirmed by any source in hand, see [the docs]({})",
-                self.doc_url
-            )
-        }
-    }
-
-    /// Whether the endpoint has `flag`.
-    pub fn has(&self, flag: FlagKind) -> bool {
-        self.flags.contains(&flag)
-    }
-}
-
-/// The flags of an endpoint: the spec's one flag list.
-pub use crate::spec::Flag as FlagKind;
-
-/// A webhook event.
-#[derive(Debug, Clone)]
-pub struct Event {
-    /// snake_case name.
-    pub name: String,
-    /// UpperCamelCase name.
-    pub type_name: String,
-    /// Tag / type code.
-    pub code: String,
-    /// One line.
-    pub summary: String,
-    /// Longer documentation.
-    pub doc: Option<String>,
-    /// Official doc page.
-    pub doc_url: Option<String>,
-    /// Data fields.
-    pub fields: Vec<Field>,
-}
-
-/// Read and validate every spec under `root/spec`, or return every problem found.
-pub fn load(root: &Path) -> Result<Api, SpecErrors> {
-    load_dir(root, &root.join("spec"))
-}
-
-/// Read and validate every spec under `spec_dir`; file names in errors are relative to `root`.
-pub fn load_dir(root: &Path, spec_dir: &Path) -> Result<Api, SpecErrors> {
-    load_from(Source::Disk, root, spec_dir)
-}
-
-/// Read and validate specs compiled into a program: `(path, text)` pairs whose paths start with
-/// `spec/` (`spec/doudian/platform.yaml`), as [`load`] would read them under a project root.
-pub fn load_embedded(files: &[(&str, &str)]) -> Result<Api, SpecErrors> {
-    load_from(Source::Embedded(files), Path::new(""), Path::new("spec"))
-}
-
-/// Read and validate every spec under `spec_dir` of `src`.
-pub fn load_from(src: Source<'_>, root: &Path, spec_dir: &Path) -> Result<Api, SpecErrors> {
-    let mut errors = Vec::new();
-    let mut platforms = Vec::new();
-    let mut dirs: Vec<PathBuf> = match src.folders(spec_dir) {
-        Ok(dirs) => dirs,
-        Err(e) => {
-            return Err(SpecErrors(vec![SpecError {
-                file: spec_dir.to_path_buf(),
-                line: None,
-                column: None,
-                field: String::new(),
-                message: format!("cannot read the spec folder: {e}"),
-                hint: None,
-            }]));
-        }
-    };
-    dirs.sort();
-    for dir in dirs {
-        if let Some(p) = load_platform(src, root, &dir, &mut errors) {
-            platforms.push(p);
-        }
-    }
-    if errors.is_empty() {
-        Ok(Api { platforms })
-    } else {
-        Err(SpecErrors(errors))
-    }
-}
-
-fn load_platform(
-    src: Source<'_>,
-    root: &Path,
-    dir: &Path,
-    errors: &mut Vec<SpecError>,
-) -> Option<Platform> {
-    let platform_file = dir.join("platform.yaml");
-    let text = read_text(src, root, &platform_file, errors)?;
-    let spec: PlatformSpec = parse_yaml(root, &platform_file, &text, errors)?;
-    let dir_name = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default()
-        .to_owned();
-    if spec.name != dir_name || !naming::is_snake_ident(&spec.name) {
-        let locs = Locations::index(&text);
-        let (line, column) = split(locs.find(&["name"]));
-        errors.push(SpecError {
-            file: rel(root, &platform_file),
-            line,
-            column,
-            field: "name".into(),
-            message: format!(
-                "the platform is named `{}` but its folder is `{dir_name}`",
-                spec.name
-            ),
-            hint: Some(format!(
-                "write `name: {dir_name}` (a snake_case name equal to the folder's)"
-            )),
-        });
-    }
-    let mut files: Vec<PathBuf> = src
-        .files(dir)
-        .ok()?
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .filter(|p| p.file_name().is_some_and(|n| n != "platform.yaml"))
-        .collect();
-    files.sort();
-    let before = errors.len();
-    let mut modules = Vec::new();
-    let mut methods: BTreeMap<String, (String, String)> = BTreeMap::new();
-    let mut raw: Vec<(Module, LazyLocations)> = Vec::new();
-    // Files are read, parsed and lowered on all cores; results are merged in file order, so
-    // errors and output do not depend on which thread finished first.
-    let routing = spec.routing;
-    // The shared types are lowered first: every other module may name them.
-    let mut shared_kinds: BTreeMap<String, Option<EnumKind>> = BTreeMap::new();
-    let mut shared_structs: BTreeMap<String, StructDef> = BTreeMap::new();
-    let mut loaded = Vec::new();
-    if let Some(i) = files
-        .iter()
-        .position(|p| p.file_stem().is_some_and(|s| s == SHARED))
-    {
-        let path = files.remove(i);
-        let mut errs = Vec::new();
-        let out = load_module(
-            src,
-            root,
-            &path,
-            routing,
-            (&BTreeMap::new(), &BTreeMap::new()),
-            &mut errs,
-        );
-        if let Some((m, _)) = &out {
-            for t in &m.types {
-                let (name, kind) = match t {
-                    TypeDef::Struct(s) => (&s.name, None),
-                    TypeDef::Enum(e) => (&e.name, Some(e.kind)),
-                };
-                shared_kinds.insert(name.clone(), kind);
-                if let TypeDef::Struct(s) = t {
-                    shared_structs.insert(s.name.clone(), s.clone());
-                }
-            }
-        }
-        loaded.push((out, errs));
-    }
-    loaded.extend(parallel_map(&files, |path| {
-        let mut errs = Vec::new();
-        let out = load_module(
-            src,
-            root,
-            path,
-            routing,
-            (&shared_kinds, &shared_structs),
-            &mut errs,
-        );
-        (out, errs)
-    }));
-    for (out, errs) in loaded {
-        errors.extend(errs);
-        let Some((module, locs)) = out else { continue };
-        let mut cx = Cx {
-            file: PathBuf::from(&module.file),
-            locs,
-            errors,
-        };
-        for ep in &module.endpoints {
-            if let Some((other_file, other)) = methods.get(&ep.method) {
-                cx.err(
-                    &["endpoints", &ep.name],
-                    format!(
-                        "`{}` gives the client method `{}`, as `{other}` in {other_file} does",
-                        ep.name, ep.method
-                    ),
-                    Some(
-                        "two endpoint names may not map to one Rust name; fix the spelling of one"
-                            .into(),
-                    ),
-                );
-            } else {
-                methods.insert(ep.method.clone(), (module.file.clone(), ep.name.clone()));
-            }
-        }
-        let locs = std::mem::take(&mut cx.locs);
-        raw.push((module, locs));
-    }
-    // replaced_by must name an endpoint of the platform.
-    let names: BTreeSet<String> = raw
-        .iter()
-        .flat_map(|(m, _)| m.endpoints.iter().map(|e| e.name.clone()))
-        .collect();
-    for (module, locs) in &raw {
-        for ep in &module.endpoints {
-            if let Some(r) = &ep.replaced_by {
-                if !names.contains(r) {
-                    let (line, column) = split(locs.find(&["endpoints", &ep.name, "replaced_by"]));
-                    errors.push(SpecError {
-                        file: PathBuf::from(&module.file),
-                        line,
-                        column,
-                        field: format!("endpoints.{}.replaced_by", ep.name),
-                        message: format!("`{r}` is not an endpoint of {}", dir_name),
-                        hint: Some(
-                            "name an endpoint defined in one of the platform's module files".into(),
-                        ),
-                    });
-                }
-            }
-        }
-    }
-    check_shared_shapes(&raw, &dir_name, errors);
-    for (m, _) in raw {
-        modules.push(m);
-    }
-    for c in &spec.core {
-        if !modules.iter().any(|m| m.name == *c) {
-            let locs = Locations::index(&text);
-            let (line, column) = split(locs.find(&["core"]));
-            errors.push(SpecError {
-                file: rel(root, &platform_file),
-                line,
-                column,
-                field: "core".into(),
-                message: format!("`{c}` is not a module of {dir_name}"),
-                hint: Some(format!("name a file of spec/{dir_name}/ without `.yaml`")),
-            });
-        }
-    }
-    if errors.len() > before {
-        return None;
-    }
-    let mut core = spec.core;
-    if modules.iter().any(|m| m.name == SHARED) {
-        core.push(SHARED.to_owned());
-    }
-    let catalogue = lower_errors(
-        root,
-        &platform_file,
-        &text,
-        spec.errors.as_ref(),
-        spec.success_code,
-        &names,
-        errors,
-    );
-    Some(Platform {
-        errors: catalogue,
-        core,
-        name: spec.name,
-        display_name: spec.display_name,
-        doc: spec.doc,
-        base_url: spec.base_url,
-        sandbox_url: spec.sandbox_url,
-        auth_url: spec.auth_url,
-        sandbox_auth_url: spec.sandbox_auth_url,
-        version: spec.version,
-        token_header: spec.token_header,
-        success_code: spec.success_code,
-        doc_root: spec.doc_root,
-        routing: spec.routing,
-        modules,
-    })
-}
-
-/// Two modules may not each define a struct of the same shape: one definition belongs in the
-/// platform's `types.yaml`, where both can use it (a struct of a module and a shared struct of the
-/// same shape likewise). Structs of one module that share a shape are emitted once, the others as
-/// aliases (see `emit_module`).
-fn check_shared_shapes(
-    modules: &[(Module, LazyLocations)],
-    platform: &str,
-    errors: &mut Vec<SpecError>,
-) {
-    let mut first: BTreeMap<Shape, (&Module, &StructDef)> = BTreeMap::new();
-    // The shared file first, so a copy is always reported against it.
-    let mut order: Vec<&(Module, LazyLocations)> = modules.iter().collect();
-    order.sort_by_key(|(m, _)| m.name != SHARED);
-    for (m, locs) in order {
-        for t in &m.types {
-            let TypeDef::Struct(s) = t else { continue };
-            if s.fields.is_empty() {
-                continue;
-            }
-            let key = m.shape_of(s);
-            match first.get(&key) {
-                Some((om, os)) if om.name != m.name => {
-                    let (line, column) = split(locs.find(&["types", &s.name]));
-                    let (message, hint) = if om.name == SHARED {
-                        (
-                            format!(
-                                "`{}` has the fields of the shared type `{}` (types.yaml)",
-                                s.name, os.name
-                            ),
-                            format!("delete `{}` and use `{}`", s.name, os.name),
-                        )
-                    } else {
-                        (
-                            format!(
-                                "`{}` has the same fields as `{}` in {}",
-                                s.name, os.name, om.file
-                            ),
-                            format!(
-                                "move one definition to spec/{platform}/types.yaml and use it from both modules"
-                            ),
-                        )
-                    };
-                    errors.push(SpecError {
-                        file: PathBuf::from(&m.file),
-                        line,
-                        column,
-                        field: format!("types.{}", s.name),
-                        message,
-                        hint: Some(hint),
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    first.insert(key, (m, s));
-                }
-            }
-        }
-    }
-}
-
-/// Read, parse and lower one module file.
-fn load_module(
-    src: Source<'_>,
-    root: &Path,
-    path: &Path,
-    routing: Routing,
-    shared: Shared<'_>,
-    errors: &mut Vec<SpecError>,
-) -> Option<(Module, LazyLocations)> {
-    let text = read_text(src, root, path, errors)?;
-    let module_spec = parse_yaml::<ModuleSpec>(root, path, &text, errors)?;
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_owned();
-    let mut cx = Cx {
-        file: rel(root, path),
-        locs: LazyLocations::new(text),
-        errors,
-    };
-    if !naming::is_snake_ident(&stem) || naming::is_keyword(&stem) {
-        cx.err(
-            &[],
-            format!("the module file name `{stem}` is not a snake_case Rust name"),
-            Some(format!(
-                "rename the file to `{}.yaml`",
-                naming::suggest_field(&stem)
-            )),
-        );
-    }
-    let module = lower_module(&mut cx, &module_spec, &stem, routing, shared);
-    let locs = std::mem::take(&mut cx.locs);
-    Some((module, locs))
-}
 
 /// The catalogue's rows with their doc page resolved; a row naming an unknown endpoint, a doc page
 /// that is not an https URL, the success code, or a second row for the same case is an error.
-fn lower_errors(
+pub(super) fn lower_errors(
     root: &Path,
     platform_file: &Path,
     text: &str,
@@ -991,7 +106,7 @@ fn lower_errors(
     out
 }
 
-fn split(p: Option<(usize, usize)>) -> (Option<usize>, Option<usize>) {
+pub(super) fn split(p: Option<(usize, usize)>) -> (Option<usize>, Option<usize>) {
     match p {
         Some((l, c)) => (Some(l), Some(c)),
         None => (None, None),
@@ -999,14 +114,14 @@ fn split(p: Option<(usize, usize)>) -> (Option<usize>, Option<usize>) {
 }
 
 /// Validation context of one file: where errors go and how keys are located.
-struct Cx<'a> {
-    file: PathBuf,
-    locs: LazyLocations,
-    errors: &'a mut Vec<SpecError>,
+pub(super) struct Cx<'a> {
+    pub(super) file: PathBuf,
+    pub(super) locs: LazyLocations,
+    pub(super) errors: &'a mut Vec<SpecError>,
 }
 
 impl Cx<'_> {
-    fn err(&mut self, path: &[&str], message: String, hint: Option<String>) {
+    pub(super) fn err(&mut self, path: &[&str], message: String, hint: Option<String>) {
         let (line, column) = split(self.locs.find(path));
         self.errors.push(SpecError {
             file: self.file.clone(),
@@ -1027,21 +142,17 @@ const PRELUDE_NAMES: &[&str] = &[
     "ToOwned", "Into", "From", "BTreeMap", "Value",
 ];
 
-/// The file stem of a platform's shared types: `spec/<platform>/types.yaml`, emitted once as the
-/// module `<platform>::types`, compiled with the platform, usable from every module.
-pub const SHARED: &str = "types";
-
 const BUILTINS: &[&str] = &[
     "string", "bool", "i32", "i64", "u64", "f64", "decimal", "json",
 ];
 
 /// The platform's shared types, as the other modules see them: their kinds, and the structs.
-type Shared<'a> = (
+pub(super) type Shared<'a> = (
     &'a BTreeMap<String, Option<EnumKind>>,
     &'a BTreeMap<String, StructDef>,
 );
 
-fn lower_module(
+pub(super) fn lower_module(
     cx: &mut Cx<'_>,
     spec: &ModuleSpec,
     stem: &str,
@@ -1432,51 +543,8 @@ fn lower_endpoint(
     e: &crate::spec::EndpointSpec,
     routing: Routing,
 ) -> Option<Endpoint> {
-    let at = ["endpoints", name];
     let before = cx.errors.len();
-    let (http_method, path) = match (routing, &e.http) {
-        (Routing::Method, None) => ("POST".to_owned(), format!("/{}", name.replace('.', "/"))),
-        (Routing::Method, Some(_)) => {
-            cx.err(
-                &["endpoints", name, "http"],
-                "this platform routes by method name; `http:` is not used".into(),
-                Some("remove `http:`; the path is the name with `.` turned to `/`".into()),
-            );
-            return None;
-        }
-        (Routing::Path, None) => {
-            cx.err(
-                &at,
-                "missing `http:`".into(),
-                Some("write `http: POST /order/202309/orders/search`".into()),
-            );
-            return None;
-        }
-        (Routing::Path, Some(h)) => {
-            let mut parts = h.split_whitespace();
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some(m), Some(p), None)
-                    if ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m)
-                        && p.starts_with('/') =>
-                {
-                    (m.to_owned(), p.to_owned())
-                }
-                _ => {
-                    cx.err(&["endpoints", name, "http"], format!("`{h}` is not `METHOD /path`"), Some(
-                        "write e.g. `GET /order/202309/orders`; METHOD is GET, POST, PUT, PATCH or DELETE".into(),
-                    ));
-                    return None;
-                }
-            }
-        }
-    };
-    if routing == Routing::Method && (!e.query.is_empty() || !e.path.is_empty()) {
-        cx.err(
-            &at,
-            "this platform sends every field in the body".into(),
-            Some("move the fields under `body:`".into()),
-        );
-    }
+    let (http_method, path) = lower_route(cx, name, e, routing)?;
     let query = lower_fields(
         cx,
         kinds,
@@ -1510,96 +578,10 @@ fn lower_endpoint(
     else {
         return None;
     };
-    for f in query.iter().chain(&path_fields) {
-        if !f.ty.is_url_value() {
-            let section = if f.place == Place::Query {
-                "query"
-            } else {
-                "path"
-            };
-            cx.err(
-                &["endpoints", name, section, &f.rust, "type"],
-                format!(
-                    "a {section} field must be a scalar, an enum or a list of them, not `{}`",
-                    type_text(&f.ty)
-                ),
-                Some("move the field under `body:`".into()),
-            );
-        }
-    }
-    // Path template placeholders and path fields must match one to one.
-    let path_parts = PathPart::parse(&path);
-    let placeholders: Vec<String> = path_parts
-        .iter()
-        .filter_map(|p| match p {
-            PathPart::Param(w) => Some(w.clone()),
-            PathPart::Lit(_) => None,
-        })
-        .collect();
-    for p in &placeholders {
-        if !path_fields.iter().any(|f| f.wire == *p) {
-            cx.err(
-                &["endpoints", name, "http"],
-                format!("the path names `{{{p}}}` but no `path:` field is called `{p}`"),
-                Some(format!(
-                    "add `path: {{{p}: {{type: string, required: true, doc: ...}}}}`"
-                )),
-            );
-        }
-    }
-    for f in &path_fields {
-        if !placeholders.contains(&f.wire) {
-            cx.err(
-                &["endpoints", name, "path", &f.rust],
-                format!("the path field `{}` does not appear in the path", f.wire),
-                Some(format!(
-                    "write `{{{}}}` in `http:` or move the field to `query:`/`body:`",
-                    f.wire
-                )),
-            );
-        }
-    }
-    let mut request: Vec<Field> = Vec::new();
-    for f in path_fields.into_iter().chain(query).chain(body) {
-        if let Some(other) = request.iter().find(|o| o.rust == f.rust) {
-            let section = place_name(f.place);
-            cx.err(&["endpoints", name, section, &f.rust], format!(
-                "`{}` is also a {} field", f.rust, place_name(other.place)
-            ), Some("request fields share one struct: rename one and keep its JSON name with `wire:`".into()));
-            continue;
-        }
-        if let Some(other) = request.iter().find(|o| o.wire == f.wire) {
-            let section = place_name(f.place);
-            cx.err(
-                &["endpoints", name, section, &f.rust],
-                format!(
-                    "the JSON name `{}` is also used by the {} field `{}`",
-                    f.wire,
-                    place_name(other.place),
-                    other.rust
-                ),
-                Some("one request struct cannot decode two fields of one name: keep one".into()),
-            );
-            continue;
-        }
-        request.push(f);
-    }
-    let flags: BTreeSet<FlagKind> = e.flags.iter().copied().collect();
-    if flags.contains(&FlagKind::Form) && flags.contains(&FlagKind::Multipart) {
-        cx.err(
-            &["endpoints", name, "flags"],
-            "`form` and `multipart` exclude each other".into(),
-            None,
-        );
-    }
-    if flags.contains(&FlagKind::DataValue) && (response.len() != 1 || response[0].wire != "data") {
-        cx.err(
-            &["endpoints", name, "flags"],
-            "`data_value` needs a response of exactly one field, `data`, that holds the value"
-                .into(),
-            Some("write `response: {data: {type: bool, doc: ...}}` (or the value's type)".into()),
-        );
-    }
+    check_url_fields(cx, name, &query, &path_fields);
+    let path_parts = lower_path(cx, name, &path, &path_fields);
+    let request = merge_request(cx, name, path_fields, query, body);
+    let flags = lower_flags(cx, name, e, &response);
     if e.no_data.is_some() && !response.is_empty() {
         cx.err(
             &["endpoints", name, "no_data"],
@@ -1659,29 +641,190 @@ fn lower_endpoint(
     })
 }
 
+/// The HTTP method and path of an endpoint: `POST /<name with / for .>` on a platform that routes
+/// by method name (which sends every field in the body), its `http:` on one that routes by path.
+/// `None` when neither can be had; a method-routed endpoint with `query:` or `path:` fields is
+/// reported but still routed.
+fn lower_route(
+    cx: &mut Cx<'_>,
+    name: &str,
+    e: &crate::spec::EndpointSpec,
+    routing: Routing,
+) -> Option<(String, String)> {
+    let at = ["endpoints", name];
+    let (http_method, path) = match (routing, &e.http) {
+        (Routing::Method, None) => ("POST".to_owned(), format!("/{}", name.replace('.', "/"))),
+        (Routing::Method, Some(_)) => {
+            cx.err(
+                &["endpoints", name, "http"],
+                "this platform routes by method name; `http:` is not used".into(),
+                Some("remove `http:`; the path is the name with `.` turned to `/`".into()),
+            );
+            return None;
+        }
+        (Routing::Path, None) => {
+            cx.err(
+                &at,
+                "missing `http:`".into(),
+                Some("write `http: POST /order/202309/orders/search`".into()),
+            );
+            return None;
+        }
+        (Routing::Path, Some(h)) => {
+            let mut parts = h.split_whitespace();
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(m), Some(p), None)
+                    if ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m)
+                        && p.starts_with('/') =>
+                {
+                    (m.to_owned(), p.to_owned())
+                }
+                _ => {
+                    cx.err(&["endpoints", name, "http"], format!("`{h}` is not `METHOD /path`"), Some(
+                        "write e.g. `GET /order/202309/orders`; METHOD is GET, POST, PUT, PATCH or DELETE".into(),
+                    ));
+                    return None;
+                }
+            }
+        }
+    };
+    if routing == Routing::Method && (!e.query.is_empty() || !e.path.is_empty()) {
+        cx.err(
+            &at,
+            "this platform sends every field in the body".into(),
+            Some("move the fields under `body:`".into()),
+        );
+    }
+    Some((http_method, path))
+}
+
+/// Query and path fields travel in the URL: each must be a scalar, an enum or a list of them.
+fn check_url_fields(cx: &mut Cx<'_>, name: &str, query: &[Field], path_fields: &[Field]) {
+    for f in query.iter().chain(path_fields) {
+        if !f.ty.is_url_value() {
+            let section = if f.place == Place::Query {
+                "query"
+            } else {
+                "path"
+            };
+            cx.err(
+                &["endpoints", name, section, &f.rust, "type"],
+                format!(
+                    "a {section} field must be a scalar, an enum or a list of them, not `{}`",
+                    type_text(&f.ty)
+                ),
+                Some("move the field under `body:`".into()),
+            );
+        }
+    }
+}
+
+/// The path template, parsed; its placeholders and the `path:` fields must match one to one.
+fn lower_path(cx: &mut Cx<'_>, name: &str, path: &str, path_fields: &[Field]) -> Vec<PathPart> {
+    let path_parts = PathPart::parse(path);
+    let placeholders: Vec<String> = path_parts
+        .iter()
+        .filter_map(|p| match p {
+            PathPart::Param(w) => Some(w.clone()),
+            PathPart::Lit(_) => None,
+        })
+        .collect();
+    for p in &placeholders {
+        if !path_fields.iter().any(|f| f.wire == *p) {
+            cx.err(
+                &["endpoints", name, "http"],
+                format!("the path names `{{{p}}}` but no `path:` field is called `{p}`"),
+                Some(format!(
+                    "add `path: {{{p}: {{type: string, required: true, doc: ...}}}}`"
+                )),
+            );
+        }
+    }
+    for f in path_fields {
+        if !placeholders.contains(&f.wire) {
+            cx.err(
+                &["endpoints", name, "path", &f.rust],
+                format!("the path field `{}` does not appear in the path", f.wire),
+                Some(format!(
+                    "write `{{{}}}` in `http:` or move the field to `query:`/`body:`",
+                    f.wire
+                )),
+            );
+        }
+    }
+    path_parts
+}
+
+/// The request struct's fields, path then query then body: a field whose Rust or JSON name an
+/// earlier one already has is reported and left out.
+fn merge_request(
+    cx: &mut Cx<'_>,
+    name: &str,
+    path_fields: Vec<Field>,
+    query: Vec<Field>,
+    body: Vec<Field>,
+) -> Vec<Field> {
+    let mut request: Vec<Field> = Vec::new();
+    for f in path_fields.into_iter().chain(query).chain(body) {
+        if let Some(other) = request.iter().find(|o| o.rust == f.rust) {
+            let section = place_name(f.place);
+            cx.err(&["endpoints", name, section, &f.rust], format!(
+                "`{}` is also a {} field", f.rust, place_name(other.place)
+            ), Some("request fields share one struct: rename one and keep its JSON name with `wire:`".into()));
+            continue;
+        }
+        if let Some(other) = request.iter().find(|o| o.wire == f.wire) {
+            let section = place_name(f.place);
+            cx.err(
+                &["endpoints", name, section, &f.rust],
+                format!(
+                    "the JSON name `{}` is also used by the {} field `{}`",
+                    f.wire,
+                    place_name(other.place),
+                    other.rust
+                ),
+                Some("one request struct cannot decode two fields of one name: keep one".into()),
+            );
+            continue;
+        }
+        request.push(f);
+    }
+    request
+}
+
+/// The endpoint's flags; `form` with `multipart`, or `data_value` without a lone `data` response
+/// field, is reported.
+fn lower_flags(
+    cx: &mut Cx<'_>,
+    name: &str,
+    e: &crate::spec::EndpointSpec,
+    response: &[Field],
+) -> BTreeSet<FlagKind> {
+    let flags: BTreeSet<FlagKind> = e.flags.iter().copied().collect();
+    if flags.contains(&FlagKind::Form) && flags.contains(&FlagKind::Multipart) {
+        cx.err(
+            &["endpoints", name, "flags"],
+            "`form` and `multipart` exclude each other".into(),
+            None,
+        );
+    }
+    if flags.contains(&FlagKind::DataValue) && (response.len() != 1 || response[0].wire != "data") {
+        cx.err(
+            &["endpoints", name, "flags"],
+            "`data_value` needs a response of exactly one field, `data`, that holds the value"
+                .into(),
+            Some("write `response: {data: {type: bool, doc: ...}}` (or the value's type)".into()),
+        );
+    }
+    flags
+}
+
 fn place_name(p: Place) -> &'static str {
     match p {
         Place::Query => "query",
         Place::Path => "path",
         Place::Body => "body",
         Place::Data => "response",
-    }
-}
-
-/// The spec spelling of a type.
-pub fn type_text(t: &Ty) -> String {
-    match t {
-        Ty::String => "string".into(),
-        Ty::Bool => "bool".into(),
-        Ty::I32 => "i32".into(),
-        Ty::I64 => "i64".into(),
-        Ty::U64 => "u64".into(),
-        Ty::F64 => "f64".into(),
-        Ty::Decimal => "decimal".into(),
-        Ty::Json => "json".into(),
-        Ty::List(i) => format!("[{}]", type_text(i)),
-        Ty::Map(i) => format!("{{{}}}", type_text(i)),
-        Ty::Struct(n) | Ty::Enum(n, _) => n.clone(),
     }
 }
 
