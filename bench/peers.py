@@ -1,16 +1,23 @@
 """Times building one signed request in the Python SDKs our users come from, and prints
-`<platform> <ns>` lines like `sign_ns`. Run by bench/peers.sh inside a throwaway venv."""
+`<platform> <ns>` lines like `sign_ns`: the median of ROUNDS timed rounds, as `sign_ns` takes
+its own. Run by bench/peers.sh inside a throwaway venv."""
 
 import time
 
 
-def per_op(f, n=20000):
+ROUNDS = 7
+
+
+def per_op(f, n):
     for _ in range(1000):
         f()
-    t = time.perf_counter_ns()
-    for _ in range(n):
-        f()
-    return (time.perf_counter_ns() - t) / n
+    rounds = []
+    for _ in range(ROUNDS):
+        t = time.perf_counter_ns()
+        for _ in range(n):
+            f()
+        rounds.append((time.perf_counter_ns() - t) / n)
+    return sorted(rounds)[ROUNDS // 2]
 
 
 def doudian():
@@ -37,7 +44,7 @@ def doudian():
         except Stop:
             pass
 
-    return per_op(one)
+    return per_op(one, 5000)
 
 
 def tiktok():
@@ -53,7 +60,7 @@ def tiktok():
                             params={"page_size": "20"}, json=body)
         next(auth.auth_flow(req))
 
-    return per_op(one)
+    return per_op(one, 1000)
 
 
 if __name__ == "__main__":
