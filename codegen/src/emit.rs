@@ -263,6 +263,7 @@ pub fn emit_platform_root(p: &Platform, guide: &str) -> String {
     out.push_str(&format!("    success_code: {},\n", p.success_code));
     out.push_str(&format!("    endpoints: {endpoints},\n"));
     out.push_str(&emit_error_rows(p));
+    out.push_str(&emit_envelope(p));
     out.push_str("};\n\n");
     out.push_str(&format!(
         "shop_api_runtime::{}_api!(FACTS);\n\n#[rustfmt::skip]\nmod api;\npub use api::*;\n",
@@ -277,6 +278,85 @@ pub fn emit_platform_root(p: &Platform, guide: &str) -> String {
         p.name
     ));
     out
+}
+
+/// The `envelope:` field of a platform's `FACTS`: where its answers carry the status, each
+/// place written `a.b` again, one line per field; a list longer than rustfmt's array width (60
+/// columns) one item a line, as rustfmt lays it out.
+fn emit_envelope(p: &Platform) -> String {
+    let env = &p.envelope;
+    let list = |items: Vec<String>| -> String {
+        if items.is_empty() {
+            "&[]".to_owned()
+        } else {
+            format!("&[{}]", items.join(", "))
+        }
+    };
+    let places =
+        |ps: &[Vec<String>]| list(ps.iter().map(|p| format!("{:?}", p.join("."))).collect());
+    let mut fields = vec![
+        ("data", format!("{:?}", env.data)),
+        (
+            "code",
+            list(
+                env.code
+                    .iter()
+                    .map(|(p, ok)| format!("({:?}, {ok})", p.join(".")))
+                    .collect(),
+            ),
+        ),
+        ("message", places(&env.message)),
+        ("sub_code", places(&env.sub_code)),
+        ("sub_message", places(&env.sub_message)),
+        ("request_id", places(&env.request_id)),
+    ];
+    let extra = match &env.extra {
+        Some(s) => format!("Some({s:?})"),
+        None => "None".to_owned(),
+    };
+    fields.push(("extra", extra));
+    let mut out = "    envelope: crate::runtime::envelope::Envelope {\n".to_owned();
+    for (name, value) in fields {
+        let line = format!("        {name}: {value},");
+        let fits = value.chars().count() - 1 <= 60 && line.chars().count() <= 100;
+        if fits || !value.starts_with("&[") {
+            out.push_str(&line);
+            out.push('\n');
+        } else {
+            // One item a line.
+            let inner = &value[2..value.len() - 1];
+            out.push_str(&format!("        {name}: &[\n"));
+            for item in split_items(inner) {
+                out.push_str(&format!("            {item},\n"));
+            }
+            out.push_str("        ],\n");
+        }
+    }
+    out.push_str("    },\n");
+    out
+}
+
+/// The items of a list written by [`emit_envelope`] (`"a", "b"` or `("a", 0), ("b", 1)`), split
+/// at the commas outside quotes and parentheses.
+fn split_items(inner: &str) -> Vec<&str> {
+    let (mut items, mut depth, mut quoted, mut escaped, mut from) =
+        (Vec::new(), 0, false, false, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                items.push(inner[from..i].trim());
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(inner[from..].trim());
+    items
 }
 
 /// The `errors:` field of a platform's `FACTS`: its error catalogue, row by row.

@@ -40,7 +40,7 @@ use crate::ir::{
     Api, Endpoint, EnumDef, Field, FlagKind, Module, Pagination, Place, Platform, StructDef, Ty,
     TypeDef,
 };
-use crate::spec::EnumKind;
+use crate::spec::{EnumKind, MemberSpec, MemberType};
 
 /// The folder, relative to the repository root, that holds the documents; every file in it is
 /// generated.
@@ -535,114 +535,50 @@ fn enum_schema(e: &EnumDef) -> Obj {
         )
 }
 
-/// The envelope every response of `p` comes in.
+/// The envelope every response of `p` comes in: the members its `envelope:` documents.
 fn envelope(p: &Platform) -> Obj {
-    let s = |doc: &str| Obj::new().with("type", "string").with("description", doc);
-    let int = |doc: &str| {
-        Obj::new()
-            .with("type", "integer")
-            .with("format", "int64")
-            .with("description", doc)
-    };
-    // Douyin sends its codes and times as numbers or as strings, depending on the API.
-    let int_or_text = |doc: &str| {
-        Obj::new()
-            .with("type", vec![J::from("integer"), J::from("string")])
-            .with("description", doc)
-    };
-    let data = |doc: &str| Obj::new().with("description", doc);
-    let (doc, properties, required): (&str, Obj, Vec<&str>) = match p.name.as_str() {
-        "doudian" => (
-            "Every Doudian response: `code` 10000 means success; otherwise `code`, `sub_code` and \
-             the messages say what failed.",
-            Obj::new()
-                .with("code", int("10000 on success; the error code otherwise."))
-                .with("msg", s("The message for `code`."))
-                .with("sub_code", s("The detailed error code; empty on success."))
-                .with(
-                    "sub_msg",
-                    s("The message for `sub_code`; empty on success."),
-                )
-                .with("log_id", s("The request's log id, for support."))
-                .with(
-                    "data",
-                    data("The call's result (see each operation's 200 response)."),
-                ),
-            vec!["code", "msg"],
-        ),
-        "tiktok" => (
-            "Every TikTok Shop response: `code` 0 means success.",
-            Obj::new()
-                .with("code", int("0 on success; the error code otherwise."))
-                .with("message", s("`Success`, or what went wrong."))
-                .with("request_id", s("The request's id, for support."))
-                .with(
-                    "data",
-                    data("The call's result (see each operation's 200 response)."),
-                ),
-            vec!["code", "message"],
-        ),
-        "douyin" => (
-            "Douyin's envelopes vary by API generation; all carry `data`. Legacy: \
-             `{data, extra}`, the error code in `data.error_code` and `extra`; OAuth: \
-             `{data, message}`, the error code in `data.error_code`; newer: \
-             `{err_no, err_msg, log_id, data}`. 0 means success.",
-            Obj::new()
-                .with(
-                    "data",
-                    data(
-                        "The call's result (see each operation's 200 response); legacy and OAuth \
-                         calls also carry `error_code` and `description` in it.",
-                    ),
-                )
-                .with(
-                    "extra",
-                    Obj::new()
-                        .with("type", "object")
-                        .with("description", "Legacy calls: the status of the call.")
-                        .with(
-                            "properties",
-                            Obj::new()
-                                .with("error_code", int_or_text("0 on success."))
-                                .with("description", s("The error message; empty on success."))
-                                .with("sub_error_code", int_or_text("The detailed error code."))
-                                .with("sub_description", s("The detailed error message."))
-                                .with("logid", s("The request's log id."))
-                                .with("now", int_or_text("Server time (Unix milliseconds).")),
-                        ),
-                )
-                .with("message", s("OAuth calls: `success` or `error`."))
-                .with(
-                    "err_no",
-                    int_or_text("Newer calls: 0 on success; the error code otherwise."),
-                )
-                .with(
-                    "err_msg",
-                    s("Newer calls: the error message; empty on success."),
-                )
-                .with("log_id", s("Newer calls: the request's log id.")),
-            vec![],
-        ),
-        _ => (
-            "The response envelope; the call's result is `data`.",
-            Obj::new().with(
-                "data",
-                data("The call's result (see each operation's 200 response)."),
-            ),
-            vec![],
-        ),
-    };
+    let env = &p.envelope;
+    let required: Vec<J> = env
+        .members
+        .iter()
+        .filter(|m| m.required)
+        .map(|m| J::from(m.name.as_str()))
+        .collect();
     let mut o = Obj::new()
         .with("type", "object")
-        .with("description", doc)
-        .with("properties", properties);
+        .with("description", env.doc.trim())
+        .with("properties", members(&env.members));
     if !required.is_empty() {
-        o.insert(
-            "required",
-            required.into_iter().map(J::from).collect::<Vec<_>>(),
-        );
+        o.insert("required", required);
     }
     o
+}
+
+/// The schemas of documented envelope members, by name.
+fn members(list: &[MemberSpec]) -> Obj {
+    let mut props = Obj::new();
+    for m in list {
+        let doc = m.doc.trim();
+        let schema = match m.ty {
+            MemberType::Integer => Obj::new()
+                .with("type", "integer")
+                .with("format", "int64")
+                .with("description", doc),
+            MemberType::String => Obj::new().with("type", "string").with("description", doc),
+            // Sent as a number or as its text, depending on the API.
+            MemberType::IntegerOrString => Obj::new()
+                .with("type", vec![J::from("integer"), J::from("string")])
+                .with("description", doc),
+            MemberType::Object if !m.members.is_empty() => Obj::new()
+                .with("type", "object")
+                .with("description", doc)
+                .with("properties", members(&m.members)),
+            MemberType::Object => Obj::new().with("type", "object").with("description", doc),
+            MemberType::Any => Obj::new().with("description", doc),
+        };
+        props.insert(&m.name, schema);
+    }
+    props
 }
 
 fn security_schemes(p: &Platform) -> Obj {

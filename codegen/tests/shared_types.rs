@@ -4,7 +4,7 @@
 
 use shop_api_codegen::ir;
 
-const PLATFORM: &str = "name: fixture\ndisplay_name: F\ndoc: F.\nbase_url: https://f.invalid\nversion: \"1\"\ndoc_root: https://f.invalid\nrouting: path\n";
+const PLATFORM: &str = "name: fixture\ndisplay_name: F\ndoc: F.\nbase_url: https://f.invalid\nversion: \"1\"\ndoc_root: https://f.invalid\nrouting: path\nenvelope:\n  doc: F.\n  data: data\n  code: [{at: code}]\n  members: []\n";
 
 const MONEY: &str = "  Money:\n    doc: An amount.\n    fields:\n      amount: {type: string, doc: Amount.}\n      currency: {type: string, doc: Currency.}\n";
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use shop_api_codegen::ir;
 
-const PLATFORM: &str = "name: fixture\ndisplay_name: F\ndoc: F.\nbase_url: https://f.invalid\nversion: \"1\"\ndoc_root: https://f.invalid\nrouting: path\n";
+const PLATFORM: &str = "name: fixture\ndisplay_name: F\ndoc: F.\nbase_url: https://f.invalid\nversion: \"1\"\ndoc_root: https://f.invalid\nrouting: path\nenvelope:\n  doc: F.\n  data: data\n  code: [{at: code}]\n  members: []\n";
 
 /// The tests crate's folder, which holds the fixtures.
 fn tests_dir() -> PathBuf {
@@ -109,4 +109,46 @@ fn errors_across_files_are_all_reported() {
     std::fs::write(spec.join("b.yaml"), "").unwrap();
     let err = ir::load(dir.path()).unwrap_err();
     assert_eq!(err.0.len(), 2, "{err}");
+}
+
+/// A platform declares its envelope; a place that names no member, a `data` that is not a
+/// top-level member, or no place of the code is refused with the file, line and field.
+#[test]
+fn a_broken_envelope_names_its_file_line_and_field() {
+    let head = PLATFORM.split("envelope:").next().unwrap();
+    for (envelope, field, line) in [
+        (
+            "envelope:\n  doc: F.\n  data: data\n  code: [{at: code}]\n  message: [\"err..msg\"]\n  members: []\n",
+            "envelope.message",
+            12,
+        ),
+        (
+            "envelope:\n  doc: F.\n  data: result.data\n  code: [{at: code}]\n  members: []\n",
+            "envelope.data",
+            10,
+        ),
+        (
+            "envelope:\n  doc: F.\n  data: data\n  code: []\n  members: []\n",
+            "envelope.code",
+            11,
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("spec/fixture");
+        std::fs::create_dir_all(&spec).unwrap();
+        std::fs::write(spec.join("platform.yaml"), format!("{head}{envelope}")).unwrap();
+        std::fs::write(spec.join("a.yaml"), "doc: A.\nendpoints: {}\n").unwrap();
+        let err = ir::load(dir.path()).unwrap_err();
+        let e = err
+            .0
+            .iter()
+            .find(|e| e.field == field)
+            .unwrap_or_else(|| panic!("{field}: {err}"));
+        assert!(
+            e.file.ends_with("spec/fixture/platform.yaml"),
+            "{}",
+            e.file.display()
+        );
+        assert_eq!(e.line, Some(line), "{field}: {err}");
+    }
 }

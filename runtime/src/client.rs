@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tracing::Instrument;
 
+use super::envelope::Envelope;
 use super::http::{Body, Part, PreparedRequest, RawResponse, Transport, with_retry};
 use super::observe::{Observer, Observers, RequestEvent, ResponseEvent};
 use super::token::BoxFuture;
@@ -66,6 +67,9 @@ pub struct Facts {
     pub endpoints: &'static [&'static Endpoint],
     /// The error catalogue (`errors:` of platform.yaml), from the official error tables.
     pub errors: &'static [ErrorEntry],
+    /// Where the envelope carries the call's status and result (`envelope:` of platform.yaml),
+    /// read by [`envelope::read`](crate::envelope::read).
+    pub envelope: Envelope,
 }
 
 impl Facts {
@@ -175,8 +179,13 @@ pub trait Platform: Sized + Send + Sync + 'static {
         now: i64,
     ) -> Result<PreparedRequest>;
 
-    /// Read the envelope: where `data` is and the request id, or the platform's error.
-    fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply>;
+    /// Read the envelope: where `data` is and the request id, or the platform's error. Every
+    /// platform's envelope is declared in its `platform.yaml` and read by the one reader
+    /// ([`envelope::read`](crate::envelope::read)); a platform whose answers no declaration fits
+    /// would read its own here.
+    fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
+        crate::envelope::read(facts, ep, raw)
+    }
 }
 
 /// Which token a call carries.

@@ -12,6 +12,7 @@ mod decimal;
 pub mod doudian;
 pub mod douyin;
 mod endpoint;
+pub mod envelope;
 mod error;
 pub mod http;
 pub mod json;

@@ -1,19 +1,26 @@
 //! Doudian: one POST per method at `/<method with dots as slashes>`, signed over `param_json`;
-//! the envelope `{code, msg, sub_code, sub_msg, log_id, data}`, success 10000.
+//! the envelope its platform.yaml declares (`{code, msg, sub_code, sub_msg, log_id, data}`,
+//! success 10000).
 
 use serde_json::{Value, json};
 use shop_api::doudian;
 use shop_api_spec::ir::{Endpoint, FlagKind, Place};
 
 use crate::{
-    Admitted, Incoming, REQUEST_ID, Reply, Row, Seen, State, example, fresh, missing, present,
+    Admitted, Incoming, Reply, Row, Seen, State, envelope, example, fresh, missing, present,
 };
 
 /// A success envelope around `data`.
 pub fn ok(data: Value) -> Reply {
     Reply::json(
         200,
-        &json!({"code": doudian::FACTS.success_code, "msg": "success", "sub_code": "", "sub_msg": "", "log_id": REQUEST_ID, "data": data}),
+        &envelope(
+            &doudian::FACTS.envelope,
+            doudian::FACTS.success_code,
+            "success",
+            Some(("", "")),
+            data,
+        ),
     )
 }
 
@@ -21,7 +28,13 @@ pub fn ok(data: Value) -> Reply {
 pub fn err(code: i64, sub_code: &str, msg: &str, sub_msg: &str) -> Reply {
     Reply::json(
         200,
-        &json!({"code": code, "msg": msg, "sub_code": sub_code, "sub_msg": sub_msg, "log_id": REQUEST_ID, "data": {}}),
+        &envelope(
+            &doudian::FACTS.envelope,
+            code,
+            msg,
+            Some((sub_code, sub_msg)),
+            json!({}),
+        ),
     )
 }
 

@@ -7,7 +7,9 @@ use shop_api::douyin;
 use shop_api::runtime::unix_now;
 use shop_api_spec::ir::{Endpoint, FlagKind, Place};
 
-use crate::{Admitted, Incoming, REQUEST_ID, Reply, Row, Seen, State, example, missing, present};
+use crate::{
+    Admitted, Incoming, REQUEST_ID, Reply, Row, Seen, State, envelope, example, missing, present,
+};
 
 fn extra(code: i64, description: &str) -> Value {
     json!({"error_code": code, "description": description, "sub_error_code": 0, "sub_description": "", "logid": REQUEST_ID, "now": unix_now() * 1000})
@@ -50,7 +52,13 @@ pub fn oauth_err(code: i64, description: &str) -> Reply {
 pub fn newer_ok(data: Value) -> Reply {
     Reply::json(
         200,
-        &json!({"err_no": douyin::FACTS.success_code, "err_msg": "", "log_id": REQUEST_ID, "data": data}),
+        &envelope(
+            &douyin::FACTS.envelope,
+            douyin::FACTS.success_code,
+            "",
+            None,
+            data,
+        ),
     )
 }
 
@@ -58,7 +66,7 @@ pub fn newer_ok(data: Value) -> Reply {
 pub fn newer_err(code: i64, message: &str) -> Reply {
     Reply::json(
         200,
-        &json!({"err_no": code, "err_msg": message, "log_id": REQUEST_ID, "data": null}),
+        &envelope(&douyin::FACTS.envelope, code, message, None, Value::Null),
     )
 }
 

@@ -338,6 +338,47 @@ pub const KEPT_REQUESTS: usize = 100_000;
 /// The log id / request id of every answer the sandbox makes itself.
 pub const REQUEST_ID: &str = "sandbox";
 
+/// An answer in the envelope `env` declares (the platform's `envelope:` in platform.yaml, as the
+/// generated `FACTS` hold it): `code` at its first code place, `message` at its first message
+/// place, the sub-code and sub-message (when given) at theirs, [`REQUEST_ID`] at the first
+/// request-id place and `data` at its member. The platform's own file says which message it sends.
+pub fn envelope(
+    env: &shop_api::runtime::envelope::Envelope,
+    code: i64,
+    message: &str,
+    sub: Option<(&str, &str)>,
+    data: Value,
+) -> Value {
+    fn set(v: &mut Value, place: &str, to: Value) {
+        let mut at = v;
+        for key in place.split('.') {
+            at = &mut at[key];
+        }
+        *at = to;
+    }
+    let mut v = json!({});
+    let first = |places: &[&'static str]| places.first().copied();
+    if let Some((place, _)) = env.code.first() {
+        set(&mut v, place, code.into());
+    }
+    if let Some(place) = first(env.message) {
+        set(&mut v, place, message.into());
+    }
+    if let Some((sub_code, sub_message)) = sub {
+        if let Some(place) = first(env.sub_code) {
+            set(&mut v, place, sub_code.into());
+        }
+        if let Some(place) = first(env.sub_message) {
+            set(&mut v, place, sub_message.into());
+        }
+    }
+    if let Some(place) = first(env.request_id) {
+        set(&mut v, place, REQUEST_ID.into());
+    }
+    set(&mut v, env.data, data);
+    v
+}
+
 /// An issued or granted token.
 #[derive(Debug, Clone)]
 struct Issued {

@@ -1,6 +1,6 @@
 //! TikTok Shop: versioned REST paths signed with HMAC-SHA256 over path, query and body, the
-//! seller's token in a header, the shop cipher in the query; the envelope
-//! `{code, message, request_id, data}`, success 0. Its auth host serves the sellers' tokens.
+//! seller's token in a header, the shop cipher in the query; the envelope its platform.yaml
+//! declares (`{code, message, request_id, data}`, success 0). Its auth host serves the sellers' tokens.
 
 use axum::http::header;
 use serde_json::{Value, json};
@@ -9,14 +9,20 @@ use shop_api::tiktok::{self, TOKEN_GET, TOKEN_REFRESH};
 use shop_api_spec::ir::{Endpoint, FlagKind, Place};
 
 use crate::{
-    Admitted, Incoming, REQUEST_ID, Reply, Row, Seen, State, example, fresh, missing, present,
+    Admitted, Incoming, Reply, Row, Seen, State, envelope, example, fresh, missing, present,
 };
 
 /// A success envelope around `data`.
 pub fn ok(data: Value) -> Reply {
     Reply::json(
         200,
-        &json!({"code": tiktok::FACTS.success_code, "message": "Success", "request_id": REQUEST_ID, "data": data}),
+        &envelope(
+            &tiktok::FACTS.envelope,
+            tiktok::FACTS.success_code,
+            "Success",
+            None,
+            data,
+        ),
     )
 }
 
@@ -24,7 +30,7 @@ pub fn ok(data: Value) -> Reply {
 pub fn err(status: u16, code: i64, message: &str) -> Reply {
     Reply::json(
         status,
-        &json!({"code": code, "message": message, "request_id": REQUEST_ID, "data": null}),
+        &envelope(&tiktok::FACTS.envelope, code, message, None, Value::Null),
     )
 }
 

@@ -132,6 +132,87 @@ pub struct PlatformSpec {
     /// The error catalogue, from the platform's official error tables.
     #[serde(default)]
     pub errors: Option<ErrorsSpec>,
+    /// The response envelope: where a response carries the call's status and result.
+    pub envelope: EnvelopeSpec,
+}
+
+/// `envelope:` of platform.yaml: the members of every response that say how a call went, read by
+/// the runtime's one envelope reader, written by the sandbox and documented by the OpenAPI export.
+/// A place is a member name, or `a.b` for the member `b` of the object member `a`; where a list
+/// names several places, the first that holds a value wins.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeSpec {
+    /// What every response looks like (the OpenAPI envelope schema's description).
+    pub doc: String,
+    /// The top-level member that holds the call's result.
+    pub data: String,
+    /// The places of the status code, each with the value that means success (default: the
+    /// platform's `success_code`). The call failed when one of them holds another value.
+    pub code: Vec<CodePlaceSpec>,
+    /// The places of the error message.
+    #[serde(default)]
+    pub message: Vec<String>,
+    /// The places of the detailed error code (an empty one, or `0`, is none).
+    #[serde(default)]
+    pub sub_code: Vec<String>,
+    /// The places of the detailed error message.
+    #[serde(default)]
+    pub sub_message: Vec<String>,
+    /// The places of the request's id (log id), for support.
+    #[serde(default)]
+    pub request_id: Vec<String>,
+    /// A top-level member kept whole beside `data` (on the reply and on an error).
+    #[serde(default)]
+    pub extra: Option<String>,
+    /// The top-level members as documented, in order.
+    pub members: Vec<MemberSpec>,
+}
+
+/// A place of the status code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodePlaceSpec {
+    /// The place (`err_no`, `data.error_code`).
+    pub at: String,
+    /// The value that means success there, when it is not the platform's `success_code`.
+    #[serde(default)]
+    pub success: Option<i64>,
+}
+
+/// A documented member of the envelope.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberSpec {
+    /// The JSON name.
+    pub name: String,
+    /// `integer`, `string`, `integer_or_string` (sent either way), `object`, or `any`.
+    #[serde(rename = "type")]
+    pub ty: MemberType,
+    /// Sent in every response.
+    #[serde(default)]
+    pub required: bool,
+    /// What it holds.
+    pub doc: String,
+    /// An object's documented members.
+    #[serde(default)]
+    pub members: Vec<MemberSpec>,
+}
+
+/// The JSON type of an envelope member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberType {
+    /// A whole number.
+    Integer,
+    /// Text.
+    String,
+    /// A number or its text, depending on the API.
+    IntegerOrString,
+    /// An object.
+    Object,
+    /// Any JSON value (the call's result).
+    Any,
 }
 
 /// `errors:` of platform.yaml: the platform's error codes, from its official error tables only.

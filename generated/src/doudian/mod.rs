@@ -633,6 +633,15 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
             doc_url: "https://op.jinritemai.com/docs/guide-docs/212/1427",
         },
     ],
+    envelope: crate::runtime::envelope::Envelope {
+        data: "data",
+        code: &[("code", 10000), ("err_no", 0)],
+        message: &["msg", "message"],
+        sub_code: &["sub_code"],
+        sub_message: &["sub_msg"],
+        request_id: &["log_id"],
+        extra: None,
+    },
 };
 
 shop_api_runtime::doudian_api!(FACTS);

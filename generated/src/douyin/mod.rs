@@ -672,6 +672,25 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
             doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/local-life/develop/preparation/client_token",
         },
     ],
+    envelope: crate::runtime::envelope::Envelope {
+        data: "data",
+        code: &[
+            ("err_no", 0),
+            ("data.error_code", 0),
+            ("extra.error_code", 0),
+        ],
+        message: &[
+            "err_msg",
+            "err_tips",
+            "data.description",
+            "extra.description",
+            "message",
+        ],
+        sub_code: &["extra.sub_error_code"],
+        sub_message: &["extra.sub_description"],
+        request_id: &["log_id", "extra.logid", "data.log_id"],
+        extra: Some("extra"),
+    },
 };
 
 shop_api_runtime::douyin_api!(FACTS);

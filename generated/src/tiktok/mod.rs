@@ -443,6 +443,15 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
             doc_url: "https://partner.tiktokshop.com/docv2/page/activate-product-202309",
         },
     ],
+    envelope: crate::runtime::envelope::Envelope {
+        data: "data",
+        code: &[("code", 0)],
+        message: &["message"],
+        sub_code: &[],
+        sub_message: &[],
+        request_id: &["request_id"],
+        extra: None,
+    },
 };
 
 shop_api_runtime::tiktok_api!(FACTS);

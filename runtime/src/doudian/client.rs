@@ -8,17 +8,16 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 pub use super::sign::SignMethod;
 use super::sign::Signer;
-use crate::client::{self, Call, ClientBuilder, Facts, Reply, TokenSource, invalid, span_of};
-use crate::http::{Body, Part, PreparedRequest, RawResponse};
+use crate::client::{self, Call, ClientBuilder, TokenSource, invalid};
+use crate::http::{Body, Part, PreparedRequest};
 use crate::token::BoxFuture;
 use crate::{
-    ApiError, Endpoint, Error, Flags, HttpMethod, Query, Result, Secret, Token, de,
-    json as canonical, unix_now,
+    Endpoint, Error, Flags, HttpMethod, Query, Result, Secret, Token, de, json as canonical,
+    unix_now,
 };
 
 /// The platform marker of Doudian requests, and its plug-in to the runtime's client.
@@ -233,10 +232,6 @@ impl client::Platform for Doudian {
             token_header: None,
         })
     }
-
-    fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
-        parse(facts, ep, raw)
-    }
 }
 
 /// What a Doudian client derives once and keeps ([`client::Client::derived`]): the signer keyed
@@ -395,78 +390,10 @@ impl TokenData {
     }
 }
 
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(default, deserialize_with = "de::lenient")]
-    code: Option<i64>,
-    #[serde(default, deserialize_with = "de::lenient")]
-    msg: Option<String>,
-    #[serde(default, deserialize_with = "de::lenient")]
-    sub_code: Option<String>,
-    #[serde(default, deserialize_with = "de::lenient")]
-    sub_msg: Option<String>,
-    #[serde(default, deserialize_with = "de::lenient")]
-    log_id: Option<String>,
-    #[serde(default, deserialize_with = "de::lenient")]
-    err_no: Option<i64>,
-    #[serde(default, deserialize_with = "de::lenient")]
-    message: Option<String>,
-    #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
-}
-
-fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
-    let success = facts.success_code;
-    let env: Envelope<'_> = match serde_json::from_slice(&raw.body) {
-        Ok(env) => env,
-        Err(_) if raw.status >= 400 => return Err(Error::http(ep.name, &raw)),
-        Err(e) => return Err(Error::decode(ep.name, e, &raw.body)),
-    };
-    let code = env
-        .code
-        .or(env.err_no.map(|n| if n == 0 { success } else { n }));
-    match code {
-        Some(code) if code == success => {
-            let (data, log_id) = (env.data.and_then(|d| span_of(&raw.body, d)), env.log_id);
-            Ok(Reply::new(raw, data, log_id))
-        }
-        Some(code) => {
-            let sub_code = env.sub_code.filter(|s| !s.is_empty());
-            let message = env.msg.or(env.message).unwrap_or_default();
-            let (kind, retry) = facts.classify(
-                ep.name,
-                code,
-                sub_code.as_deref().unwrap_or_default(),
-                &message,
-                raw.status,
-            );
-            Err(Error::from(ApiError {
-                platform: "doudian",
-                endpoint: ep.name.into(),
-                code,
-                sub_code,
-                message,
-                sub_message: env.sub_msg.filter(|s| !s.is_empty()),
-                request_id: env.log_id,
-                kind,
-                retry,
-                http_status: raw.status,
-                retry_after: raw.retry_after,
-                extra: None,
-            }))
-        }
-        None if raw.status >= 400 => Err(Error::http(ep.name, &raw)),
-        None => Err(Error::decode(
-            ep.name,
-            "the envelope has no `code`",
-            &raw.body,
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Facts;
 
     /// Facts for the tests (the real ones are generated into shop-api from platform.yaml).
     static FACTS: Facts = Facts {
@@ -480,6 +407,15 @@ mod tests {
         success_code: 10000,
         endpoints: &[],
         errors: &[],
+        envelope: crate::envelope::Envelope {
+            data: "data",
+            code: &[("code", 10000), ("err_no", 0)],
+            message: &["msg", "message"],
+            sub_code: &["sub_code"],
+            sub_message: &["sub_msg"],
+            request_id: &["log_id"],
+            extra: None,
+        },
     };
 
     static EP: Endpoint = Endpoint {

@@ -6,15 +6,12 @@
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::client::{self, Call, Facts, Reply, TokenSource, invalid, span_of};
-use crate::http::{Body, Part, PreparedRequest, RawResponse};
+use crate::client::{self, Call, TokenSource, invalid};
+use crate::http::{Body, Part, PreparedRequest};
 use crate::token::BoxFuture;
-use crate::{
-    ApiError, Endpoint, Error, Flags, HttpMethod, Query, Result, Secret, Token, de, unix_now,
-};
+use crate::{Endpoint, Error, Flags, HttpMethod, Query, Result, Secret, Token, de, unix_now};
 
 /// The platform marker of Douyin requests, and its plug-in to the runtime's client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -510,10 +507,6 @@ impl client::Platform for Douyin {
             token_header: client.facts().token_header,
         })
     }
-
-    fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
-        parse(facts, ep, raw)
-    }
 }
 
 /// A check made before sending: the platform would refuse the call, or worse, accept it.
@@ -659,123 +652,15 @@ fn form_encode(value: &Value) -> std::result::Result<Vec<u8>, String> {
     Ok(form.finish().into_bytes())
 }
 
-/// What the three envelopes carry around `data`. Every field is read loosely (a code may come as a
-/// number or a string), so an odd envelope never hides the platform's error.
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
-    #[serde(default)]
-    extra: Option<Value>,
-    #[serde(default)]
-    message: Option<Value>,
-    #[serde(default)]
-    err_no: Option<Value>,
-    #[serde(default)]
-    err_msg: Option<Value>,
-    #[serde(default)]
-    err_tips: Option<Value>,
-    #[serde(default)]
-    log_id: Option<Value>,
-}
-
-fn code_of(v: Option<&Value>) -> Option<i64> {
-    match v? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn text_of(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
-    let http_error = |raw: &RawResponse| Error::http(ep.name, raw);
-    let env: Envelope<'_> = match serde_json::from_slice(&raw.body) {
-        Ok(env) => env,
-        Err(_) if raw.status >= 400 => return Err(http_error(&raw)),
-        Err(e) => return Err(Error::decode(ep.name, e, &raw.body)),
-    };
-    // The status fields inside `data` (legacy and OAuth envelopes), when `data` is an object.
-    let data: Option<Value> = env
-        .data
-        .and_then(|d| serde_json::from_str::<Value>(d.get()).ok())
-        .filter(Value::is_object);
-    let in_data = |k: &str| data.as_ref().and_then(|d| d.get(k));
-    let in_extra = |k: &str| env.extra.as_ref().and_then(|e| e.get(k));
-
-    let codes = [
-        code_of(env.err_no.as_ref()),
-        code_of(in_data("error_code")),
-        code_of(in_extra("error_code")),
-    ];
-    let request_id = text_of(env.log_id.as_ref())
-        .or_else(|| text_of(in_extra("logid")))
-        .or_else(|| text_of(in_data("log_id")));
-    match codes.iter().flatten().find(|c| **c != 0).copied() {
-        None if codes.iter().any(Option::is_some) => {
-            let data = env.data.and_then(|d| span_of(&raw.body, d));
-            let extra = env.extra.clone();
-            let mut reply = Reply::new(raw, data, request_id);
-            reply.extra = extra;
-            Ok(reply)
-        }
-        None if raw.status >= 400 => Err(http_error(&raw)),
-        None => Err(Error::decode(
-            ep.name,
-            "the envelope has no `err_no` or `error_code`",
-            &raw.body,
-        )),
-        Some(code) => {
-            let message = [
-                text_of(env.err_msg.as_ref()),
-                text_of(env.err_tips.as_ref()),
-                text_of(in_data("description")),
-                text_of(in_extra("description")),
-                text_of(env.message.as_ref()),
-            ]
-            .into_iter()
-            .flatten()
-            .next()
-            .unwrap_or_default();
-            let sub_code = text_of(in_extra("sub_error_code")).filter(|s| s != "0");
-            let (kind, retry) = facts.classify(
-                ep.name,
-                code,
-                sub_code.as_deref().unwrap_or_default(),
-                &message,
-                raw.status,
-            );
-            Err(Error::from(ApiError {
-                platform: "douyin",
-                endpoint: ep.name.into(),
-                code,
-                sub_code,
-                message,
-                sub_message: text_of(in_extra("sub_description")),
-                request_id,
-                kind,
-                retry,
-                http_status: raw.status,
-                retry_after: raw.retry_after,
-                extra: env.extra.clone(),
-            }))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ApiError;
     use crate::ApiResponse;
     use crate::ErrorKind;
     use crate::client::ClientBuilder;
+    use crate::client::Facts;
+    use crate::http::RawResponse;
 
     /// Facts for the tests (the real ones are generated into shop-api from platform.yaml).
     static FACTS: Facts = Facts {
@@ -789,6 +674,25 @@ mod tests {
         success_code: 0,
         endpoints: &[],
         errors: &[ROW_28001008, ROW_28003018],
+        envelope: crate::envelope::Envelope {
+            data: "data",
+            code: &[
+                ("err_no", 0),
+                ("data.error_code", 0),
+                ("extra.error_code", 0),
+            ],
+            message: &[
+                "err_msg",
+                "err_tips",
+                "data.description",
+                "extra.description",
+                "message",
+            ],
+            sub_code: &["extra.sub_error_code"],
+            sub_message: &["extra.sub_description"],
+            request_id: &["log_id", "extra.logid", "data.log_id"],
+            extra: Some("extra"),
+        },
     };
 
     /// Two rows of the catalogue (the whole one is generated into shop-api and tested there).
@@ -820,7 +724,7 @@ mod tests {
         ep: &Endpoint,
         raw: RawResponse,
     ) -> Result<ApiResponse<T>> {
-        parse(&FACTS, ep, raw)?.decode(ep)
+        crate::envelope::read(&FACTS, ep, raw)?.decode(ep)
     }
 
     static EP: Endpoint = Endpoint {

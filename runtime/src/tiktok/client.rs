@@ -4,14 +4,12 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
-use crate::client::{self, Call, Facts, Reply, TokenSource, invalid, span_of};
-use crate::http::{Body, Part, PreparedRequest, RawResponse};
+use crate::client::{self, Call, TokenSource, invalid};
+use crate::http::{Body, Part, PreparedRequest};
 use crate::token::BoxFuture;
-use crate::{ApiError, Endpoint, Error, Flags, HttpMethod, Query, Result, Secret, Token, de};
+use crate::{Endpoint, Error, Flags, HttpMethod, Query, Result, Secret, Token, de};
 
 /// The platform marker of TikTok Shop requests, and its plug-in to the runtime's client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -336,10 +334,6 @@ impl client::Platform for Tiktok {
             token_header: client.facts().token_header,
         })
     }
-
-    fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
-        parse(facts, ep, raw)
-    }
 }
 
 const NEEDS_TOKEN: &str = "this call needs a seller's access token: call it on `client.seller(open_id)` or `client.with_access_token(..)`";
@@ -412,63 +406,12 @@ fn multipart_parts(ep: &Endpoint, fields: Value, files: Vec<Part>) -> Result<Vec
     Ok(parts)
 }
 
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(default, deserialize_with = "de::lenient")]
-    code: Option<i64>,
-    #[serde(default, deserialize_with = "de::lenient")]
-    message: Option<String>,
-    #[serde(default, deserialize_with = "de::lenient")]
-    request_id: Option<String>,
-    #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
-}
-
-fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
-    let success = facts.success_code;
-    let env: Envelope<'_> = match serde_json::from_slice(&raw.body) {
-        Ok(env) => env,
-        Err(_) if raw.status >= 400 => return Err(Error::http(ep.name, &raw)),
-        Err(e) => return Err(Error::decode(ep.name, e, &raw.body)),
-    };
-    let request_id = env.request_id.filter(|s| !s.is_empty());
-    match env.code {
-        Some(code) if code == success && raw.status < 400 => {
-            let data = env.data.and_then(|d| span_of(&raw.body, d));
-            Ok(Reply::new(raw, data, request_id))
-        }
-        Some(code) if code != success => {
-            let message = env.message.unwrap_or_default();
-            let (kind, retry) = facts.classify(ep.name, code, "", &message, raw.status);
-            Err(Error::from(ApiError {
-                platform: "tiktok",
-                endpoint: ep.name.into(),
-                code,
-                sub_code: None,
-                message,
-                sub_message: None,
-                request_id,
-                kind,
-                retry,
-                http_status: raw.status,
-                retry_after: raw.retry_after,
-                extra: None,
-            }))
-        }
-        // No code, or "success" with an HTTP error status: not the platform's envelope.
-        _ if raw.status >= 400 => Err(Error::http(ep.name, &raw)),
-        _ => Err(Error::decode(
-            ep.name,
-            "the envelope has no `code`",
-            &raw.body,
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ErrorKind;
+    use crate::client::Facts;
+    use crate::http::RawResponse;
     use crate::{ApiRequest, ApiResponse, Platform};
 
     const SECRET: &str = "e59af819cc";
@@ -569,6 +512,15 @@ mod tests {
         success_code: 0,
         endpoints: &[],
         errors: &[],
+        envelope: crate::envelope::Envelope {
+            data: "data",
+            code: &[("code", 0)],
+            message: &["message"],
+            sub_code: &[],
+            sub_message: &[],
+            request_id: &["request_id"],
+            extra: None,
+        },
     };
 
     fn client(app_key: &str) -> Client {
@@ -592,7 +544,7 @@ mod tests {
         ep: &Endpoint,
         raw: RawResponse,
     ) -> Result<ApiResponse<T>> {
-        parse(&FACTS, ep, raw)?.decode(ep)
+        crate::envelope::read(&FACTS, ep, raw)?.decode(ep)
     }
 
     fn query(p: &PreparedRequest) -> Vec<(String, String)> {

@@ -9,6 +9,7 @@ mod canonical_bodies;
 mod cli_meta;
 mod doudian_e2e;
 mod douyin_e2e;
+mod envelopes;
 mod error_catalogue;
 mod faults;
 mod fixture_types;

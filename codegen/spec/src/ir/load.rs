@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::lower::{Cx, Shared, lower_errors, lower_module, split};
+use super::lower::{Cx, Shared, lower_envelope, lower_errors, lower_module, split};
 use super::model::{Api, Module, Platform, SHARED, Shape, StructDef, TypeDef};
 use crate::error::{SpecError, SpecErrors};
 use crate::locate::{LazyLocations, Locations};
@@ -237,8 +237,17 @@ fn load_platform(
         &names,
         errors,
     );
+    let envelope = lower_envelope(
+        root,
+        &platform_file,
+        &text,
+        &spec.envelope,
+        spec.success_code,
+        errors,
+    );
     Some(Platform {
         errors: catalogue,
+        envelope,
         core,
         name: spec.name,
         display_name: spec.display_name,

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::model::{
-    Deprecation, Endpoint, EnumDef, ErrorCode, Event, Field, Module, Pagination, PathPart, Place,
-    SHARED, StructDef, Ty, TypeDef, Variant, type_text,
+    Deprecation, Endpoint, EnumDef, Envelope, ErrorCode, Event, Field, Module, Pagination,
+    PathPart, Place, SHARED, StructDef, Ty, TypeDef, Variant, type_text,
 };
 use crate::error::SpecError;
 use crate::locate::{LazyLocations, Locations};
@@ -21,6 +21,95 @@ use crate::spec::{
 
 /// The catalogue's rows with their doc page resolved; a row naming an unknown endpoint, a doc page
 /// that is not an https URL, the success code, or a second row for the same case is an error.
+/// `envelope:` of platform.yaml: each place split into member names, each code place's success
+/// value resolved (the platform's `success_code` unless it names its own). A place must name
+/// members (no empty name), `data` and `extra` must be top-level members, and there must be a
+/// place of the code.
+pub(super) fn lower_envelope(
+    root: &Path,
+    platform_file: &Path,
+    text: &str,
+    spec: &crate::spec::EnvelopeSpec,
+    success_code: i64,
+    errors: &mut Vec<SpecError>,
+) -> Envelope {
+    // (field, message, hint) of each problem, reported with its line at the end.
+    let mut problems: Vec<(String, String, &str)> = Vec::new();
+    let mut place = |field: &str, at: &str| -> Vec<String> {
+        let parts: Vec<String> = at.split('.').map(str::to_owned).collect();
+        if parts.iter().any(String::is_empty) {
+            problems.push((
+                format!("envelope.{field}"),
+                format!("`{at}` is not a place: a member name, or `a.b` for member `b` of `a`"),
+                "write the JSON member names, joined by `.`",
+            ));
+        } else if parts.len() > 1 && matches!(field, "data" | "extra") {
+            problems.push((
+                format!("envelope.{field}"),
+                format!("`{at}` is not a top-level member"),
+                "name a member of the envelope itself",
+            ));
+        }
+        parts
+    };
+    let code: Vec<(Vec<String>, i64)> = spec
+        .code
+        .iter()
+        .map(|c| (place("code", &c.at), c.success.unwrap_or(success_code)))
+        .collect();
+    let message = spec.message.iter().map(|at| place("message", at)).collect();
+    let sub_code = spec
+        .sub_code
+        .iter()
+        .map(|at| place("sub_code", at))
+        .collect();
+    let sub_message = spec
+        .sub_message
+        .iter()
+        .map(|at| place("sub_message", at))
+        .collect();
+    let request_id = spec
+        .request_id
+        .iter()
+        .map(|at| place("request_id", at))
+        .collect();
+    place("data", &spec.data);
+    if let Some(extra) = &spec.extra {
+        place("extra", extra);
+    }
+    if code.is_empty() {
+        problems.push((
+            "envelope.code".into(),
+            "no place of the status code".into(),
+            "name at least one member that holds the call's status code",
+        ));
+    }
+    let locs = Locations::index(text);
+    for (field, message, hint) in problems {
+        let path: Vec<&str> = field.split('.').collect();
+        let (line, column) = split(locs.find(&path).or(locs.find(&["envelope"])));
+        errors.push(SpecError {
+            file: rel(root, platform_file),
+            line,
+            column,
+            field,
+            message,
+            hint: Some(hint.into()),
+        });
+    }
+    Envelope {
+        doc: spec.doc.clone(),
+        data: spec.data.clone(),
+        code,
+        message,
+        sub_code,
+        sub_message,
+        request_id,
+        extra: spec.extra.clone(),
+        members: spec.members.clone(),
+    }
+}
+
 pub(super) fn lower_errors(
     root: &Path,
     platform_file: &Path,

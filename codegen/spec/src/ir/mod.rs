@@ -14,6 +14,7 @@ pub use crate::spec::Flag as FlagKind;
 pub use load::{load, load_dir, load_embedded, load_from};
 pub use lower::PAGE_FIELDS;
 pub use model::{
-    Api, Deprecation, Endpoint, EnumDef, ErrorCode, Event, Field, Module, Pagination, PathPart,
-    Place, Platform, SHARED, Shape, StructDef, Ty, TypeDef, Variant, doc_page_confirmed, type_text,
+    Api, Deprecation, Endpoint, EnumDef, Envelope, ErrorCode, Event, Field, Module, Pagination,
+    PathPart, Place, Platform, SHARED, Shape, StructDef, Ty, TypeDef, Variant, doc_page_confirmed,
+    type_text,
 };

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::spec::Flag as FlagKind;
-use crate::spec::{Deprecated, EnumKind, Routing};
+use crate::spec::{Deprecated, EnumKind, MemberSpec, Routing};
 
 /// Every platform found under `spec/`.
 #[derive(Debug, Clone)]
@@ -47,6 +47,33 @@ pub struct Platform {
     pub modules: Vec<Module>,
     /// The error catalogue (`errors:`), each row's doc page resolved.
     pub errors: Vec<ErrorCode>,
+    /// The response envelope (`envelope:`).
+    pub envelope: Envelope,
+}
+
+/// Where a platform's responses carry the call's status and result (`envelope:` of
+/// platform.yaml), each place split into its member names (`data.error_code` ->
+/// `["data", "error_code"]`).
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// The schema's description.
+    pub doc: String,
+    /// The top-level member of the result.
+    pub data: String,
+    /// The places of the status code, with the value meaning success at each.
+    pub code: Vec<(Vec<String>, i64)>,
+    /// The places of the error message.
+    pub message: Vec<Vec<String>>,
+    /// The places of the detailed error code.
+    pub sub_code: Vec<Vec<String>>,
+    /// The places of the detailed error message.
+    pub sub_message: Vec<Vec<String>>,
+    /// The places of the request id.
+    pub request_id: Vec<Vec<String>>,
+    /// A top-level member kept whole beside `data`.
+    pub extra: Option<String>,
+    /// The documented top-level members.
+    pub members: Vec<MemberSpec>,
 }
 
 /// One row of a platform's error catalogue.
