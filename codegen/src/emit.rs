@@ -12,7 +12,7 @@ use crate::ir::{
     Api, Deprecation, Endpoint, EnumDef, Field, FlagKind, Module, Pagination, PathPart, Place,
     Platform, SHARED, Ty, TypeDef,
 };
-use crate::spec::EnumKind;
+use crate::spec::{CheckRule, EnumKind};
 
 /// How emitted code is shaped for where it is compiled.
 #[derive(Debug, Clone)]
@@ -264,6 +264,7 @@ pub fn emit_platform_root(p: &Platform, guide: &str) -> String {
     out.push_str(&format!("    endpoints: {endpoints},\n"));
     out.push_str(&emit_error_rows(p));
     out.push_str(&emit_envelope(p));
+    out.push_str(&emit_checks(p));
     out.push_str("};\n\n");
     out.push_str(&format!(
         "shop_api_runtime::{}_api!(FACTS);\n\n#[rustfmt::skip]\nmod api;\npub use api::*;\n",
@@ -357,6 +358,26 @@ fn split_items(inner: &str) -> Vec<&str> {
     }
     items.push(inner[from..].trim());
     items
+}
+
+/// The `checks:` field of a platform's `FACTS`: the checks made before sending.
+fn emit_checks(p: &Platform) -> String {
+    if p.checks.is_empty() {
+        return "    checks: &[],\n".to_owned();
+    }
+    let mut out = "    checks: &[\n".to_owned();
+    for c in &p.checks {
+        let rule = match c.rule {
+            CheckRule::Positive => "Positive",
+            CheckRule::NonEmpty => "NonEmpty",
+        };
+        out.push_str(&format!(
+            "        crate::runtime::checks::Check {{\n            endpoint: {:?},\n            field: {:?},\n            rule: crate::runtime::checks::CheckRule::{rule},\n        }},\n",
+            c.endpoint, c.field
+        ));
+    }
+    out.push_str("    ],\n");
+    out
 }
 
 /// The `errors:` field of a platform's `FACTS`: its error catalogue, row by row.

@@ -121,10 +121,10 @@ pub fn security_scheme(p: &Platform, e: &Endpoint) -> Option<&'static str> {
     if e.has(FlagKind::NoToken) {
         return None;
     }
-    match p.name.as_str() {
-        "douyin" if e.has(FlagKind::ClientToken) => Some(CLIENT_TOKEN_SCHEME),
-        "tiktok" | "doudian" | "douyin" => Some(ACCESS_TOKEN_SCHEME),
-        _ => None,
+    let auth = p.auth.as_ref()?;
+    match auth.client_token {
+        Some(_) if e.has(FlagKind::ClientToken) => Some(CLIENT_TOKEN_SCHEME),
+        _ => Some(ACCESS_TOKEN_SCHEME),
     }
 }
 
@@ -587,47 +587,25 @@ fn security_schemes(p: &Platform) -> Obj {
             .with("type", "apiKey")
             .with("in", place)
             .with("name", name)
-            .with("description", doc)
+            .with("description", doc.trim())
     };
-    // Where the token travels is a platform fact (`token_header` in platform.yaml).
+    // Where the token travels is a platform fact (`token_header` in platform.yaml), what each
+    // token is another (`auth:`).
     let (place, name) = match &p.token_header {
         Some(h) => ("header", h.as_str()),
         None => ("query", "access_token"),
     };
-    match p.name.as_str() {
-        "tiktok" => Obj::new().with(
-            ACCESS_TOKEN_SCHEME,
-            api_key(
-                place,
-                name,
-                "The seller's access token. Every call is also signed: `app_key`, `timestamp` and \
-                 `sign` (HMAC-SHA256) in the query, and `shop_cipher` for shop-scoped calls.",
-            ),
-        ),
-        "doudian" => Obj::new().with(
-            ACCESS_TOKEN_SCHEME,
-            api_key(
-                place,
-                name,
-                "The shop's access token. Every call is also signed: `app_key`, `method`, \
-                 `timestamp`, `v` and `sign` (and `sign_method`) in the query.",
-            ),
-        ),
-        "douyin" => Obj::new()
-            .with(
-                ACCESS_TOKEN_SCHEME,
-                api_key(place, name, "The user's access token (`act.…`)."),
-            )
-            .with(
-                CLIENT_TOKEN_SCHEME,
-                api_key(
-                    place,
-                    name,
-                    "The app's client token (`clt.…`, from `oauth.client_token`).",
-                ),
-            ),
-        _ => Obj::new(),
+    let Some(auth) = &p.auth else {
+        return Obj::new();
+    };
+    let mut schemes = Obj::new().with(
+        ACCESS_TOKEN_SCHEME,
+        api_key(place, name, &auth.access_token),
+    );
+    if let Some(doc) = &auth.client_token {
+        schemes.insert(CLIENT_TOKEN_SCHEME, api_key(place, name, doc));
     }
+    schemes
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -152,3 +152,64 @@ fn a_broken_envelope_names_its_file_line_and_field() {
         assert_eq!(e.line, Some(line), "{field}: {err}");
     }
 }
+
+/// A check made before sending names an endpoint of the platform, one of its body fields, and a
+/// rule the field's type fits; anything else is refused with the file, line and field.
+#[test]
+fn a_check_on_no_body_field_or_of_the_wrong_kind_is_refused() {
+    let fixture = tests_dir().join("fixture/spec/fixture");
+    let platform = std::fs::read_to_string(fixture.join("platform.yaml")).unwrap();
+    let module = std::fs::read_to_string(fixture.join("shop.yaml")).unwrap();
+    for (check, field) in [
+        (
+            "{endpoint: order.nope, field: status, rule: positive, why: W.}",
+            "checks[0].endpoint",
+        ),
+        (
+            "{endpoint: order.search, field: page_size, rule: positive, why: W.}",
+            "checks[0].field",
+        ),
+        (
+            "{endpoint: order.search, field: status, rule: positive, why: W.}",
+            "checks[0].rule",
+        ),
+        (
+            "{endpoint: order.search, field: create_time_ge, rule: non_empty, why: W.}",
+            "checks[0].rule",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("spec/fixture");
+        std::fs::create_dir_all(&spec).unwrap();
+        std::fs::write(
+            spec.join("platform.yaml"),
+            format!("{platform}checks:\n  - {check}\n"),
+        )
+        .unwrap();
+        std::fs::write(spec.join("shop.yaml"), &module).unwrap();
+        let err = ir::load(dir.path()).unwrap_err();
+        let e = err
+            .0
+            .iter()
+            .find(|e| e.field == field)
+            .unwrap_or_else(|| panic!("{check}: {err}"));
+        assert!(
+            e.file.ends_with("spec/fixture/platform.yaml"),
+            "{}",
+            e.file.display()
+        );
+        assert!(e.line.is_some(), "{check}: {err}");
+    }
+    // A check that fits loads.
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec/fixture");
+    std::fs::create_dir_all(&spec).unwrap();
+    std::fs::write(
+        spec.join("platform.yaml"),
+        format!("{platform}checks:\n  - {{endpoint: order.search, field: create_time_ge, rule: positive, why: W.}}\n"),
+    )
+    .unwrap();
+    std::fs::write(spec.join("shop.yaml"), &module).unwrap();
+    let api = ir::load(dir.path()).unwrap();
+    assert_eq!(api.platforms[0].checks.len(), 1);
+}

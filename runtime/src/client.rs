@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tracing::Instrument;
 
+use super::checks::{self, Check};
 use super::envelope::Envelope;
 use super::http::{Body, Part, PreparedRequest, RawResponse, Transport, with_retry};
 use super::observe::{Observer, Observers, RequestEvent, ResponseEvent};
@@ -70,6 +71,8 @@ pub struct Facts {
     /// Where the envelope carries the call's status and result (`envelope:` of platform.yaml),
     /// read by [`envelope::read`](crate::envelope::read).
     pub envelope: Envelope,
+    /// The checks made before sending (`checks:` of platform.yaml), applied to every request.
+    pub checks: &'static [Check],
 }
 
 impl Facts {
@@ -784,6 +787,7 @@ impl<P: Platform> Client<P> {
         if !files.is_empty() && !ep.flags.contains(Flags::MULTIPART) {
             return Err(invalid(ep, NOT_AN_UPLOAD.into()));
         }
+        checks::json(self.facts(), ep, &body)?;
         Ok(Call {
             endpoint: ep,
             path,
@@ -805,6 +809,7 @@ impl<P: Platform> Client<P> {
         if !files.is_empty() && !ep.flags.contains(Flags::MULTIPART) {
             return Err(invalid(ep, NOT_AN_UPLOAD.into()));
         }
+        checks::fields(self.facts(), ep, &fields)?;
         Ok(Call {
             endpoint: ep,
             path,

@@ -165,9 +165,7 @@ impl<'a> Members<'a> {
         let mut names: Vec<&'static str> = env.places().map(|p| first(p).0).collect();
         names.sort_unstable();
         names.dedup();
-        let mut d = serde_json::Deserializer::from_slice(body);
-        let top = d.deserialize_map(Pick(&names))?;
-        d.end()?;
+        let top = pick(body, &names)?;
         let mut inner: Vec<(&'static str, Value)> = Vec::new();
         for place in env.places() {
             let (name, rest) = first(place);
@@ -213,6 +211,18 @@ fn first(place: &str) -> (&str, Option<&str>) {
         Some((a, b)) => (a, Some(b)),
         None => (place, None),
     }
+}
+
+/// The members of the JSON object `json` named in `names` (the first of each), unparsed; the
+/// others skipped. An error when `json` is not one object.
+pub(crate) fn pick<'a>(
+    json: &'a [u8],
+    names: &[&'static str],
+) -> serde_json::Result<Vec<(&'static str, &'a RawValue)>> {
+    let mut d = serde_json::Deserializer::from_slice(json);
+    let picked = d.deserialize_map(Pick(names))?;
+    d.end()?;
+    Ok(picked)
 }
 
 /// An object, keeping the members named (the first of each), the others skipped.

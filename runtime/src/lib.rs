@@ -5,6 +5,7 @@
 // docs.rs (`--cfg docsrs`, see Cargo.toml) marks each feature-gated item with its feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod checks;
 pub mod client;
 mod clock;
 pub mod de;

@@ -134,6 +134,49 @@ pub struct PlatformSpec {
     pub errors: Option<ErrorsSpec>,
     /// The response envelope: where a response carries the call's status and result.
     pub envelope: EnvelopeSpec,
+    /// Checks made before sending: a body field's value the platform would refuse, or worse,
+    /// accept.
+    #[serde(default)]
+    pub checks: Vec<CheckSpec>,
+    /// The tokens calls carry, as the OpenAPI export documents them (its security schemes).
+    #[serde(default)]
+    pub auth: Option<AuthSpec>,
+}
+
+/// `auth:` of platform.yaml: what each kind of token is, for the OpenAPI security schemes (where it
+/// travels is `token_header`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSpec {
+    /// The access token of a shop, seller or user, and what else signs a call.
+    pub access_token: String,
+    /// The app's own token, carried by `client_token` endpoints.
+    #[serde(default)]
+    pub client_token: Option<String>,
+}
+
+/// One check made before sending (`checks:` of platform.yaml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    /// The endpoint's name.
+    pub endpoint: String,
+    /// A top-level body field of it (wire name).
+    pub field: String,
+    /// What the value must be.
+    pub rule: CheckRule,
+    /// Why (the platform's documentation of the field).
+    pub why: String,
+}
+
+/// What a checked field's value must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckRule {
+    /// A number above 0 (the field is a number).
+    Positive,
+    /// A string that is not empty nor only spaces (the field is a string).
+    NonEmpty,
 }
 
 /// `envelope:` of platform.yaml: the members of every response that say how a call went, read by

@@ -642,6 +642,7 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
         request_id: &["log_id"],
         extra: None,
     },
+    checks: &[],
 };
 
 shop_api_runtime::doudian_api!(FACTS);

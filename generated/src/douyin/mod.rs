@@ -691,6 +691,28 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
         request_id: &["log_id", "extra.logid", "data.log_id"],
         extra: Some("extra"),
     },
+    checks: &[
+        crate::runtime::checks::Check {
+            endpoint: "market.service.user.remaintimes.decr",
+            field: "count",
+            rule: crate::runtime::checks::CheckRule::Positive,
+        },
+        crate::runtime::checks::Check {
+            endpoint: "market.service.user.remaintimes.decr",
+            field: "out_trade_no",
+            rule: crate::runtime::checks::CheckRule::NonEmpty,
+        },
+        crate::runtime::checks::Check {
+            endpoint: "market.service.user.insert.purchase.info",
+            field: "out_trade_no",
+            rule: crate::runtime::checks::CheckRule::NonEmpty,
+        },
+        crate::runtime::checks::Check {
+            endpoint: "market.service.user.delete.purchase.info",
+            field: "out_trade_no",
+            rule: crate::runtime::checks::CheckRule::NonEmpty,
+        },
+    ],
 };
 
 shop_api_runtime::douyin_api!(FACTS);

@@ -452,6 +452,7 @@ pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
         request_id: &["request_id"],
         extra: None,
     },
+    checks: &[],
 };
 
 shop_api_runtime::tiktok_api!(FACTS);

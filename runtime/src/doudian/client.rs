@@ -407,6 +407,7 @@ mod tests {
         success_code: 10000,
         endpoints: &[],
         errors: &[],
+        checks: &[],
         envelope: crate::envelope::Envelope {
             data: "data",
             code: &[("code", 10000), ("err_no", 0)],

@@ -1,7 +1,7 @@
 //! What is the Douyin Open Platform's own in a call: which token it carries (none, the app's
-//! client token or a user's), JSON or form bodies and the checks made before sending, the three
-//! envelopes and their error codes, and the OAuth token calls. The rest is the runtime's
-//! [`crate::client`].
+//! client token or a user's), JSON or form bodies, and the OAuth token calls. The rest is the
+//! runtime's [`crate::client`]; the envelopes and the checks made before sending are declared in
+//! `spec/douyin/platform.yaml`.
 
 use std::time::Duration;
 
@@ -421,10 +421,8 @@ impl Client {
 impl client::Platform for Douyin {
     type Options = ();
 
-    /// None for `GET`, form-encoded for `form` endpoints, else JSON; the checks made before
-    /// sending first.
+    /// None for `GET`, form-encoded for `form` endpoints, else JSON.
     fn encode(ep: &Endpoint, fields: Value, files: Vec<Part>) -> Result<Body> {
-        validate(ep, &fields)?;
         if ep.flags.contains(Flags::MULTIPART) || !files.is_empty() {
             return Err(invalid(
                 ep,
@@ -445,15 +443,11 @@ impl client::Platform for Douyin {
     }
 
     /// A typed request's JSON body is its canonical JSON as it is (what `serde_json` writes of
-    /// the tree); it is read back into one only for a form body or the checks made before sending.
+    /// the tree); it is read back into one only for a form body.
     fn encode_canonical(ep: &Endpoint, json: Vec<u8>, files: Vec<Part>) -> Result<Body> {
-        let bad = |e: serde_json::Error| invalid(ep, e.to_string());
         if ep.flags.contains(Flags::FORM) {
-            let fields = serde_json::from_slice(&json).map_err(bad)?;
+            let fields = serde_json::from_slice(&json).map_err(|e| invalid(ep, e.to_string()))?;
             return Self::encode(ep, fields, files);
-        }
-        if CHECKS.iter().any(|(name, _, _)| *name == ep.name) {
-            validate(ep, &checked_members(ep, &json).map_err(bad)?)?;
         }
         if ep.flags.contains(Flags::MULTIPART) || !files.is_empty() {
             return Err(invalid(
@@ -509,128 +503,6 @@ impl client::Platform for Douyin {
     }
 }
 
-/// A check made before sending: the platform would refuse the call, or worse, accept it.
-#[derive(Clone, Copy)]
-enum Check {
-    /// A number above 0.
-    Positive,
-    /// A non-empty string (an idempotency key).
-    NonEmpty,
-}
-
-/// Field checks by endpoint. `out_trade_no` is the idempotency key of the service-market writes:
-/// an empty one would make every deduction look like the same one, or none.
-const CHECKS: &[(&str, &str, Check)] = &[
-    (
-        "market.service.user.remaintimes.decr",
-        "count",
-        Check::Positive,
-    ),
-    (
-        "market.service.user.remaintimes.decr",
-        "out_trade_no",
-        Check::NonEmpty,
-    ),
-    (
-        "market.service.user.insert.purchase.info",
-        "out_trade_no",
-        Check::NonEmpty,
-    ),
-    (
-        "market.service.user.delete.purchase.info",
-        "out_trade_no",
-        Check::NonEmpty,
-    ),
-];
-
-fn validate(ep: &Endpoint, body: &Value) -> Result<()> {
-    for (_, field, check) in CHECKS.iter().filter(|(name, _, _)| *name == ep.name) {
-        let v = body.get(*field);
-        let ok = match check {
-            Check::Positive => v.and_then(Value::as_f64).is_some_and(|n| n > 0.0),
-            Check::NonEmpty => v
-                .and_then(Value::as_str)
-                .is_some_and(|s| !s.trim().is_empty()),
-        };
-        if !ok {
-            let rule = match check {
-                Check::Positive => "must be greater than 0",
-                Check::NonEmpty => "must not be empty",
-            };
-            return Err(Error::InvalidRequest {
-                endpoint: ep.name.into(),
-                message: format!(
-                    "`{field}` {rule} (got {})",
-                    v.map_or_else(|| "nothing".into(), Value::to_string)
-                ),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// The members of a JSON body the checks of `ep` read, read into a tree; the others skipped.
-fn checked_members(ep: &Endpoint, json: &[u8]) -> serde_json::Result<Value> {
-    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-
-    /// An object, keeping the members named.
-    struct Pick<'a>(&'a [&'static str]);
-    /// A key: the name it is among those kept, if it is.
-    struct Name<'a>(&'a [&'static str]);
-
-    impl<'de> DeserializeSeed<'de> for Name<'_> {
-        type Value = Option<&'static str>;
-        fn deserialize<D: Deserializer<'de>>(
-            self,
-            d: D,
-        ) -> std::result::Result<Self::Value, D::Error> {
-            d.deserialize_str(self)
-        }
-    }
-    impl Visitor<'_> for Name<'_> {
-        type Value = Option<&'static str>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a key")
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-            Ok(self.0.iter().find(|n| **n == v).copied())
-        }
-    }
-    impl<'de> Visitor<'de> for Pick<'_> {
-        type Value = serde_json::Map<String, Value>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("an object")
-        }
-        fn visit_map<A: MapAccess<'de>>(
-            self,
-            mut m: A,
-        ) -> std::result::Result<Self::Value, A::Error> {
-            let mut picked = serde_json::Map::new();
-            while let Some(name) = m.next_key_seed(Name(self.0))? {
-                match name {
-                    Some(n) => {
-                        picked.insert(n.to_owned(), m.next_value()?);
-                    }
-                    None => {
-                        m.next_value::<IgnoredAny>()?;
-                    }
-                }
-            }
-            Ok(picked)
-        }
-    }
-
-    let names: Vec<&'static str> = CHECKS
-        .iter()
-        .filter(|(name, _, _)| *name == ep.name)
-        .map(|(_, field, _)| *field)
-        .collect();
-    let mut d = serde_json::Deserializer::from_slice(json);
-    let picked = d.deserialize_map(Pick(&names))?;
-    d.end()?;
-    Ok(Value::Object(picked))
-}
-
 /// `application/x-www-form-urlencoded` from the top-level fields of `value`: strings as they are,
 /// numbers and booleans as text, `null` left out, lists and objects as compact JSON.
 fn form_encode(value: &Value) -> std::result::Result<Vec<u8>, String> {
@@ -674,6 +546,7 @@ mod tests {
         success_code: 0,
         endpoints: &[],
         errors: &[ROW_28001008, ROW_28003018],
+        checks: &[],
         envelope: crate::envelope::Envelope {
             data: "data",
             code: &[
@@ -831,22 +704,6 @@ mod tests {
         let v = serde_json::json!({"b": "x y&z", "a": 1, "c": true, "d": null, "e": [1, 2]});
         let form = String::from_utf8(form_encode(&v).unwrap()).unwrap();
         assert_eq!(form, "a=1&b=x+y%26z&c=true&e=%5B1%2C2%5D");
-    }
-
-    #[test]
-    fn checks() {
-        let ep = Endpoint {
-            name: "market.service.user.remaintimes.decr",
-            ..EP
-        };
-        let ok = serde_json::json!({"count": 1, "out_trade_no": "o1"});
-        assert!(validate(&ep, &ok).is_ok());
-        let e = validate(&ep, &serde_json::json!({"count": 0, "out_trade_no": "o1"}))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("`count` must be greater than 0"), "{e}");
-        assert!(validate(&ep, &serde_json::json!({"count": 2, "out_trade_no": " "})).is_err());
-        assert!(validate(&EP, &serde_json::json!({"count": 0})).is_ok());
     }
 
     #[test]

@@ -512,6 +512,7 @@ mod tests {
         success_code: 0,
         endpoints: &[],
         errors: &[],
+        checks: &[],
         envelope: crate::envelope::Envelope {
             data: "data",
             code: &[("code", 0)],

@@ -7,13 +7,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::lower::{Cx, Shared, lower_envelope, lower_errors, lower_module, split};
-use super::model::{Api, Module, Platform, SHARED, Shape, StructDef, TypeDef};
+use super::model::{
+    Api, Module, Place, Platform, SHARED, Shape, StructDef, Ty, TypeDef, type_text,
+};
 use crate::error::{SpecError, SpecErrors};
 use crate::locate::{LazyLocations, Locations};
 use crate::naming;
 use crate::pool::parallel_map;
 use crate::source::{Source, parse_yaml, read_text, rel};
-use crate::spec::{EnumKind, ModuleSpec, PlatformSpec, Routing};
+use crate::spec::{CheckRule, CheckSpec, EnumKind, ModuleSpec, PlatformSpec, Routing};
 
 /// Read and validate every spec under `root/spec`, or return every problem found.
 pub fn load(root: &Path) -> Result<Api, SpecErrors> {
@@ -245,9 +247,12 @@ fn load_platform(
         spec.success_code,
         errors,
     );
+    check_checks(root, &platform_file, &text, &spec.checks, &modules, errors);
     Some(Platform {
         errors: catalogue,
         envelope,
+        checks: spec.checks,
+        auth: spec.auth,
         core,
         name: spec.name,
         display_name: spec.display_name,
@@ -263,6 +268,74 @@ fn load_platform(
         routing: spec.routing,
         modules,
     })
+}
+
+/// `checks:` of platform.yaml: each names an endpoint of the platform and a top-level body field
+/// of it whose type fits the rule (a number for `positive`, a string for `non_empty`).
+fn check_checks(
+    root: &Path,
+    platform_file: &Path,
+    text: &str,
+    checks: &[CheckSpec],
+    modules: &[Module],
+    errors: &mut Vec<SpecError>,
+) {
+    let locs = Locations::index(text);
+    for (i, c) in checks.iter().enumerate() {
+        let ep = modules
+            .iter()
+            .flat_map(|m| &m.endpoints)
+            .find(|e| e.name == c.endpoint);
+        let field = ep.and_then(|e| {
+            e.request
+                .iter()
+                .find(|f| f.wire == c.field && f.place == Place::Body)
+        });
+        let problem = match (ep, field) {
+            (None, _) => Some((
+                "endpoint",
+                format!("`{}` is not an endpoint of the platform", c.endpoint),
+            )),
+            (Some(_), None) => Some((
+                "field",
+                format!("`{}` is not a body field of `{}`", c.field, c.endpoint),
+            )),
+            (Some(_), Some(f)) => {
+                let fits = match c.rule {
+                    CheckRule::Positive => {
+                        matches!(f.ty, Ty::I32 | Ty::I64 | Ty::U64 | Ty::F64 | Ty::Decimal)
+                    }
+                    CheckRule::NonEmpty => f.ty == Ty::String,
+                };
+                (!fits).then(|| {
+                    (
+                        "rule",
+                        format!(
+                            "`{:?}` does not fit `{}`, a {}",
+                            c.rule,
+                            c.field,
+                            type_text(&f.ty)
+                        ),
+                    )
+                })
+            }
+        };
+        if let Some((key, message)) = problem {
+            let (line, column) = split(locs.find(&["checks"]));
+            errors.push(SpecError {
+                file: rel(root, platform_file),
+                line,
+                column,
+                field: format!("checks[{i}].{key}"),
+                message,
+                hint: Some(
+                    "a check names an endpoint of the platform, one of its body fields, and a rule \
+                     its type fits: `positive` for a number, `non_empty` for a string"
+                        .into(),
+                ),
+            });
+        }
+    }
 }
 
 /// Two modules may not each define a struct of the same shape: one definition belongs in the

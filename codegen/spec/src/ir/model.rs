@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::spec::Flag as FlagKind;
-use crate::spec::{Deprecated, EnumKind, MemberSpec, Routing};
+use crate::spec::{AuthSpec, CheckSpec, Deprecated, EnumKind, MemberSpec, Routing};
 
 /// Every platform found under `spec/`.
 #[derive(Debug, Clone)]
@@ -49,6 +49,11 @@ pub struct Platform {
     pub errors: Vec<ErrorCode>,
     /// The response envelope (`envelope:`).
     pub envelope: Envelope,
+    /// The checks made before sending (`checks:`), each naming an endpoint and body field of the
+    /// platform.
+    pub checks: Vec<CheckSpec>,
+    /// What the tokens calls carry are (`auth:`), for the OpenAPI security schemes.
+    pub auth: Option<AuthSpec>,
 }
 
 /// Where a platform's responses carry the call's status and result (`envelope:` of
