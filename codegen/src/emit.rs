@@ -286,78 +286,43 @@ pub fn emit_platform_root(p: &Platform, guide: &str) -> String {
 /// columns) one item a line, as rustfmt lays it out.
 fn emit_envelope(p: &Platform) -> String {
     let env = &p.envelope;
-    let list = |items: Vec<String>| -> String {
-        if items.is_empty() {
-            "&[]".to_owned()
-        } else {
-            format!("&[{}]", items.join(", "))
-        }
-    };
-    let places =
-        |ps: &[Vec<String>]| list(ps.iter().map(|p| format!("{:?}", p.join("."))).collect());
-    let mut fields = vec![
-        ("data", format!("{:?}", env.data)),
+    let quoted = |ps: &[String]| ps.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>();
+    let lists = [
         (
             "code",
-            list(
-                env.code
-                    .iter()
-                    .map(|(p, ok)| format!("({:?}, {ok})", p.join(".")))
-                    .collect(),
-            ),
+            env.code
+                .iter()
+                .map(|(p, ok)| format!("({p:?}, {ok})"))
+                .collect(),
         ),
-        ("message", places(&env.message)),
-        ("sub_code", places(&env.sub_code)),
-        ("sub_message", places(&env.sub_message)),
-        ("request_id", places(&env.request_id)),
+        ("message", quoted(&env.message)),
+        ("sub_code", quoted(&env.sub_code)),
+        ("sub_message", quoted(&env.sub_message)),
+        ("request_id", quoted(&env.request_id)),
     ];
-    let extra = match &env.extra {
-        Some(s) => format!("Some({s:?})"),
-        None => "None".to_owned(),
-    };
-    fields.push(("extra", extra));
-    let mut out = "    envelope: crate::runtime::envelope::Envelope {\n".to_owned();
-    for (name, value) in fields {
-        let line = format!("        {name}: {value},");
-        let fits = value.chars().count() - 1 <= 60 && line.chars().count() <= 100;
-        if fits || !value.starts_with("&[") {
-            out.push_str(&line);
-            out.push('\n');
+    let mut out = format!(
+        "    envelope: crate::runtime::envelope::Envelope {{\n        data: {:?},\n",
+        env.data
+    );
+    for (name, items) in lists {
+        let one_line = format!("&[{}]", items.join(", "));
+        if one_line.chars().count() <= 61 {
+            out.push_str(&format!("        {name}: {one_line},\n"));
         } else {
             // One item a line.
-            let inner = &value[2..value.len() - 1];
             out.push_str(&format!("        {name}: &[\n"));
-            for item in split_items(inner) {
+            for item in items {
                 out.push_str(&format!("            {item},\n"));
             }
             out.push_str("        ],\n");
         }
     }
-    out.push_str("    },\n");
+    let extra = match &env.extra {
+        Some(s) => format!("Some({s:?})"),
+        None => "None".to_owned(),
+    };
+    out.push_str(&format!("        extra: {extra},\n    }},\n"));
     out
-}
-
-/// The items of a list written by [`emit_envelope`] (`"a", "b"` or `("a", 0), ("b", 1)`), split
-/// at the commas outside quotes and parentheses.
-fn split_items(inner: &str) -> Vec<&str> {
-    let (mut items, mut depth, mut quoted, mut escaped, mut from) =
-        (Vec::new(), 0, false, false, 0);
-    for (i, c) in inner.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => depth -= 1,
-            ',' if !quoted && depth == 0 => {
-                items.push(inner[from..i].trim());
-                from = i + 1;
-            }
-            _ => {}
-        }
-    }
-    items.push(inner[from..].trim());
-    items
 }
 
 /// The `checks:` field of a platform's `FACTS`: the checks made before sending.

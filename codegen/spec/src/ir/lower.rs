@@ -21,7 +21,7 @@ use crate::spec::{
 
 /// The catalogue's rows with their doc page resolved; a row naming an unknown endpoint, a doc page
 /// that is not an https URL, the success code, or a second row for the same case is an error.
-/// `envelope:` of platform.yaml: each place split into member names, each code place's success
+/// `envelope:` of platform.yaml: each place checked, each code place's success
 /// value resolved (the platform's `success_code` unless it names its own). A place must name
 /// members (no empty name), `data` and `extra` must be top-level members, and there must be a
 /// place of the code.
@@ -35,9 +35,9 @@ pub(super) fn lower_envelope(
 ) -> Envelope {
     // (field, message, hint) of each problem, reported with its line at the end.
     let mut problems: Vec<(String, String, &str)> = Vec::new();
-    let mut place = |field: &str, at: &str| -> Vec<String> {
-        let parts: Vec<String> = at.split('.').map(str::to_owned).collect();
-        if parts.iter().any(String::is_empty) {
+    let mut place = |field: &str, at: &String| -> String {
+        let parts: Vec<&str> = at.split('.').collect();
+        if parts.iter().any(|p| p.is_empty()) {
             problems.push((
                 format!("envelope.{field}"),
                 format!("`{at}` is not a place: a member name, or `a.b` for member `b` of `a`"),
@@ -50,29 +50,20 @@ pub(super) fn lower_envelope(
                 "name a member of the envelope itself",
             ));
         }
-        parts
+        at.clone()
     };
-    let code: Vec<(Vec<String>, i64)> = spec
+    let code: Vec<(String, i64)> = spec
         .code
         .iter()
         .map(|c| (place("code", &c.at), c.success.unwrap_or(success_code)))
         .collect();
-    let message = spec.message.iter().map(|at| place("message", at)).collect();
-    let sub_code = spec
-        .sub_code
-        .iter()
-        .map(|at| place("sub_code", at))
-        .collect();
-    let sub_message = spec
-        .sub_message
-        .iter()
-        .map(|at| place("sub_message", at))
-        .collect();
-    let request_id = spec
-        .request_id
-        .iter()
-        .map(|at| place("request_id", at))
-        .collect();
+    let mut places = |field: &str, ats: &[String]| -> Vec<String> {
+        ats.iter().map(|at| place(field, at)).collect()
+    };
+    let message = places("message", &spec.message);
+    let sub_code = places("sub_code", &spec.sub_code);
+    let sub_message = places("sub_message", &spec.sub_message);
+    let request_id = places("request_id", &spec.request_id);
     place("data", &spec.data);
     if let Some(extra) = &spec.extra {
         place("extra", extra);

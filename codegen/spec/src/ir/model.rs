@@ -57,8 +57,7 @@ pub struct Platform {
 }
 
 /// Where a platform's responses carry the call's status and result (`envelope:` of
-/// platform.yaml), each place split into its member names (`data.error_code` ->
-/// `["data", "error_code"]`).
+/// platform.yaml); a place is a member name, or `a.b` for member `b` of the object `a`.
 #[derive(Debug, Clone)]
 pub struct Envelope {
     /// The schema's description.
@@ -66,15 +65,15 @@ pub struct Envelope {
     /// The top-level member of the result.
     pub data: String,
     /// The places of the status code, with the value meaning success at each.
-    pub code: Vec<(Vec<String>, i64)>,
+    pub code: Vec<(String, i64)>,
     /// The places of the error message.
-    pub message: Vec<Vec<String>>,
+    pub message: Vec<String>,
     /// The places of the detailed error code.
-    pub sub_code: Vec<Vec<String>>,
+    pub sub_code: Vec<String>,
     /// The places of the detailed error message.
-    pub sub_message: Vec<Vec<String>>,
+    pub sub_message: Vec<String>,
     /// The places of the request id.
-    pub request_id: Vec<Vec<String>>,
+    pub request_id: Vec<String>,
     /// A top-level member kept whole beside `data`.
     pub extra: Option<String>,
     /// The documented top-level members.
