@@ -83,7 +83,7 @@ pub fn json(facts: &Facts, ep: &Endpoint, body: &[u8]) -> Result<()> {
         message: e.to_string(),
     };
     let mut picked = serde_json::Map::new();
-    for (name, raw) in crate::envelope::pick(body, &names).map_err(bad)? {
+    for (name, raw) in crate::json::pick(body, &names).map_err(bad)? {
         picked.insert(
             name.to_owned(),
             serde_json::from_str(raw.get()).map_err(bad)?,

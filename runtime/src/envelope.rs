@@ -18,7 +18,6 @@
 //! A place is a member name, or `a.b` for the member `b` of the object member `a`; codes and texts
 //! are read loosely (a code may come as a number or as its text).
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -165,7 +164,7 @@ impl<'a> Members<'a> {
         let mut names: Vec<&'static str> = env.places().map(|p| first(p).0).collect();
         names.sort_unstable();
         names.dedup();
-        let top = pick(body, &names)?;
+        let top = crate::json::pick(body, &names)?;
         let mut inner: Vec<(&'static str, Value)> = Vec::new();
         for place in env.places() {
             let (name, rest) = first(place);
@@ -210,61 +209,5 @@ fn first(place: &str) -> (&str, Option<&str>) {
     match place.split_once('.') {
         Some((a, b)) => (a, Some(b)),
         None => (place, None),
-    }
-}
-
-/// The members of the JSON object `json` named in `names` (the first of each), unparsed; the
-/// others skipped. An error when `json` is not one object.
-pub(crate) fn pick<'a>(
-    json: &'a [u8],
-    names: &[&'static str],
-) -> serde_json::Result<Vec<(&'static str, &'a RawValue)>> {
-    let mut d = serde_json::Deserializer::from_slice(json);
-    let picked = d.deserialize_map(Pick(names))?;
-    d.end()?;
-    Ok(picked)
-}
-
-/// An object, keeping the members named (the first of each), the others skipped.
-struct Pick<'n>(&'n [&'static str]);
-
-/// A key: the name it is among those kept, if it is.
-struct Name<'n>(&'n [&'static str]);
-
-impl<'de> DeserializeSeed<'de> for Name<'_> {
-    type Value = Option<&'static str>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl Visitor<'_> for Name<'_> {
-    type Value = Option<&'static str>;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a key")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-        Ok(self.0.iter().find(|n| **n == v).copied())
-    }
-}
-
-impl<'de> Visitor<'de> for Pick<'_> {
-    type Value = Vec<(&'static str, &'de RawValue)>;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object (the platform's envelope)")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<Self::Value, A::Error> {
-        let mut picked: Vec<(&'static str, &'de RawValue)> = Vec::new();
-        while let Some(name) = m.next_key_seed(Name(self.0))? {
-            match name {
-                Some(n) if !picked.iter().any(|(p, _)| *p == n) => {
-                    picked.push((n, m.next_value()?));
-                }
-                _ => {
-                    m.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(picked)
     }
 }

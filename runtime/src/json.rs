@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{self, Error as _};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -78,7 +79,7 @@ macro_rules! not_none {
 
 impl ser::Serializer for IsNone {
     type Ok = bool;
-    type Error = serde::de::value::Error;
+    type Error = de::value::Error;
     type SerializeSeq = ser::Impossible<bool, Self::Error>;
     type SerializeTuple = ser::Impossible<bool, Self::Error>;
     type SerializeTupleStruct = ser::Impossible<bool, Self::Error>;
@@ -963,6 +964,62 @@ fn write_str(s: &str, out: &mut String) {
         }
     }
     out.push('"');
+}
+
+/// The members of the JSON object `json` named in `names` (the first of each), unparsed; the
+/// others skipped. An error when `json` is not one object.
+pub(crate) fn pick<'a>(
+    json: &'a [u8],
+    names: &[&'static str],
+) -> serde_json::Result<Vec<(&'static str, &'a RawValue)>> {
+    let mut d = serde_json::Deserializer::from_slice(json);
+    let picked = d.deserialize_map(Pick(names))?;
+    d.end()?;
+    Ok(picked)
+}
+
+/// An object, keeping the members named (the first of each), the others skipped.
+struct Pick<'n>(&'n [&'static str]);
+
+/// A key: the name it is among those kept, if it is.
+struct Name<'n>(&'n [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for Name<'_> {
+    type Value = Option<&'static str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for Name<'_> {
+    type Value = Option<&'static str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().find(|n| **n == v).copied())
+    }
+}
+
+impl<'de> Visitor<'de> for Pick<'_> {
+    type Value = Vec<(&'static str, &'de RawValue)>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object (the platform's envelope)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        let mut picked: Vec<(&'static str, &'de RawValue)> = Vec::new();
+        while let Some(name) = m.next_key_seed(Name(self.0))? {
+            match name {
+                Some(n) if !picked.iter().any(|(p, _)| *p == n) => {
+                    picked.push((n, m.next_value()?));
+                }
+                _ => {
+                    m.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(picked)
+    }
 }
 
 #[cfg(test)]
